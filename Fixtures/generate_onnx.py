@@ -1,0 +1,613 @@
+#!/usr/bin/env python3
+"""Generate the ONNX fixture models used by the Vigil Swift tests.
+
+Usage (from the repository root, inside a venv with Fixtures/requirements.txt):
+
+    python Fixtures/generate_onnx.py [--out Fixtures/onnx] [--only NAME ...]
+
+Deterministic: every model uses its own fixed-seed numpy Generator. Outputs:
+
+    Fixtures/onnx/<name>/model.onnx
+    Fixtures/onnx/<name>/test_data_set_0/{input_<i>,output_<i>}.pb   (when has_reference)
+    Fixtures/onnx/typed_fields_all_dtypes/values.json
+    Fixtures/onnx/manifest.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_stats  # noqa: E402
+
+PRODUCER_NAME = "vigil-fixtures"
+PRODUCER_VERSION = "1.0"
+TOLERANCE = {"atol": 1e-5, "rtol": 1e-4}
+F = TensorProto.FLOAT
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def rnd(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def init(name, arr):
+    """Initializer stored in raw_data (numpy_helper default)."""
+    return numpy_helper.from_array(np.asarray(arr), name=name)
+
+
+def vi(name, elem_type, shape):
+    return helper.make_tensor_value_info(name, elem_type, shape)
+
+
+def conv_weight(rng, cout, cin, k):
+    fan_in = cin * k * k
+    return rnd(rng, cout, cin, k, k, scale=1.0 / np.sqrt(fan_in))
+
+
+def bn_params(rng, prefix, c):
+    return [
+        init(f"{prefix}_scale", rng.uniform(0.5, 1.5, c).astype(np.float32)),
+        init(f"{prefix}_bias", rnd(rng, c, scale=0.1)),
+        init(f"{prefix}_mean", rnd(rng, c, scale=0.1)),
+        init(f"{prefix}_var", rng.uniform(0.5, 2.0, c).astype(np.float32)),
+    ]
+
+
+def bn_node(x, y, prefix, name=None):
+    return helper.make_node(
+        "BatchNormalization",
+        [x, f"{prefix}_scale", f"{prefix}_bias", f"{prefix}_mean", f"{prefix}_var"],
+        [y],
+        epsilon=1e-5,
+        name=name or prefix,
+    )
+
+
+def finish_model(graph, opset, ir_version=10, extra_opsets=()):
+    opset_imports = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in extra_opsets]
+    model = helper.make_model(graph, opset_imports=opset_imports,
+                              producer_name=PRODUCER_NAME, producer_version=PRODUCER_VERSION)
+    model.ir_version = ir_version
+    return model
+
+
+class Spec:
+    """A fixture: the model plus how to produce reference data."""
+
+    def __init__(self, name, model, inputs=None, reference=True, check=True, save_kwargs=None,
+                 extra_files=None, note=""):
+        self.name = name
+        self.model = model
+        self.inputs = inputs or {}        # graph input name -> np.ndarray (feeds, in graph order)
+        self.reference = reference
+        self.check = check
+        self.save_kwargs = save_kwargs or {}
+        self.extra_files = extra_files or {}  # filename -> bytes
+        self.note = note
+
+
+# --------------------------------------------------------------------------- models
+
+
+def m_conv_bn_relu():
+    rng = np.random.default_rng(1001)
+    inits = [init("conv_W", conv_weight(rng, 8, 3, 3)), init("conv_B", rnd(rng, 8, scale=0.1))]
+    inits += bn_params(rng, "bn", 8)
+    nodes = [
+        helper.make_node("Conv", ["X", "conv_W", "conv_B"], ["conv_out"], kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], strides=[1, 1], name="conv"),
+        bn_node("conv_out", "bn_out", "bn"),
+        helper.make_node("Relu", ["bn_out"], ["relu_out"], name="relu"),
+        helper.make_node("MaxPool", ["relu_out"], ["Y"], kernel_shape=[2, 2], strides=[2, 2], name="pool"),
+    ]
+    graph = helper.make_graph(nodes, "conv_bn_relu", [vi("X", F, [1, 3, 16, 16])],
+                              [vi("Y", F, [1, 8, 8, 8])], inits)
+    model = finish_model(graph, 13)
+    # Populate value_info for the intermediates (conv_out, bn_out, relu_out).
+    model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    assert len(model.graph.value_info) == 3, model.graph.value_info
+    return Spec("conv_bn_relu", model, {"X": rnd(rng, 1, 3, 16, 16)},
+                note="Conv+BN+Relu+MaxPool; value_info for intermediates")
+
+
+def m_cnn_embedding():
+    rng = np.random.default_rng(1002)
+    inits = [init("conv1_W", conv_weight(rng, 8, 1, 3)), init("conv1_B", rnd(rng, 8, scale=0.1))]
+    inits += bn_params(rng, "bn1", 8)
+    inits += [init("conv2_W", conv_weight(rng, 16, 8, 3)), init("conv2_B", rnd(rng, 16, scale=0.1))]
+    inits += bn_params(rng, "bn2", 16)
+    inits += [
+        init("fc1_W", rnd(rng, 64, 16 * 7 * 7, scale=1.0 / np.sqrt(784))),
+        init("fc1_B", rnd(rng, 64, scale=0.1)),
+        init("fc2_W", rnd(rng, 10, 64, scale=1.0 / 8.0)),
+        init("fc2_B", rnd(rng, 10, scale=0.1)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["X", "conv1_W", "conv1_B"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv1"),
+        bn_node("c1", "b1", "bn1"),
+        helper.make_node("Relu", ["b1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2], name="pool1"),
+        helper.make_node("Conv", ["p1", "conv2_W", "conv2_B"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv2"),
+        bn_node("c2", "b2", "bn2"),
+        helper.make_node("Relu", ["b2"], ["r2"], name="relu2"),
+        helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2], name="pool2"),
+        helper.make_node("Flatten", ["p2"], ["flat"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc1_W", "fc1_B"], ["g1"], transB=1, name="fc1"),
+        helper.make_node("Relu", ["g1"], ["r3"], name="relu3"),
+        helper.make_node("Gemm", ["r3", "fc2_W", "fc2_B"], ["embedding"], transB=1, name="fc2"),
+    ]
+    graph = helper.make_graph(nodes, "cnn_embedding", [vi("X", F, ["N", 1, 28, 28])],
+                              [vi("embedding", F, ["N", 10])], inits)
+    model = finish_model(graph, 13)
+    return Spec("cnn_embedding", model, {"X": rnd(rng, 4, 1, 28, 28)},
+                note="symbolic batch dim N; reference at N=4")
+
+
+def m_residual_block():
+    rng = np.random.default_rng(1003)
+    inits = [
+        init("conv1_W", conv_weight(rng, 8, 8, 3)), init("conv1_B", rnd(rng, 8, scale=0.1)),
+        init("conv2_W", conv_weight(rng, 8, 8, 3)), init("conv2_B", rnd(rng, 8, scale=0.1)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["X", "conv1_W", "conv1_B"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "conv2_W", "conv2_B"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv2"),
+        helper.make_node("Add", ["c2", "X"], ["sum"], name="residual_add"),
+        helper.make_node("Relu", ["sum"], ["r2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["Y"], name="gap"),
+    ]
+    graph = helper.make_graph(nodes, "residual_block", [vi("X", F, [1, 8, 8, 8])],
+                              [vi("Y", F, [1, 8, 1, 1])], inits)
+    return Spec("residual_block", finish_model(graph, 17), {"X": rnd(rng, 1, 8, 8, 8)},
+                note="residual Add of the block input; GlobalAveragePool")
+
+
+def m_gemm_mlp():
+    rng = np.random.default_rng(1004)
+    inits = [
+        init("W1", rnd(rng, 32, 64, scale=0.125)), init("B1", rnd(rng, 32, scale=0.1)),
+        init("W2", rnd(rng, 32, 10, scale=0.2)), init("B2", rnd(rng, 10, scale=0.1)),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["X", "W1", "B1"], ["h"], transB=1, name="gemm1"),
+        helper.make_node("Tanh", ["h"], ["t"], name="tanh"),
+        helper.make_node("Gemm", ["t", "W2", "B2"], ["logits"], alpha=1.0, beta=1.0, name="gemm2"),
+        helper.make_node("Softmax", ["logits"], ["Y"], axis=1, name="softmax"),
+    ]
+    graph = helper.make_graph(nodes, "gemm_mlp", [vi("X", F, [2, 64])], [vi("Y", F, [2, 10])], inits)
+    return Spec("gemm_mlp", finish_model(graph, 11), {"X": rnd(rng, 2, 64)},
+                note="Gemm transB=1, Tanh, Gemm, Softmax at opset 11")
+
+
+def m_pooling():
+    rng = np.random.default_rng(1005)
+    nodes = [
+        helper.make_node("AveragePool", ["X"], ["avg"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                         count_include_pad=0, name="avgpool"),
+        helper.make_node("MaxPool", ["X"], ["max"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                         name="maxpool"),
+        helper.make_node("Concat", ["avg", "max"], ["Y"], axis=1, name="concat"),
+        helper.make_node("GlobalMaxPool", ["X"], ["G"], name="globalmaxpool"),
+    ]
+    graph = helper.make_graph(nodes, "pooling", [vi("X", F, [1, 4, 12, 12])],
+                              [vi("Y", F, [1, 8, 6, 6]), vi("G", F, [1, 4, 1, 1])])
+    return Spec("pooling", finish_model(graph, 12), {"X": rnd(rng, 1, 4, 12, 12)},
+                note="AveragePool/MaxPool with strides+pads, GlobalMaxPool, Concat; no initializers")
+
+
+def m_external_data():
+    rng = np.random.default_rng(1006)
+    inits = [
+        init("conv_W", conv_weight(rng, 4, 3, 3)), init("conv_B", rnd(rng, 4, scale=0.1)),
+        init("fc_W", rnd(rng, 5, 4 * 8 * 8, scale=1.0 / 16)), init("fc_B", rnd(rng, 5, scale=0.1)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["X", "conv_W", "conv_B"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv"),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Flatten", ["r"], ["f"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["f", "fc_W", "fc_B"], ["Y"], transB=1, name="fc"),
+    ]
+    graph = helper.make_graph(nodes, "external_data", [vi("X", F, [1, 3, 8, 8])], [vi("Y", F, [1, 5])], inits)
+    return Spec("external_data", finish_model(graph, 13), {"X": rnd(rng, 1, 3, 8, 8)},
+                save_kwargs=dict(save_as_external_data=True, all_tensors_to_one_file=True,
+                                 location="weights.bin", size_threshold=0),
+                note="all initializers in one external file weights.bin")
+
+
+def m_old_ir3_opset7():
+    rng = np.random.default_rng(1007)
+    inits = [
+        init("conv_W", conv_weight(rng, 4, 2, 3)), init("conv_B", rnd(rng, 4, scale=0.1)),
+        init("new_shape", np.array([1, 64], dtype=np.int64)),
+        init("bias", rnd(rng, 64, scale=0.5)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["X", "conv_W", "conv_B"], ["c"], kernel_shape=[3, 3], name="conv"),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Reshape", ["r", "new_shape"], ["flat"], name="reshape"),
+        helper.make_node("Add", ["flat", "bias"], ["Y"], name="add_broadcast"),  # [1,64] + [64]
+    ]
+    # IR < 4: every initializer must also be listed as a graph input.
+    inputs = [vi("X", F, [1, 2, 6, 6])] + [vi(t.name, t.data_type, list(t.dims)) for t in inits]
+    graph = helper.make_graph(nodes, "old_ir3_opset7", inputs, [vi("Y", F, [1, 64])], inits)
+    return Spec("old_ir3_opset7", finish_model(graph, 7, ir_version=3), {"X": rnd(rng, 1, 2, 6, 6)},
+                note="IR 3 / opset 7: initializers also listed as graph inputs; Reshape with shape input; broadcast Add")
+
+
+def m_new_ir10_opset21():
+    rng = np.random.default_rng(1008)
+    inits = [
+        init("W1", rnd(rng, 16, 32, scale=0.25)), init("B1", rnd(rng, 32, scale=0.1)),
+        init("ln_scale", rng.uniform(0.5, 1.5, 32).astype(np.float32)), init("ln_bias", rnd(rng, 32, scale=0.1)),
+        init("W2", rnd(rng, 32, 8, scale=0.18)),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["X", "W1"], ["mm1"], name="matmul1"),
+        helper.make_node("Add", ["mm1", "B1"], ["a1"], name="add1"),
+        helper.make_node("LayerNormalization", ["a1", "ln_scale", "ln_bias"], ["ln"], axis=-1, epsilon=1e-5,
+                         name="layernorm"),
+        helper.make_node("Gelu", ["ln"], ["gelu"], approximate="tanh", name="gelu"),
+        helper.make_node("MatMul", ["gelu", "W2"], ["Y"], name="matmul2"),
+    ]
+    graph = helper.make_graph(nodes, "new_ir10_opset21", [vi("X", F, [2, 5, 16])], [vi("Y", F, [2, 5, 8])], inits)
+    return Spec("new_ir10_opset21", finish_model(graph, 21), {"X": rnd(rng, 2, 5, 16)},
+                note="IR 10 / opset 21: MatMul, Add, LayerNormalization, Gelu(approximate=tanh)")
+
+
+# ---- typed fields
+
+
+def _bf16_bits(values):
+    """bfloat16 bit patterns for float values that are exactly representable in bfloat16."""
+    f = np.asarray(values, dtype=np.float32)
+    bits = f.view(np.uint32)
+    assert np.all((bits & 0xFFFF) == 0), "bfloat16 fixture values must be exactly representable"
+    return (bits >> 16).astype(np.uint16)
+
+
+def _typed_tensor_table():
+    """name -> (onnx dtype, manifest dtype, shape, python values (flat), typed-field writer)."""
+    rng = np.random.default_rng(1009)
+    t = {}
+    f32 = rnd(rng, 2, 3)
+    t["t_float32"] = (TensorProto.FLOAT, [2, 3], [float(v) for v in f32.ravel()])
+    t["t_float64"] = (TensorProto.DOUBLE, [3, 2], [1.0 / 3.0, -2.5, 1e300, -1e-300, 0.0, 123456789.123456789])
+    t["t_int32"] = (TensorProto.INT32, [2, 2], [-2147483648, 2147483647, -1, 42])
+    t["t_int16"] = (TensorProto.INT16, [2, 3], [-32768, 32767, -1, 0, 1, 1234])
+    t["t_int8"] = (TensorProto.INT8, [2, 2, 2], [-128, 127, -1, 0, 1, 2, -3, 100])
+    t["t_uint8"] = (TensorProto.UINT8, [3, 2], [0, 1, 127, 128, 200, 255])
+    t["t_uint16"] = (TensorProto.UINT16, [2, 2], [0, 1, 32768, 65535])
+    t["t_uint32"] = (TensorProto.UINT32, [2, 2], [0, 1, 2147483648, 4294967295])
+    t["t_uint64"] = (TensorProto.UINT64, [3], [0, 9223372036854775808, 18446744073709551615])
+    t["t_int64"] = (TensorProto.INT64, [2, 2], [-9223372036854775808, 9223372036854775807, -1, 7])
+    t["t_bool"] = (TensorProto.BOOL, [2, 3], [True, False, True, True, False, False])
+    f16 = np.array([0.5, -1.25, 65504.0, 6.1035156e-05, -0.0, 3.140625], dtype=np.float16)
+    t["t_float16"] = (TensorProto.FLOAT16, [3, 2], [float(v) for v in f16])
+    bf16_vals = [1.5, -2.25, 1.0, 0.0078125, -65536.0, 3.140625]
+    t["t_bfloat16"] = (TensorProto.BFLOAT16, [2, 3], [float(v) for v in bf16_vals])
+    t["t_string"] = (TensorProto.STRING, [2, 2], ["hello", "", "h\u00e9llo w\u00f6rld", "\u65e5\u672c"])
+    t["t_scalar_float32"] = (TensorProto.FLOAT, [], [2.5])
+    t["t_scalar_int64"] = (TensorProto.INT64, [], [-42])
+    return t
+
+
+def _typed_proto(name, dt, shape, values):
+    tp = TensorProto()
+    tp.name = name
+    tp.data_type = dt
+    tp.dims.extend(shape)
+    if dt == TensorProto.FLOAT:
+        tp.float_data.extend(values)
+    elif dt == TensorProto.DOUBLE:
+        tp.double_data.extend(values)
+    elif dt in (TensorProto.INT32, TensorProto.INT16, TensorProto.INT8, TensorProto.UINT8, TensorProto.UINT16):
+        tp.int32_data.extend(int(v) for v in values)
+    elif dt == TensorProto.BOOL:
+        tp.int32_data.extend(1 if v else 0 for v in values)
+    elif dt == TensorProto.FLOAT16:
+        tp.int32_data.extend(int(b) for b in np.asarray(values, dtype=np.float16).view(np.uint16))
+    elif dt == TensorProto.BFLOAT16:
+        tp.int32_data.extend(int(b) for b in _bf16_bits(values))
+    elif dt == TensorProto.INT64:
+        tp.int64_data.extend(int(v) for v in values)
+    elif dt in (TensorProto.UINT32, TensorProto.UINT64):
+        tp.uint64_data.extend(int(v) for v in values)
+    elif dt == TensorProto.STRING:
+        tp.string_data.extend(v.encode("utf-8") for v in values)
+    else:
+        raise ValueError(dt)
+    assert not tp.HasField("raw_data")
+    return tp
+
+
+_NP_DTYPE = {
+    TensorProto.FLOAT: "<f4", TensorProto.DOUBLE: "<f8", TensorProto.INT32: "<i4", TensorProto.INT16: "<i2",
+    TensorProto.INT8: "i1", TensorProto.UINT8: "u1", TensorProto.UINT16: "<u2", TensorProto.UINT32: "<u4",
+    TensorProto.UINT64: "<u8", TensorProto.INT64: "<i8", TensorProto.BOOL: "u1",
+}
+
+
+def _raw_proto(name, dt, shape, values):
+    tp = TensorProto()
+    tp.name = name
+    tp.data_type = dt
+    tp.dims.extend(shape)
+    if dt == TensorProto.FLOAT16:
+        raw = np.asarray(values, dtype=np.float16).astype("<f2").tobytes()
+    elif dt == TensorProto.BFLOAT16:
+        raw = _bf16_bits(values).astype("<u2").tobytes()
+    elif dt == TensorProto.BOOL:
+        raw = np.asarray([1 if v else 0 for v in values], dtype="u1").tobytes()
+    else:
+        raw = np.asarray(values, dtype=_NP_DTYPE[dt]).tobytes()
+    tp.raw_data = raw
+    return tp
+
+
+def m_typed_fields_all_dtypes():
+    rng = np.random.default_rng(1010)
+    table = _typed_tensor_table()
+    inits = []
+    values_json = {}
+    for name, (dt, shape, values) in table.items():
+        inits.append(_typed_proto(name, dt, shape, values))
+        values_json[name] = {"dtype": onnx_stats.dtype_name(dt), "shape": shape, "values": values,
+                             "encoding": "typed"}
+        if dt == TensorProto.STRING:
+            continue  # strings cannot be stored in raw_data
+        inits.append(_raw_proto(name + "_raw", dt, shape, values))
+        values_json[name + "_raw"] = {"dtype": onnx_stats.dtype_name(dt), "shape": shape, "values": values,
+                                      "encoding": "raw_data"}
+    # Self-check: numpy_helper decodes typed and raw forms identically and equal to the table.
+    for tp in inits:
+        ref = values_json[tp.name]
+        arr = numpy_helper.to_array(tp)
+        assert list(arr.shape) == ref["shape"], tp.name
+        flat = arr.ravel().tolist()
+        if ref["dtype"] == "string":
+            flat = [s.decode("utf-8") if isinstance(s, bytes) else s for s in flat]
+        if ref["dtype"] in ("float16", "bfloat16"):
+            flat = [float(v) for v in arr.astype(np.float32).ravel()]
+        assert flat == ref["values"], (tp.name, flat, ref["values"])
+
+    nodes = [helper.make_node("Add", ["X", "t_float32"], ["sum_float32"], name="add_float32")]
+    outputs = [vi("sum_float32", F, [2, 3])]
+    # Every initializer (typed and raw twin) is routed to a graph output so that onnxruntime
+    # decodes it. onnxruntime's Python API cannot return bfloat16 arrays, so bfloat16 tensors
+    # are Cast to float32 (exact) instead of passed through Identity.
+    for tp in inits:
+        base = tp.name[2:]
+        shape = list(tp.dims)
+        if tp.data_type == TensorProto.BFLOAT16:
+            out = "out_" + base + "_as_float32"
+            nodes.append(helper.make_node("Cast", [tp.name], [out], to=F, name="cast_" + base))
+            outputs.append(vi(out, F, shape))
+        else:
+            out = "out_" + base
+            nodes.append(helper.make_node("Identity", [tp.name], [out], name="identity_" + base))
+            outputs.append(vi(out, tp.data_type, shape))
+    graph = helper.make_graph(nodes, "typed_fields_all_dtypes", [vi("X", F, [2, 3])], outputs, inits)
+    model = finish_model(graph, 17)
+    values_bytes = (json.dumps(values_json, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return Spec("typed_fields_all_dtypes", model, {"X": rnd(rng, 2, 3)},
+                extra_files={"values.json": values_bytes},
+                note="every dtype in the typed TensorProto fields, plus *_raw twins in raw_data; values.json")
+
+
+def m_control_flow_if():
+    rng = np.random.default_rng(1011)
+    inits = [init("A", rnd(rng, 4)), init("B", rnd(rng, 4)), init("zero", np.array(0.0, dtype=np.float32))]
+    then_g = helper.make_graph(
+        [helper.make_node("Add", ["X", "A"], ["then_out"], name="then_add")],
+        "then_branch", [], [vi("then_out", F, [4])])
+    else_g = helper.make_graph(
+        [helper.make_node("Mul", ["X", "B"], ["else_out"], name="else_mul")],
+        "else_branch", [], [vi("else_out", F, [4])])
+    nodes = [
+        helper.make_node("ReduceSum", ["X"], ["s"], keepdims=0, name="reduce_sum"),
+        helper.make_node("Greater", ["s", "zero"], ["cond"], name="greater"),
+        helper.make_node("If", ["cond"], ["Y"], then_branch=then_g, else_branch=else_g, name="if"),
+    ]
+    graph = helper.make_graph(nodes, "control_flow_if", [vi("X", F, [4])], [vi("Y", F, [4])], inits,
+                              value_info=[vi("s", F, []), vi("cond", TensorProto.BOOL, [])])
+    x = np.abs(rnd(rng, 4)) + 0.1  # positive sum -> then branch
+    return Spec("control_flow_if", finish_model(graph, 16), {"X": x},
+                note="If with then/else GRAPH attributes referencing outer-scope X, A, B")
+
+
+def m_attribute_kinds():
+    rng = np.random.default_rng(1012)
+    t1 = numpy_helper.from_array(rnd(rng, 2, 2), name="attr_tensor")
+    t2 = numpy_helper.from_array(np.arange(3, dtype=np.int64), name="attr_tensor2")
+    sparse_vals = numpy_helper.from_array(np.array([1.5, -2.0], dtype=np.float32), name="sp_values")
+    sparse_idx = numpy_helper.from_array(np.array([1, 5], dtype=np.int64), name="sp_indices")
+    sp = helper.make_sparse_tensor(sparse_vals, sparse_idx, [2, 3])
+    sub1 = helper.make_graph([helper.make_node("Identity", ["sx"], ["sy"])], "sub_graph_1",
+                             [vi("sx", F, [2])], [vi("sy", F, [2])])
+    sub2 = helper.make_graph([helper.make_node("Neg", ["sx"], ["sy"])], "sub_graph_2",
+                             [vi("sx", F, [2])], [vi("sy", F, [2])])
+    tp_float = helper.make_tensor_type_proto(F, [2, "M"])
+    tp_int = helper.make_tensor_type_proto(TensorProto.INT64, [3])
+
+    node = helper.make_node(
+        "AllAttributeKinds", ["X"], ["Y"], domain="com.vigil.test", name="all_kinds",
+        doc_string="custom-domain node carrying every attribute kind",
+        f=0.25, i=-7, s="vigil", t=t1, g=sub1,
+        floats=[1.0, -2.5, 3.25], ints=[1, -2, 3, 9223372036854775807], strings=["a", "b\u00e9"],
+        tensors=[t1, t2], graphs=[sub1, sub2],
+    )
+    # helper.make_attribute does not infer these kinds from Python values; build them explicitly.
+    a = node.attribute.add(); a.name = "sparse_tensor"; a.type = onnx.AttributeProto.SPARSE_TENSOR; a.sparse_tensor.CopyFrom(sp)
+    a = node.attribute.add(); a.name = "sparse_tensors"; a.type = onnx.AttributeProto.SPARSE_TENSORS; a.sparse_tensors.extend([sp, sp])
+    a = node.attribute.add(); a.name = "type_proto"; a.type = onnx.AttributeProto.TYPE_PROTO; a.tp.CopyFrom(tp_float)
+    a = node.attribute.add(); a.name = "type_protos"; a.type = onnx.AttributeProto.TYPE_PROTOS; a.type_protos.extend([tp_float, tp_int])
+    # A sparse initializer too (counts towards parameter_count via its values).
+    sparse_init = helper.make_sparse_tensor(
+        numpy_helper.from_array(np.array([3.0, 4.0, 5.0], dtype=np.float32), name="sparse_w"),
+        numpy_helper.from_array(np.array([0, 4, 7], dtype=np.int64), name="sparse_w_indices"),
+        [2, 4])
+    nodes = [node, helper.make_node("Add", ["Y", "dense_w"], ["Z"], name="add")]
+    graph = helper.make_graph(nodes, "attribute_kinds", [vi("X", F, [2, 4])], [vi("Z", F, [2, 4])],
+                              [init("dense_w", rnd(rng, 2, 4))], value_info=[vi("Y", F, [2, 4])],
+                              sparse_initializer=[sparse_init])
+    model = finish_model(graph, 17, extra_opsets=[("com.vigil.test", 1)])
+    return Spec("attribute_kinds", model, reference=False,
+                note="custom domain com.vigil.test node with every attribute kind; sparse initializer; "
+                     "no reference (onnxruntime has no kernel for the custom op)")
+
+
+def m_dynamic_batch_mlp():
+    rng = np.random.default_rng(1013)
+    inits = [
+        init("W1", rnd(rng, 32, 16, scale=0.25)), init("B1", rnd(rng, 32, scale=0.1)),
+        init("W2", rnd(rng, 4, 32, scale=0.18)), init("B2", rnd(rng, 4, scale=0.1)),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["X", "W1", "B1"], ["h"], transB=1, name="fc1",
+                         doc_string="first fully connected layer"),
+        helper.make_node("Relu", ["h"], ["r"], name="relu"),
+        helper.make_node("Gemm", ["r", "W2", "B2"], ["Y"], transB=1, name="fc2"),
+    ]
+    graph = helper.make_graph(nodes, "dynamic_batch_mlp", [vi("X", F, ["batch", 16])], [vi("Y", F, ["batch", 4])],
+                              inits, doc_string="graph doc string")
+    model = finish_model(graph, 13)
+    model.doc_string = "A two-layer MLP with a symbolic batch dimension."
+    model.model_version = 3
+    model.domain = "dev.vigil.fixtures"
+    helper.set_model_props(model, {"author": "vigil-fixtures", "license": "MIT", "purpose": "metadata round-trip"})
+    return Spec("dynamic_batch_mlp", model, {"X": rnd(rng, 3, 16)},
+                note="symbolic dim 'batch' (reference at 3); metadata_props, doc strings, producer, model_version")
+
+
+MODELS = [
+    m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
+    m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
+    m_dynamic_batch_mlp,
+]
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def run_reference(model_path, feeds):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(model_path, so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    outs = sess.run(names, feeds)
+    return list(zip(names, outs))
+
+
+def write_tensor(path, arr, name):
+    tp = numpy_helper.from_array(np.asarray(arr), name=name)
+    with open(path, "wb") as fh:
+        fh.write(tp.SerializeToString())
+
+
+def manifest_entry(spec, model_path, has_reference):
+    model = onnx.load(model_path, load_external_data=False)
+    pc, bytes_by_dtype, ic = onnx_stats.initializer_stats(model.graph)
+    return {
+        "name": spec.name,
+        "path": f"{spec.name}/model.onnx",
+        "ir_version": int(model.ir_version),
+        "producer_name": model.producer_name,
+        "opsets": onnx_stats.opsets(model),
+        "inputs": [onnx_stats.value_info_entry(v) for v in model.graph.input],
+        "outputs": [onnx_stats.value_info_entry(v) for v in model.graph.output],
+        "node_count": len(model.graph.node),
+        "op_histogram": onnx_stats.op_histogram(model.graph),
+        "parameter_count": pc,
+        "parameter_bytes_by_dtype": bytes_by_dtype,
+        "initializer_count": ic,
+        "external_data_files": onnx_stats.external_data_files(model),
+        "has_reference": has_reference,
+        "tolerance": dict(TOLERANCE),
+    }
+
+
+def build(spec, out_root):
+    d = os.path.join(out_root, spec.name)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    model_path = os.path.join(d, "model.onnx")
+    if spec.check:
+        onnx.checker.check_model(spec.model, full_check=True)
+    onnx.save_model(spec.model, model_path, **spec.save_kwargs)
+    if spec.check:
+        onnx.checker.check_model(model_path, full_check=True)
+    for fname, data in spec.extra_files.items():
+        with open(os.path.join(d, fname), "wb") as fh:
+            fh.write(data)
+
+    has_ref = False
+    if spec.reference:
+        outs = run_reference(model_path, spec.inputs)
+        ds = os.path.join(d, "test_data_set_0")
+        os.makedirs(ds)
+        init_names = {t.name for t in spec.model.graph.initializer}
+        feed_names = [v.name for v in spec.model.graph.input if v.name not in init_names]
+        assert feed_names == list(spec.inputs), (feed_names, list(spec.inputs))
+        for i, name in enumerate(feed_names):
+            write_tensor(os.path.join(ds, f"input_{i}.pb"), spec.inputs[name], name)
+        graph_out = [v.name for v in spec.model.graph.output]
+        assert graph_out == [n for n, _ in outs], (graph_out, outs)
+        for i, (name, arr) in enumerate(outs):
+            write_tensor(os.path.join(ds, f"output_{i}.pb"), arr, name)
+        has_ref = True
+    entry = manifest_entry(spec, model_path, has_ref)
+    print(f"  {spec.name:26s} ir={entry['ir_version']:<2} opset={entry['opsets'][0]['version']:<2} "
+          f"nodes={entry['node_count']:<3} params={entry['parameter_count']:<7} ref={has_ref}")
+    return entry
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(here, "onnx"))
+    ap.add_argument("--only", action="append", help="regenerate only these models (manifest is merged)")
+    args = ap.parse_args()
+
+    if (onnx.__version__, ort.__version__) != ("1.22.0", "1.22.1"):
+        print(f"warning: expected onnx 1.22.0 / onnxruntime 1.22.1, have {onnx.__version__} / {ort.__version__}",
+              file=sys.stderr)
+    os.makedirs(args.out, exist_ok=True)
+    manifest_path = os.path.join(args.out, "manifest.json")
+    existing = {}
+    if args.only and os.path.exists(manifest_path):
+        with open(manifest_path) as fh:
+            existing = {m["name"]: m for m in json.load(fh)["models"]}
+
+    entries = []
+    for fn in MODELS:
+        spec = fn()
+        if args.only and spec.name not in args.only:
+            if spec.name in existing:
+                entries.append(existing[spec.name])
+            continue
+        entries.append(build(spec, args.out))
+    with open(manifest_path, "w") as fh:
+        json.dump({"models": entries}, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    print(f"wrote {manifest_path} ({len(entries)} models)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+Bout_scalar_int64_rawJÖÿÿÿÿÿÿÿ

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import VigilIR
+import VigilONNX
+
+extension Vigil {
+    /// `vigil convert`: re-serialize a model as ONNX.
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a model as standard ONNX, optionally with large tensors in an external data file.")
+
+        @Argument(help: "The model file (.onnx).")
+        var model: String
+
+        @Option(name: .shortAndLong, help: "The ONNX file to write.")
+        var output: String
+
+        @Option(help: "Move initializers of at least this many bytes into '<output>.data'.")
+        var externalDataThreshold: Int?
+
+        func validate() throws {
+            if let threshold = externalDataThreshold, threshold < 0 {
+                throw ValidationError("--external-data-threshold must be a byte count of 0 or more")
+            }
+        }
+
+        func run() throws {
+            let loaded = try ModelLoading.load(model)
+            let report: ONNXWriter.Report
+            do {
+                report = try ONNXWriter.write(loaded.model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
+            } catch {
+                throw CommandFailure(error)
+            }
+            var line = "wrote \(output) (\(byteString(report.modelBytes)))"
+            if let location = report.externalDataLocation {
+                line += " and \(location) (\(byteString(report.externalDataBytes)), \(report.externalTensorCount) tensors)"
+            }
+            print(line)
+        }
+    }
+}

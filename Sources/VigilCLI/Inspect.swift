@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import VigilIR
+
+extension Vigil {
+    /// `vigil inspect`: what a model file holds.
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a model's producer, versions, opsets, inputs and outputs, ops and parameters.")
+
+        @Argument(help: "The model file (.onnx).")
+        var model: String
+
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let loaded = try ModelLoading.load(model)
+            let summary = ModelSummary(loaded.model)
+            if output.json {
+                var object = summary.json
+                object["file"] = model
+                object["format"] = loaded.format
+                object["load_seconds"] = loaded.seconds
+                try output.printJSON(object)
+            } else {
+                print(summary.text(file: model))
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+import Foundation
+
+/// Output flags shared by commands that print reports.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print a JSON object instead of text.")
+    var json = false
+
+    /// Prints a JSON value with sorted keys.
+    func printJSON(_ value: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}

@@ -1,0 +1,84 @@
+import COnnxProto
+import CProtobufC
+import VigilIR
+
+/// Reads ONNX models (`ModelProto`) and tensors (`TensorProto`, as in ONNX test-data folders) into the IR.
+///
+/// The file is memory-mapped, its wire format is checked without allocating (so truncated,
+/// mistyped or absurdly nested input fails with a clear message before protobuf-c sees it),
+/// then unpacked by protobuf-c and converted at once. Tensor bytes from `raw_data` are taken over
+/// from the unpacked message rather than copied, and external data is mapped, not read.
+public enum ONNXReader {
+    /// IR versions this reader accepts. Versions 11–13 (onnx 1.18+) parse; their additions
+    /// (multi-device configuration) are not represented in the IR and are dropped.
+    public static let supportedIRVersions: ClosedRange<Int64> = 3...13
+    /// Maximum nesting of protobuf messages (each subgraph level nests about three).
+    public static let maximumMessageDepth: UInt32 = 100
+
+    /// Reads a model file. External data is resolved against the file's folder.
+    public static func readModel(at path: String) throws(ONNXError) -> Model {
+        let file = try MappedFile(path: path, reportAs: path)
+        file.adviseSequential()
+        return try readModel(bytes: file.bytes, reportAs: path, baseDirectory: directory(of: path))
+    }
+
+    /// Reads a model from memory; `baseDirectory` is where external data lives (`nil`: none allowed).
+    public static func readModel(bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?) throws(ONNXError) -> Model {
+        let proto = try unpack(bytes, file: file, descriptor: vigil_onnx__model_proto__descriptor_pointer()) {
+            vigil_onnx__model_proto__unpack(nil, $1, $0)
+        }
+        defer { vigil_onnx__model_proto__free_unpacked(proto, nil) }
+        guard proto.pointee.has_ir_version != 0 else {
+            throw .invalid(file: file, reason: "no ir_version: this is not an ONNX model")
+        }
+        guard supportedIRVersions.contains(proto.pointee.ir_version) else {
+            throw .unsupported(file: file, reason: "IR version \(proto.pointee.ir_version) is not supported (supported: \(supportedIRVersions.lowerBound)–\(supportedIRVersions.upperBound))")
+        }
+        let decoder = ProtoDecoder(file: file, baseDirectory: baseDirectory)
+        return try decoder.model(proto)
+    }
+
+    /// Reads one serialized `TensorProto` (e.g. `input_0.pb`), returning its name and value.
+    public static func readTensor(at path: String) throws(ONNXError) -> (name: String, tensor: Tensor) {
+        let file = try MappedFile(path: path, reportAs: path)
+        let proto = try unpack(file.bytes, file: path, descriptor: vigil_onnx__tensor_proto__descriptor_pointer()) {
+            vigil_onnx__tensor_proto__unpack(nil, $1, $0)
+        }
+        defer { vigil_onnx__tensor_proto__free_unpacked(proto, nil) }
+        let decoder = ProtoDecoder(file: path, baseDirectory: directory(of: path))
+        let name = cString(proto.pointee.name)
+        return (name, try decoder.tensor(proto, what: name.isEmpty ? "tensor" : "tensor '\(name)'"))
+    }
+
+    /// Checks the wire format, then unpacks with protobuf-c.
+    private static func unpack<T>(
+        _ bytes: UnsafeRawBufferPointer, file: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
+        _ unpack: (UnsafePointer<UInt8>?, Int) -> UnsafeMutablePointer<T>?
+    ) throws(ONNXError) -> UnsafeMutablePointer<T> {
+        guard bytes.count > 0 else { throw .malformed(file: file, reason: "the file is empty") }
+        let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var offset = 0
+        let status = vigil_wire_guard_check(descriptor, base, bytes.count, maximumMessageDepth, &offset)
+        switch status {
+        case VIGIL_WIRE_OK: break
+        case VIGIL_WIRE_TRUNCATED:
+            throw .malformed(file: file, reason: "truncated or corrupt protobuf: a field at byte \(offset) runs past its end")
+        case VIGIL_WIRE_BAD_WIRE_TYPE:
+            throw .malformed(file: file, reason: "not a valid ONNX protobuf: wrong wire type at byte \(offset)")
+        case VIGIL_WIRE_TOO_DEEP:
+            throw .malformed(file: file, reason: "messages nested deeper than \(maximumMessageDepth) levels at byte \(offset)")
+        default:
+            throw .malformed(file: file, reason: "not a valid ONNX protobuf: invalid field tag at byte \(offset)")
+        }
+        guard let message = unpack(base, bytes.count) else {
+            throw .malformed(file: file, reason: "protobuf-c could not decode the message")
+        }
+        return message
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = String(path[..<slash])
+        return directory.isEmpty ? "/" : directory
+    }
+}

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""ONNX Runtime interop check for models re-serialized by the Vigil CLI.
+
+For every model in Fixtures/onnx/manifest.json with has_reference == true:
+
+  1. <vigil> convert <model.onnx> -o <tmp>/plain/model.onnx
+  2. <vigil> convert <model.onnx> -o <tmp>/ext/model.onnx --external-data-threshold 1024
+  3. for each written file: onnx.checker.check_model(path, full_check=True), then run it in
+     onnxruntime (CPUExecutionProvider) on test_data_set_0 inputs and compare with the recorded
+     outputs: |a - b| <= atol + rtol * |b| (atol 1e-5, rtol 1e-4 unless the manifest says otherwise).
+
+Prints one line per check and finishes with "N passed, M failed"; exit status 1 if anything failed.
+
+    python scripts/ort_interop.py --vigil .build/debug/vigil [--only NAME ...] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_FIXTURES = os.path.join(ROOT, "Fixtures", "onnx")
+VARIANTS = [
+    ("plain", []),
+    ("ext", ["--external-data-threshold", "1024"]),
+]
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def record(self, ok: bool, label: str, detail: str = ""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        line = f"{'PASS' if ok else 'FAIL'} {label}"
+        if detail:
+            line += f": {detail}"
+        print(line, flush=True)
+        return ok
+
+
+def load_test_data(model_dir):
+    ds = os.path.join(model_dir, "test_data_set_0")
+
+    def read(kind):
+        files = sorted(glob.glob(os.path.join(ds, f"{kind}_*.pb")),
+                       key=lambda p: int(os.path.basename(p)[len(kind) + 1:-3]))
+        out = []
+        for p in files:
+            t = onnx.load_tensor(p)
+            out.append((t.name, numpy_helper.to_array(t)))
+        return out
+
+    return read("input"), read("output")
+
+
+def compare(name, got, want, atol, rtol):
+    """Returns an error string, or None if equal within tolerance."""
+    got = np.asarray(got)
+    want = np.asarray(want)
+    if got.shape != want.shape:
+        return f"{name}: shape {list(got.shape)} != expected {list(want.shape)}"
+    if want.dtype == object or want.dtype.kind in "SUb" or got.dtype.kind in "SUOb":
+        g = [x.decode() if isinstance(x, bytes) else x for x in got.ravel().tolist()]
+        w = [x.decode() if isinstance(x, bytes) else x for x in want.ravel().tolist()]
+        if g != w:
+            return f"{name}: values differ ({g[:4]} vs {w[:4]} ...)"
+        return None
+    if got.dtype != want.dtype:
+        return f"{name}: dtype {got.dtype} != expected {want.dtype}"
+    if want.dtype.kind in "iu":
+        if not np.array_equal(got, want):
+            return f"{name}: integer values differ (max |diff| {np.max(np.abs(got.astype(np.float64) - want.astype(np.float64)))})"
+        return None
+    g = got.astype(np.float64)
+    w = want.astype(np.float64)
+    nan_ok = np.isnan(g) == np.isnan(w)
+    diff = np.abs(g - w)
+    ok = (diff <= atol + rtol * np.abs(w)) | (np.isnan(g) & np.isnan(w)) | (g == w)
+    if not (np.all(ok) and np.all(nan_ok)):
+        bad = int(np.size(ok) - np.count_nonzero(ok))
+        return f"{name}: {bad} element(s) out of tolerance, max |diff| {np.nanmax(diff):.3g}"
+    return None
+
+
+def run_vigil(vigil, src, dst, extra, timeout):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    cmd = [vigil, "convert", src, "-o", dst] + extra
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"{' '.join(cmd)}: {e}"
+    if p.returncode != 0:
+        msg = (p.stderr or p.stdout).strip().splitlines()
+        return f"exit {p.returncode}: {msg[-1] if msg else ''}"
+    if not os.path.isfile(dst):
+        return f"{dst} was not written"
+    return None
+
+
+def check_one(res, vigil, fixtures, entry, tmp, timeout):
+    name = entry["name"]
+    src = os.path.join(fixtures, entry["path"])
+    model_dir = os.path.dirname(src)
+    tol = entry.get("tolerance", {})
+    atol, rtol = float(tol.get("atol", 1e-5)), float(tol.get("rtol", 1e-4))
+    inputs, outputs = load_test_data(model_dir)
+
+    for variant, extra in VARIANTS:
+        label = f"{name} [{variant}]"
+        dst = os.path.join(tmp, name, variant, "model.onnx")
+        err = run_vigil(vigil, src, dst, extra, timeout)
+        if not res.record(err is None, f"{label} vigil convert", err or ""):
+            continue
+
+        try:
+            written = onnx.load(dst, load_external_data=False)
+            ext_files = sorted({kv.value for t in written.graph.initializer for kv in t.external_data
+                                if kv.key == "location"})
+        except Exception as e:  # noqa: BLE001
+            res.record(False, f"{label} onnx.load", str(e).splitlines()[0] if str(e) else repr(e))
+            continue
+        detail = f"external data: {', '.join(ext_files)}" if ext_files else "no external data"
+
+        try:
+            onnx.checker.check_model(dst, full_check=True)
+            res.record(True, f"{label} onnx.checker", detail)
+        except Exception as e:  # noqa: BLE001
+            res.record(False, f"{label} onnx.checker", str(e).strip().splitlines()[0] if str(e) else repr(e))
+
+        try:
+            so = ort.SessionOptions()
+            so.log_severity_level = 3
+            sess = ort.InferenceSession(dst, so, providers=["CPUExecutionProvider"])
+            feeds = {n: a for n, a in inputs}
+            out_names = [n for n, _ in outputs]
+            got = sess.run(out_names, feeds)
+        except Exception as e:  # noqa: BLE001
+            res.record(False, f"{label} onnxruntime", str(e).strip().splitlines()[0] if str(e) else repr(e))
+            continue
+        errors = [e for e in (compare(n, g, w, atol, rtol) for (n, w), g in zip(outputs, got)) if e]
+        res.record(not errors, f"{label} onnxruntime outputs",
+                   "; ".join(errors) if errors else f"{len(outputs)} output(s) match (atol={atol:g}, rtol={rtol:g})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vigil", required=True, help="path to the vigil CLI binary")
+    ap.add_argument("--fixtures", default=DEFAULT_FIXTURES, help="directory with manifest.json")
+    ap.add_argument("--only", action="append", metavar="NAME", help="check only this model (repeatable)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory with converted models")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per vigil invocation")
+    args = ap.parse_args()
+
+    vigil = os.path.abspath(args.vigil) if os.path.sep in args.vigil else (shutil.which(args.vigil) or args.vigil)
+    if not (os.path.isfile(vigil) and os.access(vigil, os.X_OK)):
+        print(f"error: vigil binary not found or not executable: {args.vigil}", file=sys.stderr)
+        return 2
+    with open(os.path.join(args.fixtures, "manifest.json")) as fh:
+        models = json.load(fh)["models"]
+    selected = [m for m in models if m.get("has_reference")]
+    if args.only:
+        unknown = set(args.only) - {m["name"] for m in models}
+        if unknown:
+            print(f"error: unknown model(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        for n in args.only:
+            m = next(m for m in models if m["name"] == n)
+            if not m.get("has_reference"):
+                print(f"note: {n} has no reference data; skipped", file=sys.stderr)
+        selected = [m for m in selected if m["name"] in args.only]
+
+    print(f"vigil: {vigil}")
+    print(f"onnx {onnx.__version__}, onnxruntime {ort.__version__}, numpy {np.__version__}; "
+          f"{len(selected)} model(s)")
+    res = Results()
+    tmp = tempfile.mkdtemp(prefix="vigil-ort-interop-")
+    try:
+        for entry in selected:
+            check_one(res, vigil, args.fixtures, entry, tmp, args.timeout)
+    finally:
+        if args.keep:
+            print(f"converted models kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{res.passed} passed, {res.failed} failed")
+    return 1 if res.failed or res.passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
