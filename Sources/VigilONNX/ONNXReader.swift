@@ -25,7 +25,7 @@ public enum ONNXReader {
     /// Reads a model from memory; `baseDirectory` is where external data lives (`nil`: none allowed).
     public static func readModel(bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?) throws(ONNXError) -> Model {
         let proto = try unpack(bytes, file: file, descriptor: vigil_onnx__model_proto__descriptor_pointer()) {
-            vigil_onnx__model_proto__unpack(nil, $1, $0)
+            vigil_onnx__model_proto__unpack($0, $2, $1)
         }
         defer { vigil_onnx__model_proto__free_unpacked(proto, nil) }
         guard proto.pointee.has_ir_version != 0 else {
@@ -42,7 +42,7 @@ public enum ONNXReader {
     public static func readTensor(at path: String) throws(ONNXError) -> (name: String, tensor: Tensor) {
         let file = try MappedFile(path: path, reportAs: path)
         let proto = try unpack(file.bytes, file: path, descriptor: vigil_onnx__tensor_proto__descriptor_pointer()) {
-            vigil_onnx__tensor_proto__unpack(nil, $1, $0)
+            vigil_onnx__tensor_proto__unpack($0, $2, $1)
         }
         defer { vigil_onnx__tensor_proto__free_unpacked(proto, nil) }
         let decoder = ProtoDecoder(file: path, baseDirectory: directory(of: path))
@@ -50,15 +50,26 @@ public enum ONNXReader {
         return (name, try decoder.tensor(proto, what: name.isEmpty ? "tensor" : "tensor '\(name)'"))
     }
 
-    /// Checks the wire format, then unpacks with protobuf-c.
+    /// Bytes fields at least this long have their mapped source pages dropped once copied.
+    static let releaseThreshold = 1 << 16
+
+    /// Checks the wire format, then unpacks with protobuf-c. Buffers of the result are malloc'd.
     private static func unpack<T>(
         _ bytes: UnsafeRawBufferPointer, file: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
-        _ unpack: (UnsafePointer<UInt8>?, Int) -> UnsafeMutablePointer<T>?
+        _ unpack: (UnsafeMutablePointer<ProtobufCAllocator>, UnsafePointer<UInt8>?, Int) -> UnsafeMutablePointer<T>?
     ) throws(ONNXError) -> UnsafeMutablePointer<T> {
         guard bytes.count > 0 else { throw .malformed(file: file, reason: "the file is empty") }
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let ranges = UnsafeMutablePointer<VigilWireRanges>.allocate(capacity: 1)
+        ranges.initialize(to: VigilWireRanges(min_length: releaseThreshold, items: nil, count: 0, capacity: 0))
+        let allocator = UnsafeMutablePointer<VigilReleasingAllocator>.allocate(capacity: 1)
+        defer {
+            vigil_wire_ranges_free(ranges)
+            ranges.deallocate()
+            allocator.deallocate()
+        }
         var offset = 0
-        let status = vigil_wire_guard_check(descriptor, base, bytes.count, maximumMessageDepth, &offset)
+        let status = vigil_wire_guard_scan(descriptor, base, bytes.count, maximumMessageDepth, &offset, ranges)
         switch status {
         case VIGIL_WIRE_OK: break
         case VIGIL_WIRE_TRUNCATED:
@@ -70,7 +81,10 @@ public enum ONNXReader {
         default:
             throw .malformed(file: file, reason: "not a valid ONNX protobuf: invalid field tag at byte \(offset)")
         }
-        guard let message = unpack(base, bytes.count) else {
+        vigil_releasing_allocator_init(allocator, base, ranges)
+        let message = unpack(&allocator.pointee.allocator, base, bytes.count)
+        vigil_releasing_allocator_finish(allocator)
+        guard let message else {
             throw .malformed(file: file, reason: "protobuf-c could not decode the message")
         }
         return message

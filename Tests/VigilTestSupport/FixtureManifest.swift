@@ -5,6 +5,11 @@ public struct FixtureManifest: Decodable {
     public struct Opset: Decodable, Equatable {
         public let domain: String
         public let version: Int64
+
+        public init(domain: String, version: Int64) {
+            self.domain = domain
+            self.version = version
+        }
     }
 
     /// A dim is a size or a symbol name.

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "onnx.pb-c.h"
 
 const ProtobufCMessageDescriptor *vigil_onnx__model_proto__descriptor_pointer(void) {
@@ -48,9 +49,30 @@ static int wire_type_fits(const ProtobufCFieldDescriptor *field, unsigned wire) 
     return 0;
 }
 
+static int record_range(VigilWireRanges *ranges, size_t start, size_t length) {
+    if (ranges->count == ranges->capacity) {
+        size_t capacity = ranges->capacity ? ranges->capacity * 2 : 64;
+        VigilWireRange *grown = realloc(ranges->items, capacity * sizeof(VigilWireRange));
+        if (grown == NULL) return 0;
+        ranges->items = grown;
+        ranges->capacity = capacity;
+    }
+    ranges->items[ranges->count].offset = start;
+    ranges->items[ranges->count].length = length;
+    ranges->count++;
+    return 1;
+}
+
 VigilWireStatus vigil_wire_guard_check(const ProtobufCMessageDescriptor *descriptor,
                                        const uint8_t *data, size_t length,
                                        unsigned max_depth, size_t *offset) {
+    return vigil_wire_guard_scan(descriptor, data, length, max_depth, offset, NULL);
+}
+
+VigilWireStatus vigil_wire_guard_scan(const ProtobufCMessageDescriptor *descriptor,
+                                      const uint8_t *data, size_t length,
+                                      unsigned max_depth, size_t *offset,
+                                      VigilWireRanges *large_bytes) {
     Frame stack[VIGIL_WIRE_MAX_STACK];
     unsigned depth = 0;
     size_t pos = 0;
@@ -113,6 +135,10 @@ VigilWireStatus vigil_wire_guard_check(const ProtobufCMessageDescriptor *descrip
                 stack[depth].descriptor = (const ProtobufCMessageDescriptor *)field->descriptor;
                 stack[depth].end = pos + (size_t)value;
             } else {
+                if (large_bytes != NULL && field != NULL && field->type == PROTOBUF_C_TYPE_BYTES &&
+                    value >= large_bytes->min_length) {
+                    if (!record_range(large_bytes, pos, (size_t)value)) return VIGIL_WIRE_TRUNCATED;
+                }
                 pos += (size_t)value;
             }
             break;
@@ -180,4 +206,55 @@ int vigil_wire_pack_to_fd(const ProtobufCMessage *message, int fd, uint64_t *wri
     free(buffer.data);
     *written = buffer.written;
     return buffer.error;
+}
+
+/* Allocation hook: protobuf-c copies bytes fields in file order, each right after allocating
+ * its buffer. When the buffer for large field k is requested, field k-1 has been copied, so its
+ * source pages are dropped from the mapping (MADV_DONTNEED on a private read-only file mapping
+ * only discards clean pages; touching them again would re-read the file). A size mismatch just
+ * skips the release, so a wrong guess never affects correctness. */
+static void release_range(VigilReleasingAllocator *a, size_t index) {
+    const VigilWireRange *range = &a->ranges->items[index];
+    uintptr_t start = (uintptr_t)(a->base + range->offset);
+    uintptr_t end = start + range->length;
+    uintptr_t page = (uintptr_t)a->page_size;
+    start = (start + page - 1) / page * page;
+    end = end / page * page;
+    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
+static void *releasing_alloc(void *data, size_t size) {
+    VigilReleasingAllocator *a = data;
+    if (a->ranges != NULL && size >= a->ranges->min_length && a->next < a->ranges->count &&
+        a->ranges->items[a->next].length == size) {
+        if (a->next > 0) release_range(a, a->next - 1);
+        a->next++;
+    }
+    return malloc(size);
+}
+
+static void releasing_free(void *data, void *pointer) {
+    (void)data;
+    free(pointer);
+}
+
+void vigil_releasing_allocator_init(VigilReleasingAllocator *allocator, const uint8_t *base,
+                                    const VigilWireRanges *ranges) {
+    allocator->allocator.alloc = releasing_alloc;
+    allocator->allocator.free = releasing_free;
+    allocator->allocator.allocator_data = allocator;
+    allocator->base = base;
+    allocator->ranges = ranges;
+    allocator->next = 0;
+    allocator->page_size = (size_t)sysconf(_SC_PAGESIZE);
+}
+
+void vigil_releasing_allocator_finish(VigilReleasingAllocator *allocator) {
+    if (allocator->ranges != NULL && allocator->next > 0) release_range(allocator, allocator->next - 1);
+}
+
+void vigil_wire_ranges_free(VigilWireRanges *ranges) {
+    free(ranges->items);
+    ranges->items = NULL;
+    ranges->count = ranges->capacity = 0;
 }

@@ -1,0 +1,48 @@
+import Foundation
+import VigilTestSupport
+import XCTest
+
+/// Runs the built `vigil` binary and captures its exit code, stdout and stderr.
+class CLITestCase: XCTestCase {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var stderrLines: [Substring] { stderr.split(separator: "\n") }
+    }
+
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = try Repository.temporaryDirectory()
+        guard FileManager.default.isExecutableFile(atPath: Repository.vigilBinary.path) else {
+            throw XCTSkip("the vigil binary is not built (swift build)")
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func vigil(_ arguments: String...) throws -> Result {
+        let process = Process()
+        process.executableURL = Repository.vigilBinary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func fixture(_ name: String) -> String { Repository.onnxFixtures.appendingPathComponent("\(name)/model.onnx").path }
+
+    /// Exit 1 with exactly one stderr line naming the file and containing the cause.
+    func assertFailure(_ result: Result, file path: String, cause: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
+        XCTAssertEqual(result.stderrLines.count, 1, result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("vigil: error: \(path): "), result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(cause), "'\(result.stderr)' should mention '\(cause)'", file: file, line: line)
+    }
+}
