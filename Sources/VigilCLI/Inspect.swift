@@ -21,7 +21,7 @@ extension Vigil {
                 object["file"] = model
                 object["format"] = loaded.format
                 object["load_seconds"] = loaded.seconds
-                try output.printJSON(object)
+                try JSONOutput.print(object)
             } else {
                 print(summary.text(file: model))
             }

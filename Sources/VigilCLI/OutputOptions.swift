@@ -5,9 +5,12 @@ import Foundation
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print a JSON object instead of text.")
     var json = false
+}
 
+/// JSON printing shared by the commands.
+enum JSONOutput {
     /// Prints a JSON value with sorted keys.
-    func printJSON(_ value: Any) throws {
+    static func print(_ value: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         FileHandle.standardOutput.write(data)
         FileHandle.standardOutput.write(Data("\n".utf8))

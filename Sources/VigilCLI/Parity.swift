@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import VigilExecutor
+import VigilIR
+import VigilParity
+
+extension Vigil {
+    /// `vigil parity`: compare a model's outputs (and optionally every intermediate) with reference outputs.
+    struct Parity: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare a model's outputs with reference outputs (onnxruntime, Keras); exit 1 on mismatch.",
+            discussion: """
+                The reference is an ONNX test-data folder (input_N.pb / output_N.pb, or test_data_set_* \
+                folders of them) or an .npz keyed by output name (inputs from --input, or from arrays \
+                named like the model's inputs). An element fails when |a-b| > atol + rtol*|b|.
+                """)
+
+        @Argument(help: "The model file (.onnx).")
+        var model: String
+
+        @Option(help: "A test-data folder or an .npz of reference outputs.")
+        var reference: String
+
+        @OptionGroup var inputs: InputOptions
+
+        @Option(help: "Absolute tolerance.")
+        var atol: Double = 1e-5
+
+        @Option(help: "Relative tolerance.")
+        var rtol: Double = 1e-4
+
+        @Flag(help: "Print a JSON report.")
+        var json = false
+
+        @Option(help: "Also write a JUnit XML report to this file.")
+        var junit: String?
+
+        @Option(help: "An .npz of reference intermediates (keyed by value name): name the first node that diverges.")
+        var layerwise: String?
+
+        @OptionGroup var execution: ExecutionOptions
+
+        func validate() throws {
+            guard atol >= 0, rtol >= 0 else { throw ValidationError("--atol and --rtol must be 0 or more") }
+        }
+
+        func run() throws {
+            let loaded = try ModelLoading.load(model)
+            let cases = try ReferenceCases.load(reference, model: loaded.model, extraFeeds: try inputs.feeds(for: loaded.model))
+            let session = try execution.session(for: loaded.model, file: model)
+            var report = ParityReport(model: model, reference: reference, atol: atol, rtol: rtol)
+            for item in cases {
+                let outputs: [String: Tensor]
+                do { outputs = try session.run(item.feeds) } catch { throw CommandFailure("\(model): \(error)") }
+                for (name, expected) in item.expected {
+                    guard let actual = outputs[name] else {
+                        throw CommandFailure("\(item.label): reference '\(name)' is not an output of the model (outputs: \(session.outputNames.joined(separator: ", ")))")
+                    }
+                    report.outputs.append(.init(case: item.label, name: name, shape: expected.shape,
+                                                comparison: ParityComparison.compare(actual, expected, atol: atol, rtol: rtol)))
+                }
+            }
+            if let layerwise {
+                report.layers = try compareLayers(loaded.model, session: session, feeds: cases[0].feeds, file: layerwise)
+            }
+            if let junit { try report.writeJUnit(to: junit) }
+            if json {
+                try JSONOutput.print(report.json)
+            } else {
+                print(report.text)
+            }
+            if !report.passed { throw ExitCode(Vigil.Exit.failure) }
+        }
+
+        /// Compares every intermediate the reference holds, in execution order.
+        private func compareLayers(_ model: Model, session: InferenceSession, feeds: [String: Tensor], file: String) throws -> [ParityReport.Layer] {
+            let references = Dictionary(try TensorFiles.read(file).compactMap { item in item.name.map { ($0, item.tensor) } }, uniquingKeysWith: { a, _ in a })
+            let values: [String: Tensor]
+            do { values = try session.runCapturingIntermediates(feeds) } catch { throw CommandFailure("\(model): \(error)") }
+            var graph = model.graph
+            try? graph.sortTopologically()
+            var layers: [ParityReport.Layer] = []
+            for (index, node) in graph.nodes.enumerated() {
+                for output in node.outputs where !output.isEmpty {
+                    guard let expected = references[output], let actual = values[output] else { continue }
+                    layers.append(.init(index: index, node: node.name, opType: node.opType, value: output,
+                                        comparison: ParityComparison.compare(actual, expected, atol: atol, rtol: rtol)))
+                }
+            }
+            if layers.isEmpty {
+                throw CommandFailure("\(file): none of its arrays is named like a value of the model")
+            }
+            return layers
+        }
+    }
+}
+
+/// One run to compare: its feeds and expected outputs.
+struct ReferenceCase {
+    var label: String
+    var feeds: [String: Tensor]
+    var expected: [(String, Tensor)]
+}
+
+enum ReferenceCases {
+    /// Reads a test-data folder (or a folder of them) or an .npz of outputs.
+    static func load(_ reference: String, model: Model, extraFeeds: [String: Tensor]) throws -> [ReferenceCase] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: reference, isDirectory: &isDirectory) else {
+            throw CommandFailure("\(reference): no such file or folder")
+        }
+        let inputNames = model.graph.runtimeInputs.map(\.name)
+        let outputNames = model.graph.outputs.map(\.name)
+        if !isDirectory.boolValue {
+            var feeds: [String: Tensor] = [:]
+            var expected: [(String, Tensor)] = []
+            for (name, tensor) in try TensorFiles.read(reference) {
+                guard let name else { throw CommandFailure("\(reference): a reference must be an .npz keyed by output name or a test-data folder") }
+                if outputNames.contains(name) { expected.append((name, tensor)) } else if inputNames.contains(name) { feeds[name] = tensor }
+            }
+            guard !expected.isEmpty else {
+                throw CommandFailure("\(reference): no array is named like an output of the model (outputs: \(outputNames.joined(separator: ", ")))")
+            }
+            feeds.merge(extraFeeds) { _, new in new }
+            return [ReferenceCase(label: reference, feeds: feeds, expected: expected)]
+        }
+        let entries = try FileManager.default.contentsOfDirectory(atPath: reference).sorted()
+        let sets = entries.filter { $0.hasPrefix("test_data_set_") }
+        let folders = sets.isEmpty ? [reference] : sets.map { reference + "/" + $0 }
+        return try folders.map { folder in
+            func numbered(_ prefix: String) throws -> [String] {
+                try FileManager.default.contentsOfDirectory(atPath: folder)
+                    .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".pb") }
+                    .sorted { Int($0.dropFirst(prefix.count).dropLast(3)) ?? 0 < Int($1.dropFirst(prefix.count).dropLast(3)) ?? 0 }
+                    .map { folder + "/" + $0 }
+            }
+            var feeds: [String: Tensor] = [:]
+            for (index, file) in try numbered("input_").enumerated() {
+                guard let (name, tensor) = try TensorFiles.read(file).first else { continue }
+                let key = name.flatMap { inputNames.contains($0) ? $0 : nil } ?? (index < inputNames.count ? inputNames[index] : nil)
+                guard let key else { throw CommandFailure("\(file): the model has no input for it") }
+                feeds[key] = tensor
+            }
+            feeds.merge(extraFeeds) { _, new in new }
+            var expected: [(String, Tensor)] = []
+            for (index, file) in try numbered("output_").enumerated() {
+                guard let (name, tensor) = try TensorFiles.read(file).first else { continue }
+                let key = name.flatMap { outputNames.contains($0) ? $0 : nil } ?? (index < outputNames.count ? outputNames[index] : nil)
+                guard let key else { throw CommandFailure("\(file): the model has no output for it") }
+                expected.append((key, tensor))
+            }
+            guard !expected.isEmpty else { throw CommandFailure("\(folder): no output_N.pb reference files") }
+            return ReferenceCase(label: folder, feeds: feeds, expected: expected)
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import VigilIR
+
+/// The NumPy `.npy` format (versions 1.0, 2.0 and 3.0): a magic string, a header that is a Python
+/// dict literal (`descr`, `fortran_order`, `shape`), then the raw elements.
+///
+/// Reading accepts little- and big-endian data and Fortran order (both converted to the IR's
+/// little-endian C order). Writing produces version 1.0 with the header padded to 64 bytes.
+public enum NPY {
+    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+
+    /// NumPy type strings (without the byte-order character) for each supported dtype.
+    static let typeCodes: [(code: String, dtype: DType)] = [
+        ("f4", .float32), ("f8", .float64), ("f2", .float16), ("i1", .int8), ("i2", .int16), ("i4", .int32),
+        ("i8", .int64), ("u1", .uint8), ("u2", .uint16), ("u4", .uint32), ("u8", .uint64), ("b1", .bool),
+    ]
+
+    /// Reads a `.npy` file.
+    public static func read(at path: String) throws(NumpyError) -> Tensor {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw NumpyError(file: path, reason: "cannot read: \((error as NSError).localizedDescription)")
+        }
+        return try decode(data, file: path)
+    }
+
+    /// Decodes `.npy` bytes; `file` names them in errors.
+    public static func decode(_ data: Data, file: String) throws(NumpyError) -> Tensor {
+        func fail(_ reason: String) -> NumpyError { NumpyError(file: file, reason: reason) }
+        let bytes = [UInt8](data.prefix(12))
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file (no \\x93NUMPY magic)") }
+        let major = bytes[6]
+        let headerLength: Int
+        let headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw fail("truncated .npy header") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw fail("unsupported .npy version \(major).\(bytes[7])")
+        }
+        guard headerLength <= 1 << 20, data.count >= headerStart + headerLength else { throw fail("truncated .npy header") }
+        guard let header = String(data: data.subdata(in: headerStart..<headerStart + headerLength), encoding: major == 3 ? .utf8 : .isoLatin1) else {
+            throw fail("unreadable .npy header")
+        }
+        let fields = try parseHeader(header, fail)
+        let littleEndian: Bool
+        var code = Substring(fields.descr)
+        switch code.first {
+        case "<": littleEndian = true; code = code.dropFirst()
+        case ">": littleEndian = false; code = code.dropFirst()
+        case "|", "=": littleEndian = true; code = code.dropFirst()
+        default: littleEndian = true
+        }
+        guard let dtype = typeCodes.first(where: { $0.code == code })?.dtype else {
+            throw fail("unsupported dtype '\(fields.descr)' (supported: \(typeCodes.map(\.code).joined(separator: ", ")))")
+        }
+        guard let count = checkedElementCount(fields.shape), let byteCount = dtype.storageBytes(count: count) else {
+            throw fail("invalid shape \(fields.shape)")
+        }
+        let start = headerStart + headerLength
+        guard data.count - start == byteCount else {
+            throw fail("holds \(data.count - start) data bytes but \(fields.descr) \(fields.shape) needs \(byteCount)")
+        }
+        let width = dtype.bitWidth! / 8
+        let buffer = TensorBuffer(count: byteCount) { target in
+            data.withUnsafeBytes { source in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + byteCount]))
+            }
+            if !littleEndian && width > 1 {
+                for element in 0..<count {
+                    let base = element * width
+                    for i in 0..<width / 2 { target.swapAt(base + i, base + width - 1 - i) }
+                }
+            }
+        }
+        var tensor = try! Tensor(dtype: dtype, shape: fields.shape, contents: .bytes(buffer))
+        if fields.fortranOrder && fields.shape.count > 1 { tensor = fortranToC(tensor, width: width) }
+        return tensor
+    }
+
+    /// Encodes a tensor as `.npy` version 1.0 bytes.
+    public static func encode(_ tensor: Tensor) throws(NumpyError) -> Data {
+        guard let code = typeCodes.first(where: { $0.dtype == tensor.dtype })?.code, let buffer = tensor.buffer else {
+            throw NumpyError(file: "", reason: "dtype \(tensor.dtype) cannot be written to .npy")
+        }
+        let order = code == "u1" || code == "i1" || code == "b1" ? "|" : "<"
+        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(order)\(code)', 'fortran_order': False, 'shape': \(shape), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data(magic + [1, 0])
+        let length = header.utf8.count
+        data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        data.append(contentsOf: buffer.bytes)
+        return data
+    }
+
+    /// Writes a tensor to a `.npy` file atomically (temporary file, then rename).
+    public static func write(_ tensor: Tensor, to path: String) throws(NumpyError) {
+        let data: Data
+        do {
+            data = try encode(tensor)
+        } catch {
+            throw NumpyError(file: path, reason: error.reason)
+        }
+        try AtomicWrite.write(data, to: path)
+    }
+
+    struct Header {
+        var descr: String
+        var fortranOrder: Bool
+        var shape: [Int]
+    }
+
+    /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
+    static func parseHeader(_ text: String, _ fail: (String) -> NumpyError) throws(NumpyError) -> Header {
+        func value(of key: String) -> Substring? {
+            guard let range = text.range(of: "'\(key)'") ?? text.range(of: "\"\(key)\"") else { return nil }
+            var rest = text[range.upperBound...].drop { $0 == " " }
+            guard rest.first == ":" else { return nil }
+            rest = rest.dropFirst().drop { $0 == " " }
+            return rest
+        }
+        guard let descrText = value(of: "descr"), let quote = descrText.first, quote == "'" || quote == "\"",
+              let end = descrText.dropFirst().firstIndex(of: quote)
+        else { throw fail("the .npy header has no descr") }
+        let descr = String(descrText[descrText.index(after: descrText.startIndex)..<end])
+        guard let orderText = value(of: "fortran_order") else { throw fail("the .npy header has no fortran_order") }
+        let fortran = orderText.hasPrefix("True")
+        guard fortran || orderText.hasPrefix("False") else { throw fail("bad fortran_order in the .npy header") }
+        guard let shapeText = value(of: "shape"), shapeText.first == "(", let close = shapeText.firstIndex(of: ")") else {
+            throw fail("the .npy header has no shape")
+        }
+        var shape: [Int] = []
+        for part in shapeText[shapeText.index(after: shapeText.startIndex)..<close].split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
+            if trimmed.isEmpty { continue }
+            guard let size = Int(trimmed), size >= 0 else { throw fail("bad shape '\(shapeText[...close])' in the .npy header") }
+            shape.append(size)
+        }
+        return Header(descr: descr, fortranOrder: fortran, shape: shape)
+    }
+
+    /// Reorders a tensor stored in Fortran (column-major) order into C order.
+    static func fortranToC(_ tensor: Tensor, width: Int) -> Tensor {
+        let shape = tensor.shape
+        let count = tensor.elementCount
+        var fortranStrides = [Int](repeating: 1, count: shape.count)
+        for axis in 1..<shape.count { fortranStrides[axis] = fortranStrides[axis - 1] * shape[axis - 1] }
+        let source = tensor.buffer!.bytes
+        let buffer = TensorBuffer(count: source.count) { target in
+            var index = [Int](repeating: 0, count: shape.count)
+            for element in 0..<count {
+                var offset = 0
+                for axis in 0..<shape.count { offset += index[axis] * fortranStrides[axis] }
+                target.baseAddress!.advanced(by: element * width).copyMemory(from: source.baseAddress! + offset * width, byteCount: width)
+                var axis = shape.count - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    if index[axis] < shape[axis] { break }
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+        }
+        return try! Tensor(dtype: tensor.dtype, shape: shape, contents: .bytes(buffer))
+    }
+}
+
+extension NumpyError {
+    init(file: String, _ error: NumpyError) { self.init(file: file, reason: error.reason) }
+}
+
+/// Writes files whole or not at all: a temporary file in the same folder, then a rename.
+enum AtomicWrite {
+    static func write(_ data: Data, to path: String) throws(NumpyError) {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
+        do {
+            try data.write(to: temporary)
+            try AtomicWrite.rename(temporary, to: url)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw NumpyError(file: path, reason: "cannot write: \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// Moves a finished temporary file over the destination in one step.
+    static func rename(_ temporary: URL, to destination: URL) throws {
+        guard Foundation.rename(temporary.path, destination.path) == 0 else {
+            throw NumpyError(file: destination.path, reason: "cannot move the finished file into place: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import VigilIR
+import VigilNumpy
+import VigilONNX
+import VigilTestSupport
+import XCTest
+
+/// `vigil parity` end to end against onnxruntime's recorded outputs.
+final class ParityCommandTests: CLITestCase {
+    /// Every fixture with a reference passes at atol 1e-5, rtol 1e-4 (the executor acceptance bar),
+    /// except models using ops the executor does not support yet, which must fail by naming them.
+    func testEveryFixturePassesAgainstOnnxruntime() throws {
+        for entry in try FixtureManifest.load().models where entry.has_reference {
+            let result = try vigil("parity", entry.url.path, "--reference", entry.testDataSet.path, "--atol", "1e-5", "--rtol", "1e-4", "--json")
+            if result.status == 1 && result.stderr.contains("unsupported ops") {
+                XCTAssertEqual(entry.name, "control_flow_if", "only If is expected to be unsupported: \(result.stderr)")
+                continue
+            }
+            XCTAssertEqual(result.status, 0, "\(entry.name): \(result.stdout) \(result.stderr)")
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], entry.name)
+            XCTAssertEqual(json["passed"] as? Bool, true, entry.name)
+            XCTAssertEqual((json["outputs"] as? [Any])?.count, entry.outputs.count, entry.name)
+        }
+    }
+
+    func testMismatchFailsAndLayerwiseNamesTheFirstDivergingNode() throws {
+        let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "conv_bn_relu" })
+        // Perturb the reference: the output no longer matches, exit 1, JUnit records the failure.
+        let expected = try ONNXReader.readTensor(at: entry.testDataSet.appendingPathComponent("output_0.pb").path).tensor
+        var values = expected.scalars(as: Float.self)
+        values[7] += 0.5
+        let reference = directory.appendingPathComponent("ref.npz").path
+        let input = try ONNXReader.readTensor(at: entry.testDataSet.appendingPathComponent("input_0.pb").path).tensor
+        try NPZ.write([("X", input), ("Y", try Tensor(float32: values, shape: expected.shape))], to: reference)
+        let junit = directory.appendingPathComponent("parity.xml").path
+        let result = try vigil("parity", entry.url.path, "--reference", reference, "--junit", junit)
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("FAIL: 1 of 1 outputs outside tolerance"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("worst element [7]"), result.stdout)
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        XCTAssertTrue(xml.contains("failures=\"1\"") && xml.contains("1 of 512 elements outside"), xml)
+
+        // Layerwise: a reference whose first intermediate is wrong names that node.
+        let model = try ONNXReader.readModel(at: entry.url.path)
+        let first = model.graph.nodes[0]
+        let good = try vigil("parity", entry.url.path, "--reference", entry.testDataSet.path, "--layerwise", reference)
+        XCTAssertEqual(good.status, 1, "the perturbed Y is also an intermediate: \(good.stdout)")
+        let bogus = directory.appendingPathComponent("layers.npz").path
+        let shape = [1, 8, 16, 16]
+        try NPZ.write([(first.outputs[0], try Tensor(float32: [Float](repeating: 3, count: shape.reduce(1, *)), shape: shape))], to: bogus)
+        let layered = try vigil("parity", entry.url.path, "--reference", entry.testDataSet.path, "--layerwise", bogus)
+        XCTAssertEqual(layered.status, 1, layered.stdout + layered.stderr)
+        XCTAssertTrue(layered.stdout.contains("first divergence: node #0 '\(first.name)' (\(first.opType))"), layered.stdout)
+    }
+}
