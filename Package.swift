@@ -59,10 +59,12 @@ let package = Package(
         .target(name: "VigilExecutor", dependencies: ["VigilIR", "VigilOps", "VigilBLAS"]),
         .target(name: "VigilVerifier", dependencies: ["VigilIR", "VigilOps"]),
         .target(name: "VigilParity", dependencies: ["VigilIR"]),
+        .target(name: "VigilDetector", dependencies: ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"]),
+        .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps", "VigilExecutor"]),
         .target(
             name: "VigilCLI",
             dependencies: [
-                "VigilIR", "VigilONNX", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
+                "VigilIR", "VigilONNX", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,6 +81,11 @@ let package = Package(
         .testTarget(name: "VigilExecutorTests", dependencies: ["VigilExecutor", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilKerasTests", dependencies: ["VigilKeras", "VigilHDF5", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilVerifierTests", dependencies: ["VigilVerifier", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
+        .testTarget(
+            name: "VigilOptimizerTests",
+            dependencies: ["VigilOptimizer", "VigilVerifier", "VigilExecutor", "VigilONNX", "VigilIR", "VigilTestSupport"]
+        ),
+        .testTarget(name: "VigilDetectorTests", dependencies: ["VigilDetector", "VigilNumpy", "VigilONNX", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]

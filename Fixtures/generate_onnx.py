@@ -493,10 +493,61 @@ def m_dynamic_batch_mlp():
                 note="symbolic dim 'batch' (reference at 3); metadata_props, doc strings, producer, model_version")
 
 
+def m_optimizer_patterns():
+    """The patterns exporters emit and the optimizer rewrites (PyTorch-style flatten through Shape,
+    Conv followed by per-channel Mul/Add, cancelling Transposes, Reshape chains, MatMul+Add,
+    duplicate subexpressions and initializers, no-op Dropout/Identity/Cast, BatchNorm after MatMul)."""
+    rng = np.random.default_rng(1014)
+    w_fc = rnd(rng, 256, 16, scale=1.0 / 16.0)
+    inits = [
+        init("conv_W", conv_weight(rng, 4, 3, 3)), init("conv_B", rnd(rng, 4, scale=0.1)),
+        init("scale", (1.0 + 0.1 * rng.standard_normal((4, 1, 1))).astype(np.float32)),
+        init("shift", rnd(rng, 4, 1, 1, scale=0.1)),
+        init("shape_2_4_64", np.array([2, 4, 64], dtype=np.int64)),
+        init("minus_one", np.array([-1], dtype=np.int64)),
+        init("zero", np.array(0, dtype=np.int64)),
+        init("axes0", np.array([0], dtype=np.int64)),
+        init("fc_W", w_fc), init("fc_B", rnd(rng, 16, scale=0.1)),
+        init("fc_W_copy", w_fc.copy()),
+        init("head_W", rnd(rng, 16, 8, scale=0.25)),
+    ]
+    inits += bn_params(rng, "bn", 8)
+    nodes = [
+        helper.make_node("Conv", ["X", "conv_W", "conv_B"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv"),
+        helper.make_node("Mul", ["c", "scale"], ["c_scaled"], name="channel_scale"),
+        helper.make_node("Add", ["c_scaled", "shift"], ["c_shifted"], name="channel_shift"),
+        helper.make_node("Relu", ["c_shifted"], ["r"], name="relu"),
+        helper.make_node("Dropout", ["r"], ["d"], name="dropout"),
+        helper.make_node("Identity", ["d"], ["i"], name="identity"),
+        helper.make_node("Transpose", ["i"], ["nhwc"], perm=[0, 2, 3, 1], name="to_nhwc"),
+        helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2], name="to_nchw"),
+        helper.make_node("Reshape", ["nchw", "shape_2_4_64"], ["rows"], name="reshape_rows"),
+        helper.make_node("Shape", ["rows"], ["rows_shape"], name="shape"),
+        helper.make_node("Gather", ["rows_shape", "zero"], ["batch"], axis=0, name="gather_batch"),
+        helper.make_node("Unsqueeze", ["batch", "axes0"], ["batch_1d"], name="unsqueeze_batch"),
+        helper.make_node("Concat", ["batch_1d", "minus_one"], ["flat_shape"], axis=0, name="concat_shape"),
+        helper.make_node("Reshape", ["rows", "flat_shape"], ["flat"], name="reshape_flat"),
+        helper.make_node("MatMul", ["flat", "fc_W"], ["mm"], name="fc_matmul"),
+        helper.make_node("Add", ["mm", "fc_B"], ["fc"], name="fc_bias"),
+        helper.make_node("MatMul", ["flat", "fc_W_copy"], ["mm_copy"], name="fc_matmul_copy"),
+        helper.make_node("Add", ["mm_copy", "fc_B"], ["fc_copy"], name="fc_bias_copy"),
+        helper.make_node("Relu", ["fc"], ["h1"], name="relu_a"),
+        helper.make_node("Relu", ["fc_copy"], ["h2"], name="relu_b"),
+        helper.make_node("Add", ["h1", "h2"], ["h"], name="sum"),
+        helper.make_node("Cast", ["h"], ["h_float"], to=TensorProto.FLOAT, name="cast_noop"),
+        helper.make_node("MatMul", ["h_float", "head_W"], ["head"], name="head"),
+        bn_node("head", "Y", "bn"),
+    ]
+    graph = helper.make_graph(nodes, "optimizer_patterns", [vi("X", F, [2, 3, 8, 8])], [vi("Y", F, [2, 8])], inits)
+    return Spec("optimizer_patterns", finish_model(graph, 13), {"X": rnd(rng, 2, 3, 8, 8)},
+                note="exporter patterns for the optimizer: shape-chain flatten, affine after Conv, cancelling "
+                     "Transposes, Reshape chain, MatMul+Add, duplicates, no-ops, BatchNorm after MatMul")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
-    m_dynamic_batch_mlp,
+    m_dynamic_batch_mlp, m_optimizer_patterns,
 ]
 
 

@@ -18,6 +18,11 @@ extension Vigil {
         @Option(help: "Move initializers of at least this many bytes into '<output>.data'.")
         var externalDataThreshold: Int?
 
+        @Flag(help: "Optimize the model first (the same pipeline as `vigil optimize`).")
+        var optimize = false
+
+        @OptionGroup var optimization: OptimizationOptions
+
         func validate() throws {
             if let threshold = externalDataThreshold, threshold < 0 {
                 throw ValidationError("--external-data-threshold must be a byte count of 0 or more")
@@ -25,7 +30,9 @@ extension Vigil {
         }
 
         func run() throws {
-            let loaded = try ModelLoading.load(model)
+            var loaded = try ModelLoading.load(model)
+            let nodesBefore = loaded.model.graph.nodeCount
+            if optimize { _ = try optimization.optimize(&loaded.model, file: model) }
             let report: ONNXWriter.Report
             do {
                 report = try ONNXWriter.write(loaded.model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
@@ -33,6 +40,7 @@ extension Vigil {
                 throw CommandFailure(error)
             }
             var line = "wrote \(output) (\(byteString(report.modelBytes)))"
+            if optimize { line += ", \(nodesBefore) → \(loaded.model.graph.nodeCount) nodes" }
             if let location = report.externalDataLocation {
                 line += " and \(location) (\(byteString(report.externalDataBytes)), \(report.externalTensorCount) tensors)"
             }

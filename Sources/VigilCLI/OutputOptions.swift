@@ -16,3 +16,8 @@ enum JSONOutput {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 }
+
+extension OutputOptions {
+    /// Prints a JSON value with sorted keys.
+    func printJSON(_ value: Any) throws { try JSONOutput.print(value) }
+}

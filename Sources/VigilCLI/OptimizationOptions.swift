@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import VigilIR
+import VigilOptimizer
+import VigilVerifier
+
+/// Flags shared by `vigil optimize` and `vigil convert --optimize`.
+struct OptimizationOptions: ParsableArguments {
+    @Option(help: "Comma-separated passes to run, in order (default: the standard pipeline).")
+    var passes: String?
+
+    @Option(help: "Print the model summary after each application of this pass.")
+    var printAfter: [String] = []
+
+    @Option(help: "Stop after this many pass applications (to bisect a bad rewrite).")
+    var stopAfter: Int?
+
+    func validate() throws {
+        if let stopAfter, stopAfter < 0 { throw ValidationError("--stop-after must be 0 or more") }
+        let names = passNames
+        let unknown = (names + printAfter).filter { OptimizerPipeline.registry[$0] == nil }
+        if !unknown.isEmpty {
+            throw ValidationError("unknown pass \(unknown.joined(separator: ", ")) (known: \(OptimizerPipeline.defaultPasses.joined(separator: ", ")))")
+        }
+    }
+
+    var passNames: [String] {
+        passes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? OptimizerPipeline.defaultPasses
+    }
+
+    /// Runs the pipeline on `model`.
+    func optimize(_ model: inout Model, file: String) throws -> [PassManager.Step] {
+        var manager = PassManager(passes: try OptimizerPipeline.passes(passNames), stopAfter: stopAfter)
+        #if DEBUG
+        // Debug builds re-verify the model after every pass, so a bad rewrite is caught where it happens.
+        manager.check = { model in
+            let errors = Verifier(options: .init(lint: false)).verify(model).filter { $0.severity == .error }
+            if !errors.isEmpty { throw CommandFailure(errors.map { "\($0)" }.joined(separator: "; ")) }
+        }
+        #endif
+        manager.printAfter = Set(printAfter)
+        manager.onPrint = { pass, model in
+            print("--- after \(pass) ---")
+            print(ModelSummary(model).text(file: file))
+        }
+        do {
+            return try manager.run(on: &model)
+        } catch {
+            throw CommandFailure("\(file): \(error)")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import VigilIR
+import VigilONNX
+import VigilOptimizer
+
+extension Vigil {
+    /// `vigil optimize`: fold, fuse and prune a model, then write standard ONNX.
+    struct Optimize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Optimize a model (constant folding, BatchNorm and affine folding, no-op and dead-code removal, CSE) and write it as ONNX.")
+
+        @Argument(help: "The model file (.onnx).")
+        var model: String
+
+        @Option(name: .shortAndLong, help: "The ONNX file to write.")
+        var output: String
+
+        @OptionGroup var optimization: OptimizationOptions
+
+        @Flag(help: "Print per-pass statistics.")
+        var stats = false
+
+        @Flag(help: "Print a JSON report.")
+        var json = false
+
+        @Option(help: "Move initializers of at least this many bytes into '<output>.data'.")
+        var externalDataThreshold: Int?
+
+        func run() throws {
+            var loaded = try ModelLoading.load(model)
+            let before = SizeReport(loaded.model)
+            let steps = try optimization.optimize(&loaded.model, file: model)
+            let report: ONNXWriter.Report
+            do {
+                report = try ONNXWriter.write(loaded.model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
+            } catch {
+                throw CommandFailure(error)
+            }
+            let after = SizeReport(loaded.model, fileBytes: report.modelBytes + report.externalDataBytes)
+            let totals = summarize(steps)
+            if json {
+                try JSONOutput.print([
+                    "model": model, "output": output, "before": before.json, "after": after.json,
+                    "passes": totals.map { ["pass": $0.pass, "applications": $0.applications, "nodes_removed": $0.stats.nodesRemoved,
+                                            "nodes_fused": $0.stats.nodesFused, "bytes_saved": $0.stats.bytesSaved] as [String: Any] },
+                ])
+                return
+            }
+            if stats {
+                print("pass                       runs  removed  fused  bytes saved")
+                for total in totals {
+                    print(total.pass.padding(27) + String(total.applications).padding(6) + String(total.stats.nodesRemoved).padding(9)
+                          + String(total.stats.nodesFused).padding(7) + byteString(total.stats.bytesSaved))
+                }
+            }
+            print("nodes \(before.nodes) → \(after.nodes), parameters \(byteString(before.parameterBytes)) → \(byteString(after.parameterBytes)); wrote \(output) (\(byteString(report.modelBytes + report.externalDataBytes)))")
+        }
+    }
+}
+
+/// Node count and parameter bytes of a model, for before/after reports.
+struct SizeReport {
+    var nodes: Int
+    var initializers: Int
+    var parameterBytes: Int
+    var fileBytes: Int?
+
+    init(_ model: Model, fileBytes: Int? = nil) {
+        nodes = model.graph.nodeCount
+        initializers = model.graph.initializers.count
+        parameterBytes = model.parameterBytesByDType.values.reduce(0, +)
+        self.fileBytes = fileBytes
+    }
+
+    var json: [String: Any] {
+        var object: [String: Any] = ["nodes": nodes, "initializers": initializers, "parameter_bytes": parameterBytes]
+        if let fileBytes { object["file_bytes"] = fileBytes }
+        return object
+    }
+}

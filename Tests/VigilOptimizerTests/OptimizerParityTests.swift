@@ -1,0 +1,124 @@
+import Foundation
+import VigilExecutor
+import VigilIR
+import VigilONNX
+import VigilOptimizer
+import VigilTestSupport
+import VigilVerifier
+import XCTest
+
+/// Every pass, alone and in the default pipeline, keeps each fixture's outputs: the executor runs the
+/// model before and after (max deviation 1e-5 relative to the output's largest magnitude), the
+/// optimized model still matches onnxruntime's recorded outputs, and the static verifier finds no
+/// error after every single pass application.
+final class OptimizerParityTests: XCTestCase {
+    /// Verifier errors fail the pass that caused them.
+    static let verify: @Sendable (Model) throws -> Void = { model in
+        let diagnostics = Verifier(options: .init(lint: false)).verify(model)
+        if Verifier.hasErrors(diagnostics) {
+            throw OptimizerError(pass: "verifier", message: diagnostics.filter { $0.severity == .error }.map { "\($0)" }.joined(separator: "; "))
+        }
+    }
+
+    struct Case {
+        var name: String
+        var model: Model
+        var feeds: [String: Tensor]
+        var reference: [String: Tensor]
+        var tolerance: FixtureManifest.Tolerance
+    }
+
+    /// Fixtures the executor runs, with their onnxruntime inputs and outputs.
+    func cases() throws -> [Case] {
+        try FixtureManifest.load().models.filter { $0.has_reference }.compactMap { entry in
+            let model = try ONNXReader.readModel(at: entry.url.path)
+            guard InferenceSession.unsupportedOps(in: model).isEmpty else { return nil }
+            var feeds: [String: Tensor] = [:]
+            for (index, input) in model.graph.runtimeInputs.enumerated() {
+                feeds[input.name] = try ONNXReader.readTensor(at: entry.testDataSet.appendingPathComponent("input_\(index).pb").path).tensor
+            }
+            var reference: [String: Tensor] = [:]
+            for (index, output) in model.graph.outputs.enumerated() {
+                reference[output.name] = try ONNXReader.readTensor(at: entry.testDataSet.appendingPathComponent("output_\(index).pb").path).tensor
+            }
+            return Case(name: entry.name, model: model, feeds: feeds, reference: reference, tolerance: entry.tolerance)
+        }
+    }
+
+    func run(_ model: Model, _ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try InferenceSession(model: model, options: .init(threads: 1)).run(feeds)
+    }
+
+    func assertSameOutputs(_ before: [String: Tensor], _ after: [String: Tensor], _ label: String) {
+        XCTAssertEqual(Set(before.keys), Set(after.keys), label)
+        for (name, expected) in before {
+            guard let actual = after[name] else { continue }
+            if expected.dtype == .string { XCTAssertEqual(actual, expected, label); continue }
+            let scale = max(expected.doubleValues.map(abs).max() ?? 1, 1e-30)
+            assertClose(actual, expected, atol: 1e-5 * scale, rtol: 0, "\(label) output \(name)")
+        }
+    }
+
+    func testEachPassAloneKeepsOutputs() throws {
+        let cases = try cases()
+        XCTAssertGreaterThanOrEqual(cases.count, 10)
+        for (name, pass) in OptimizerPipeline.registry.sorted(by: { $0.key < $1.key }) {
+            for item in cases {
+                var model = item.model
+                let manager = PassManager(passes: [InitializersNotInputs(), pass], check: Self.verify)
+                try manager.run(on: &model)
+                assertSameOutputs(try run(item.model, item.feeds), try run(model, item.feeds), "\(name) on \(item.name)")
+            }
+        }
+    }
+
+    func testDefaultPipelineKeepsOutputsAndMatchesOnnxruntime() throws {
+        for item in try cases() {
+            var model = item.model
+            let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), check: Self.verify).run(on: &model)
+            XCTAssertFalse(steps.isEmpty)
+            let after = try run(model, item.feeds)
+            assertSameOutputs(try run(item.model, item.feeds), after, "pipeline on \(item.name)")
+            for (name, expected) in item.reference {
+                if expected.dtype == .string { XCTAssertEqual(after[name], expected, item.name); continue }
+                assertClose(try XCTUnwrap(after[name]), expected, atol: item.tolerance.atol, rtol: item.tolerance.rtol, "\(item.name) \(name) vs onnxruntime")
+            }
+            // The written model reads back identically (export is standard ONNX).
+            let directory = try Repository.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("m.onnx").path
+            try ONNXWriter.write(model, to: path)
+            XCTAssertEqual(try ONNXReader.readModel(at: path), model, item.name)
+        }
+    }
+
+    /// The optimizer-patterns fixture exercises every rewrite; each one must fire.
+    func testEveryRewriteFiresOnThePatternsFixture() throws {
+        let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "optimizer_patterns" })
+        var model = try ONNXReader.readModel(at: entry.url.path)
+        let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), check: Self.verify).run(on: &model)
+        let totals = Dictionary(uniqueKeysWithValues: summarize(steps).map { ($0.pass, $0.stats) })
+        for pass in ["fold-constants", "eliminate-no-ops", "fold-batchnorm", "fold-affine-into-conv", "matmul-add-to-gemm",
+                     "merge-layout-ops", "cse", "dedupe-initializers", "dead-code"] {
+            XCTAssertTrue(totals[pass]?.changed ?? false, "\(pass) did not fire")
+        }
+        XCTAssertFalse(model.graph.nodes.contains { ["Shape", "Gather", "Transpose", "Dropout", "Identity", "Cast", "BatchNormalization", "MatMul", "Mul"].contains($0.opType) },
+                       "\(model.graph.opHistogram)")
+    }
+
+    func testStopAfterBisectsAndFixedPointTerminates() throws {
+        let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "optimizer_patterns" })
+        let original = try ONNXReader.readModel(at: entry.url.path)
+        var partial = original
+        let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), stopAfter: 2).run(on: &partial)
+        XCTAssertEqual(steps.map(\.pass), ["initializers-not-inputs", "fold-constants"])
+        var full = original
+        let all = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), maxRounds: 50).run(on: &full)
+        // The last round changed nothing, and a second run changes nothing either.
+        XCTAssertFalse(all.suffix(OptimizerPipeline.defaultPasses.count).contains { $0.stats.changed })
+        var again = full
+        let second = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses)).run(on: &again)
+        XCTAssertFalse(second.contains { $0.stats.changed })
+        XCTAssertEqual(again, full)
+    }
+}
