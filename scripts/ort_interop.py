@@ -3,7 +3,7 @@
 
 For every model in Fixtures/onnx/manifest.json with has_reference == true:
 
-  1. <vigil> convert <model.onnx> -o <tmp>/plain/model.onnx
+  1. <vigil> convert <model.onnx> -o <tmp>/plain/model.onnx (also: --optimize, and --optimize --weights fp16)
   2. <vigil> convert <model.onnx> -o <tmp>/ext/model.onnx --external-data-threshold 1024
   3. for each written file: onnx.checker.check_model(path, full_check=True), then run it in
      onnxruntime (CPUExecutionProvider) on test_data_set_0 inputs and compare with the recorded
@@ -32,9 +32,13 @@ from onnx import numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_FIXTURES = os.path.join(ROOT, "Fixtures", "onnx")
+# (name, extra vigil convert arguments, tolerance override or None for the manifest's)
 VARIANTS = [
-    ("plain", []),
-    ("ext", ["--external-data-threshold", "1024"]),
+    ("plain", [], None),
+    ("ext", ["--external-data-threshold", "1024"], None),
+    ("optimized", ["--optimize"], None),
+    # fp16 weights: rounding to half precision moves outputs by about 1e-3 relative.
+    ("fp16", ["--optimize", "--weights", "fp16"], (5e-3, 2e-2)),
 ]
 
 
@@ -122,7 +126,8 @@ def check_one(res, vigil, fixtures, entry, tmp, timeout):
     atol, rtol = float(tol.get("atol", 1e-5)), float(tol.get("rtol", 1e-4))
     inputs, outputs = load_test_data(model_dir)
 
-    for variant, extra in VARIANTS:
+    for variant, extra, override in VARIANTS:
+        v_atol, v_rtol = override if override else (atol, rtol)
         label = f"{name} [{variant}]"
         dst = os.path.join(tmp, name, variant, "model.onnx")
         err = run_vigil(vigil, src, dst, extra, timeout)
@@ -154,9 +159,9 @@ def check_one(res, vigil, fixtures, entry, tmp, timeout):
         except Exception as e:  # noqa: BLE001
             res.record(False, f"{label} onnxruntime", str(e).strip().splitlines()[0] if str(e) else repr(e))
             continue
-        errors = [e for e in (compare(n, g, w, atol, rtol) for (n, w), g in zip(outputs, got)) if e]
+        errors = [e for e in (compare(n, g, w, v_atol, v_rtol) for (n, w), g in zip(outputs, got)) if e]
         res.record(not errors, f"{label} onnxruntime outputs",
-                   "; ".join(errors) if errors else f"{len(outputs)} output(s) match (atol={atol:g}, rtol={rtol:g})")
+                   "; ".join(errors) if errors else f"{len(outputs)} output(s) match (atol={v_atol:g}, rtol={v_rtol:g})")
 
 
 def main() -> int:

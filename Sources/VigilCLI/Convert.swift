@@ -23,6 +23,8 @@ extension Vigil {
 
         @OptionGroup var optimization: OptimizationOptions
 
+        @OptionGroup var export: ExportOptions
+
         func validate() throws {
             if let threshold = externalDataThreshold, threshold < 0 {
                 throw ValidationError("--external-data-threshold must be a byte count of 0 or more")
@@ -33,6 +35,7 @@ extension Vigil {
             var loaded = try ModelLoading.load(model)
             let nodesBefore = loaded.model.graph.nodeCount
             if optimize { _ = try optimization.optimize(&loaded.model, file: model) }
+            try export.apply(to: &loaded.model, file: model)
             let report: ONNXWriter.Report
             do {
                 report = try ONNXWriter.write(loaded.model, to: output, options: .init(externalDataThreshold: externalDataThreshold))

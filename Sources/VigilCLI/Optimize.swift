@@ -27,10 +27,13 @@ extension Vigil {
         @Option(help: "Move initializers of at least this many bytes into '<output>.data'.")
         var externalDataThreshold: Int?
 
+        @OptionGroup var export: ExportOptions
+
         func run() throws {
             var loaded = try ModelLoading.load(model)
             let before = SizeReport(loaded.model)
             let steps = try optimization.optimize(&loaded.model, file: model)
+            try export.apply(to: &loaded.model, file: model)
             let report: ONNXWriter.Report
             do {
                 report = try ONNXWriter.write(loaded.model, to: output, options: .init(externalDataThreshold: externalDataThreshold))

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import VigilExecutor
+import VigilIR
+import VigilOptimizer
+import VigilParity
+
+/// Deployment flags shared by `vigil convert` and `vigil optimize`.
+struct ExportOptions: ParsableArguments {
+    enum WeightPrecision: String, ExpressibleByArgument, CaseIterable {
+        case fp32, fp16
+    }
+
+    @Option(help: "Store float weights as fp32 (default) or fp16 (each followed by a Cast to float32).")
+    var weights: WeightPrecision = .fp32
+
+    @Flag(help: "Drop doc strings and the value_info of intermediate values.")
+    var strip = false
+
+    @OptionGroup var inputs: InputOptions
+
+    /// Applies the flags, printing the fp16 weights' max output deviation on the `--input`s (or on
+    /// seeded random inputs when none are given).
+    func apply(to model: inout Model, file: String) throws {
+        if weights == .fp16 {
+            report(deviationOf: model, file: file)
+            do { try ExportTransforms.storeWeightsAsFloat16(&model) } catch { throw CommandFailure("\(file): \(error)") }
+        }
+        if strip { ExportTransforms.strip(&model) }
+    }
+
+    private func report(deviationOf model: Model, file: String) {
+        do {
+            var feeds = try inputs.feeds(for: model)
+            for info in model.graph.runtimeInputs where feeds[info.name] == nil {
+                feeds[info.name] = try Vigil.Bench.randomInput(info, batch: 1, file: file)
+            }
+            var rounded = model
+            try ExportTransforms.roundWeightsThroughFloat16(&rounded)
+            let reference = try InferenceSession(model: model, options: .init(threads: 1)).run(feeds)
+            let half = try InferenceSession(model: rounded, options: .init(threads: 1)).run(feeds)
+            for output in model.graph.outputs {
+                guard let a = half[output.name], let b = reference[output.name] else { continue }
+                let c = ParityComparison.compare(a, b, atol: 0, rtol: 0)
+                print("fp16 weights: output '\(output.name)' max abs deviation \(ParityReport.number(c.maxAbsoluteError)), max rel \(ParityReport.number(c.maxRelativeError))\(inputs.input.isEmpty ? " (random inputs)" : "")")
+            }
+        } catch {
+            print("fp16 weights: output deviation not measured: \(error)")
+        }
+    }
+}
