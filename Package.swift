@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "VigilCLI",
             dependencies: [
-                "VigilIR", "VigilONNX", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
+                "VigilIR", "VigilONNX", "VigilKeras", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,12 +90,3 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
-
-// TEMPORARY (development only, removed before commit): build without modules under construction.
-if Context.environment["VIGIL_CORE_ONLY"] != nil {
-    let pending: Set<String> = ["VigilOps", "VigilExecutor", "VigilExecutorTests", "VigilKeras", "VigilKerasTests", "VigilHDF5", "VigilVerifier", "VigilVerifierTests"]
-    package.targets.removeAll { pending.contains($0.name) }
-    for target in package.targets where target.name == "VigilCLI" {
-        target.dependencies.removeAll { if case .byNameItem(let name, _) = $0 { return pending.contains(name) } else { return false } }
-    }
-}

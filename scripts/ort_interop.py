@@ -164,6 +164,51 @@ def check_one(res, vigil, fixtures, entry, tmp, timeout):
                    "; ".join(errors) if errors else f"{len(outputs)} output(s) match (atol={v_atol:g}, rtol={v_rtol:g})")
 
 
+KERAS_FIXTURES = os.path.join(ROOT, "Fixtures", "keras")
+# (label, model file, extra convert arguments relative to the fixture folder)
+KERAS_LAYOUTS = [
+    ("h5", "model.h5", []),
+    ("keras", "model.keras", []),
+    ("weights+config", "model.weights.h5", ["--config", "config.json"]),
+    ("h5 optimized", "model.h5", ["--optimize"]),
+]
+
+
+def check_keras(res, vigil, tmp, timeout, only=None):
+    """Keras fixtures converted by `vigil convert` must reproduce Keras's recorded outputs in onnxruntime."""
+    with open(os.path.join(KERAS_FIXTURES, "manifest.json")) as fh:
+        manifest = json.load(fh)
+    for name, facts in sorted(manifest.items()):
+        if name.startswith("_") or (only and name not in only):
+            continue
+        folder = os.path.join(KERAS_FIXTURES, name)
+        feeds = {n: np.load(os.path.join(folder, f"input_{i}.npy")) for i, n in enumerate(facts["inputs"])}
+        expected = [np.load(os.path.join(folder, f"output_{i}.npy")) for i in range(facts["outputs"])]
+        for label, file, extra in KERAS_LAYOUTS:
+            src = os.path.join(folder, file)
+            if not os.path.isfile(src):
+                continue
+            extra = [os.path.join(folder, a) if a.endswith(".json") else a for a in extra]
+            dst = os.path.join(tmp, "keras", name, label.replace(" ", "_"), "model.onnx")
+            err = run_vigil(vigil, src, dst, extra, timeout)
+            tag = f"keras {name} [{label}]"
+            if not res.record(err is None, f"{tag} vigil convert", err or ""):
+                continue
+            try:
+                so = ort.SessionOptions()
+                so.log_severity_level = 3
+                sess = ort.InferenceSession(dst, so, providers=["CPUExecutionProvider"])
+                got = sess.run([o.name for o in sess.get_outputs()], feeds)
+            except Exception as e:  # noqa: BLE001
+                res.record(False, f"{tag} onnxruntime", str(e).strip().splitlines()[0] if str(e) else repr(e))
+                continue
+            errors = [e for e in (compare(f"output_{i}", g, w, 1e-5, 1e-4) for i, (g, w) in enumerate(zip(got, expected))) if e]
+            if len(got) != len(expected):
+                errors.append(f"{len(got)} outputs, Keras has {len(expected)}")
+            res.record(not errors, f"{tag} onnxruntime outputs vs Keras",
+                       "; ".join(errors) if errors else f"{len(expected)} output(s) match (atol=1e-05, rtol=0.0001)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vigil", required=True, help="path to the vigil CLI binary")
@@ -181,7 +226,7 @@ def main() -> int:
         models = json.load(fh)["models"]
     selected = [m for m in models if m.get("has_reference")]
     if args.only:
-        unknown = set(args.only) - {m["name"] for m in models}
+        unknown = set(args.only) - {m["name"] for m in models} - set(json.load(open(os.path.join(KERAS_FIXTURES, "manifest.json"))))
         if unknown:
             print(f"error: unknown model(s): {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
@@ -199,6 +244,7 @@ def main() -> int:
     try:
         for entry in selected:
             check_one(res, vigil, args.fixtures, entry, tmp, args.timeout)
+        check_keras(res, vigil, tmp, args.timeout, only=args.only)
     finally:
         if args.keep:
             print(f"converted models kept in {tmp}")

@@ -9,8 +9,9 @@ extension Vigil {
         static let configuration = CommandConfiguration(
             abstract: "Time the executor on a model with random inputs: median and min latency, throughput, peak RSS.")
 
-        @Argument(help: "The model file (.onnx).")
-        var model: String
+        @OptionGroup var modelOptions: ModelOptions
+
+        var model: String { modelOptions.model }
 
         @Option(help: "Batch size bound to the inputs' symbolic dims.")
         var batch: Int = 1
@@ -33,7 +34,7 @@ extension Vigil {
         }
 
         func run() throws {
-            let loaded = try ModelLoading.load(model)
+            let loaded = try modelOptions.load()
             var feeds = try inputs.feeds(for: loaded.model)
             for info in loaded.model.graph.runtimeInputs where feeds[info.name] == nil {
                 feeds[info.name] = try Self.randomInput(info, batch: batch, file: model)

@@ -9,8 +9,9 @@ extension Vigil {
         static let configuration = CommandConfiguration(
             abstract: "Write a model as standard ONNX, optionally with large tensors in an external data file.")
 
-        @Argument(help: "The model file (.onnx).")
-        var model: String
+        @OptionGroup var modelOptions: ModelOptions
+
+        var model: String { modelOptions.model }
 
         @Option(name: .shortAndLong, help: "The ONNX file to write.")
         var output: String
@@ -32,7 +33,7 @@ extension Vigil {
         }
 
         func run() throws {
-            var loaded = try ModelLoading.load(model)
+            var loaded = try modelOptions.load()
             let nodesBefore = loaded.model.graph.nodeCount
             if optimize { _ = try optimization.optimize(&loaded.model, file: model) }
             try export.apply(to: &loaded.model, file: model)

@@ -8,13 +8,14 @@ extension Vigil {
         static let configuration = CommandConfiguration(
             abstract: "Show a model's producer, versions, opsets, inputs and outputs, ops and parameters.")
 
-        @Argument(help: "The model file (.onnx).")
-        var model: String
+        @OptionGroup var modelOptions: ModelOptions
+
+        var model: String { modelOptions.model }
 
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let loaded = try ModelLoading.load(model)
+            let loaded = try modelOptions.load()
             let summary = ModelSummary(loaded.model)
             if output.json {
                 var object = summary.json
@@ -23,7 +24,7 @@ extension Vigil {
                 object["load_seconds"] = loaded.seconds
                 try JSONOutput.print(object)
             } else {
-                print(summary.text(file: model))
+                print(summary.text(file: model, format: loaded.format))
             }
         }
     }

@@ -1,6 +1,20 @@
+import ArgumentParser
 import Foundation
 import VigilIR
+import VigilKeras
 import VigilONNX
+
+/// The model file every command takes, with the Keras config for weights-only files.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "The model: ONNX (.onnx) or Keras (.h5, .keras, .weights.h5 with --config).")
+    var model: String
+
+    @Option(help: "Keras config JSON for a weights-only file (.weights.h5 or a legacy weights file).")
+    var config: String?
+
+    /// Loads the model.
+    func load() throws -> ModelLoading.Loaded { try ModelLoading.load(model, kerasConfig: config) }
+}
 
 /// Loads a model file by its format, turning any reader error into a one-line ``CommandFailure``.
 enum ModelLoading {
@@ -11,16 +25,20 @@ enum ModelLoading {
         var seconds: Double
     }
 
-    static func load(_ path: String) throws -> Loaded {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") || lower.hasSuffix(".keras") {
-            throw CommandFailure("\(path): Keras models are not supported yet (only ONNX)")
-        }
+    static func load(_ path: String, kerasConfig: String? = nil) throws -> Loaded {
         let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        if KerasImporter.isKerasFile(path) || kerasConfig != nil {
+            do {
+                let model = try KerasImporter.importModel(at: path, config: kerasConfig)
+                return Loaded(model: model, format: "keras", seconds: elapsed())
+            } catch {
+                throw CommandFailure(error)
+            }
+        }
         do {
             let model = try ONNXReader.readModel(at: path)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            return Loaded(model: model, format: "onnx", seconds: seconds)
+            return Loaded(model: model, format: "onnx", seconds: elapsed())
         } catch {
             throw CommandFailure(error)
         }

@@ -51,10 +51,10 @@ struct ModelSummary {
         ]
     }
 
-    func text(file: String) -> String {
+    func text(file: String, format: String = "onnx") -> String {
         var lines = [file]
         func row(_ label: String, _ value: String) { lines.append("  " + label.padding(13) + value) }
-        row("format", "ONNX, IR version \(model.irVersion)")
+        row("format", format == "keras" ? "Keras, imported as ONNX IR version \(model.irVersion)" : "ONNX, IR version \(model.irVersion)")
         let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         row("producer", producer.isEmpty ? "(not set)" : producer)
         row("opsets", model.opsetImports.map { "\($0.domain.isEmpty ? "ai.onnx" : $0.domain) \($0.version)" }.joined(separator: ", "))

@@ -10,8 +10,9 @@ extension Vigil {
         static let configuration = CommandConfiguration(
             abstract: "Optimize a model (constant folding, BatchNorm and affine folding, no-op and dead-code removal, CSE) and write it as ONNX.")
 
-        @Argument(help: "The model file (.onnx).")
-        var model: String
+        @OptionGroup var modelOptions: ModelOptions
+
+        var model: String { modelOptions.model }
 
         @Option(name: .shortAndLong, help: "The ONNX file to write.")
         var output: String
@@ -30,7 +31,7 @@ extension Vigil {
         @OptionGroup var export: ExportOptions
 
         func run() throws {
-            var loaded = try ModelLoading.load(model)
+            var loaded = try modelOptions.load()
             let before = SizeReport(loaded.model)
             let steps = try optimization.optimize(&loaded.model, file: model)
             try export.apply(to: &loaded.model, file: model)

@@ -15,8 +15,9 @@ extension Vigil {
                 named like the model's inputs). An element fails when |a-b| > atol + rtol*|b|.
                 """)
 
-        @Argument(help: "The model file (.onnx).")
-        var model: String
+        @OptionGroup var modelOptions: ModelOptions
+
+        var model: String { modelOptions.model }
 
         @Option(help: "A test-data folder or an .npz of reference outputs.")
         var reference: String
@@ -45,7 +46,7 @@ extension Vigil {
         }
 
         func run() throws {
-            let loaded = try ModelLoading.load(model)
+            let loaded = try modelOptions.load()
             let cases = try ReferenceCases.load(reference, model: loaded.model, extraFeeds: try inputs.feeds(for: loaded.model))
             let session = try execution.session(for: loaded.model, file: model)
             var report = ParityReport(model: model, reference: reference, atol: atol, rtol: rtol)

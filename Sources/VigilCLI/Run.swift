@@ -10,8 +10,9 @@ extension Vigil {
         static let configuration = CommandConfiguration(
             abstract: "Run a model on .npy/.npz inputs; write the outputs to .npz or print a summary.")
 
-        @Argument(help: "The model file (.onnx).")
-        var model: String
+        @OptionGroup var modelOptions: ModelOptions
+
+        var model: String { modelOptions.model }
 
         @OptionGroup var inputs: InputOptions
 
@@ -21,7 +22,7 @@ extension Vigil {
         @OptionGroup var execution: ExecutionOptions
 
         func run() throws {
-            let loaded = try ModelLoading.load(model)
+            let loaded = try modelOptions.load()
             let feeds = try inputs.feeds(for: loaded.model)
             let session = try execution.session(for: loaded.model, file: model)
             let outputs: [String: Tensor]

@@ -22,7 +22,9 @@ class CLITestCase: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
-    func vigil(_ arguments: String...) throws -> Result {
+    func vigil(_ arguments: String...) throws -> Result { try vigil(arguments) }
+
+    func vigil(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = Repository.vigilBinary
         process.arguments = arguments

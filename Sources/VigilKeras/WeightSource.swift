@@ -1,0 +1,111 @@
+import VigilHDF5
+
+/// Where a layer sits: its name and, for Keras 3 weight files, the key the saver gave it
+/// (`dense`, `dense_1`, … from the class name), at each level of model nesting.
+struct LayerLocation {
+    var name: String
+    var key: String
+}
+
+/// Reads a layer's weights, in Keras order, from one of the weight-file layouts.
+protocol WeightSource {
+    /// `nil` when the file has no entry at all for the layer.
+    func weights(at path: [LayerLocation]) throws(HDF5Error) -> [KerasWeight]?
+}
+
+/// Keras 2 / tf.keras / Keras 3 legacy `.h5`: `model_weights/<layer>/` (or, for weights-only files,
+/// `<layer>/` at the root) whose `weight_names` attribute lists datasets relative to that group.
+/// A nested model's group lists the weights of all its layers as `[model/]layer/weight[:0]`.
+struct LegacyWeightSource: WeightSource {
+    let root: HDF5Group
+
+    func weights(at path: [LayerLocation]) throws(HDF5Error) -> [KerasWeight]? {
+        guard let top = path.first, root.contains(top.name), root.isGroup(top.name) else { return nil }
+        let group = try root.group(top.name)
+        defer { group.close() }
+        var names = try group.chunkedStringsAttribute("weight_names") ?? []
+        if path.count > 1 {
+            // Weights of a layer inside a nested model: the component before the variable name is the layer.
+            let layer = path.last!.name
+            names = names.filter { name in
+                let parts = name.split(separator: "/")
+                return parts.count >= 2 && parts[parts.count - 2] == layer
+            }
+        }
+        return try names.map { (name) throws(HDF5Error) -> KerasWeight in
+            let dataset = try group.dataset(name)
+            defer { dataset.close() }
+            return KerasWeight(name: name, shape: dataset.shape, buffer: try dataset.readFloatBuffer())
+        }
+    }
+}
+
+/// Keras 3 weights (`model.weights.h5` inside `.keras`, or `*.weights.h5`): `layers/<key>/vars/<i>`,
+/// nested models as `layers/<key>/layers/<key>/…`. Newer files name the layer in the `vars` group's
+/// `name` attribute; older ones are matched by the key derived from the class name.
+struct Keras3WeightSource: WeightSource {
+    let root: HDF5Group
+    /// Per `layers` container: layer name → child key, read once.
+    private let names = NameCache()
+
+    private final class NameCache {
+        var byContainer: [String: [String: String]] = [:]
+    }
+
+    init(root: HDF5Group) { self.root = root }
+
+    /// The layer names recorded in the `vars` groups of a container's children.
+    private func layerNames(in container: HDF5Group) throws(HDF5Error) -> [String: String] {
+        if let cached = names.byContainer[container.path] { return cached }
+        var result: [String: String] = [:]
+        for child in try container.childNames() where container.isGroup("\(child)/vars") {
+            let vars = try container.group("\(child)/vars")
+            if let name = try vars.stringAttribute("name"), result[name] == nil { result[name] = child }
+            vars.close()
+        }
+        names.byContainer[container.path] = result
+        return result
+    }
+
+    func weights(at path: [LayerLocation]) throws(HDF5Error) -> [KerasWeight]? {
+        var groupPath = ""
+        for location in path {
+            let layers = groupPath + "layers"
+            guard root.contains(layers) else { return nil }
+            let container = try root.group(layers)
+            defer { container.close() }
+            var match = try layerNames(in: container)[location.name]
+            if match == nil, container.isGroup(location.key) { match = location.key }
+            guard let match else { return nil }
+            groupPath = "\(layers)/\(match)/"
+        }
+        let varsPath = groupPath + "vars"
+        guard root.isGroup(varsPath) else { return [] }
+        let vars = try root.group(varsPath)
+        defer { vars.close() }
+        let indices = try vars.childNames().compactMap { Int($0) }.sorted()
+        return try indices.map { (index) throws(HDF5Error) -> KerasWeight in
+            let dataset = try vars.dataset(String(index))
+            defer { dataset.close() }
+            return KerasWeight(name: "\(vars.path)/\(index)", shape: dataset.shape, buffer: try dataset.readFloatBuffer())
+        }
+    }
+}
+
+/// Keras's `to_snake_case`, used for the keys of layers in Keras 3 weight files.
+func kerasSnakeCase(_ name: String) -> String {
+    let word = name.filter { $0.isLetter || $0.isNumber || $0 == "_" }
+    let chars = Array(word)
+    var out = ""
+    // "(.)([A-Z][a-z]+)" → "\1_\2", then "([a-z])([A-Z])" → "\1_\2".
+    var firstPass: [Character] = []
+    for (i, c) in chars.enumerated() {
+        if i > 0, c.isUppercase, i + 1 < chars.count, chars[i + 1].isLowercase { firstPass.append("_") }
+        firstPass.append(c)
+    }
+    for (i, c) in firstPass.enumerated() {
+        if i > 0, c.isUppercase, firstPass[i - 1].isLowercase { out.append("_") }
+        out.append(c)
+    }
+    return out.lowercased()
+}
