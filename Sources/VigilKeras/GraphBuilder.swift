@@ -13,6 +13,9 @@ final class GraphBuilder {
     var graph: Graph
     private var usedNames: Set<String> = []
     private var constants: [String: String] = [:]
+    /// The Keras layer being lowered (`outer/inner` in nested models); recorded on every node it emits
+    /// as metadata `keras_layer`, so diagnostics can name it.
+    var currentLayer: String?
 
     init(name: String) { graph = Graph(name: name) }
 
@@ -33,7 +36,8 @@ final class GraphBuilder {
     /// Adds a node with one output and returns the output's name.
     func op(_ type: String, _ inputs: [String], _ attributes: [Attribute] = [], name hint: String) throws -> String {
         let output = fresh(hint)
-        try graph.addNode(Node(name: output, opType: type, inputs: inputs, outputs: [output], attributes: attributes))
+        let metadata = currentLayer.map { [MetadataEntry(key: "keras_layer", value: $0)] } ?? []
+        try graph.addNode(Node(name: output, opType: type, inputs: inputs, outputs: [output], attributes: attributes, metadata: metadata))
         return output
     }
 

@@ -238,6 +238,9 @@ final class ModelWalker {
             file: file, layerPath: path, className: className, config: layer["config"] ?? .object([:]), inputs: inputs,
             builder: builder, kerasMajor: kerasMajor,
             loadWeights: { () throws -> [KerasWeight]? in try weights?.weights(at: location) })
+        let outerLayer = builder.currentLayer
+        builder.currentLayer = path
+        defer { builder.currentLayer = outerLayer }
         do {
             return try lowering(call)
         } catch let error as KerasImportError {

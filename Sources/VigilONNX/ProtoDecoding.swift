@@ -160,8 +160,16 @@ struct ProtoDecoder {
         let a = proto.pointee
         let name = cString(a.name)
         let what = "attribute '\(name)' of \(context)"
-        var kind = a.has_type != 0 ? a.type : VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED
-        if kind == VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED { kind = inferredKind(a) }
+        // The type field is required (IR 2+); a missing one, or a type whose field is not the one
+        // holding the value, is an invalid model, as onnx.checker says too.
+        let kind = a.has_type != 0 ? a.type : VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED
+        if kind == VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED {
+            let inferred = inferredKind(a)
+            throw invalid("\(what) has no type" + (inferred == kind ? "" : " (its value looks like \(Self.kindName(inferred)))"))
+        }
+        if let field = Self.mismatchedScalarField(a, kind: kind) {
+            throw invalid("\(what) is declared \(Self.kindName(kind)) but holds its value in field '\(field)'")
+        }
         let value: AttributeValue
         switch kind {
         case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: value = .float(a.f)
@@ -206,7 +214,37 @@ struct ProtoDecoder {
         return Attribute(name: name, value: value, docString: cString(a.doc_string), referencedAttribute: reference.isEmpty ? nil : reference)
     }
 
-    /// Old writers may leave `type` unset; the set field tells the kind.
+    /// For a scalar kind whose own field is absent, the field that holds a value instead.
+    static func mismatchedScalarField(_ a: VigilOnnx__AttributeProto, kind: VigilOnnx__AttributeProto__AttributeType) -> String? {
+        let present: [(String, Bool)] = [("f", a.has_f != 0), ("i", a.has_i != 0), ("s", a.has_s != 0), ("t", a.t != nil), ("g", a.g != nil)]
+        let own: String
+        switch kind {
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: own = "f"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: own = "i"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: own = "s"
+        default: return nil
+        }
+        guard !present.contains(where: { $0.0 == own && $0.1 }) else { return nil }
+        return present.first { $0.1 }?.0
+    }
+
+    static func kindName(_ kind: VigilOnnx__AttributeProto__AttributeType) -> String {
+        switch kind {
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: "FLOAT"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: "INT"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: "STRING"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: "TENSOR"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH: "GRAPH"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS: "FLOATS"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS: "INTS"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: "STRINGS"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS: "TENSORS"
+        case VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS: "GRAPHS"
+        default: "type \(kind.rawValue)"
+        }
+    }
+
+    /// When `type` is unset, the set field tells what the writer meant (for the message).
     private func inferredKind(_ a: VigilOnnx__AttributeProto) -> VigilOnnx__AttributeProto__AttributeType {
         if a.n_floats > 0 { return VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS }
         if a.n_ints > 0 { return VIGIL_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS }
