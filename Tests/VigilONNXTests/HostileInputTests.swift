@@ -143,6 +143,32 @@ final class HostileInputTests: XCTestCase {
         assertRejected(try write(bytes), "initializer 'w' has unknown data type code 77")
     }
 
+    func testAttributesMustDeclareTheirType() throws {
+        func model(_ attribute: @escaping (inout ProtoWire) -> Void) -> [UInt8] {
+            var wire = ProtoWire()
+            wire.int(ONNXField.Model.irVersion, 8)
+            wire.message(ONNXField.Model.opsetImport) { $0.int(ONNXField.Opset.version, 13) }
+            wire.message(ONNXField.Model.graph) { graph in
+                graph.message(ONNXField.Graph.node) { node in
+                    node.string(ONNXField.Node.input, "x")
+                    node.string(ONNXField.Node.output, "y")
+                    node.string(ONNXField.Node.name, "act")
+                    node.string(ONNXField.Node.opType, "LeakyRelu")
+                    node.message(ONNXField.Node.attribute, attribute)
+                }
+            }
+            return wire.bytes
+        }
+        let untyped = try write(model { $0.string(ONNXField.Attribute.name, "alpha"); $0.int(ONNXField.Attribute.i, 2) }, "untyped.onnx")
+        assertRejected(untyped, "attribute 'alpha' of node 'act' (LeakyRelu) in graph has no type (its value looks like INT)")
+        let mismatched = try write(model {
+            $0.string(ONNXField.Attribute.name, "alpha")
+            $0.int(ONNXField.Attribute.type, 1)  // FLOAT
+            $0.int(ONNXField.Attribute.i, 2)
+        }, "mismatched.onnx")
+        assertRejected(mismatched, "is declared FLOAT but holds its value in field 'i'")
+    }
+
     // MARK: Size claims
 
     func testTensorClaimingTwoToTheFortyElementsInATinyFile() throws {
