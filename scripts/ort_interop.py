@@ -209,6 +209,49 @@ def check_keras(res, vigil, tmp, timeout, only=None):
                        "; ".join(errors) if errors else f"{len(expected)} output(s) match (atol=1e-05, rtol=0.0001)")
 
 
+DETECTOR_FIXTURES = os.path.join(ROOT, "Fixtures", "detector")
+
+
+def check_detector(res, vigil, tmp, timeout):
+    """`vigil detect export` appends the class-mean distance score to the embedding network as
+    standard ONNX ops; onnxruntime must compute the same scores as `vigil detect score`."""
+    d, out = DETECTOR_FIXTURES, os.path.join(tmp, "detector")
+    os.makedirs(out, exist_ok=True)
+    detector, exported, scores = (os.path.join(out, n) for n in ("detector.h5", "scored.onnx", "scores.npy"))
+    model = os.path.join(d, "embedding.onnx")
+    steps = [
+        ["detect", "fit", model, "--data", os.path.join(d, "train_images.npy"), "--labels",
+         os.path.join(d, "train_labels.npy"), "-o", detector],
+        ["detect", "export", detector, model, "-o", exported],
+        ["detect", "score", detector, model, "--data", os.path.join(d, "test_images.npy"), "-o", scores],
+    ]
+    for args in steps:
+        try:
+            p = subprocess.run([vigil] + args, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            res.record(False, f"detector vigil {args[1]}", str(e))
+            return
+        if not res.record(p.returncode == 0, f"detector vigil {args[1]}", (p.stderr or "").strip()[-300:]):
+            return
+    try:
+        onnx.checker.check_model(exported, full_check=True)
+        res.record(True, "detector export onnx.checker")
+    except Exception as e:  # noqa: BLE001
+        res.record(False, "detector export onnx.checker", str(e).strip().splitlines()[0])
+    images = np.load(os.path.join(d, "test_images.npy")).astype(np.float32) / 255.0
+    sess = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
+    feed_name = sess.get_inputs()[0].name
+    shape = sess.get_inputs()[0].shape
+    feed = images.reshape((images.shape[0],) + tuple(int(s) for s in shape[1:]))
+    got = sess.run(["ood_score"], {feed_name: feed})[0].astype(np.float64)
+    want = np.load(scores).astype(np.float64)
+    # Convolutions in the two runtimes differ by about 1e-6, which moves small squared distances
+    # by more than 1e-5 relative; hence the absolute term.
+    err = compare("ood_score", got, want, 1e-4, 1e-5)
+    res.record(err is None, "detector export onnxruntime ood_score vs vigil detect score",
+               err or f"{want.size} scores match (atol=1e-4, rtol=1e-5)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vigil", required=True, help="path to the vigil CLI binary")
@@ -245,6 +288,8 @@ def main() -> int:
         for entry in selected:
             check_one(res, vigil, args.fixtures, entry, tmp, args.timeout)
         check_keras(res, vigil, tmp, args.timeout, only=args.only)
+        if not args.only:
+            check_detector(res, vigil, tmp, args.timeout)
     finally:
         if args.keep:
             print(f"converted models kept in {tmp}")

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Thresholds for the in/out decision, calibrated on in-distribution validation scores.
+public enum Calibration {
+    /// The smallest threshold t such that at least `tpr` of `validationScores` are ≤ t
+    /// (a sample is in-distribution when its score ≤ t). With n scores that is the k-th smallest,
+    /// k = ⌈tpr · n⌉ (computed with a 1e-9 slack so that 0.95 · 500 gives 475, not 476).
+    public static func threshold(validationScores: [Double], tpr: Double = 0.95) throws(DetectorError) -> Double {
+        guard tpr > 0, tpr <= 1 else { throw .invalidArgument("TPR must be in (0, 1], got \(tpr)") }
+        guard !validationScores.isEmpty else { throw .invalidArgument("no validation scores to calibrate on") }
+        guard validationScores.allSatisfy({ !$0.isNaN }) else { throw .invalidArgument("validation scores contain NaN") }
+        let sorted = validationScores.sorted()
+        let k = max(1, Int((tpr * Double(sorted.count) - 1e-9).rounded(.up)))
+        return sorted[min(k, sorted.count) - 1]
+    }
+}
+
+extension Detector {
+    /// Calibrates a threshold per scorer at `tpr` on in-distribution validation outputs.
+    ///
+    /// - Parameter outputs: per scorer, the validation embeddings (or logits for the logit scorers).
+    public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95) throws(DetectorError) {
+        for (scorer, values) in outputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            thresholds[scorer.rawValue] = try Calibration.threshold(validationScores: scores(scorer, values), tpr: tpr)
+        }
+        calibrationTPR = tpr
+    }
+}
