@@ -3,6 +3,7 @@
 /* H5T_NATIVE_* are macros that call functions; Swift cannot import them, so these shims do. */
 static inline hid_t vigil_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t vigil_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t vigil_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t vigil_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
 static inline hid_t vigil_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t vigil_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }

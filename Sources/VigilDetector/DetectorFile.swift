@@ -9,7 +9,7 @@ import Darwin
 
 /// The detector file: HDF5, readable with h5py (layout in `Formats/detector.md`).
 ///
-/// Arrays are float32 datasets (the HDF5 module writes float32); every scalar — thresholds,
+/// Statistics are float64 datasets (training embeddings float32); every scalar — thresholds,
 /// settings, the model hash and names — is a string attribute holding the exact Double as Swift
 /// prints it (shortest round-trip form, like Python's `repr`).
 public enum DetectorFile {
@@ -59,11 +59,11 @@ public enum DetectorFile {
             try root.setStringAttribute("input_scale", "\(model.preprocessing.scale)")
         }
         let c = d.classCount, n = d.dimension
-        try root.writeDataset("means", shape: [c, n], values: d.means.flatMap { $0 }.map(Float.init))
-        try root.writeDataset("counts", shape: [c], values: d.counts.map(Float.init))
-        try root.writeDataset("spread", shape: [c], values: d.spread.map(Float.init))
-        try root.writeDataset("covariance", shape: [n, n], values: d.covariance.map(Float.init))
-        try root.writeDataset("precision", shape: [n, n], values: d.precision.map(Float.init))
+        try root.writeDataset("means", shape: [c, n], doubles: d.means.flatMap { $0 })
+        try root.writeDataset("counts", shape: [c], doubles: d.counts.map(Double.init))
+        try root.writeDataset("spread", shape: [c], doubles: d.spread)
+        try root.writeDataset("covariance", shape: [n, n], doubles: d.covariance)
+        try root.writeDataset("precision", shape: [n, n], doubles: d.precision)
         if let training = d.normalizedTraining {
             try root.writeDataset("training_embeddings", shape: [training.count / n, n], values: training)
         }
@@ -99,11 +99,11 @@ public enum DetectorFile {
             guard let value = Double(try string(name)) else { throw fail("attribute '\(name)' is not a number") }
             return value
         }
-        func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
+        func doubles(_ name: String, _ shape: [Int]) throws -> [Double] {
             let dataset = try root.dataset(name)
             defer { dataset.close() }
             guard dataset.shape == shape else { throw fail("dataset '\(name)' has shape \(dataset.shape), expected \(shape)") }
-            return try dataset.readFloats()
+            return try dataset.readDoubles()
         }
         guard try string("format") == formatName else { throw fail("not a Vigil detector file") }
         guard try string("format_version") == formatVersion else { throw fail("unsupported detector format version") }
@@ -111,7 +111,7 @@ public enum DetectorFile {
         guard c > 0, n > 0 else { throw fail("empty detector") }
         let counts = try string("counts").split(separator: ",").compactMap { Int($0) }
         guard counts.count == c else { throw fail("attribute 'counts' does not list \(c) classes") }
-        let meansFlat = try floats("means", [c, n]).map(Double.init)
+        let meansFlat = try doubles("means", [c, n])
         var training: [Float]?
         if root.contains("training_embeddings") {
             let dataset = try root.dataset("training_embeddings")
@@ -140,8 +140,8 @@ public enum DetectorFile {
             energyTemperature: try number("energy_temperature"), odinTemperature: try number("odin_temperature"))
         return Detector(
             dimension: n, means: (0..<c).map { Array(meansFlat[($0 * n)..<(($0 + 1) * n)]) }, counts: counts,
-            spread: try floats("spread", [c]).map(Double.init), covariance: try floats("covariance", [n, n]).map(Double.init),
-            ridge: try number("ridge"), precision: try floats("precision", [n, n]).map(Double.init),
+            spread: try doubles("spread", [c]), covariance: try doubles("covariance", [n, n]),
+            ridge: try number("ridge"), precision: try doubles("precision", [n, n]),
             normalizedTraining: training, settings: settings, thresholds: thresholds,
             calibrationTPR: root.hasAttribute("calibration_tpr") ? try number("calibration_tpr") : nil, model: model)
     }

@@ -54,6 +54,20 @@ public final class HDF5Dataset: HDF5Object {
         try readFloatBuffer().array
     }
 
+    /// All elements converted to `Double`, in C order.
+    public func readDoubles() throws(HDF5Error) -> [Double] {
+        try requireOpen()
+        guard isNumeric else { throw error(.unsupportedType, "dataset does not hold numbers") }
+        var values = [Double](repeating: 0, count: elementCount)
+        let status = HDF5Library.locked {
+            values.withUnsafeMutableBytes {
+                H5Dread(handle.id, vigil_h5t_native_double(), vigil_h5s_all(), vigil_h5s_all(), vigil_h5p_default(), $0.baseAddress)
+            }
+        }
+        guard status >= 0 else { throw error(.library, "cannot read the dataset (truncated file?)") }
+        return values
+    }
+
     /// All elements converted to `Float`, in C order, read straight into 64-byte-aligned memory
     /// that the caller can wrap without copying.
     public func readFloatBuffer() throws(HDF5Error) -> FloatBuffer {

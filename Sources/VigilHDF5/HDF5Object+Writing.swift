@@ -75,10 +75,29 @@ extension HDF5Group {
 
     /// Writes a float32 dataset (creating missing intermediate groups).
     public func writeDataset(_ name: String, shape: [Int], values: [Float]) throws(HDF5Error) {
+        let result = values.withUnsafeBytes { bytes in
+            Result { () throws(HDF5Error) in
+                try writeDataset(name, shape: shape, count: values.count, bytes: bytes, fileType: vigil_h5t_ieee_f32le(), memoryType: vigil_h5t_native_float())
+            }
+        }
+        try result.get()
+    }
+
+    /// Writes a float64 dataset (creating missing intermediate groups).
+    public func writeDataset(_ name: String, shape: [Int], doubles values: [Double]) throws(HDF5Error) {
+        let result = values.withUnsafeBytes { bytes in
+            Result { () throws(HDF5Error) in
+                try writeDataset(name, shape: shape, count: values.count, bytes: bytes, fileType: vigil_h5t_ieee_f64le(), memoryType: vigil_h5t_native_double())
+            }
+        }
+        try result.get()
+    }
+
+    private func writeDataset(_ name: String, shape: [Int], count: Int, bytes: UnsafeRawBufferPointer, fileType: hid_t, memoryType: hid_t) throws(HDF5Error) {
         try requireOpen()
         let object = child(name)
-        guard shape.reduce(1, *) == values.count else {
-            throw HDF5Error(.unsupportedType, file: file.path, object: object, message: "\(values.count) values for shape \(shape)")
+        guard shape.reduce(1, *) == count else {
+            throw HDF5Error(.unsupportedType, file: file.path, object: object, message: "\(count) values for shape \(shape)")
         }
         try HDF5Library.locked { () throws(HDF5Error) in
             var dims = shape.map { hsize_t($0) }
@@ -87,12 +106,10 @@ extension HDF5Group {
             let properties = H5Pcreate(vigil_h5p_link_create())
             defer { H5Pclose(properties) }
             H5Pset_create_intermediate_group(properties, 1)
-            let dataset = H5Dcreate2(handle.id, name, vigil_h5t_ieee_f32le(), space, properties, vigil_h5p_default(), vigil_h5p_default())
+            let dataset = H5Dcreate2(handle.id, name, fileType, space, properties, vigil_h5p_default(), vigil_h5p_default())
             guard dataset >= 0 else { throw error(.library, "cannot create the dataset", object: object) }
             defer { H5Dclose(dataset) }
-            let status = values.withUnsafeBytes {
-                H5Dwrite(dataset, vigil_h5t_native_float(), vigil_h5s_all(), vigil_h5s_all(), vigil_h5p_default(), $0.baseAddress)
-            }
+            let status = H5Dwrite(dataset, memoryType, vigil_h5s_all(), vigil_h5s_all(), vigil_h5p_default(), bytes.baseAddress)
             guard status >= 0 else { throw error(.library, "cannot write the dataset", object: object) }
         }
     }
