@@ -27,6 +27,9 @@ extension Vigil {
         @Flag(help: "Print a JSON object (batch, threads, median_ms, min_ms, throughput_per_s, peak_rss_bytes).")
         var json = false
 
+        @Flag(help: "Also report time per op type, summed over the timed runs.")
+        var profile = false
+
         @OptionGroup var execution: ExecutionOptions
 
         func validate() throws {
@@ -41,12 +44,22 @@ extension Vigil {
             }
             let session = try execution.session(for: loaded.model, file: model)
             var times: [Double] = []
+            var perOp: [String: (count: Int, seconds: Double)] = [:]
             do {
                 for _ in 0..<warmup { _ = try session.run(feeds) }
                 for _ in 0..<runs {
                     let start = DispatchTime.now().uptimeNanoseconds
                     _ = try session.run(feeds)
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                }
+                // Profiled runs are separate, so that timing each step does not skew the latency.
+                if profile {
+                    for _ in 0..<runs {
+                        for op in try session.runProfiled(feeds).profile {
+                            perOp[op.opType, default: (0, 0)].count += op.count
+                            perOp[op.opType, default: (0, 0)].seconds += op.seconds
+                        }
+                    }
                 }
             } catch {
                 throw CommandFailure("\(model): \(error)")
@@ -56,14 +69,25 @@ extension Vigil {
             let threads = session.options.threads
             let throughput = Double(batch) / (median / 1000)
             let rss = Self.peakResidentBytes()
+            let ops = perOp.sorted { $0.value.seconds > $1.value.seconds }
+            let total = max(ops.reduce(0) { $0 + $1.value.seconds }, 1e-12)
             if json {
-                try JSONOutput.print([
+                var object: [String: Any] = [
                     "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times[0],
                     "throughput_per_s": throughput, "peak_rss_bytes": rss,
-                ])
+                ]
+                if profile {
+                    object["profile"] = ops.map { ["op_type": $0.key, "nodes_per_run": $0.value.count / runs,
+                                                   "ms_per_run": $0.value.seconds * 1000 / Double(runs)] as [String: Any] }
+                }
+                try JSONOutput.print(object)
             } else {
                 print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up")
                 print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@", median, times[0], throughput, byteString(rss)))
+                for (op, entry) in ops {
+                    print(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.padding(22), entry.seconds * 1000 / Double(runs),
+                                 entry.seconds / total * 100, entry.count / runs))
+                }
             }
         }
 

@@ -32,8 +32,6 @@ final class ValidModelTests: XCTestCase {
             "test_resize_downsample_sizes_linear_antialias": "Resize antialias=1: \(notImplemented)",
             // Type constraints narrower than ONNX's.
             "test_maxpool_2d_uint8": "MaxPool accepts int8/uint8 since opset 12; VigilOps allows float types only",
-            "test_reduce_max_bool_inputs": "ReduceMax accepts bool since opset 20; VigilOps rejects it",
-            "test_reduce_min_bool_inputs": "ReduceMin accepts bool since opset 20; VigilOps rejects it",
         ]
         for test in ["test_resize_downsample_scales_cubic", "test_resize_downsample_scales_cubic_A_n0p5_exclude_outside", "test_resize_downsample_scales_cubic_align_corners", "test_resize_downsample_scales_cubic_antialias", "test_resize_downsample_sizes_cubic", "test_resize_downsample_sizes_cubic_antialias", "test_resize_upsample_scales_cubic", "test_resize_upsample_scales_cubic_A_n0p5_exclude_outside", "test_resize_upsample_scales_cubic_align_corners", "test_resize_upsample_scales_cubic_asymmetric", "test_resize_upsample_sizes_cubic"] {
             table[test] = "Resize mode 'cubic': \(notImplemented)"

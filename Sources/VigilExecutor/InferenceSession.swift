@@ -1,0 +1,296 @@
+import Foundation
+import VigilBLAS
+import VigilIR
+import VigilOps
+
+/// Runs a model on the CPU.
+///
+/// Stages: the session checks at creation that every op is supported (reporting all unsupported ops
+/// at once), declutters the graph (`Declutter`: BatchNormalization folded into Conv), and then plans
+/// once per set of input shapes (`Planner`: VigilOps inference with constant folding, kernel
+/// lowering with Relu fusion, arena slots by liveness). A symbolic batch dim is bound when `run` sees
+/// the actual shapes, and the plan for those shapes is cached. Shapes that depend on the value of a
+/// small input (a runtime `shape` or `axes` tensor) are handled by specializing the plan on that value.
+///
+/// ```swift
+/// let session = try InferenceSession(model: model, options: .init(threads: 2))
+/// let outputs = try session.run(["x": tensor])   // keyed by graph output name
+/// ```
+///
+/// `run` is serialized per session (plans own reusable arenas); create several sessions to run in
+/// parallel. The OpenBLAS thread count is process-wide: each `run` sets it to `options.threads`.
+public final class InferenceSession: @unchecked Sendable {
+    /// Session options.
+    public struct Options: Sendable {
+        /// Threads for OpenBLAS and for the executor's own loops (never both at once).
+        public var threads: Int
+
+        /// - Parameter threads: defaults to every active core.
+        public init(threads: Int? = nil) {
+            self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        }
+    }
+
+    public let model: Model
+    public let options: Options
+    /// Graph inputs the caller must supply. Inputs that also have an initializer (IR < 4 models list
+    /// every weight as an input) take the initializer's value and are not listed.
+    public let inputs: [ValueInfo]
+    /// Graph output names, in order.
+    public let outputNames: [String]
+
+    /// Plans the decluttered graph with fusions, for `run`.
+    private let planner: Planner
+    /// Plans the graph as given, without fusions, so that every intermediate value exists.
+    private let referencePlanner: Planner
+    private let lock = NSLock()
+    private var plans: [PlanKey: ExecutionPlan] = [:]
+    private var planOrder: [PlanKey] = []
+
+    /// Inputs whose values the plan depends on (e.g. a runtime `shape` or `axes` input): plans are
+    /// specialized on their values, which are treated as constants.
+    private var valueInputs: Set<String> = []
+
+    /// Plans are cached per input types (and values of `valueInputs`); capturing every intermediate
+    /// needs a plan without fusions.
+    private struct PlanKey: Hashable {
+        var types: [TensorType]
+        var values: [String: [UInt8]]
+        var fused: Bool
+    }
+
+    /// Inputs small enough to specialize a plan on their values.
+    private static let valueInputLimit = 1024
+
+    /// Creates a session, failing with ``ExecutorError/unsupportedOps(_:)`` listing every unsupported op.
+    public init(model: Model, options: Options = .init()) throws(ExecutorError) {
+        self.model = model
+        self.options = options
+        let unsupported = Self.unsupportedOps(in: model)
+        guard unsupported.isEmpty else { throw .unsupportedOps(unsupported) }
+
+        var graph = model.graph
+        do { try graph.sortTopologically() } catch { throw .invalidGraph(error.description) }
+        var opsets: [String: Int] = [:]
+        for entry in model.opsetImports { opsets[entry.domain == "ai.onnx" ? "" : entry.domain] = Int(entry.version) }
+
+        var initializers: [String: Tensor] = [:]
+        for (name, tensor) in graph.initializers { initializers[name] = Self.aligned(tensor) }
+        let inputs = graph.inputs.filter { initializers[$0.name] == nil }
+        self.inputs = inputs
+        self.outputNames = graph.outputs.map(\.name)
+        let parallel = Parallel(threads: options.threads)
+        self.referencePlanner = Planner(
+            graph: graph, nodes: graph.nodes, opsets: opsets, registry: .standard,
+            parallel: parallel, initializers: initializers, inputNames: inputs.map(\.name))
+        let decluttered = Declutter.apply(graph)
+        var declutteredInitializers = initializers
+        for (name, tensor) in decluttered.initializers where initializers[name] == nil {
+            declutteredInitializers[name] = Self.aligned(tensor)
+        }
+        self.planner = Planner(
+            graph: decluttered, nodes: decluttered.nodes, opsets: opsets, registry: .standard,
+            parallel: parallel, initializers: declutteredInitializers, inputNames: inputs.map(\.name))
+
+        // Plan eagerly when every input shape is static, so that errors surface here.
+        let declared = inputs.compactMap { info -> TensorType? in
+            guard let (dtype, shape) = info.type?.tensorType, let dtype, let shape, shape.staticSizes != nil else { return nil }
+            return TensorType(dtype, shape)
+        }
+        if declared.count == inputs.count {
+            do { _ = try plan(for: declared, feeds: [:]) } catch {
+                // Shapes that depend on input values are resolved at run time; anything else is an error now.
+                guard Self.dependsOnValues(error) else { throw error }
+            }
+        }
+    }
+
+    /// Every op in the model without a CPU implementation, grouped by op type, in first-use order.
+    public static func unsupportedOps(in model: Model) -> [ExecutorError.UnsupportedOp] {
+        var result: [ExecutorError.UnsupportedOp] = []
+        for node in model.graph.nodes {
+            let supported = OpRegistry.standard.definition(domain: node.domain, opType: node.opType) != nil
+                && KernelRegistry.builder(for: node) != nil
+            guard !supported else { continue }
+            if let i = result.firstIndex(where: { $0.opType == node.opType && $0.domain == node.domain }) {
+                result[i].nodes.append(node.label)
+            } else {
+                result.append(.init(opType: node.opType, domain: node.domain, nodes: [node.label]))
+            }
+        }
+        return result
+    }
+
+    /// Runs the model and returns the graph outputs by name.
+    public func run(_ feeds: [String: Tensor]) throws(ExecutorError) -> [String: Tensor] {
+        try execute(feeds, captureAll: false)
+    }
+
+    /// Runs the model and returns every value computed by a node (intermediates, folded constants
+    /// and graph outputs), by name — for layerwise comparison.
+    public func runCapturingIntermediates(_ feeds: [String: Tensor]) throws(ExecutorError) -> [String: Tensor] {
+        try execute(feeds, captureAll: true)
+    }
+
+    /// Time spent in one op type (or one node) during a profiled run.
+    public struct OpProfile: Sendable, Equatable {
+        /// The op type, or with `byNode` the node label and output shape (`'conv1' (Conv) [1, 64, 32, 32]`).
+        public var opType: String
+        /// Number of steps counted here.
+        public var count: Int
+        public var seconds: Double
+    }
+
+    /// Runs the model and also returns the time spent per op type — or per node with `byNode` —
+    /// slowest first. Nodes folded while planning, fused into their producer, or executed as views
+    /// (Reshape, Identity, …) cost nothing and are not listed.
+    public func runProfiled(_ feeds: [String: Tensor], byNode: Bool = false) throws(ExecutorError)
+        -> (outputs: [String: Tensor], profile: [OpProfile])
+    {
+        var totals: [String: OpProfile] = [:]
+        var last = DispatchTime.now().uptimeNanoseconds
+        let outputs = try execute(feeds, captureAll: false, beforeStep: { last = DispatchTime.now().uptimeNanoseconds }) { step in
+            guard step.kernel.run != nil else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            let key = byNode ? "\(step.label) \(step.outputTypes[0].shape)" : step.opType
+            totals[key, default: OpProfile(opType: key, count: 0, seconds: 0)].count += 1
+            totals[key]!.seconds += Double(now - last) / 1e9
+        }
+        return (outputs, totals.values.sorted { $0.seconds > $1.seconds })
+    }
+
+    /// Bytes of arena memory the plan for these input shapes uses (after at least one run or eager plan).
+    public func plannedArenaBytes(for feeds: [String: Tensor]) throws(ExecutorError) -> Int {
+        let (types, tensors) = try bind(feeds)
+        lock.lock()
+        defer { lock.unlock() }
+        return try plan(for: types, feeds: Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors))).arenaBytes
+    }
+
+    // MARK: Private
+
+    private func execute(
+        _ feeds: [String: Tensor], captureAll: Bool, beforeStep: (() -> Void)? = nil, afterStep: ((Step) -> Void)? = nil
+    ) throws(ExecutorError) -> [String: Tensor] {
+        let (types, tensors) = try bind(feeds)
+        lock.lock()
+        defer { lock.unlock() }
+        let plan = try plan(for: types, feeds: Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors)), fused: !captureAll)
+        BLAS.setThreadCount(options.threads)
+        var results: [String: Tensor] = [:]
+        if captureAll {
+            for name in plan.foldedOutputs {
+                if let v = plan.values[name] { results[name] = plan.tensor(v.storage, type: v.type, inputs: tensors) }
+            }
+        }
+        try plan.execute(inputs: tensors, parallel: Parallel(threads: options.threads), beforeStep: beforeStep) { index in
+            let step = plan.steps[index]
+            afterStep?(step)
+            guard captureAll else { return }
+            for (j, name) in step.outputNames.enumerated() where !name.isEmpty {
+                results[name] = plan.tensor(step.outputs[j], type: step.outputTypes[j], inputs: tensors)
+            }
+        }
+        for name in outputNames {
+            let v = plan.values[name]!
+            results[name] = plan.tensor(v.storage, type: v.type, inputs: tensors)
+        }
+        return results
+    }
+
+    /// Checks the feeds against the declared inputs and binds symbolic dims consistently.
+    private func bind(_ feeds: [String: Tensor]) throws(ExecutorError) -> ([TensorType], [Tensor]) {
+        let names = inputs.map(\.name)
+        for name in feeds.keys.sorted() where !names.contains(name) {
+            throw .unknownInput(name: name, expected: names)
+        }
+        var symbols: [String: (Int, String)] = [:]
+        var types: [TensorType] = []
+        var tensors: [Tensor] = []
+        for info in inputs {
+            guard let tensor = feeds[info.name] else { throw .missingInput(name: info.name) }
+            if let (dtype, shape) = info.type?.tensorType {
+                if let dtype, dtype != tensor.dtype {
+                    throw .inputTypeMismatch(name: info.name, expected: dtype, actual: tensor.dtype)
+                }
+                if let shape {
+                    guard shape.rank == tensor.shape.count else {
+                        throw .inputShapeMismatch(name: info.name, expected: shape, actual: tensor.shape,
+                                                  reason: "rank \(tensor.shape.count) instead of \(shape.rank)")
+                    }
+                    for (axis, (dim, size)) in zip(shape.dims, tensor.shape).enumerated() {
+                        switch dim {
+                        case .fixed(let want) where want != size:
+                            throw .inputShapeMismatch(name: info.name, expected: shape, actual: tensor.shape,
+                                                      reason: "axis \(axis) is \(size) instead of \(want)")
+                        case .symbolic(let symbol):
+                            if let (bound, source) = symbols[symbol], bound != size {
+                                throw .inputShapeMismatch(
+                                    name: info.name, expected: shape, actual: tensor.shape,
+                                    reason: "axis \(axis) binds \(symbol) to \(size) but '\(source)' bound it to \(bound)")
+                            }
+                            symbols[symbol] = (size, info.name)
+                        default: break
+                        }
+                    }
+                }
+            }
+            guard tensor.buffer != nil else {
+                throw .inputTypeMismatch(name: info.name, expected: .float32, actual: tensor.dtype)
+            }
+            tensors.append(Self.aligned(tensor))
+            types.append(TensorType(tensor.dtype, static: tensor.shape))
+        }
+        return (types, tensors)
+    }
+
+    /// Whether a planning error means a shape depends on an input's value.
+    private static func dependsOnValues(_ error: ExecutorError) -> Bool {
+        switch error {
+        case .node(let e): e.kind == .unresolved
+        case .unresolvedShape: true
+        default: false
+        }
+    }
+
+    /// The plan for these input types, specialized on the values of `valueInputs`. When planning finds
+    /// a shape that depends on input values, the small inputs become value inputs and planning is retried.
+    private func plan(for types: [TensorType], feeds: [String: Tensor], fused: Bool = true) throws(ExecutorError) -> ExecutionPlan {
+        while true {
+            var values: [String: [UInt8]] = [:]
+            var constants: [String: Tensor] = [:]
+            for name in valueInputs {
+                guard let tensor = feeds[name], let buffer = tensor.buffer else { continue }
+                values[name] = Array(buffer.bytes)
+                constants[name] = tensor
+            }
+            let key = PlanKey(types: types, values: values, fused: fused)
+            if let plan = plans[key] { return plan }
+            do {
+                let plan = try (fused ? planner : referencePlanner).plan(inputTypes: types, inputValues: constants, fuse: fused)
+                return remember(plan, key)
+            } catch {
+                let candidates = inputs.map(\.name).filter { name in
+                    !valueInputs.contains(name) && (feeds[name].map { $0.elementCount <= Self.valueInputLimit } ?? false)
+                }
+                guard Self.dependsOnValues(error), !candidates.isEmpty else { throw error }
+                valueInputs.formUnion(candidates)
+            }
+        }
+    }
+
+    private func remember(_ plan: ExecutionPlan, _ key: PlanKey) -> ExecutionPlan {
+        plans[key] = plan
+        planOrder.append(key)
+        if planOrder.count > 4 { plans[planOrder.removeFirst()] = nil }
+        return plan
+    }
+
+    /// The tensor itself when its bytes are aligned for its element type, else an aligned copy
+    /// (kernels read elements through typed pointers).
+    static func aligned(_ tensor: Tensor) -> Tensor {
+        let alignment = max(1, (tensor.dtype.bitWidth ?? 8) / 8)
+        guard let buffer = tensor.buffer, Int(bitPattern: buffer.baseAddress) % alignment != 0 else { return tensor }
+        return (try? Tensor(dtype: tensor.dtype, shape: tensor.shape, contents: .bytes(TensorBuffer(copying: buffer.bytes)))) ?? tensor
+    }
+}

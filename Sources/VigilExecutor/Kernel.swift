@@ -1,0 +1,117 @@
+import VigilIR
+import VigilOps
+
+/// The memory one kernel invocation reads and writes.
+struct KernelIO {
+    /// Input pointers by slot; `nil` for omitted optional inputs.
+    let inputs: [UnsafeRawPointer?]
+    /// Output pointers by slot.
+    let outputs: [UnsafeMutableRawPointer]
+    /// Scratch memory of the size the kernel asked for (shared by all kernels of a plan).
+    let scratch: UnsafeMutableRawPointer?
+
+    func input<T>(_ i: Int, as: T.Type) -> UnsafePointer<T> { inputs[i]!.assumingMemoryBound(to: T.self) }
+    func output<T>(_ i: Int, as: T.Type) -> UnsafeMutablePointer<T> { outputs[i].assumingMemoryBound(to: T.self) }
+}
+
+/// A node lowered for fixed input shapes: everything that depends only on shapes, attributes and
+/// constant inputs is worked out once, when the kernel is built.
+struct Kernel {
+    /// Bytes of scratch memory `run` needs.
+    var scratchBytes = 0
+    /// When set, output 0 shares the storage of this input (a view: Reshape, Identity, …).
+    var aliasInput: Int?
+    /// Whether output 0 may be written over input 0 (same size, elementwise).
+    var inPlace = false
+    /// Computes the outputs; `nil` for pure views.
+    var run: ((KernelIO, Parallel) throws(OpError) -> Void)?
+
+    init(scratchBytes: Int = 0, inPlace: Bool = false, run: @escaping (KernelIO, Parallel) throws(OpError) -> Void) {
+        self.scratchBytes = scratchBytes
+        self.inPlace = inPlace
+        self.run = run
+    }
+
+    /// A view of input `index` under the output's shape.
+    static func alias(_ index: Int, then run: ((KernelIO, Parallel) throws(OpError) -> Void)? = nil) -> Kernel {
+        var k = Kernel { _, _ throws(OpError) in }
+        k.aliasInput = index
+        k.run = run
+        return k
+    }
+}
+
+/// What a kernel builder knows: the op context (static input types, constant inputs) and the
+/// static output types.
+struct KernelContext {
+    let op: OpContext
+    let outputTypes: [TensorType]
+    /// An activation the planner fused into this node's output (the activation node becomes a view).
+    var fusedActivation: FusedActivation? = nil
+
+    var node: Node { op.node }
+
+    /// Static sizes of input `i` (inputs are static when kernels are built).
+    func inputShape(_ i: Int) -> [Int] { op.inputTypes[i]?.shape.staticSizes ?? [] }
+    func inputDType(_ i: Int) -> DType { op.inputTypes[i]!.dtype }
+    func outputShape(_ i: Int) -> [Int] { outputTypes[i].shape.staticSizes ?? [] }
+
+    func error(_ message: String, subject: String? = nil) -> OpError { op.error(message, subject: subject) }
+
+    /// Throws unless every input present has one of the dtypes the kernel implements.
+    func requireDTypes(_ allowed: Set<DType>, inputs: [Int]? = nil) throws(OpError) {
+        for i in inputs ?? Array(op.inputTypes.indices) {
+            guard let t = op.inputTypes[i] else { continue }
+            guard allowed.contains(t.dtype) else {
+                throw error("the CPU kernel does not support \(t.dtype) for \(op.inputLabel(i))", subject: op.inputLabel(i))
+            }
+        }
+    }
+
+    /// The constant float32 value of input `i`, if it is constant.
+    func constantFloats(_ i: Int) -> [Float]? {
+        guard let t = op.value(i), t.dtype == .float32 else { return nil }
+        return t.scalars(as: Float.self)
+    }
+}
+
+/// Activations a producer kernel can apply to its output as it writes it.
+enum FusedActivation {
+    case relu
+}
+
+typealias KernelBuilder = @Sendable (KernelContext) throws -> Kernel
+
+/// Maps op types (default domain) to kernel builders.
+enum KernelRegistry {
+    static let builders: [String: KernelBuilder] = {
+        var table: [String: KernelBuilder] = [:]
+        for family in [
+            ElementwiseKernels.builders, LinearAlgebraKernels.builders, ConvolutionKernels.builders,
+            PoolingKernels.builders, NormalizationKernels.builders, ReductionKernels.builders,
+            ShapeKernels.builders, ResamplingKernels.builders,
+        ] {
+            table.merge(family) { a, _ in a }
+        }
+        return table
+    }()
+
+    static func builder(for node: Node) -> KernelBuilder? {
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
+        return builders[node.opType]
+    }
+}
+
+/// Row-major strides of a shape.
+func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var s = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        strides[i] = s
+        s *= shape[i]
+    }
+    return strides
+}
+
+/// Bytes per element of a fixed-size dtype the executor handles.
+func elementSize(_ dtype: DType) -> Int { (dtype.bitWidth ?? 8) / 8 }

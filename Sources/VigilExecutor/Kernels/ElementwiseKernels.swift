@@ -1,0 +1,341 @@
+import Foundation
+import VigilIR
+import VigilOps
+
+/// Elementwise kernels, table-driven: one scalar function per unary op, one per binary op, and a
+/// shared broadcasting engine.
+enum ElementwiseKernels {
+    typealias FloatFunction = @Sendable (Float) -> Float
+
+    /// Unary float functions, each built from the node's attributes.
+    static let unaryFloat: [String: @Sendable (OpContext) throws(OpError) -> FloatFunction] = [
+        "Relu": { _ in { max($0, 0) } },
+        "LeakyRelu": { c throws(OpError) in let a = try c.float("alpha", default: 0.01); return { $0 >= 0 ? $0 : a * $0 } },
+        "Elu": { c throws(OpError) in let a = try c.float("alpha", default: 1); return { $0 >= 0 ? $0 : a * (expf($0) - 1) } },
+        "Selu": { c throws(OpError) in
+            let a = try c.float("alpha", default: 1.67326319217681884765625)
+            let g = try c.float("gamma", default: 1.05070102214813232421875)
+            return { $0 > 0 ? g * $0 : g * a * (expf($0) - 1) }
+        },
+        "Celu": { c throws(OpError) in
+            let a = try c.float("alpha", default: 1)
+            return { max(0, $0) + min(0, a * (expf($0 / a) - 1)) }
+        },
+        "Sigmoid": { _ in { $0 >= 0 ? 1 / (1 + expf(-$0)) : expf($0) / (1 + expf($0)) } },
+        "HardSigmoid": { c throws(OpError) in
+            let a = try c.float("alpha", default: 0.2), b = try c.float("beta", default: 0.5)
+            return { max(0, min(1, a * $0 + b)) }
+        },
+        "HardSwish": { _ in { $0 * max(0, min(1, $0 / 6 + 0.5)) } },
+        "Tanh": { _ in { tanhf($0) } },
+        "Softplus": { _ in { $0 > 0 ? $0 + log1pf(expf(-$0)) : log1pf(expf($0)) } },
+        "Softsign": { _ in { $0 / (1 + abs($0)) } },
+        "Gelu": { c throws(OpError) in
+            let approximate = try c.string("approximate", default: "none")
+            switch approximate {
+            case "none": return { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }
+            case "tanh":
+                return { x in
+                    let inner = Float(0.7978845608028654) * (x + 0.044715 * x * x * x)
+                    return 0.5 * x * (1 + tanhf(inner))
+                }
+            default: throw c.error("unknown approximate '\(approximate)'", subject: "approximate")
+            }
+        },
+        "Erf": { _ in { erff($0) } },
+        "Exp": { _ in { expf($0) } },
+        "Log": { _ in { logf($0) } },
+        "Sqrt": { _ in { sqrtf($0) } },
+        "Reciprocal": { _ in { 1 / $0 } },
+        "Floor": { _ in { floorf($0) } },
+        "Ceil": { _ in { ceilf($0) } },
+        "Round": { _ in { $0.rounded(.toNearestOrEven) } },
+        "Abs": { _ in { abs($0) } },
+        "Neg": { _ in { -$0 } },
+        "Sign": { _ in { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } },
+    ]
+
+    static var builders: [String: KernelBuilder] {
+        var table: [String: KernelBuilder] = [:]
+        for op in unaryFloat.keys { table[op] = { k in try buildUnary(k) } }
+        for op in Elementwise.arithmetic + Elementwise.comparisons + Elementwise.logical + ["Pow", "PRelu"] {
+            table[op] = { k in try buildBinary(k) }
+        }
+        for op in Elementwise.variadic { table[op] = { k in try buildVariadic(k) } }
+        table["Not"] = { k in try buildNot(k) }
+        table["Clip"] = { k in try buildClip(k) }
+        table["Where"] = { k in try buildWhere(k) }
+        return table
+    }
+
+    // MARK: Unary
+
+    static func buildUnary(_ k: KernelContext) throws(OpError) -> Kernel {
+        let count = k.outputShape(0).reduce(1, *)
+        let dtype = k.inputDType(0)
+        switch dtype {
+        case .float32:
+            if k.node.opType == "Relu" {
+                return Kernel(inPlace: true) { io, par in
+                    let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+                    par.forEach(count, grain: 32768) { r in for i in r { y[i] = max(x[i], 0) } }
+                }
+            }
+            let f = try unaryFloat[k.node.opType]!(k.op)
+            return Kernel(inPlace: true) { io, par in
+                let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+                par.forEach(count, grain: 4096) { r in for i in r { y[i] = f(x[i]) } }
+            }
+        case .int64: return try intUnary(k, Int64.self, count)
+        case .int32: return try intUnary(k, Int32.self, count)
+        default: throw k.error("the CPU kernel does not support \(dtype)", subject: k.op.inputLabel(0))
+        }
+    }
+
+    static func intUnary<T: FixedWidthInteger & SignedInteger>(_ k: KernelContext, _: T.Type, _ count: Int) throws(OpError) -> Kernel {
+        let f: (T) -> T
+        switch k.node.opType {
+        case "Relu": f = { max($0, 0) }
+        case "Abs": f = { $0 < 0 ? 0 &- $0 : $0 }
+        case "Neg": f = { 0 &- $0 }
+        case "Sign": f = { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        default: throw k.error("\(k.node.opType) on \(T.self) is not supported")
+        }
+        return Kernel(inPlace: true) { io, _ in
+            let x = io.input(0, as: T.self), y = io.output(0, as: T.self)
+            for i in 0..<count { y[i] = f(x[i]) }
+        }
+    }
+
+    static func buildNot(_ k: KernelContext) throws(OpError) -> Kernel {
+        let count = k.outputShape(0).reduce(1, *)
+        return Kernel(inPlace: true) { io, _ in
+            let x = io.input(0, as: UInt8.self), y = io.output(0, as: UInt8.self)
+            for i in 0..<count { y[i] = x[i] == 0 ? 1 : 0 }
+        }
+    }
+
+    // MARK: Binary
+
+    static func buildBinary(_ k: KernelContext) throws(OpError) -> Kernel {
+        let op = k.node.opType
+        let ix = BroadcastIndexer(output: k.outputShape(0), inputs: [k.inputShape(0), k.inputShape(1)])
+        let inPlace = k.inputShape(0) == k.outputShape(0) && k.inputDType(0) == k.outputTypes[0].dtype
+        let a = k.inputDType(0), b = k.inputDType(1)
+
+        if op == "Pow", a == .int64 || a == .int32 {
+            // Integer bases: compute in Double and truncate, as onnxruntime does.
+            let count = k.inputShape(1).reduce(1, *)
+            let loadExponent = try floatLoader(k, 1)
+            let wide = a == .int64
+            return Kernel(scratchBytes: count * 8) { io, par in
+                let e = io.scratch!.assumingMemoryBound(to: Double.self)
+                for i in 0..<count { e[i] = Double(loadExponent(io.inputs[1]!, i)) }
+                if wide {
+                    broadcastBinary(ix, io.input(0, as: Int64.self), UnsafePointer(e), io.output(0, as: Int64.self), par) { Int64(Foundation.pow(Double($0), $1)) }
+                } else {
+                    broadcastBinary(ix, io.input(0, as: Int32.self), UnsafePointer(e), io.output(0, as: Int32.self), par) { Int32(Foundation.pow(Double($0), $1)) }
+                }
+            }
+        }
+        if op == "Pow" {
+            guard a == .float32 else { throw k.error("Pow supports float32, int32 and int64 bases, got \(a)", subject: k.op.inputLabel(0)) }
+            let count = k.inputShape(1).reduce(1, *)
+            let load = try floatLoader(k, 1)
+            return Kernel(scratchBytes: count * 4, inPlace: inPlace) { io, par in
+                let e = io.scratch!.assumingMemoryBound(to: Float.self)
+                for i in 0..<count { e[i] = load(io.inputs[1]!, i) }
+                broadcastBinary(ix, io.input(0, as: Float.self), UnsafePointer(e), io.output(0, as: Float.self), par) { powf($0, $1) }
+            }
+        }
+        guard a == b else { throw k.error("inputs have different types \(a) and \(b)") }
+        if Elementwise.logical.contains(op) {
+            let f: (UInt8, UInt8) -> UInt8
+            switch op {
+            case "And": f = { $0 & $1 }
+            case "Or": f = { $0 | $1 }
+            default: f = { $0 ^ $1 }
+            }
+            return Kernel(inPlace: inPlace) { io, par in
+                broadcastBinary(ix, io.input(0, as: UInt8.self), io.input(1, as: UInt8.self), io.output(0, as: UInt8.self), par) { f($0 != 0 ? 1 : 0, $1 != 0 ? 1 : 0) }
+            }
+        }
+        switch a {
+        case .float32: return try typedBinary(k, op, ix, Float.self, inPlace: inPlace, (+), (-), (*), (/))
+        case .float64: return try typedBinary(k, op, ix, Double.self, inPlace: inPlace, (+), (-), (*), (/))
+        case .float16: return try typedBinary(k, op, ix, Float16.self, inPlace: inPlace, (+), (-), (*), (/))
+        case .int64: return try integerBinary(k, op, ix, Int64.self, inPlace: inPlace)
+        case .int32: return try integerBinary(k, op, ix, Int32.self, inPlace: inPlace)
+        case .int16: return try integerBinary(k, op, ix, Int16.self, inPlace: inPlace)
+        case .int8: return try integerBinary(k, op, ix, Int8.self, inPlace: inPlace)
+        case .uint64: return try integerBinary(k, op, ix, UInt64.self, inPlace: inPlace)
+        case .uint32: return try integerBinary(k, op, ix, UInt32.self, inPlace: inPlace)
+        case .uint16: return try integerBinary(k, op, ix, UInt16.self, inPlace: inPlace)
+        case .uint8: return try integerBinary(k, op, ix, UInt8.self, inPlace: inPlace)
+        case .bool where op == "Equal":
+            return Kernel { io, par in
+                broadcastBinary(ix, io.input(0, as: UInt8.self), io.input(1, as: UInt8.self), io.output(0, as: UInt8.self), par) { ($0 != 0) == ($1 != 0) ? 1 : 0 }
+            }
+        default: throw k.error("the CPU kernel does not support \(a) for \(op)", subject: k.op.inputLabel(0))
+        }
+    }
+
+    /// Integer arithmetic wraps on overflow (as numpy and onnxruntime do); division truncates toward zero.
+    static func integerBinary<T: FixedWidthInteger>(
+        _ k: KernelContext, _ op: String, _ ix: BroadcastIndexer, _: T.Type, inPlace: Bool
+    ) throws(OpError) -> Kernel {
+        try typedBinary(k, op, ix, T.self, inPlace: inPlace, (&+), (&-), (&*)) { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }
+    }
+
+    /// Arithmetic and comparisons on one numeric type, given its arithmetic.
+    static func typedBinary<T: Numeric & Comparable>(
+        _ k: KernelContext, _ op: String, _ ix: BroadcastIndexer, _: T.Type, inPlace: Bool,
+        _ add: @escaping (T, T) -> T, _ subtract: @escaping (T, T) -> T, _ multiply: @escaping (T, T) -> T,
+        _ divide: @escaping (T, T) -> T
+    ) throws(OpError) -> Kernel {
+        func arith(_ f: @escaping (T, T) -> T) -> Kernel {
+            Kernel(inPlace: inPlace) { io, par in
+                broadcastBinary(ix, io.input(0, as: T.self), io.input(1, as: T.self), io.output(0, as: T.self), par, f)
+            }
+        }
+        func compare(_ f: @escaping (T, T) -> Bool) -> Kernel {
+            Kernel { io, par in
+                broadcastBinary(ix, io.input(0, as: T.self), io.input(1, as: T.self), io.output(0, as: UInt8.self), par) { f($0, $1) ? 1 : 0 }
+            }
+        }
+        switch op {
+        case "Add": return arith(add)
+        case "Sub": return arith(subtract)
+        case "Mul": return arith(multiply)
+        case "Div": return arith(divide)
+        case "PRelu": return arith { $0 < 0 ? multiply($0, $1) : $0 }
+        case "Equal": return compare(==)
+        case "Greater": return compare(>)
+        case "Less": return compare(<)
+        case "GreaterOrEqual": return compare(>=)
+        case "LessOrEqual": return compare(<=)
+        default: throw k.error("unsupported op \(op)")
+        }
+    }
+
+    /// Reads element `i` of input `index` as Float, whatever its numeric dtype.
+    static func floatLoader(_ k: KernelContext, _ index: Int) throws(OpError) -> (UnsafeRawPointer, Int) -> Float {
+        switch k.inputDType(index) {
+        case .float32: return { $0.load(fromByteOffset: $1 * 4, as: Float.self) }
+        case .float64: return { Float($0.load(fromByteOffset: $1 * 8, as: Double.self)) }
+        case .int64: return { Float($0.load(fromByteOffset: $1 * 8, as: Int64.self)) }
+        case .int32: return { Float($0.load(fromByteOffset: $1 * 4, as: Int32.self)) }
+        case .uint32: return { Float($0.load(fromByteOffset: $1 * 4, as: UInt32.self)) }
+        case .uint64: return { Float($0.load(fromByteOffset: $1 * 8, as: UInt64.self)) }
+        default: throw k.error("unsupported type \(k.inputDType(index))", subject: k.op.inputLabel(index))
+        }
+    }
+
+    // MARK: Variadic
+
+    static func buildVariadic(_ k: KernelContext) throws(OpError) -> Kernel {
+        switch k.inputDType(0) {
+        case .float32:
+            return variadic(k, Float.self, add: (+), mean: { $0 / Float($1) },
+                            max: { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }, min: { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
+        case .float64:
+            return variadic(k, Double.self, add: (+), mean: { $0 / Double($1) },
+                            max: { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }, min: { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
+        case .float16:
+            return variadic(k, Float16.self, add: (+), mean: { $0 / Float16($1) },
+                            max: { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }, min: { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
+        case .int64: return integerVariadic(k, Int64.self)
+        case .int32: return integerVariadic(k, Int32.self)
+        case .int16: return integerVariadic(k, Int16.self)
+        case .int8: return integerVariadic(k, Int8.self)
+        case .uint64: return integerVariadic(k, UInt64.self)
+        case .uint32: return integerVariadic(k, UInt32.self)
+        case .uint16: return integerVariadic(k, UInt16.self)
+        case .uint8: return integerVariadic(k, UInt8.self)
+        default: throw k.error("the CPU kernel does not support \(k.inputDType(0))", subject: k.op.inputLabel(0))
+        }
+    }
+
+    static func integerVariadic<T: FixedWidthInteger>(_ k: KernelContext, _: T.Type) -> Kernel {
+        variadic(k, T.self, add: (&+), mean: { $0 / T($1) }, max: { Swift.max($0, $1) }, min: { Swift.min($0, $1) })
+    }
+
+    /// Max/Min/Sum/Mean: broadcast-copy the first input, then fold the others in place.
+    static func variadic<T>(
+        _ k: KernelContext, _: T.Type, add: @escaping (T, T) -> T, mean: @escaping (T, Int) -> T,
+        max: @escaping (T, T) -> T, min: @escaping (T, T) -> T
+    ) -> Kernel {
+        let op = k.node.opType
+        let out = k.outputShape(0)
+        let n = k.node.inputs.count
+        let indexers = (0..<n).map { BroadcastIndexer(output: out, inputs: [out, k.inputShape($0)]) }
+        let first = BroadcastIndexer(output: out, inputs: [k.inputShape(0)])
+        let count = out.reduce(1, *)
+        let f: (T, T) -> T = op == "Max" ? max : (op == "Min" ? min : add)
+        let size = MemoryLayout<T>.stride
+        return Kernel { io, par in
+            let y = io.output(0, as: T.self)
+            broadcastCopy(first, io.inputs[0]!, io.outputs[0], elementSize: size)
+            for i in 1..<Swift.max(n, 1) { broadcastBinary(indexers[i], UnsafePointer(y), io.input(i, as: T.self), y, par, f) }
+            if op == "Mean" { for i in 0..<count { y[i] = mean(y[i], n) } }
+        }
+    }
+
+    // MARK: Clip, Where
+
+    static func buildClip(_ k: KernelContext) throws(OpError) -> Kernel {
+        let count = k.outputShape(0).reduce(1, *)
+        guard k.inputDType(0) == .float32 || k.inputDType(0) == .float64 || TypeSets.int.contains(k.inputDType(0)) else {
+            throw k.error("the CPU kernel does not support \(k.inputDType(0))", subject: k.op.inputLabel(0))
+        }
+        if k.op.opset < 11 {
+            let lo = try k.op.float("min", default: -.greatestFiniteMagnitude)
+            let hi = try k.op.float("max", default: .greatestFiniteMagnitude)
+            return Kernel(inPlace: true) { io, _ in
+                let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+                for i in 0..<count { y[i] = min(max(x[i], lo), hi) }
+            }
+        }
+        let hasMin = k.op.hasInput(1), hasMax = k.op.hasInput(2)
+        func clip<T: Comparable>(_: T.Type, _ lowest: T, _ highest: T) -> Kernel {
+            Kernel(inPlace: true) { io, _ in
+                let lo = hasMin ? io.input(1, as: T.self)[0] : lowest
+                let hi = hasMax ? io.input(2, as: T.self)[0] : highest
+                let x = io.input(0, as: T.self), y = io.output(0, as: T.self)
+                for i in 0..<count {
+                    let v = x[i] < lo ? lo : x[i]
+                    y[i] = v > hi ? hi : v
+                }
+            }
+        }
+        switch k.inputDType(0) {
+        case .float32: return clip(Float.self, -.infinity, .infinity)
+        case .float64: return clip(Double.self, -.infinity, .infinity)
+        case .int64: return clip(Int64.self, .min, .max)
+        case .int32: return clip(Int32.self, .min, .max)
+        case .int16: return clip(Int16.self, .min, .max)
+        case .int8: return clip(Int8.self, .min, .max)
+        case .uint64: return clip(UInt64.self, .min, .max)
+        case .uint32: return clip(UInt32.self, .min, .max)
+        case .uint16: return clip(UInt16.self, .min, .max)
+        default: return clip(UInt8.self, .min, .max)
+        }
+    }
+
+    static func buildWhere(_ k: KernelContext) throws(OpError) -> Kernel {
+        let out = k.outputShape(0)
+        let size = elementSize(k.inputDType(1))
+        let ix = BroadcastIndexer(output: out, inputs: [k.inputShape(0), k.inputShape(1), k.inputShape(2)])
+        return Kernel { io, _ in
+            let cond = io.input(0, as: UInt8.self)
+            let s = ix.innerStrides
+            ix.forEachRow(0..<ix.rows) { o, offs, n in
+                for i in 0..<n {
+                    let pick = cond[offs[0] + i * s[0]] != 0
+                    let src = pick ? io.inputs[1]! + (offs[1] + i * s[1]) * size : io.inputs[2]! + (offs[2] + i * s[2]) * size
+                    (io.outputs[0] + (o + i) * size).copyMemory(from: src, byteCount: size)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Dispatch
+
+/// The executor's own loop parallelism, bounded by the session's thread count.
+///
+/// Work is split into at most `threads` contiguous chunks; with one thread (or little work) it runs
+/// inline. BLAS calls are never made from inside a parallel region, so BLAS threads and these loops
+/// never oversubscribe the cores.
+struct Parallel: Sendable {
+    let threads: Int
+
+    /// Calls `body` on disjoint subranges covering `0..<count`, each at least `grain` long.
+    func forEach(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(threads, max(1, count / max(grain, 1)))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
+                if start < end { box.value(start..<end) }
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable value into a parallel region whose chunks touch disjoint memory.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

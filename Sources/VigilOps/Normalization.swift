@@ -1,0 +1,94 @@
+import VigilIR
+
+/// Normalization ops (inference semantics) and softmax.
+public enum Normalization {
+    static var definitions: [OpDefinition] {
+        [
+            OpDefinition("BatchNormalization", inputs: 5...5, outputs: 1...5, since: 7, infer: inferBatchNorm),
+            OpDefinition("InstanceNormalization", inputs: 3...3, since: 6, infer: inferInstanceNorm),
+            OpDefinition("LayerNormalization", inputs: 2...3, outputs: 1...3, since: 17, infer: inferLayerNorm),
+            OpDefinition("LRN", inputs: 1...1, since: 1, infer: inferLRN),
+            OpDefinition("LpNormalization", inputs: 1...1, since: 1, infer: inferLpNorm),
+            OpDefinition("Softmax", inputs: 1...1, since: 1, infer: inferSoftmax),
+            OpDefinition("LogSoftmax", inputs: 1...1, since: 1, infer: inferSoftmax),
+        ]
+    }
+
+    /// Checks that input `index` is a 1-D tensor of `channels` elements.
+    static func requireChannelVector(_ c: OpContext, _ index: Int, channels: Dim) throws(OpError) {
+        let t = try c.requireRank(index, 1...1)
+        if let want = channels.value, let got = t.shape.dims[0].value, want != got {
+            throw c.error("\(c.inputLabel(index)) has \(got) elements but X has \(want) channels", subject: c.inputLabel(index))
+        }
+    }
+
+    static func inferBatchNorm(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: TypeSets.float)
+        guard x.rank >= 2 else { throw c.error("X must have rank ≥ 2, got \(x.shape)", subject: c.inputLabel(0)) }
+        if try c.int("training_mode", default: 0) != 0 {
+            throw c.error("training_mode=1 is not supported (inference only)", subject: "training_mode")
+        }
+        if c.opset < 9, try c.int("spatial", default: 1) == 0 {
+            throw c.error("spatial=0 (per-activation statistics) is not supported", subject: "spatial")
+        }
+        for i in 1...4 { try requireChannelVector(c, i, channels: x.shape.dims[1]) }
+        let channel = TensorType(x.dtype, Shape([x.shape.dims[1]]))
+        return [InferredOutput(x)] + Array(repeating: InferredOutput(channel), count: 4)
+    }
+
+    static func inferInstanceNorm(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: TypeSets.float)
+        guard x.rank >= 3 else { throw c.error("X must have rank ≥ 3, got \(x.shape)", subject: c.inputLabel(0)) }
+        for i in 1...2 { try requireChannelVector(c, i, channels: x.shape.dims[1]) }
+        return [InferredOutput(x)]
+    }
+
+    static func inferLayerNorm(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: TypeSets.float)
+        let axis = try c.axis(try c.int("axis", default: -1), rank: x.rank)
+        let normalized = Shape(Array(x.shape.dims[axis...]))
+        for i in 1..<3 where c.hasInput(i) {
+            let t = try c.input(i)
+            guard case .success(let merged) = broadcastShapes([t.shape, normalized]), merged.rank == normalized.rank else {
+                throw c.error("\(c.inputLabel(i)) \(t.shape) must broadcast to the normalized shape \(normalized)", subject: c.inputLabel(i))
+            }
+        }
+        let stats = Shape(Array(x.shape.dims[..<axis]) + Array(repeating: .fixed(1), count: x.rank - axis))
+        return [InferredOutput(x), InferredOutput(TensorType(.float32, stats)), InferredOutput(TensorType(.float32, stats))]
+    }
+
+    static func inferLRN(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: TypeSets.float)
+        guard x.rank >= 3 else { throw c.error("X must have rank ≥ 3, got \(x.shape)", subject: c.inputLabel(0)) }
+        guard let size = try c.int("size"), size > 0 else { throw c.error("the required attribute size must be positive", subject: "size") }
+        return [InferredOutput(x)]
+    }
+
+    static func inferLpNorm(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: TypeSets.float)
+        _ = try c.axis(try c.int("axis", default: -1), rank: x.rank)
+        let p = try c.int("p", default: 2)
+        guard p == 1 || p == 2 else { throw c.error("p must be 1 or 2, got \(p)", subject: "p") }
+        return [InferredOutput(x)]
+    }
+
+    /// Softmax/LogSoftmax's layout: before opset 13 the input is coerced to 2-D at `axis`
+    /// (reduce over everything from `axis` on); from 13 on it reduces over the single `axis`.
+    public struct SoftmaxAttributes: Sendable {
+        /// Normalized axis.
+        public var axis: Int
+        /// Whether the reduction covers all dims from `axis` to the end (opset < 13).
+        public var coerced: Bool
+
+        public init(_ c: OpContext) throws(OpError) {
+            let x = try c.requireType(0, in: TypeSets.float)
+            coerced = c.opset < 13
+            axis = try c.axis(try c.int("axis", default: coerced ? 1 : -1), rank: x.rank)
+        }
+    }
+
+    static func inferSoftmax(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        _ = try SoftmaxAttributes(c)
+        return [InferredOutput(try c.input(0))]
+    }
+}

@@ -1,0 +1,220 @@
+import VigilExecutor
+import VigilIR
+import VigilTestSupport
+import XCTest
+
+/// Conv and ConvTranspose against direct-loop references written from the ONNX definitions.
+final class ConvolutionTests: XCTestCase {
+    struct ConvCase {
+        var x: [Int]            // N, C, spatial…
+        var outChannels: Int
+        var kernel: [Int]
+        var strides: [Int]? = nil
+        var dilations: [Int]? = nil
+        var pads: [Int]? = nil  // begin…, end…
+        var group = 1
+        var bias = true
+        var autoPad: String? = nil
+    }
+
+    /// Direct convolution: y[n, m, o…] = b[m] + Σ_{c, k…} x[n, g·Cg + c, o·s − p + k·d] · w[m, c, k…].
+    func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, strides: [Int], dilations: [Int], padsBegin: [Int],
+                       padsEnd: [Int], group: Int) -> Tensor {
+        let xs = x.shape, ws = w.shape
+        let spatial = xs.count - 2
+        let xv = x.scalars(as: Float.self), wv = w.scalars(as: Float.self), bv = b?.scalars(as: Float.self)
+        let cg = xs[1] / group, mg = ws[0] / group
+        var out = [xs[0], ws[0]]
+        for i in 0..<spatial {
+            out.append((xs[2 + i] + padsBegin[i] + padsEnd[i] - ((ws[2 + i] - 1) * dilations[i] + 1)) / strides[i] + 1)
+        }
+        var y = [Float](repeating: 0, count: out.reduce(1, *))
+        let kernelIndices = allIndices(Array(ws[2...]))
+        let inputStrides = (0..<spatial).map { i in xs[(3 + i)...].reduce(1, *) }  // within one channel plane
+        let plane = xs[2...].reduce(1, *), kernelSize = ws[2...].reduce(1, *)
+        for index in allIndices(out) {
+            let n = index[0], m = index[1], g = m / mg
+            var acc: Double = Double(bv?[m] ?? 0)
+            for c in 0..<cg {
+                let channelBase = (n * xs[1] + g * cg + c) * plane
+                for (kOffset, k) in kernelIndices.enumerated() {
+                    var offset = channelBase, inside = true
+                    for i in 0..<spatial {
+                        let p = index[2 + i] * strides[i] - padsBegin[i] + k[i] * dilations[i]
+                        if p < 0 || p >= xs[2 + i] { inside = false; break }
+                        offset += p * inputStrides[i]
+                    }
+                    if inside { acc += Double(xv[offset]) * Double(wv[(m * cg + c) * kernelSize + kOffset]) }
+                }
+            }
+            y[flatIndex(index, out)] = Float(acc)
+        }
+        return floatTensor(y, out)
+    }
+
+    func check(_ c: ConvCase, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
+        let spatial = c.kernel.count
+        let x = randomTensor(c.x, seed: seed)
+        let w = randomTensor([c.outChannels, c.x[1] / c.group] + c.kernel, seed: seed + 1)
+        let b = c.bias ? randomTensor([c.outChannels], seed: seed + 2) : nil
+        var attributes: [String: AttributeValue] = ["kernel_shape": ints(c.kernel), "group": .int(Int64(c.group))]
+        if let s = c.strides { attributes["strides"] = ints(s) }
+        if let d = c.dilations { attributes["dilations"] = ints(d) }
+        if let p = c.pads { attributes["pads"] = ints(p) }
+        if let a = c.autoPad { attributes["auto_pad"] = .string(Array(a.utf8)) }
+        let strides = c.strides ?? Array(repeating: 1, count: spatial)
+        let dilations = c.dilations ?? Array(repeating: 1, count: spatial)
+        var begin = Array((c.pads ?? Array(repeating: 0, count: 2 * spatial))[..<spatial])
+        var end = Array((c.pads ?? Array(repeating: 0, count: 2 * spatial))[spatial...])
+        if let a = c.autoPad, a.hasPrefix("SAME") {
+            // Output = ceil(in / stride); the total padding is split, the odd one going to the end (UPPER) or begin (LOWER).
+            for i in 0..<spatial {
+                let input = c.x[2 + i], out = (input + strides[i] - 1) / strides[i]
+                let total = max(0, (out - 1) * strides[i] + (c.kernel[i] - 1) * dilations[i] + 1 - input)
+                begin[i] = a == "SAME_UPPER" ? total / 2 : total - total / 2
+                end[i] = total - begin[i]
+            }
+        }
+        let expected = referenceConv(x, w, b, strides: strides, dilations: dilations, padsBegin: begin, padsEnd: end, group: c.group)
+        for threads in [1, 2] {
+            let args: [Arg] = [.input(x), .constant(w)] + (b.map { [Arg.constant($0)] } ?? [])
+            let y = try runNode("Conv", args, attributes: attributes, threads: threads)[0]
+            expectClose(y, expected, atol: 1e-5, rtol: 1e-4, "conv \(c) threads=\(threads)", file: file, line: line)
+        }
+    }
+
+    func testIm2colPadded3x3() throws { try check(ConvCase(x: [2, 3, 9, 8], outChannels: 5, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 1) }
+    /// Stride 1 with output rows as wide as input rows takes the shifted-plane im2col: asymmetric pads,
+    /// dilation, and taps that fall entirely outside the input.
+    func testSameWidthShiftedIm2col() throws {
+        try check(ConvCase(x: [2, 5, 7, 9], outChannels: 3, kernel: [3, 3], dilations: [2, 2], pads: [1, 2, 3, 2]), seed: 50)
+        try check(ConvCase(x: [1, 4, 3, 2], outChannels: 2, kernel: [3, 5], pads: [1, 2, 1, 2]), seed: 51)
+        try check(ConvCase(x: [3, 6, 4, 4], outChannels: 4, kernel: [3, 3], pads: [0, 1, 0, 1], group: 2), seed: 52)
+    }
+
+    func testStridedAsymmetricPads() throws {
+        try check(ConvCase(x: [1, 4, 11, 10], outChannels: 6, kernel: [3, 2], strides: [2, 3], pads: [1, 0, 2, 1]), seed: 2)
+    }
+    func testDilated() throws {
+        try check(ConvCase(x: [1, 2, 10, 9], outChannels: 3, kernel: [3, 3], dilations: [2, 3], pads: [2, 1, 0, 3]), seed: 3)
+    }
+    func testGrouped() throws {
+        try check(ConvCase(x: [2, 6, 7, 7], outChannels: 4, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 2), seed: 4)
+    }
+    func testDepthwise() throws {
+        try check(ConvCase(x: [2, 5, 9, 8], outChannels: 5, kernel: [3, 3], strides: [2, 1], pads: [1, 0, 1, 2], group: 5), seed: 5)
+    }
+    func testDepthwiseDilatedNoBias() throws {
+        try check(ConvCase(x: [1, 3, 8, 8], outChannels: 3, kernel: [3, 3], dilations: [2, 2], pads: [2, 2, 2, 2], group: 3, bias: false), seed: 6)
+    }
+    func testDepthwiseMultiplier() throws {
+        try check(ConvCase(x: [1, 3, 6, 6], outChannels: 6, kernel: [3, 3], pads: [1, 1, 1, 1], group: 3), seed: 7)
+    }
+    func testPointwise() throws { try check(ConvCase(x: [3, 8, 5, 6], outChannels: 4, kernel: [1, 1]), seed: 8) }
+    func testPointwiseStrided() throws { try check(ConvCase(x: [1, 8, 7, 6], outChannels: 4, kernel: [1, 1], strides: [2, 2], bias: false), seed: 9) }
+    func testConv1D() throws { try check(ConvCase(x: [2, 3, 17], outChannels: 4, kernel: [5], strides: [2], pads: [2, 1]), seed: 10) }
+    func testConv3D() throws {
+        try check(ConvCase(x: [1, 2, 5, 6, 4], outChannels: 3, kernel: [3, 2, 3], strides: [1, 2, 1], pads: [1, 0, 1, 1, 1, 1]), seed: 11)
+    }
+    func testAutoPadSameUpper() throws {
+        try check(ConvCase(x: [1, 3, 10, 9], outChannels: 4, kernel: [4, 3], strides: [2, 2], autoPad: "SAME_UPPER"), seed: 12)
+    }
+    func testAutoPadSameLower() throws {
+        try check(ConvCase(x: [1, 3, 10, 9], outChannels: 4, kernel: [4, 3], strides: [2, 2], autoPad: "SAME_LOWER"), seed: 13)
+    }
+    func testAutoPadValid() throws {
+        try check(ConvCase(x: [1, 3, 10, 9], outChannels: 4, kernel: [3, 3], strides: [2, 2], autoPad: "VALID"), seed: 14)
+    }
+
+    /// Tiny outputs take the per-image path at batch 1 and the multi-image GEMM path at larger batches.
+    func testTinySpatialSingleAndBatched() throws {
+        try check(ConvCase(x: [1, 16, 2, 2], outChannels: 24, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 15)
+        try check(ConvCase(x: [1, 9, 3, 3], outChannels: 7, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], bias: false), seed: 16)
+        try check(ConvCase(x: [3, 16, 2, 2], outChannels: 24, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 17)
+        try check(ConvCase(x: [5, 6, 5, 5], outChannels: 4, kernel: [3, 3], strides: [2, 2], group: 2), seed: 18)
+    }
+
+    /// Conv → Relu is fused when planning; the result is still relu(conv), and capturing
+    /// intermediates (which plans without fusion) still shows the conv output before the Relu.
+    func testFusedRelu() throws {
+        let x = randomTensor([2, 3, 6, 6], seed: 30), w = randomTensor([4, 3, 3, 3], seed: 31), b = randomTensor([4], seed: 32)
+        var graph = Graph(name: "conv_relu")
+        graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: x.shape)))]
+        graph.outputs = [ValueInfo(name: "y", type: nil)]
+        graph.setInitializer("w", w)
+        graph.setInitializer("b", b)
+        try graph.addNode(Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"],
+                               attributes: [Attribute(name: "pads", value: ints([1, 1, 1, 1]))]))
+        try graph.addNode(Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["y"]))
+        let session = try InferenceSession(model: Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 13)], graph: graph),
+                                           options: .init(threads: 1))
+        let conv = referenceConv(x, w, b, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1)
+        let relu = floatTensor(conv.scalars(as: Float.self).map { max($0, 0) }, conv.shape)
+        expectClose(try session.run(["x": x])["y"], relu, "fused")
+        let all = try session.runCapturingIntermediates(["x": x])
+        expectClose(all["c"], conv, "conv before relu")
+        expectClose(all["y"], relu, "relu")
+    }
+
+    /// Direct transposed convolution: every x[n, g·Cg + c, i…] scatters x·w[g·Cg + c, m, k…] into
+    /// y[n, g·Mg + m, i·s − p + k·d].
+    func referenceConvTranspose(_ x: Tensor, _ w: Tensor, _ b: Tensor?, strides: [Int], dilations: [Int], padsBegin: [Int],
+                                out: [Int], group: Int) -> Tensor {
+        let xs = x.shape, ws = w.shape
+        let spatial = xs.count - 2
+        let xv = x.scalars(as: Float.self), wv = w.scalars(as: Float.self), bv = b?.scalars(as: Float.self)
+        let cg = xs[1] / group, mg = ws[1]
+        var y = [Double](repeating: 0, count: out.reduce(1, *))
+        for index in allIndices(out) { y[flatIndex(index, out)] = Double(bv?[index[1]] ?? 0) }
+        for xi in allIndices(xs) {
+            let n = xi[0], ch = xi[1], g = ch / cg
+            for m in 0..<mg {
+                for k in allIndices(Array(ws[2...])) {
+                    var position = [n, g * mg + m]
+                    var inside = true
+                    for i in 0..<spatial {
+                        let p = xi[2 + i] * strides[i] - padsBegin[i] + k[i] * dilations[i]
+                        if p < 0 || p >= out[2 + i] { inside = false }
+                        position.append(p)
+                    }
+                    if inside { y[flatIndex(position, out)] += Double(xv[flatIndex(xi, xs)]) * Double(wv[flatIndex([ch, m] + k, ws)]) }
+                }
+            }
+        }
+        return floatTensor(y.map { Float($0) }, out)
+    }
+
+    func testConvTransposeStridedPadded() throws {
+        let x = randomTensor([2, 4, 5, 4], seed: 20), w = randomTensor([4, 3, 3, 3], seed: 21), b = randomTensor([3], seed: 22)
+        // Output = s·(in−1) + output_padding + (k−1)·d + 1 − pads.
+        let out = [2, 3, 2 * 4 + 1 + 3 - 1 - 1, 2 * 3 + 0 + 3 - 0 - 1]
+        let expected = referenceConvTranspose(x, w, b, strides: [2, 2], dilations: [1, 1], padsBegin: [1, 0], out: out, group: 1)
+        let y = try runNode("ConvTranspose", [.input(x), .constant(w), .constant(b)],
+                            attributes: ["strides": ints([2, 2]), "pads": ints([1, 0, 1, 1]), "output_padding": ints([1, 0])])[0]
+        expectClose(y, expected, "ConvTranspose")
+    }
+
+    func testConvTransposeGroupedDilated() throws {
+        let x = randomTensor([1, 4, 4, 3], seed: 23), w = randomTensor([4, 2, 2, 3], seed: 24)
+        let out = [1, 4, 1 * 3 + (2 - 1) * 2 + 1, 2 * 2 + (3 - 1) * 1 + 1]
+        let expected = referenceConvTranspose(x, w, nil, strides: [1, 2], dilations: [2, 1], padsBegin: [0, 0], out: out, group: 2)
+        let y = try runNode("ConvTranspose", [.input(x), .constant(w)],
+                            attributes: ["strides": ints([1, 2]), "dilations": ints([2, 1]), "group": .int(2)])[0]
+        expectClose(y, expected, "ConvTranspose grouped")
+    }
+
+    func testConvTransposeOutputShape() throws {
+        let x = randomTensor([1, 2, 3, 3], seed: 25), w = randomTensor([2, 2, 3, 3], seed: 26)
+        // Full size 2·2 + 3 = 7; requesting 6 pads one unit away. Without auto_pad=SAME_UPPER the ONNX
+        // definition puts total − total/2 = 1 at the start.
+        let expected = referenceConvTranspose(x, w, nil, strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], out: [1, 2, 6, 6], group: 1)
+        let y = try runNode("ConvTranspose", [.input(x), .constant(w)],
+                            attributes: ["strides": ints([2, 2]), "output_shape": ints([6, 6])])[0]
+        expectClose(y, expected, "ConvTranspose output_shape")
+        // With SAME_UPPER the unit goes to the end instead.
+        let upper = referenceConvTranspose(x, w, nil, strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], out: [1, 2, 6, 6], group: 1)
+        let y2 = try runNode("ConvTranspose", [.input(x), .constant(w)],
+                             attributes: ["strides": ints([2, 2]), "output_shape": ints([6, 6]), "auto_pad": .string(Array("SAME_UPPER".utf8))])[0]
+        expectClose(y2, upper, "ConvTranspose output_shape SAME_UPPER")
+    }
+}

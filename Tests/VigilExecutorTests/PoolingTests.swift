@@ -1,0 +1,93 @@
+import VigilExecutor
+import VigilIR
+import VigilTestSupport
+import XCTest
+
+/// MaxPool/AveragePool/global pools against direct-loop references from the ONNX definitions.
+final class PoolingTests: XCTestCase {
+    /// Window o along an axis covers input positions o·s − pBegin + k·d, k < K. Output size is
+    /// floor or ceil of (in + pads − extent)/s + 1; with ceil_mode a window starting past in + pBegin is dropped.
+    func outputSize(_ input: Int, k: Int, s: Int, d: Int, pb: Int, pe: Int, ceil: Bool) -> Int {
+        let span = input + pb + pe - ((k - 1) * d + 1)
+        var out = (ceil ? Int((Double(span) / Double(s)).rounded(.up)) : span / s) + 1
+        if ceil && (out - 1) * s >= input + pb { out -= 1 }
+        return out
+    }
+
+    func referencePool(_ x: Tensor, max isMax: Bool, kernel: [Int], strides: [Int], dilations: [Int], pads: [Int],
+                       ceil: Bool, includePad: Bool) -> (Tensor, [Int64]) {
+        let xs = x.shape, v = x.scalars(as: Float.self), n = kernel.count
+        var out = Array(xs[..<2])
+        for i in 0..<n {
+            out.append(outputSize(xs[2 + i], k: kernel[i], s: strides[i], d: dilations[i], pb: pads[i], pe: pads[n + i], ceil: ceil))
+        }
+        var y: [Float] = [], indices: [Int64] = []
+        for index in allIndices(out) {
+            var best = -Float.infinity, bestIndex = -1, sum: Float = 0, count = 0, padded = 0
+            for k in allIndices(kernel) {
+                var position = Array(index[..<2]), inside = true, inPadded = true
+                for i in 0..<n {
+                    let p = index[2 + i] * strides[i] - pads[i] + k[i] * dilations[i]
+                    if p < 0 || p >= xs[2 + i] { inside = false }
+                    if p < -pads[i] || p >= xs[2 + i] + pads[n + i] { inPadded = false }
+                    position.append(p)
+                }
+                if inPadded { padded += 1 }
+                guard inside else { continue }
+                let flat = flatIndex(position, xs)
+                if bestIndex < 0 || v[flat] > best { best = v[flat]; bestIndex = flat }
+                sum += v[flat]
+                count += 1
+            }
+            y.append(isMax ? best : sum / Float(includePad ? padded : count))
+            indices.append(Int64(bestIndex))
+        }
+        return (floatTensor(y, out), indices)
+    }
+
+    func check(max isMax: Bool, x shape: [Int], kernel: [Int], strides: [Int]? = nil, dilations: [Int]? = nil, pads: [Int]? = nil,
+               ceil: Bool = false, includePad: Bool = false, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
+        let n = kernel.count
+        let x = randomTensor(shape, seed: seed)
+        var attributes: [String: AttributeValue] = ["kernel_shape": ints(kernel), "ceil_mode": .int(ceil ? 1 : 0)]
+        if let strides { attributes["strides"] = ints(strides) }
+        if let dilations { attributes["dilations"] = ints(dilations) }
+        if let pads { attributes["pads"] = ints(pads) }
+        if !isMax { attributes["count_include_pad"] = .int(includePad ? 1 : 0) }
+        let (expected, indices) = referencePool(
+            x, max: isMax, kernel: kernel, strides: strides ?? Array(repeating: 1, count: n),
+            dilations: dilations ?? Array(repeating: 1, count: n), pads: pads ?? Array(repeating: 0, count: 2 * n),
+            ceil: ceil, includePad: includePad)
+        let outputs = try runNode(isMax ? "MaxPool" : "AveragePool", [.input(x)], attributes: attributes, outputs: isMax ? 2 : 1,
+                                  opset: 19, threads: 2)
+        expectClose(outputs[0], expected, atol: 1e-6, rtol: 1e-5, "pool", file: file, line: line)
+        if isMax { XCTAssertEqual(outputs[1].scalars(as: Int64.self), indices, "indices", file: file, line: line) }
+    }
+
+    func testMaxPoolPaddedStrided() throws { try check(max: true, x: [2, 3, 9, 8], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], seed: 1) }
+    func testMaxPoolCeilDilated() throws {
+        try check(max: true, x: [1, 2, 10, 9], kernel: [2, 3], strides: [3, 2], dilations: [2, 1], pads: [0, 1, 1, 0], ceil: true, seed: 2)
+    }
+    func testMaxPool1D() throws { try check(max: true, x: [1, 2, 13], kernel: [4], strides: [3], ceil: true, seed: 3) }
+    func testAveragePoolExcludePad() throws { try check(max: false, x: [2, 3, 7, 7], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], seed: 4) }
+    func testAveragePoolIncludePad() throws {
+        try check(max: false, x: [1, 2, 7, 6], kernel: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1], includePad: true, seed: 5)
+    }
+    func testAveragePoolCeilIncludePad() throws {
+        try check(max: false, x: [1, 1, 8, 8], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil: true, includePad: true, seed: 6)
+    }
+    func testAveragePool3D() throws { try check(max: false, x: [1, 2, 4, 5, 6], kernel: [2, 2, 3], strides: [2, 1, 2], seed: 7) }
+
+    func testGlobalPools() throws {
+        let x = randomTensor([2, 3, 4, 5], seed: 8)
+        let v = x.scalars(as: Float.self)
+        var mean: [Float] = [], top: [Float] = []
+        for p in 0..<6 {
+            let plane = v[(p * 20)..<((p + 1) * 20)]
+            mean.append(plane.reduce(0, +) / 20)
+            top.append(plane.max()!)
+        }
+        expectClose(try runNode("GlobalAveragePool", [.input(x)])[0], floatTensor(mean, [2, 3, 1, 1]), atol: 1e-6, "gap")
+        expectClose(try runNode("GlobalMaxPool", [.input(x)])[0], floatTensor(top, [2, 3, 1, 1]), atol: 0, rtol: 0, "gmp")
+    }
+}
