@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilBLAS
 import VigilExecutor
 import VigilIR
 
@@ -74,7 +75,7 @@ extension Vigil {
             if json {
                 var object: [String: Any] = [
                     "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times[0],
-                    "throughput_per_s": throughput, "peak_rss_bytes": rss,
+                    "throughput_per_s": throughput, "peak_rss_bytes": rss, "openblas_core": BLAS.coreName,
                 ]
                 if profile {
                     object["profile"] = ops.map { ["op_type": $0.key, "nodes_per_run": $0.value.count / runs,
@@ -82,7 +83,7 @@ extension Vigil {
                 }
                 try JSONOutput.print(object)
             } else {
-                print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up")
+                print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up, OpenBLAS kernel \(BLAS.coreName)")
                 print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@", median, times[0], throughput, byteString(rss)))
                 for (op, entry) in ops {
                     print(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.padding(22), entry.seconds * 1000 / Double(runs),

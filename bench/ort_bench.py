@@ -1,0 +1,26 @@
+"""onnxruntime latency and peak RSS for one model, threads and batch: the reference side of
+bench/executor_vs_ort.sh. Prints one JSON line."""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+path, threads, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+so = ort.SessionOptions()
+so.intra_op_num_threads = threads
+so.inter_op_num_threads = 1
+session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+x = np.random.default_rng(1).standard_normal((batch, 3, 32, 32)).astype(np.float32)
+for _ in range(3):
+    session.run(None, {"X": x})
+times = []
+for _ in range(10 if batch > 1 else 30):
+    start = time.perf_counter()
+    session.run(None, {"X": x})
+    times.append((time.perf_counter() - start) * 1000)
+print(json.dumps({"median_ms": float(np.median(times)), "min_ms": min(times),
+                  "throughput_per_s": batch / (float(np.median(times)) / 1000),
+                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
