@@ -26,7 +26,7 @@ public enum Normalization {
         let x = try c.requireType(0, in: TypeSets.float)
         guard x.rank >= 2 else { throw c.error("X must have rank ≥ 2, got \(x.shape)", subject: c.inputLabel(0)) }
         if try c.int("training_mode", default: 0) != 0 {
-            throw c.error("training_mode=1 is not supported (inference only)", subject: "training_mode")
+            throw c.error("training_mode=1 is not supported (inference only)", subject: "training_mode", kind: .unsupported)
         }
         if c.opset < 9, try c.int("spatial", default: 1) == 0 {
             throw c.error("spatial=0 (per-activation statistics) is not supported", subject: "spatial")

@@ -18,6 +18,10 @@ public enum Pooling {
         public var ceilMode: Bool
 
         public init(_ c: OpContext) throws(OpError) {
+            if c.opType == "MaxPool", c.opset >= 12, let t = c.inputTypes.first ?? nil, t.dtype == .int8 || t.dtype == .uint8 {
+                // Valid since opset 12; the CPU kernels are float-only.
+                throw c.error("MaxPool on \(t.dtype) is not supported", subject: c.inputLabel(0), kind: .unsupported)
+            }
             let x = try c.requireType(0, in: TypeSets.float)
             guard x.rank >= 3 else { throw c.error("X must have rank ≥ 3 (N, C, spatial…), got \(x.shape)", subject: c.inputLabel(0)) }
             guard let kernel = try c.ints("kernel_shape") else {
@@ -26,7 +30,7 @@ public enum Pooling {
             ceilMode = try c.int("ceil_mode", default: 0) != 0
             countIncludePad = try c.int("count_include_pad", default: 0) != 0
             if try c.int("storage_order", default: 0) != 0 {
-                throw c.error("storage_order=1 (column-major indices) is not supported", subject: "storage_order")
+                throw c.error("storage_order=1 (column-major indices) is not supported", subject: "storage_order", kind: .unsupported)
             }
             let dilations = c.opType == "MaxPool" ? c.opset >= 10 : c.opset >= 19
             geometry = try WindowGeometry.resolve(

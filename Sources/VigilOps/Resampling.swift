@@ -26,7 +26,10 @@ public enum Resampling {
             let rank = shape.count
             var mode = try c.string("mode", default: "nearest")
             if mode == "bilinear" || mode == "trilinear" { mode = "linear" }
-            guard mode == "nearest" || mode == "linear" else { throw c.error("unsupported mode '\(mode)'", subject: "mode") }
+            guard mode == "nearest" || mode == "linear" else {
+                // 'cubic' is valid ONNX that Vigil does not implement; anything else is invalid.
+                throw c.error("unsupported mode '\(mode)'", subject: "mode", kind: mode == "cubic" ? .unsupported : .invalid)
+            }
             self.mode = mode
             let isUpsample = c.opType == "Upsample"
             coordinateMode = isUpsample || c.opset < 11 ? "asymmetric" : try c.string("coordinate_transformation_mode", default: "half_pixel")
@@ -40,10 +43,10 @@ public enum Resampling {
                 throw c.error("unsupported nearest_mode '\(nearestMode)'", subject: "nearest_mode")
             }
             if try c.int("antialias", default: 0) != 0 {
-                throw c.error("antialias=1 is not supported", subject: "antialias")
+                throw c.error("antialias=1 is not supported", subject: "antialias", kind: .unsupported)
             }
             if try c.string("keep_aspect_ratio_policy", default: "stretch") != "stretch" {
-                throw c.error("keep_aspect_ratio_policy other than 'stretch' is not supported", subject: "keep_aspect_ratio_policy")
+                throw c.error("keep_aspect_ratio_policy other than 'stretch' is not supported", subject: "keep_aspect_ratio_policy", kind: .unsupported)
             }
             var scaleList: [Float]?
             var sizeList: [Int]?

@@ -40,7 +40,7 @@ public enum ShapeOps {
             guard let training = c.value(2)?.buffer?.bytes.first else {
                 throw c.error("\(c.inputLabel(2)) (training_mode) must be a constant", subject: c.inputLabel(2), kind: .unresolved)
             }
-            if training != 0 { throw c.error("training_mode=true is not supported (inference only)", subject: c.inputLabel(2)) }
+            if training != 0 { throw c.error("training_mode=true is not supported (inference only)", subject: c.inputLabel(2), kind: .unsupported) }
         }
         return [InferredOutput(x, value: c.value(0)), InferredOutput(TensorType(.bool, x.shape))]
     }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Verifier benchmark: `vigil check` on the ~510 MB model of bench/load_bench.py (release build),
+# reporting the time to load the file and the time of all checks, from the same run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+swift build -c release --product vigil >/dev/null
+model=.cache/bench/big.onnx
+[[ -f "$model" ]] || { echo "run bench/load_bench.sh first (it writes $model)" >&2; exit 1; }
+for run in 1 2 3; do
+  .build/release/vigil check "$model" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(f"load {r[\"load_seconds\"]:.3f} s, check {r[\"check_seconds\"]:.3f} s, ratio {r[\"check_seconds\"] / r[\"load_seconds\"]:.2f}")'
+done
