@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "VigilVerifierTests", dependencies: ["VigilVerifier", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(
             name: "VigilOptimizerTests",
-            dependencies: ["VigilOptimizer", "VigilVerifier", "VigilExecutor", "VigilONNX", "VigilIR", "VigilTestSupport"]
+            dependencies: ["VigilOptimizer", "VigilVerifier", "VigilExecutor", "VigilONNX", "VigilKeras", "VigilNumpy", "VigilIR", "VigilTestSupport"]
         ),
         .testTarget(name: "VigilDetectorTests", dependencies: ["VigilDetector", "VigilNumpy", "VigilONNX", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "ArchitectureTests"),

@@ -12,6 +12,7 @@ public enum OptimizerPipeline {
             BatchNormFolding(),
             AffineFolding(),
             MatMulAddToGemm(),
+            TransposeSinking(),
             LayoutMerging(),
             CommonSubexpressionElimination(),
             DuplicateInitializerElimination(),
@@ -23,7 +24,7 @@ public enum OptimizerPipeline {
     /// The default order.
     public static let defaultPasses = [
         "initializers-not-inputs", "fold-constants", "eliminate-no-ops", "fold-batchnorm", "fold-affine-into-conv",
-        "matmul-add-to-gemm", "merge-layout-ops", "cse", "dedupe-initializers", "dead-code",
+        "matmul-add-to-gemm", "sink-transposes", "merge-layout-ops", "cse", "dedupe-initializers", "dead-code",
     ]
 
     /// The passes for a list of names, or an error naming the unknown ones.
