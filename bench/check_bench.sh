@@ -10,5 +10,6 @@ for run in 1 2 3; do
   .build/release/vigil check "$model" --json | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-print(f"load {r[\"load_seconds\"]:.3f} s, check {r[\"check_seconds\"]:.3f} s, ratio {r[\"check_seconds\"] / r[\"load_seconds\"]:.2f}")'
+load, check = r["load_seconds"], r["check_seconds"]
+print("load %.3f s, check %.3f s, check/load %.2f" % (load, check, check / load))'
 done
