@@ -25,17 +25,8 @@ class CLITestCase: XCTestCase {
     func vigil(_ arguments: String...) throws -> Result { try vigil(arguments) }
 
     func vigil(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = Repository.vigilBinary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let run = try runVigil(arguments)
+        return Result(status: run.status, stdout: run.stdout, stderr: run.stderr)
     }
 
     func fixture(_ name: String) -> String { Repository.onnxFixtures.appendingPathComponent("\(name)/model.onnx").path }

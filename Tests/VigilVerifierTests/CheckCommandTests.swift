@@ -26,18 +26,8 @@ final class CheckCommandTests: XCTestCase {
     }
 
     func vigil(_ arguments: String...) throws -> Result {
-        let process = Process()
-        process.executableURL = Repository.vigilBinary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let run = try runVigil(arguments)
+        return Result(status: run.status, stdout: run.stdout, stderr: run.stderr)
     }
 
     func corpus(_ name: String) -> String { MalformedManifest.directory.appendingPathComponent("\(name).onnx").path }
