@@ -544,10 +544,39 @@ def m_optimizer_patterns():
                      "Transposes, Reshape chain, MatMul+Add, duplicates, no-ops, BatchNorm after MatMul")
 
 
+def m_vgg_like():
+    """The VGG-like network of Masana et al. at 1/8 width (the full-width one, 39 MB of weights, is
+    generated at benchmark time by bench/make_vgg.py): five blocks of two 3x3 convs (8-16-32-64-64),
+    max-pool after blocks 1-4, average pool after block 5, then fc 64 -> 64 -> 10, on 32x32 images."""
+    rng = np.random.default_rng(1015)
+    nodes, inits = [], []
+    x, cin, i = "X", 3, 0
+    for block, cout in enumerate([8, 16, 32, 64, 64]):
+        for _ in range(2):
+            inits += [init(f"conv{i}_W", conv_weight(rng, cout, cin, 3)), init(f"conv{i}_B", rnd(rng, cout, scale=0.1))]
+            nodes.append(helper.make_node("Conv", [x, f"conv{i}_W", f"conv{i}_B"], [f"c{i}"], kernel_shape=[3, 3],
+                                          pads=[1, 1, 1, 1], name=f"conv{i}"))
+            nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"relu{i}"))
+            x, cin, i = f"r{i}", cout, i + 1
+        if block < 4:
+            nodes.append(helper.make_node("MaxPool", [x], [f"p{block}"], kernel_shape=[2, 2], strides=[2, 2], name=f"pool{block}"))
+            x = f"p{block}"
+    nodes.append(helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"))
+    nodes.append(helper.make_node("Flatten", ["gap"], ["flat"], axis=1, name="flatten"))
+    inits += [init("fc1_W", rnd(rng, 64, 64, scale=0.125)), init("fc1_B", rnd(rng, 64, scale=0.1)),
+              init("fc2_W", rnd(rng, 10, 64, scale=0.125)), init("fc2_B", rnd(rng, 10, scale=0.1))]
+    nodes.append(helper.make_node("Gemm", ["flat", "fc1_W", "fc1_B"], ["h"], transB=1, name="fc1"))
+    nodes.append(helper.make_node("Relu", ["h"], ["hr"], name="relu_fc1"))
+    nodes.append(helper.make_node("Gemm", ["hr", "fc2_W", "fc2_B"], ["Y"], transB=1, name="fc2"))
+    graph = helper.make_graph(nodes, "vgg_like", [vi("X", F, ["N", 3, 32, 32])], [vi("Y", F, ["N", 10])], inits)
+    return Spec("vgg_like", finish_model(graph, 13), {"X": rnd(rng, 2, 3, 32, 32)},
+                note="VGG-like net of the paper at 1/8 width; symbolic batch, reference at N=2")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
-    m_dynamic_batch_mlp, m_optimizer_patterns,
+    m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like,
 ]
 
 

@@ -57,6 +57,7 @@ final class FixtureTests: XCTestCase {
     func testTypedFieldsAllDTypes() throws { try checkFixture("typed_fields_all_dtypes") }
     func testDynamicBatchMlp() throws { try checkFixture("dynamic_batch_mlp") }
     func testOptimizerPatterns() throws { try checkFixture("optimizer_patterns") }
+    func testVGGLike() throws { try checkFixture("vgg_like") }
 
     /// Every fixture in the manifest that has reference data is either checked above or expected to
     /// be rejected for an unsupported op, so a new fixture cannot be silently skipped.
@@ -66,7 +67,7 @@ final class FixtureTests: XCTestCase {
         let models = manifest["models"] as! [[String: Any]]
         let checked: Set<String> = [
             "conv_bn_relu", "cnn_embedding", "residual_block", "gemm_mlp", "pooling", "external_data", "old_ir3_opset7",
-            "new_ir10_opset21", "typed_fields_all_dtypes", "dynamic_batch_mlp", "optimizer_patterns",
+            "new_ir10_opset21", "typed_fields_all_dtypes", "dynamic_batch_mlp", "optimizer_patterns", "vgg_like",
         ]
         let unsupported: Set<String> = ["control_flow_if"]
         for entry in models where entry["has_reference"] as? Bool == true {
