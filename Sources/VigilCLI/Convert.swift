@@ -13,12 +13,6 @@ extension Vigil {
 
         var model: String { modelOptions.model }
 
-        @Option(name: .shortAndLong, help: "The ONNX file to write.")
-        var output: String
-
-        @Option(help: "Move initializers of at least this many bytes into '<output>.data'.")
-        var externalDataThreshold: Int?
-
         @Flag(help: "Optimize the model first (the same pipeline as `vigil optimize`).")
         var optimize = false
 
@@ -26,24 +20,13 @@ extension Vigil {
 
         @OptionGroup var export: ExportOptions
 
-        func validate() throws {
-            if let threshold = externalDataThreshold, threshold < 0 {
-                throw ValidationError("--external-data-threshold must be a byte count of 0 or more")
-            }
-        }
-
         func run() throws {
             var loaded = try modelOptions.load()
             let nodesBefore = loaded.model.graph.nodeCount
             if optimize { _ = try optimization.optimize(&loaded.model, file: model) }
             try export.apply(to: &loaded.model, file: model)
-            let report: ONNXWriter.Report
-            do {
-                report = try ONNXWriter.write(loaded.model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
-            } catch {
-                throw CommandFailure(error)
-            }
-            var line = "wrote \(output) (\(byteString(report.modelBytes)))"
+            let report = try export.write(loaded.model)
+            var line = "wrote \(export.output) (\(byteString(report.modelBytes)))"
             if optimize { line += ", \(nodesBefore) → \(loaded.model.graph.nodeCount) nodes" }
             if let location = report.externalDataLocation {
                 line += " and \(location) (\(byteString(report.externalDataBytes)), \(report.externalTensorCount) tensors)"

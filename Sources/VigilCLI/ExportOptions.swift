@@ -2,11 +2,18 @@ import ArgumentParser
 import Foundation
 import VigilExecutor
 import VigilIR
+import VigilONNX
 import VigilOptimizer
 import VigilParity
 
-/// Deployment flags shared by `vigil convert` and `vigil optimize`.
+/// The output file and deployment flags shared by `vigil convert` and `vigil optimize`.
 struct ExportOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The ONNX file to write.")
+    var output: String
+
+    @Option(help: "Move initializers of at least this many bytes into '<output>.data'.")
+    var externalDataThreshold: Int?
+
     enum WeightPrecision: String, ExpressibleByArgument, CaseIterable {
         case fp32, fp16
     }
@@ -18,6 +25,21 @@ struct ExportOptions: ParsableArguments {
     var strip = false
 
     @OptionGroup var inputs: InputOptions
+
+    func validate() throws {
+        if let threshold = externalDataThreshold, threshold < 0 {
+            throw ValidationError("--external-data-threshold must be a byte count of 0 or more")
+        }
+    }
+
+    /// Writes the model to `output`, whole or not at all.
+    func write(_ model: Model) throws -> ONNXWriter.Report {
+        do {
+            return try ONNXWriter.write(model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
 
     /// Applies the flags, printing the fp16 weights' max output deviation on the `--input`s (or on
     /// seeded random inputs when none are given).

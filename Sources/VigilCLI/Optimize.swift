@@ -14,9 +14,6 @@ extension Vigil {
 
         var model: String { modelOptions.model }
 
-        @Option(name: .shortAndLong, help: "The ONNX file to write.")
-        var output: String
-
         @OptionGroup var optimization: OptimizationOptions
 
         @Flag(help: "Print per-pass statistics.")
@@ -25,9 +22,6 @@ extension Vigil {
         @Flag(help: "Print a JSON report.")
         var json = false
 
-        @Option(help: "Move initializers of at least this many bytes into '<output>.data'.")
-        var externalDataThreshold: Int?
-
         @OptionGroup var export: ExportOptions
 
         func run() throws {
@@ -35,17 +29,12 @@ extension Vigil {
             let before = SizeReport(loaded.model)
             let steps = try optimization.optimize(&loaded.model, file: model)
             try export.apply(to: &loaded.model, file: model)
-            let report: ONNXWriter.Report
-            do {
-                report = try ONNXWriter.write(loaded.model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
-            } catch {
-                throw CommandFailure(error)
-            }
+            let report = try export.write(loaded.model)
             let after = SizeReport(loaded.model, fileBytes: report.modelBytes + report.externalDataBytes)
             let totals = summarize(steps)
             if json {
                 try JSONOutput.print([
-                    "model": model, "output": output, "before": before.json, "after": after.json,
+                    "model": model, "output": export.output, "before": before.json, "after": after.json,
                     "passes": totals.map { ["pass": $0.pass, "applications": $0.applications, "nodes_removed": $0.stats.nodesRemoved,
                                             "nodes_fused": $0.stats.nodesFused, "bytes_saved": $0.stats.bytesSaved] as [String: Any] },
                 ])
@@ -58,7 +47,7 @@ extension Vigil {
                           + String(total.stats.nodesFused).padding(7) + byteString(total.stats.bytesSaved))
                 }
             }
-            print("nodes \(before.nodes) → \(after.nodes), parameters \(byteString(before.parameterBytes)) → \(byteString(after.parameterBytes)); wrote \(output) (\(byteString(report.modelBytes + report.externalDataBytes)))")
+            print("nodes \(before.nodes) → \(after.nodes), parameters \(byteString(before.parameterBytes)) → \(byteString(after.parameterBytes)); wrote \(export.output) (\(byteString(report.modelBytes + report.externalDataBytes)))")
         }
     }
 }

@@ -133,14 +133,8 @@ struct ParityReport {
             </testsuites>
 
             """
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-        do {
-            try Data(xml.utf8).write(to: temporary)
-            guard rename(temporary.path, path) == 0 else { throw CommandFailure("\(path): cannot move the report into place") }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CommandFailure("\(path): cannot write the JUnit report: \(error)")
+        if let problem = ReportFile.writeAtomically(Data(xml.utf8), to: path) {
+            throw CommandFailure("\(path): cannot write the JUnit report: \(problem)")
         }
     }
 }
