@@ -573,10 +573,47 @@ def m_vgg_like():
                 note="VGG-like net of the paper at 1/8 width; symbolic batch, reference at N=2")
 
 
+def m_bn_then_conv():
+    """BatchNormalizations *before* the ops that can absorb them (fold-batchnorm-forward): BN -> Conv
+    without padding (foldable), BN -> grouped Conv without padding (foldable), BN -> Conv with pads 1
+    (not foldable: padding would see the BN's shift), then on [N, C]: BN -> Gemm(transB=1) and
+    BN -> MatMul by a constant (both foldable). No BN follows a Conv, so fold-batchnorm finds nothing."""
+    rng = np.random.default_rng(1016)
+    inits = []
+    for prefix, c in [("bn0", 4), ("bn1", 8), ("bn2", 8), ("bn3", 64), ("bn4", 16)]:
+        inits += bn_params(rng, prefix, c)
+    inits += [
+        init("conv0_W", conv_weight(rng, 8, 4, 3)), init("conv0_B", rnd(rng, 8, scale=0.1)),
+        init("conv1_W", conv_weight(rng, 8, 4, 3)), init("conv1_B", rnd(rng, 8, scale=0.1)),
+        init("conv2_W", conv_weight(rng, 4, 8, 3)), init("conv2_B", rnd(rng, 4, scale=0.1)),
+        init("fc_W", rnd(rng, 16, 64, scale=0.125)), init("fc_B", rnd(rng, 16, scale=0.1)),
+        init("head_W", rnd(rng, 16, 5, scale=0.25)),
+    ]
+    nodes = [
+        bn_node("X", "z0", "bn0"),
+        helper.make_node("Conv", ["z0", "conv0_W", "conv0_B"], ["c0"], kernel_shape=[3, 3], pads=[0, 0, 0, 0], name="conv0"),
+        helper.make_node("Relu", ["c0"], ["r0"], name="relu0"),
+        bn_node("r0", "z1", "bn1"),
+        helper.make_node("Conv", ["z1", "conv1_W", "conv1_B"], ["c1"], kernel_shape=[3, 3], group=2, name="conv1_grouped"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        bn_node("r1", "z2", "bn2"),
+        helper.make_node("Conv", ["z2", "conv2_W", "conv2_B"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv2_padded"),
+        helper.make_node("Flatten", ["c2"], ["flat"], axis=1, name="flatten"),
+        bn_node("flat", "z3", "bn3"),
+        helper.make_node("Gemm", ["z3", "fc_W", "fc_B"], ["h"], transB=1, name="fc"),
+        helper.make_node("Relu", ["h"], ["hr"], name="relu_fc"),
+        bn_node("hr", "z4", "bn4"),
+        helper.make_node("MatMul", ["z4", "head_W"], ["Y"], name="head"),
+    ]
+    graph = helper.make_graph(nodes, "bn_then_conv", [vi("X", F, ["N", 4, 8, 8])], [vi("Y", F, ["N", 5])], inits)
+    return Spec("bn_then_conv", finish_model(graph, 17), {"X": rnd(rng, 2, 4, 8, 8)},
+                note="BatchNorm before Conv (unpadded, grouped, padded), Gemm and MatMul; reference at N=2")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
-    m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like,
+    m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv,
 ]
 
 

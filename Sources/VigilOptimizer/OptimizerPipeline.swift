@@ -10,6 +10,7 @@ public enum OptimizerPipeline {
             ConstantFolding(),
             NoOpElimination(),
             BatchNormFolding(),
+            BatchNormIntoFollowingFolding(),
             AffineFolding(),
             MatMulAddToGemm(),
             TransposeSinking(),
@@ -23,7 +24,7 @@ public enum OptimizerPipeline {
 
     /// The default order.
     public static let defaultPasses = [
-        "initializers-not-inputs", "fold-constants", "eliminate-no-ops", "fold-batchnorm", "fold-affine-into-conv",
+        "initializers-not-inputs", "fold-constants", "eliminate-no-ops", "fold-batchnorm", "fold-batchnorm-forward", "fold-affine-into-conv",
         "matmul-add-to-gemm", "sink-transposes", "merge-layout-ops", "cse", "dedupe-initializers", "dead-code",
     ]
 
