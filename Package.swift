@@ -35,6 +35,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
+        // Vigil's own AVX2 + FMA convolution kernel (runtime-dispatched; optimized even in debug builds).
+        .target(
+            name: "CVigilKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
         // protobuf-c code generated from Formats/onnx/onnx.proto, plus a wire-format depth guard.
         .target(
             name: "COnnxProto",
@@ -45,7 +50,7 @@ let package = Package(
         // MARK: Swift
         .target(name: "VigilIR"),
         .target(name: "VigilONNX", dependencies: ["VigilIR", "COnnxProto", "CProtobufC"]),
-        .target(name: "VigilBLAS", dependencies: ["COpenBLAS"]),
+        .target(name: "VigilBLAS", dependencies: ["COpenBLAS", "CVigilKernels"]),
         .target(
             name: "VigilNumpy",
             dependencies: ["VigilIR", .product(name: "ZIPFoundation", package: "ZIPFoundation")]

@@ -56,11 +56,13 @@ enum DetectSupport {
         do { return try SHA256.hex(fileAt: file) } catch { throw CommandFailure(error.description) }
     }
 
-    /// An embedder for a model file; `file` names the model in failures.
-    static func embedder(_ file: String, output: String?, scale: Float, threads: Int?) throws -> Embedder {
-        let loaded = try ModelLoading.load(file)
+    /// An embedder for a model file (optimized in memory unless `--no-optimize`, after exposing the
+    /// embedding output so that fusion keeps it); `file` names the model in failures.
+    static func embedder(_ file: String, output: String?, scale: Float, execution: ExecutionOptions) throws -> Embedder {
+        var model = Embedder.exposing(output, in: try ModelLoading.load(file).model)
+        if !execution.noOptimize { try OptimizationOptions.optimizeForExecution(&model, file: file) }
         do {
-            return try Embedder(model: loaded.model, output: output, preprocessing: .init(scale: scale), threads: threads)
+            return try Embedder(model: model, output: output, preprocessing: .init(scale: scale), threads: execution.threads)
         } catch {
             throw CommandFailure("\(file): \(error)")
         }

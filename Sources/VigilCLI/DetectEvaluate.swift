@@ -91,7 +91,7 @@ extension Vigil.Detect {
                 let outputs = try zip(allImages, files).map { images, file in
                     try DetectScoring.outputs(
                         embedding: embedding, detector: fitted, detectorFile: detector, model: network, images: images,
-                        imagesFile: file, allowModelMismatch: allowModelMismatch, threads: execution.threads)
+                        imagesFile: file, allowModelMismatch: allowModelMismatch, execution: execution)
                 }
                 networkImages += outputs.reduce(0) { $0 + $1.count }
                 let scoring = DispatchTime.now().uptimeNanoseconds

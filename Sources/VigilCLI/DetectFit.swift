@@ -62,7 +62,7 @@ extension Vigil.Detect {
             guard images.shape[0] == allLabels.count else {
                 throw CommandFailure("\(labels): data and labels differ in length: \(images.shape[0]) images in \(data) but \(allLabels.count) labels")
             }
-            let embedder = try DetectSupport.embedder(model, output: embedding, scale: scale, threads: execution.threads)
+            let embedder = try DetectSupport.embedder(model, output: embedding, scale: scale, execution: execution)
             let hash = try DetectSupport.sha256(model)
             var trainImages = images, trainLabels = allLabels, validation: Tensor?
             if let val {
@@ -82,7 +82,7 @@ extension Vigil.Detect {
             }
             var calibrated = detector
             if let classifier, let validation {
-                let network = try DetectSupport.embedder(classifier, output: nil, scale: scale, threads: execution.threads)
+                let network = try DetectSupport.embedder(classifier, output: nil, scale: scale, execution: execution)
                 let logits = try DetectSupport.naming(val ?? data) { try network.embed(validation) }
                 let outputs = Dictionary(uniqueKeysWithValues: Scorer.logitScorers.map { ($0, logits) })
                 try DetectSupport.naming(classifier) { try calibrated.calibrate(outputs, tpr: tpr) }

@@ -42,7 +42,7 @@ extension Vigil.Detect {
             let images = try DetectSupport.images(data)
             let values = try DetectScoring.scores(
                 scorer, detector: fitted, detectorFile: detector, model: model, images: images, imagesFile: data,
-                allowModelMismatch: allowModelMismatch, threads: execution.threads)
+                allowModelMismatch: allowModelMismatch, execution: execution)
             if let output {
                 try DetectSupport.writeScores(values, to: output)
                 print("wrote \(output) (\(values.count) \(scorer.rawValue) scores)")
@@ -65,14 +65,14 @@ enum DetectScoring {
     /// unless `allowModelMismatch`) or, for `embedding == false`, the model's first output (logits).
     static func outputs(
         embedding: Bool, detector: Detector, detectorFile: String, model: String, images: Tensor, imagesFile: String,
-        allowModelMismatch: Bool, threads: Int?
+        allowModelMismatch: Bool, execution: ExecutionOptions
     ) throws -> Embeddings {
         let scale = detector.model?.preprocessing.scale ?? 1.0 / 255.0
         if embedding {
             let hash = try DetectSupport.sha256(model)
             try DetectSupport.naming(detectorFile) { try detector.verifyModel(sha256: hash, allowMismatch: allowModelMismatch) }
         }
-        let embedder = try DetectSupport.embedder(model, output: embedding ? detector.model?.outputName : nil, scale: scale, threads: threads)
+        let embedder = try DetectSupport.embedder(model, output: embedding ? detector.model?.outputName : nil, scale: scale, execution: execution)
         return try DetectSupport.naming(imagesFile) {
             try embedder.embed(images, progress: DetectSupport.progressBar(label: "running \(URL(fileURLWithPath: model).lastPathComponent)"))
         }
@@ -81,11 +81,11 @@ enum DetectScoring {
     /// Scores `images` with one scorer.
     static func scores(
         _ scorer: Scorer, detector: Detector, detectorFile: String, model: String, images: Tensor, imagesFile: String,
-        allowModelMismatch: Bool, threads: Int?
+        allowModelMismatch: Bool, execution: ExecutionOptions
     ) throws -> [Double] {
         let values = try outputs(
             embedding: scorer.usesEmbedding, detector: detector, detectorFile: detectorFile, model: model, images: images,
-            imagesFile: imagesFile, allowModelMismatch: allowModelMismatch, threads: threads)
+            imagesFile: imagesFile, allowModelMismatch: allowModelMismatch, execution: execution)
         return try DetectSupport.naming(imagesFile) { try detector.scores(scorer, values) }
     }
 }

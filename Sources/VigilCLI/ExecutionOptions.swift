@@ -8,12 +8,18 @@ struct ExecutionOptions: ParsableArguments {
     @Option(name: .long, help: "Threads for BLAS and the executor's own loops (default: all cores).")
     var threads: Int?
 
+    @Flag(help: "Run the graph as given. By default the model is optimized in memory first (folding, fusion), as onnxruntime does.")
+    var noOptimize = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Creates an inference session, turning executor errors into one-line failures naming the model.
-    func session(for model: Model, file: String) throws -> InferenceSession {
+    /// Creates an inference session — for the optimized model unless `--no-optimize` or `optimize` is
+    /// false — turning executor errors into one-line failures naming the model.
+    func session(for model: Model, file: String, optimize: Bool = true) throws -> InferenceSession {
+        var model = model
+        if optimize && !noOptimize { try OptimizationOptions.optimizeForExecution(&model, file: file) }
         do {
             return try InferenceSession(model: model, options: .init(threads: threads))
         } catch {

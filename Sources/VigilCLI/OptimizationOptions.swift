@@ -30,14 +30,7 @@ struct OptimizationOptions: ParsableArguments {
 
     /// Runs the pipeline on `model`.
     func optimize(_ model: inout Model, file: String) throws -> [PassManager.Step] {
-        var manager = PassManager(passes: try OptimizerPipeline.passes(passNames), stopAfter: stopAfter)
-        #if DEBUG
-        // Debug builds re-verify the model after every pass, so a bad rewrite is caught where it happens.
-        manager.check = { model in
-            let errors = Verifier(options: .init(lint: false)).verify(model).filter { $0.severity == .error }
-            if !errors.isEmpty { throw CommandFailure(errors.map { "\($0)" }.joined(separator: "; ")) }
-        }
-        #endif
+        var manager = try Self.manager(passes: passNames, stopAfter: stopAfter)
         manager.printAfter = Set(printAfter)
         manager.onPrint = { pass, model in
             print("--- after \(pass) ---")
@@ -45,6 +38,31 @@ struct OptimizationOptions: ParsableArguments {
         }
         do {
             return try manager.run(on: &model)
+        } catch {
+            throw CommandFailure("\(file): \(error)")
+        }
+    }
+
+    /// A pass manager for `passes`; debug builds re-verify the model after every pass, so a bad
+    /// rewrite is caught where it happens.
+    static func manager(passes: [String], stopAfter: Int? = nil) throws -> PassManager {
+        var manager = PassManager(passes: try OptimizerPipeline.passes(passes), stopAfter: stopAfter)
+        #if DEBUG
+        manager.check = { model in
+            let errors = Verifier(options: .init(lint: false)).verify(model).filter { $0.severity == .error }
+            if !errors.isEmpty { throw CommandFailure(errors.map { "\($0)" }.joined(separator: "; ")) }
+        }
+        #endif
+        return manager
+    }
+
+    /// Optimizes a model in memory before it runs (what `--no-optimize` turns off), as onnxruntime
+    /// applies its graph optimizations when it creates a session.
+    static func optimizeForExecution(_ model: inout Model, file: String) throws {
+        do {
+            _ = try manager(passes: OptimizerPipeline.defaultPasses).run(on: &model)
+        } catch let error as CommandFailure {
+            throw error
         } catch {
             throw CommandFailure("\(file): \(error)")
         }

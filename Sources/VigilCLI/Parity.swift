@@ -48,7 +48,8 @@ extension Vigil {
         func run() throws {
             let loaded = try modelOptions.load()
             let cases = try ReferenceCases.load(reference, model: loaded.model, extraFeeds: try inputs.feeds(for: loaded.model))
-            let session = try execution.session(for: loaded.model, file: model)
+            // Layer-wise comparison needs every intermediate of the graph as given.
+            let session = try execution.session(for: loaded.model, file: model, optimize: layerwise == nil)
             var report = ParityReport(model: model, reference: reference, atol: atol, rtol: rtol)
             for item in cases {
                 let outputs: [String: Tensor]

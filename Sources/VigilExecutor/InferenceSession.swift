@@ -6,9 +6,9 @@ import VigilOps
 /// Runs a model on the CPU.
 ///
 /// Stages: the session checks at creation that every op is supported (reporting all unsupported ops
-/// at once), declutters the graph (`Declutter`: BatchNormalization folded into Conv), and then plans
-/// once per set of input shapes (`Planner`: VigilOps inference with constant folding, kernel
-/// lowering with Relu fusion, arena slots by liveness). A symbolic batch dim is bound when `run` sees
+/// at once), then plans the graph as given once per set of input shapes (`Planner`: VigilOps inference
+/// with constant folding, kernel lowering, arena slots by liveness); graph rewrites such as BatchNorm
+/// folding and Conv + activation fusion are the optimizer's (`VigilOptimizer`), whose fused ops run here. A symbolic batch dim is bound when `run` sees
 /// the actual shapes, and the plan for those shapes is cached. Shapes that depend on the value of a
 /// small input (a runtime `shape` or `axes` tensor) are handled by specializing the plan on that value.
 ///
@@ -39,10 +39,8 @@ public final class InferenceSession: @unchecked Sendable {
     /// Graph output names, in order.
     public let outputNames: [String]
 
-    /// Plans the decluttered graph with fusions, for `run`.
+    /// Plans the graph as given (the optimizer, not the executor, rewrites graphs).
     private let planner: Planner
-    /// Plans the graph as given, without fusions, so that every intermediate value exists.
-    private let referencePlanner: Planner
     private let lock = NSLock()
     private var plans: [PlanKey: ExecutionPlan] = [:]
     private var planOrder: [PlanKey] = []
@@ -51,12 +49,10 @@ public final class InferenceSession: @unchecked Sendable {
     /// specialized on their values, which are treated as constants.
     private var valueInputs: Set<String> = []
 
-    /// Plans are cached per input types (and values of `valueInputs`); capturing every intermediate
-    /// needs a plan without fusions.
+    /// Plans are cached per input types (and values of `valueInputs`).
     private struct PlanKey: Hashable {
         var types: [TensorType]
         var values: [String: [UInt8]]
-        var fused: Bool
     }
 
     /// Inputs small enough to specialize a plan on their values.
@@ -80,17 +76,9 @@ public final class InferenceSession: @unchecked Sendable {
         self.inputs = inputs
         self.outputNames = graph.outputs.map(\.name)
         let parallel = Parallel(threads: options.threads)
-        self.referencePlanner = Planner(
+        self.planner = Planner(
             graph: graph, nodes: graph.nodes, opsets: opsets, registry: .standard,
             parallel: parallel, initializers: initializers, inputNames: inputs.map(\.name))
-        let decluttered = Declutter.apply(graph)
-        var declutteredInitializers = initializers
-        for (name, tensor) in decluttered.initializers where initializers[name] == nil {
-            declutteredInitializers[name] = Self.aligned(tensor)
-        }
-        self.planner = Planner(
-            graph: decluttered, nodes: decluttered.nodes, opsets: opsets, registry: .standard,
-            parallel: parallel, initializers: declutteredInitializers, inputNames: inputs.map(\.name))
 
         // Plan eagerly when every input shape is static, so that errors surface here.
         let declared = inputs.compactMap { info -> TensorType? in
@@ -142,7 +130,7 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     /// Runs the model and also returns the time spent per op type — or per node with `byNode` —
-    /// slowest first. Nodes folded while planning, fused into their producer, or executed as views
+    /// slowest first. Nodes folded while planning or executed as views
     /// (Reshape, Identity, …) cost nothing and are not listed.
     public func runProfiled(_ feeds: [String: Tensor], byNode: Bool = false) throws(ExecutorError)
         -> (outputs: [String: Tensor], profile: [OpProfile])
@@ -175,7 +163,7 @@ public final class InferenceSession: @unchecked Sendable {
         let (types, tensors) = try bind(feeds)
         lock.lock()
         defer { lock.unlock() }
-        let plan = try plan(for: types, feeds: Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors)), fused: !captureAll)
+        let plan = try plan(for: types, feeds: Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors)))
         BLAS.setThreadCount(options.threads)
         var results: [String: Tensor] = [:]
         if captureAll {
@@ -255,7 +243,7 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// The plan for these input types, specialized on the values of `valueInputs`. When planning finds
     /// a shape that depends on input values, the small inputs become value inputs and planning is retried.
-    private func plan(for types: [TensorType], feeds: [String: Tensor], fused: Bool = true) throws(ExecutorError) -> ExecutionPlan {
+    private func plan(for types: [TensorType], feeds: [String: Tensor]) throws(ExecutorError) -> ExecutionPlan {
         while true {
             var values: [String: [UInt8]] = [:]
             var constants: [String: Tensor] = [:]
@@ -264,10 +252,10 @@ public final class InferenceSession: @unchecked Sendable {
                 values[name] = Array(buffer.bytes)
                 constants[name] = tensor
             }
-            let key = PlanKey(types: types, values: values, fused: fused)
+            let key = PlanKey(types: types, values: values)
             if let plan = plans[key] { return plan }
             do {
-                let plan = try (fused ? planner : referencePlanner).plan(inputTypes: types, inputValues: constants, fuse: fused)
+                let plan = try planner.plan(inputTypes: types, inputValues: constants)
                 return remember(plan, key)
             } catch {
                 let candidates = inputs.map(\.name).filter { name in

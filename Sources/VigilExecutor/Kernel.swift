@@ -46,8 +46,8 @@ struct Kernel {
 struct KernelContext {
     let op: OpContext
     let outputTypes: [TensorType]
-    /// An activation the planner fused into this node's output (the activation node becomes a view).
-    var fusedActivation: FusedActivation? = nil
+    /// Threads the kernel will run on (sizes per-thread workspaces).
+    var parallelism = 1
 
     var node: Node { op.node }
 
@@ -75,14 +75,9 @@ struct KernelContext {
     }
 }
 
-/// Activations a producer kernel can apply to its output as it writes it.
-enum FusedActivation {
-    case relu
-}
-
 typealias KernelBuilder = @Sendable (KernelContext) throws -> Kernel
 
-/// Maps op types (default domain) to kernel builders.
+/// Maps op types to kernel builders: the default ONNX domain, and Vigil's fused ops (`ai.vigil`).
 enum KernelRegistry {
     static let builders: [String: KernelBuilder] = {
         var table: [String: KernelBuilder] = [:]
@@ -96,7 +91,10 @@ enum KernelRegistry {
         return table
     }()
 
+    static let fusedBuilders = FusedKernels.builders
+
     static func builder(for node: Node) -> KernelBuilder? {
+        if node.domain == FusedOps.domain { return fusedBuilders[node.opType] }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
         return builders[node.opType]
     }

@@ -26,6 +26,21 @@ struct Parallel: Sendable {
     }
 }
 
+extension Parallel {
+    /// Runs `body(task)` for every task in `0..<tasks` (at most `threads` of them at once); the task
+    /// index lets each task use its own workspace.
+    func forEachTask(_ tasks: Int, _ body: (Int) -> Void) {
+        guard tasks > 1 else {
+            if tasks == 1 { body(0) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: tasks) { box.value($0) }
+        }
+    }
+}
+
 /// Carries a non-Sendable value into a parallel region whose chunks touch disjoint memory.
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T

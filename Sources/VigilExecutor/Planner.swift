@@ -32,34 +32,8 @@ struct Planner {
         }
     }
 
-    /// Op types whose kernels can apply a following Relu as they write their output.
-    static let fusesRelu: Set<String> = ["Conv", "Gemm"]
-
-    /// Relu nodes that can be folded into their producer: the producer's output feeds only this Relu
-    /// and is not a graph output. Keyed by the producer's output name, giving the Relu's output.
-    func fusibleRelus() -> [String: String] {
-        var result: [String: String] = [:]
-        let graphOutputs = Set(graph.outputs.map(\.name))
-        var producerOp: [String: String] = [:]
-        var readers: [String: Int] = [:]
-        for node in nodes {
-            for o in node.outputs where !o.isEmpty { producerOp[o] = node.opType }
-            for i in node.inputs where !i.isEmpty { readers[i, default: 0] += 1 }
-        }
-        for node in nodes where node.opType == "Relu" && (node.domain.isEmpty || node.domain == "ai.onnx") {
-            let input = node.inputs[0]
-            guard let op = producerOp[input], Self.fusesRelu.contains(op), readers[input] == 1,
-                  !graphOutputs.contains(input) else { continue }
-            result[input] = node.outputs[0]
-        }
-        return result
-    }
-
-    /// - Parameter fuse: apply fusions (off when every intermediate must be observable).
     /// - Parameter inputValues: graph inputs whose values the plan is specialized on (treated as constants).
-    func plan(inputTypes: [TensorType], inputValues: [String: Tensor] = [:], fuse: Bool = true) throws(ExecutorError) -> ExecutionPlan {
-        let fusions = fuse ? fusibleRelus() : [:]
-        var fusedReluOutputs = Set<String>()
+    func plan(inputTypes: [TensorType], inputValues: [String: Tensor] = [:]) throws(ExecutorError) -> ExecutionPlan {
         var known: [String: Known] = [:]
         for (name, tensor) in initializers { known[name] = .constant(tensor) }
         for (name, type) in zip(inputNames, inputTypes) { known[name] = inputValues[name].map { .constant($0) } ?? .dynamic(type) }
@@ -105,21 +79,13 @@ struct Planner {
             guard let builder = KernelRegistry.builder(for: node) else {
                 throw .unsupportedOps([.init(opType: node.opType, domain: node.domain, nodes: [node.label])])
             }
-            var kernelContext = KernelContext(op: context, outputTypes: outputTypes)
+            let kernelContext = KernelContext(op: context, outputTypes: outputTypes, parallelism: parallel.threads)
             let allInputsConstant = !node.inputs.filter { !$0.isEmpty }.isEmpty
                 && zip(node.inputs, values).allSatisfy { $0.0.isEmpty || $0.1 != nil }
-            if !allInputsConstant, let reluOutput = fusions[node.outputs[0]] {
-                kernelContext.fusedActivation = .relu
-                fusedReluOutputs.insert(reluOutput)
-            }
             let kernel: Kernel
-            if fusedReluOutputs.contains(node.outputs[0]) {
-                kernel = .alias(0)  // The producer already applied this Relu.
-            } else {
-                do { kernel = try builder(kernelContext) }
-                catch let error as OpError { throw .node(error) }
-                catch { throw .node(context.error("\(error)")) }
-            }
+            do { kernel = try builder(kernelContext) }
+            catch let error as OpError { throw .node(error) }
+            catch { throw .node(context.error("\(error)")) }
 
             if allInputsConstant {
                 let results = try fold(node: node, kernel: kernel, inputs: values, outputTypes: outputTypes)

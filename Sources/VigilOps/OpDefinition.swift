@@ -96,5 +96,6 @@ public struct OpRegistry: Sendable {
     /// Every op Vigil implements, registered by family.
     public static let standard = OpRegistry(
         Elementwise.definitions + LinearAlgebra.definitions + Convolution.definitions + Pooling.definitions
-            + Normalization.definitions + Reduction.definitions + ShapeOps.definitions + Resampling.definitions)
+            + Normalization.definitions + Reduction.definitions + ShapeOps.definitions + Resampling.definitions
+            + FusedOps.definitions)
 }

@@ -11,6 +11,7 @@ final class ModuleBoundaryTests: XCTestCase {
         "CProtobufC": ["VigilONNX"],
         "COnnxProto": ["VigilONNX"],
         "COpenBLAS": ["VigilBLAS"],
+        "CVigilKernels": ["VigilBLAS"],
         "CHDF5": ["VigilHDF5"],
     ]
 

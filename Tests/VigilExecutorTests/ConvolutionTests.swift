@@ -134,26 +134,57 @@ final class ConvolutionTests: XCTestCase {
         try check(ConvCase(x: [5, 6, 5, 5], outChannels: 4, kernel: [3, 3], strides: [2, 2], group: 2), seed: 18)
     }
 
-    /// Conv → Relu is fused when planning; the result is still relu(conv), and capturing
-    /// intermediates (which plans without fusion) still shows the conv output before the Relu.
-    func testFusedRelu() throws {
-        let x = randomTensor([2, 3, 6, 6], seed: 30), w = randomTensor([4, 3, 3, 3], seed: 31), b = randomTensor([4], seed: 32)
-        var graph = Graph(name: "conv_relu")
-        graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: x.shape)))]
-        graph.outputs = [ValueInfo(name: "y", type: nil)]
-        graph.setInitializer("w", w)
-        graph.setInitializer("b", b)
-        try graph.addNode(Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"],
-                               attributes: [Attribute(name: "pads", value: ints([1, 1, 1, 1]))]))
-        try graph.addNode(Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["y"]))
-        let session = try InferenceSession(model: Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 13)], graph: graph),
-                                           options: .init(threads: 1))
-        let conv = referenceConv(x, w, b, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1)
-        let relu = floatTensor(conv.scalars(as: Float.self).map { max($0, 0) }, conv.shape)
-        expectClose(try session.run(["x": x])["y"], relu, "fused")
-        let all = try session.runCapturingIntermediates(["x": x])
-        expectClose(all["c"], conv, "conv before relu")
-        expectClose(all["y"], relu, "relu")
+    /// FusedConv (domain ai.vigil) = act(Conv(x, w, b) + z) for every activation, with and without the
+    /// residual z, on the packed 2-D kernel (plain and grouped), the depthwise kernel and the 1-D
+    /// im2col path — against the direct reference convolution.
+    func testFusedConvEpilogues() throws {
+        let activations: [(String, [Float], (Float) -> Float)] = [
+            ("Relu", [], { max($0, 0) }),
+            ("LeakyRelu", [0.1], { $0 < 0 ? 0.1 * $0 : $0 }),
+            ("Clip", [-0.5, 0.5], { min(max($0, -0.5), 0.5) }),
+            ("Sigmoid", [], { 1 / (1 + exp(-$0)) }),
+            ("Tanh", [], { tanh($0) }),
+            ("HardSwish", [], { $0 * min(max($0 / 6 + 0.5, 0), 1) }),
+        ]
+        // (x shape, w shape, group, pads)
+        let cases: [([Int], [Int], Int, [Int])] = [
+            ([2, 3, 7, 6], [20, 3, 3, 3], 1, [1, 1, 1, 1]),
+            ([1, 4, 5, 5], [6, 2, 3, 3], 2, [0, 1, 1, 0]),
+            ([2, 4, 6, 6], [4, 1, 3, 3], 4, [1, 1, 1, 1]),
+            ([2, 3, 9], [5, 3, 3], 1, [1, 1]),
+        ]
+        for (index, (xShape, wShape, group, pads)) in cases.enumerated() {
+            let spatial = xShape.count - 2
+            let x = randomTensor(xShape, seed: UInt64(40 + index)), w = randomTensor(wShape, seed: UInt64(50 + index))
+            let b = randomTensor([wShape[0]], seed: UInt64(60 + index))
+            let conv = referenceConv(x, w, b, strides: Array(repeating: 1, count: spatial), dilations: Array(repeating: 1, count: spatial),
+                                     padsBegin: Array(pads.prefix(spatial)), padsEnd: Array(pads.suffix(spatial)), group: group)
+            let z = randomTensor(conv.shape, seed: UInt64(70 + index))
+            for (name, params, f) in activations {
+                for residual in [false, true] {
+                    var graph = Graph(name: "fused")
+                    graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: x.shape)))]
+                        + (residual ? [ValueInfo(name: "z", type: .tensor(.float32, Shape(static: z.shape)))] : [])
+                    graph.outputs = [ValueInfo(name: "y", type: nil)]
+                    graph.setInitializer("w", w)
+                    graph.setInitializer("b", b)
+                    var attributes = [Attribute(name: "pads", value: ints(pads)), Attribute(name: "group", value: .int(Int64(group))),
+                                      Attribute(name: "activation", value: .string(Array(name.utf8)))]
+                    if !params.isEmpty { attributes.append(Attribute(name: "activation_params", value: .floats(params))) }
+                    try graph.addNode(Node(name: "fused", opType: "FusedConv", domain: "ai.vigil",
+                                           inputs: ["x", "w", "b"] + (residual ? ["z"] : []), outputs: ["y"], attributes: attributes))
+                    let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 13), OpsetImport(domain: "ai.vigil", version: 1)],
+                                      graph: graph)
+                    let zs = z.scalars(as: Float.self)
+                    let expected = floatTensor(conv.scalars(as: Float.self).enumerated().map { f($1 + (residual ? zs[$0] : 0)) }, conv.shape)
+                    for threads in [1, 2] {
+                        let session = try InferenceSession(model: model, options: .init(threads: threads))
+                        let feeds = residual ? ["x": x, "z": z] : ["x": x]
+                        expectClose(try session.run(feeds)["y"], expected, "case \(index) \(name) residual \(residual) threads \(threads)")
+                    }
+                }
+            }
+        }
     }
 
     /// Direct transposed convolution: every x[n, g·Cg + c, i…] scatters x·w[g·Cg + c, m, k…] into

@@ -7,10 +7,11 @@ import VigilOps
 /// - depthwise 2-D convolutions (one filter per channel) use a direct kernel;
 /// - everything else lowers each image and group with im2col (1-, 2- and 3-D, dilations, pads); when the
 ///   output plane is small, several images share one im2col buffer and one GEMM, so GEMMs stay wide.
-/// A Relu the planner fused into the Conv is applied as the output is written.
+/// `FusedConv` shares these kernels: its residual and activation are applied as the output is written
+/// (in the packed kernel's epilogue, or in one pass over the output on the other paths).
 enum ConvolutionKernels {
     static var builders: [String: KernelBuilder] {
-        ["Conv": { k in try buildConv(k) }, "ConvTranspose": { k in try buildConvTranspose(k) }]
+        ["Conv": { k in try buildConv(k, activation: nil, residualInput: nil) }, "ConvTranspose": { k in try buildConvTranspose(k) }]
     }
 
     /// Spatial geometry padded to three dims (D, H, W) so one code path serves 1-, 2- and 3-D.
@@ -132,7 +133,8 @@ enum ConvolutionKernels {
         }
     }
 
-    static func buildConv(_ k: KernelContext) throws(OpError) -> Kernel {
+    /// Conv, or FusedConv with `activation` and the residual at input `residualInput`.
+    static func buildConv(_ k: KernelContext, activation: FusedActivation?, residualInput: Int?) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let attrs = try Convolution.ConvAttributes(k.op)
         let xs = k.inputShape(0), ws = k.inputShape(1), ys = k.outputShape(0)
@@ -147,14 +149,17 @@ enum ConvolutionKernels {
         let pointwise = kSize == 1 && geo.strides.allSatisfy { $0 == 1 } && geo.padsBegin.allSatisfy { $0 == 0 }
             && geo.padsEnd.allSatisfy { $0 == 0 }
         let depthwise = group == c && m == c && xs.count == 4
-        let relu = k.fusedActivation == .relu
-
+        if xs.count == 4, !depthwise, PackedConvolution.isAvailable {
+            return packedConv2D(k, attrs: attrs, activation: activation, residualInput: residualInput)
+        }
+        // The other paths write the plain convolution, then add the residual and apply the activation.
+        let epilogue = FusedKernels.Epilogue(activation: activation, residualInput: residualInput, count: n * m * outSize)
         if depthwise {
             return Kernel { io, par in
                 let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
                 let bias = hasBias ? io.input(2, as: Float.self) : nil
                 depthwiseConv2D(x, w, bias, y, planes: n * c, channels: c, g, par)
-                if relu { applyRelu(y, count: n * m * outSize, par) }
+                epilogue.apply(io, par)
             }
         }
         // Small outputs make thin GEMMs; lower several images into one GEMM of about `targetColumns` columns.
@@ -180,17 +185,14 @@ enum ConvolutionKernels {
                                 for i in 0..<count {
                                     let src = product + j * count * outSize + i * outSize
                                     let dst = y + ((first + i) * m + gi * mg + j) * outSize
-                                    if relu {
-                                        for e in 0..<outSize { dst[e] = max(src[e] + b, 0) }
-                                    } else {
-                                        for e in 0..<outSize { dst[e] = src[e] + b }
-                                    }
+                                    for e in 0..<outSize { dst[e] = src[e] + b }
                                 }
                             }
                         }
                     }
                     first += count
                 }
+                epilogue.apply(io, par)
             }
         }
         let scratch = pointwise ? 0 : kDim * outSize * 4
@@ -216,15 +218,96 @@ enum ConvolutionKernels {
                     }
                     BLAS.sgemm(m: mg, n: outSize, k: kDim, a: w + gi * mg * kDim, lda: kDim, b: b, ldb: outSize,
                                beta: bias == nil ? 0 : 1, c: yg, ldc: outSize)
-                    if relu { applyRelu(yg, count: mg * outSize, par) }
                 }
             }
+            epilogue.apply(io, par)
         }
     }
 
-    /// `y = max(y, 0)` in place (a fused Relu).
-    static func applyRelu(_ y: UnsafeMutablePointer<Float>, count: Int, _ par: Parallel) {
-        par.forEach(count, grain: 32768) { r in for i in r { y[i] = max(y[i], 0) } }
+    /// 2-D convolution on Vigil's packed-weight AVX2 kernel: weights are packed once here; each run pads the
+    /// input (when the conv pads), then splits output pixels across threads, or weight panels when there
+    /// are too few pixels to share.
+    static func packedConv2D(_ k: KernelContext, attrs: Convolution.ConvAttributes, activation: FusedActivation?,
+                             residualInput: Int?) -> Kernel {
+        let xs = k.inputShape(0), ws = k.inputShape(1), ys = k.outputShape(0)
+        let n = xs[0], c = xs[1], ih = xs[2], iw = xs[3], m = ws[0], oh = ys[2], ow = ys[3]
+        let group = attrs.group, cg = c / group, mg = m / group
+        let geo = attrs.geometry
+        let (top, left, bottom, right) = (geo.padsBegin[0], geo.padsBegin[1], geo.padsEnd[0], geo.padsEnd[1])
+        let padded = top + left + bottom + right > 0
+        let ph = ih + top + bottom, pw = iw + left + right
+        let hasBias = k.op.hasInput(2)
+        let outSize = oh * ow, pixels = n * outSize
+        let threads = k.parallelism
+        // Weights are constant in practice; pack at build time when they are, else on every run.
+        let constantWeights = k.constantFloats(1)
+        func pack(_ w: UnsafePointer<Float>) -> [PackedConvolution] {
+            (0..<group).map { gi in
+                PackedConvolution(weights: w + gi * mg * cg * ws[2] * ws[3], outputChannels: mg, channels: cg,
+                                  kernel: (ws[2], ws[3]), dilations: (geo.dilations[0], geo.dilations[1]),
+                                  paddedWidth: pw, channelStride: ph * pw)
+            }
+        }
+        let prepacked = constantWeights.map { w in w.withUnsafeBufferPointer { pack($0.baseAddress!) } }
+        let panels = (mg + PackedConvolution.panelRows - 1) / PackedConvolution.panelRows
+        let workspace = PackedConvolution.workspaceCount(panels: panels)
+        let paddedCount = padded ? n * c * ph * pw : 0
+        let layout = PackedConvolution.Layout(
+            paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
+            strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: outSize, outputImageStride: m * outSize)
+        // Split pixels when every thread gets at least two 96-pixel blocks' worth, else weight panels.
+        let splitPixels = pixels >= threads * 96 || panels < threads
+        let tasks = max(1, min(threads, splitPixels ? (pixels + 5) / 6 : panels))
+        // Clamp-type activations run in the kernel's epilogue; the others in a pass afterwards.
+        let inKernel: EpilogueActivation
+        var after: FusedActivation?
+        switch activation {
+        case nil: inKernel = .none
+        case .relu?: inKernel = .relu
+        case .leakyRelu(let alpha)?: inKernel = .leakyRelu(alpha: alpha)
+        case .clip(let low, let high)?: inKernel = .clip(low: low, high: high)
+        case let other?: inKernel = .none; after = other
+        }
+        let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * outSize)
+        return Kernel(scratchBytes: (paddedCount + tasks * workspace) * 4) { io, par in
+            let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+            let bias = hasBias ? io.input(2, as: Float.self) : nil
+            let residual = residualInput.map { io.input($0, as: Float.self) }
+            let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
+            let source: UnsafePointer<Float>
+            if padded {
+                par.forEach(n * c, grain: 8) { r in
+                    PackedConvolution.padPlanes(x + r.lowerBound * ih * iw, into: scratch + r.lowerBound * ph * pw, planes: r.count,
+                                                height: ih, width: iw, top: top, bottom: bottom, left: left, right: right)
+                }
+                source = UnsafePointer(scratch)
+            } else {
+                source = x
+            }
+            let convs = prepacked ?? pack(io.input(1, as: Float.self))
+            let work = scratch + paddedCount
+            for gi in 0..<group {
+                let conv = convs[gi]
+                let input = source + gi * cg * ph * pw, output = y + gi * mg * outSize
+                let groupBias = bias.map { $0 + gi * mg }, groupResidual = residual.map { $0 + gi * mg * outSize }
+                par.forEachTask(tasks) { t in
+                    let pixelRange: Range<Int>, panelRange: Range<Int>
+                    if splitPixels {
+                        // Task boundaries on whole 6-pixel tiles.
+                        let tiles = (pixels + 5) / 6
+                        pixelRange = min(pixels, tiles * t / tasks * 6)..<min(pixels, tiles * (t + 1) / tasks * 6)
+                        panelRange = 0..<panels
+                    } else {
+                        pixelRange = 0..<pixels
+                        panelRange = (panels * t / tasks)..<(panels * (t + 1) / tasks)
+                    }
+                    guard !pixelRange.isEmpty, !panelRange.isEmpty else { return }
+                    conv.compute(input: input, layout: layout, bias: groupBias, residual: groupResidual, output: output,
+                                 activation: inKernel, pixels: pixelRange, panels: panelRange, workspace: work + t * workspace)
+                }
+            }
+            epilogue.apply(io, par)
+        }
     }
 
     /// One filter per channel, 2-D, parallel over (image, channel) planes.

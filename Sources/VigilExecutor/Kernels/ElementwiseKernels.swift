@@ -21,12 +21,12 @@ enum ElementwiseKernels {
             let a = try c.float("alpha", default: 1)
             return { max(0, $0) + min(0, a * (expf($0 / a) - 1)) }
         },
-        "Sigmoid": { _ in { $0 >= 0 ? 1 / (1 + expf(-$0)) : expf($0) / (1 + expf($0)) } },
+        "Sigmoid": { _ in sigmoid },
         "HardSigmoid": { c throws(OpError) in
             let a = try c.float("alpha", default: 0.2), b = try c.float("beta", default: 0.5)
             return { max(0, min(1, a * $0 + b)) }
         },
-        "HardSwish": { _ in { $0 * max(0, min(1, $0 / 6 + 0.5)) } },
+        "HardSwish": { _ in hardSwish },
         "Tanh": { _ in { tanhf($0) } },
         "Softplus": { _ in { $0 > 0 ? $0 + log1pf(expf(-$0)) : log1pf(expf($0)) } },
         "Softsign": { _ in { $0 / (1 + abs($0)) } },
@@ -54,6 +54,21 @@ enum ElementwiseKernels {
         "Neg": { _ in { -$0 } },
         "Sign": { _ in { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } },
     ]
+
+    static let sigmoid: FloatFunction = { $0 >= 0 ? 1 / (1 + expf(-$0)) : expf($0) / (1 + expf($0)) }
+    static let hardSwish: FloatFunction = { $0 * max(0, min(1, $0 / 6 + 0.5)) }
+
+    /// The scalar function of a fused op's activation: the same function as the standalone op.
+    static func function(for activation: FusedActivation) -> FloatFunction {
+        switch activation {
+        case .relu: { max($0, 0) }
+        case .leakyRelu(let alpha): { $0 >= 0 ? $0 : alpha * $0 }
+        case .clip(let low, let high): { min(max($0, low), high) }
+        case .sigmoid: sigmoid
+        case .tanh: { tanhf($0) }
+        case .hardSwish: hardSwish
+        }
+    }
 
     static var builders: [String: KernelBuilder] {
         var table: [String: KernelBuilder] = [:]

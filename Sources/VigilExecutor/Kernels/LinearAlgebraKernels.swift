@@ -2,10 +2,10 @@ import VigilBLAS
 import VigilIR
 import VigilOps
 
-/// MatMul (numpy semantics: batched, broadcast, 1-D promotion) and Gemm (with a fused Relu when the
-/// planner folds one in), on float32 via BLAS.
+/// MatMul (numpy semantics: batched, broadcast, 1-D promotion) and Gemm (also serving FusedGemm), on
+/// float32 via BLAS.
 enum LinearAlgebraKernels {
-    static var builders: [String: KernelBuilder] { ["MatMul": { k in try buildMatMul(k) }, "Gemm": { k in try buildGemm(k) }] }
+    static var builders: [String: KernelBuilder] { ["MatMul": { k in try buildMatMul(k) }, "Gemm": { k in try buildGemm(k, activation: nil) }] }
 
     static func buildMatMul(_ k: KernelContext) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
@@ -48,7 +48,8 @@ enum LinearAlgebraKernels {
         }
     }
 
-    static func buildGemm(_ k: KernelContext) throws(OpError) -> Kernel {
+    /// Gemm, or FusedGemm with `activation` applied to the output.
+    static func buildGemm(_ k: KernelContext, activation: FusedActivation?) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let attrs = try LinearAlgebra.GemmAttributes(k.op)
         let a = k.inputShape(0), out = k.outputShape(0)
@@ -56,8 +57,8 @@ enum LinearAlgebraKernels {
         let kk = attrs.transA ? a[0] : a[1]
         let hasC = k.op.hasInput(2) && attrs.beta != 0
         let cIndexer = hasC ? BroadcastIndexer(output: out, inputs: [k.inputShape(2)]) : nil
-        let relu = k.fusedActivation == .relu
-        return Kernel { io, _ in
+        let epilogue = FusedKernels.Epilogue(activation: activation, residualInput: nil, count: m * n)
+        return Kernel { io, par in
             let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
             if let cIndexer {
                 broadcastCopy(cIndexer, io.inputs[2]!, io.outputs[0], elementSize: 4)
@@ -65,7 +66,7 @@ enum LinearAlgebraKernels {
             BLAS.sgemm(transA: attrs.transA, transB: attrs.transB, m: m, n: n, k: kk, alpha: attrs.alpha,
                        a: x, lda: attrs.transA ? m : kk, b: w, ldb: attrs.transB ? kk : n,
                        beta: hasC ? attrs.beta : 0, c: y, ldc: n)
-            if relu { for i in 0..<(m * n) { y[i] = max(y[i], 0) } }
+            epilogue.apply(io, par)
         }
     }
 }

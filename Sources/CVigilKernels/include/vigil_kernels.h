@@ -1,0 +1,68 @@
+// Vigil's own CPU kernels: a packed-weight direct convolution for x86-64 AVX2 + FMA.
+//
+// The convolution is a GEMM whose left operand (the weights, M output channels x K = channels x taps)
+// is packed once, when a plan is built, into panels of 16 output channels, and whose right operand
+// (the im2col matrix) is never materialized: pixels are packed K-block by K-block straight from the
+// (zero-padded) input, 6 pixels per micro-tile. A 16 x 6 register tile accumulates with FMA; the
+// epilogue adds the bias and an optional residual, applies a clamp-type activation, and writes NCHW.
+// Everything else (threads, padding policy, fallbacks) is decided by the Swift caller.
+#ifndef VIGIL_KERNELS_H
+#define VIGIL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when the CPU runs the AVX2 + FMA kernels (checked at run time), else 0.
+int vigil_kernels_available(void);
+
+/// Output channels per packed weight panel.
+#define VIGIL_CONV_MR 16
+/// Pixels per micro-tile.
+#define VIGIL_CONV_NR 6
+
+/// Floats needed to pack an M x K weight matrix (M rounded up to whole panels).
+size_t vigil_conv_packed_weight_count(int64_t m, int64_t k);
+
+/// Packs row-major weights `w` (M x K) into panels: panel p holds K rows of 16 floats
+/// (output channels 16p ..< 16p + 16, zero beyond M).
+void vigil_conv_pack_weights(const float *w, int64_t m, int64_t k, float *packed);
+
+/// Activation applied in the epilogue.
+enum {
+    VIGIL_ACTIVATION_NONE = 0,
+    VIGIL_ACTIVATION_RELU = 1,
+    VIGIL_ACTIVATION_LEAKY_RELU = 2,  // alpha = slope
+    VIGIL_ACTIVATION_CLIP = 3,        // alpha = min, beta = max
+};
+
+/// One 2-D convolution (one group) over an already padded input.
+typedef struct {
+    /// Offsets of the K = channels x kernel taps rows, relative to a pixel's top-left input
+    /// element: channel * channel_stride + kh * dilation_h * in_w + kw * dilation_w.
+    const int64_t *row_offsets;
+    int64_t k;
+    /// Padded input plane width, and floats between images of the input.
+    int64_t in_w, in_image_stride;
+    int64_t out_h, out_w, stride_h, stride_w;
+    /// Output channels (GEMM rows), and output strides in floats.
+    int64_t m, out_channel_stride, out_image_stride;
+    int32_t activation;
+    float alpha, beta;
+} vigil_conv_problem;
+
+/// Floats of per-thread workspace `vigil_conv_compute` needs for `mblocks` weight panels.
+size_t vigil_conv_workspace_count(int64_t mblocks);
+
+/// Computes output pixels [pixel_begin, pixel_end) (pixels numbered image-major across the batch)
+/// for weight panels [mblock_begin, mblock_end):
+/// y = act(W x col + bias + residual). `bias` and `residual` may be NULL; `residual` is indexed like `y`.
+void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const float *packed_w, const float *bias,
+                        const float *residual, float *y, int64_t pixel_begin, int64_t pixel_end,
+                        int64_t mblock_begin, int64_t mblock_end, float *workspace);
+
+/// Copies `planes` planes of h x w floats into planes of (h + top + bottom) x (w + left + right)
+/// whose border is zero.
+void vigil_pad_planes(const float *x, float *padded, int64_t planes, int64_t h, int64_t w, int64_t top,
+                      int64_t bottom, int64_t left, int64_t right);
+
+#endif

@@ -1,0 +1,222 @@
+// Packed-weight direct convolution (see include/vigil_kernels.h).
+#include "vigil_kernels.h"
+
+#include <string.h>
+
+#define KC 256   // K rows per block: a 16 x KC weight panel (16 KB) stays in L1 across the tiles
+#define NC 96    // pixels per block: the KC x NC pixel block (96 KB) stays in L2
+#define MR VIGIL_CONV_MR
+#define NR VIGIL_CONV_NR
+
+size_t vigil_conv_packed_weight_count(int64_t m, int64_t k) {
+    return (size_t)((m + MR - 1) / MR) * MR * (size_t)k;
+}
+
+/// Packed layout: K blocks of KC rows one after another; within a block, panel after panel of kc x 16,
+/// so a run over all panels of one K block (what a thin output needs) reads memory in order.
+static inline int64_t panel_offset(int64_t m_padded, int64_t mb, int64_t k0, int64_t kc) {
+    return k0 * m_padded + mb * MR * kc;
+}
+
+void vigil_conv_pack_weights(const float *w, int64_t m, int64_t k, float *packed) {
+    int64_t panels = (m + MR - 1) / MR;
+    for (int64_t k0 = 0; k0 < k; k0 += KC) {
+        int64_t kc = k - k0 < KC ? k - k0 : KC;
+        for (int64_t p = 0; p < panels; p++) {
+            float *dst = packed + panel_offset(panels * MR, p, k0, kc);
+            for (int64_t kk = 0; kk < kc; kk++) {
+                for (int64_t i = 0; i < MR; i++) {
+                    int64_t row = p * MR + i;
+                    dst[kk * MR + i] = row < m ? w[row * k + k0 + kk] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+size_t vigil_conv_workspace_count(int64_t mblocks) {
+    // Pixel block (+ slack for 8-wide stores of 6-wide rows) and the accumulator tiles.
+    return (size_t)KC * NC + 16 + (size_t)mblocks * MR * NC;
+}
+
+void vigil_pad_planes(const float *x, float *padded, int64_t planes, int64_t h, int64_t w, int64_t top,
+                      int64_t bottom, int64_t left, int64_t right) {
+    int64_t pw = w + left + right, ph = h + top + bottom;
+    for (int64_t p = 0; p < planes; p++) {
+        const float *src = x + p * h * w;
+        float *dst = padded + p * ph * pw;
+        memset(dst, 0, sizeof(float) * (size_t)(top * pw));
+        for (int64_t r = 0; r < h; r++) {
+            float *row = dst + (top + r) * pw;
+            memset(row, 0, sizeof(float) * (size_t)left);
+            memcpy(row + left, src + r * w, sizeof(float) * (size_t)w);
+            memset(row + left + w, 0, sizeof(float) * (size_t)right);
+        }
+        memset(dst + (top + h) * pw, 0, sizeof(float) * (size_t)(bottom * pw));
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int vigil_kernels_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/// Input and output offsets of pixels [n0, n0 + count), walking (image, row, column) without divisions.
+static void pixel_offsets(const vigil_conv_problem *p, int64_t n0, int64_t count, int64_t *in, int64_t *out) {
+    int64_t ohw = p->out_h * p->out_w;
+    int64_t image = n0 / ohw, r = n0 - image * ohw, oh = r / p->out_w, ow = r - oh * p->out_w;
+    for (int64_t j = 0; j < count; j++) {
+        in[j] = image * p->in_image_stride + oh * p->stride_h * p->in_w + ow * p->stride_w;
+        out[j] = image * p->out_image_stride + oh * p->out_w + ow;
+        if (++ow == p->out_w) {
+            ow = 0;
+            if (++oh == p->out_h) { oh = 0; image++; }
+        }
+    }
+}
+
+/// Packs `count` pixels (input offsets `base`) x rows [k0, k0 + kc) as tiles of kc x 6 (zero beyond `count`).
+AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const int64_t *bases, int64_t count, int64_t k0,
+                             int64_t kc, float *dst) {
+    const int64_t *offsets = p->row_offsets + k0;
+    const __m256i mask6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    for (int64_t t = 0; t * NR < count; t++) {
+        const int64_t *base = bases + t * NR;
+        int64_t valid = count - t * NR < NR ? count - t * NR : NR;
+        float *d = dst + t * kc * NR;
+        if (valid == NR && base[NR - 1] - base[0] == NR - 1) {
+            // Six neighbours on one input row: one masked load per row (the store spills two floats
+            // into the next row, which overwrites them; the block has slack at its end).
+            const float *src = x + base[0];
+            for (int64_t kk = 0; kk < kc; kk++) {
+                _mm256_storeu_ps(d + kk * NR, _mm256_maskload_ps(src + offsets[kk], mask6));
+            }
+        } else {
+            for (int64_t kk = 0; kk < kc; kk++) {
+                int64_t off = offsets[kk];
+                for (int64_t j = 0; j < valid; j++) d[kk * NR + j] = x[base[j] + off];
+                for (int64_t j = valid; j < NR; j++) d[kk * NR + j] = 0.0f;
+            }
+        }
+    }
+}
+
+/// c[j][0..16) (+)= sum over kc of a[k][0..16) * b[k][j], for the 6 pixels j of one tile.
+AVX2 static void micro_16x6(int64_t kc, const float *a, const float *b, float *c, int accumulate) {
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    if (accumulate) {
+        c00 = _mm256_loadu_ps(c + 0); c01 = _mm256_loadu_ps(c + 8);
+        c10 = _mm256_loadu_ps(c + 16); c11 = _mm256_loadu_ps(c + 24);
+        c20 = _mm256_loadu_ps(c + 32); c21 = _mm256_loadu_ps(c + 40);
+        c30 = _mm256_loadu_ps(c + 48); c31 = _mm256_loadu_ps(c + 56);
+        c40 = _mm256_loadu_ps(c + 64); c41 = _mm256_loadu_ps(c + 72);
+        c50 = _mm256_loadu_ps(c + 80); c51 = _mm256_loadu_ps(c + 88);
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 a0 = _mm256_loadu_ps(a), a1 = _mm256_loadu_ps(a + 8);
+        __m256 b0 = _mm256_broadcast_ss(b + 0);
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a1, b0, c01);
+        __m256 b1 = _mm256_broadcast_ss(b + 1);
+        c10 = _mm256_fmadd_ps(a0, b1, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+        __m256 b2 = _mm256_broadcast_ss(b + 2);
+        c20 = _mm256_fmadd_ps(a0, b2, c20); c21 = _mm256_fmadd_ps(a1, b2, c21);
+        __m256 b3 = _mm256_broadcast_ss(b + 3);
+        c30 = _mm256_fmadd_ps(a0, b3, c30); c31 = _mm256_fmadd_ps(a1, b3, c31);
+        __m256 b4 = _mm256_broadcast_ss(b + 4);
+        c40 = _mm256_fmadd_ps(a0, b4, c40); c41 = _mm256_fmadd_ps(a1, b4, c41);
+        __m256 b5 = _mm256_broadcast_ss(b + 5);
+        c50 = _mm256_fmadd_ps(a0, b5, c50); c51 = _mm256_fmadd_ps(a1, b5, c51);
+        _mm_prefetch((const char *)(a + 8 * MR), _MM_HINT_T0);
+        a += MR;
+        b += NR;
+    }
+    _mm256_storeu_ps(c + 0, c00); _mm256_storeu_ps(c + 8, c01);
+    _mm256_storeu_ps(c + 16, c10); _mm256_storeu_ps(c + 24, c11);
+    _mm256_storeu_ps(c + 32, c20); _mm256_storeu_ps(c + 40, c21);
+    _mm256_storeu_ps(c + 48, c30); _mm256_storeu_ps(c + 56, c31);
+    _mm256_storeu_ps(c + 64, c40); _mm256_storeu_ps(c + 72, c41);
+    _mm256_storeu_ps(c + 80, c50); _mm256_storeu_ps(c + 88, c51);
+}
+
+/// Writes one weight panel's accumulators for `count` pixels: bias, residual, activation `act`.
+static inline __attribute__((always_inline)) void store_panel(
+    const vigil_conv_problem *p, int act, const float *acc, int64_t tiles, int64_t count, const int64_t *out,
+    int64_t mb, const float *bias, const float *residual, float *y) {
+    int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;
+    for (int64_t i = 0; i < rows; i++) {
+        int64_t co = mb * MR + i;
+        float b = bias ? bias[co] : 0.0f;
+        float *yrow = y + co * p->out_channel_stride;
+        const float *rrow = residual ? residual + co * p->out_channel_stride : 0;
+        const float *c = acc + i;
+        for (int64_t j = 0; j < count; j++) {
+            int64_t t = j / NR, lane = j - t * NR;
+            float v = c[t * MR * NR + lane * MR] + b;
+            if (rrow) v += rrow[out[j]];
+            switch (act) {
+            case VIGIL_ACTIVATION_RELU: v = v > 0.0f ? v : 0.0f; break;
+            case VIGIL_ACTIVATION_LEAKY_RELU: v = v < 0.0f ? v * p->alpha : v; break;
+            case VIGIL_ACTIVATION_CLIP: v = v < p->alpha ? p->alpha : (v > p->beta ? p->beta : v); break;
+            default: break;
+            }
+            yrow[out[j]] = v;
+        }
+    }
+}
+
+AVX2 void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const float *packed_w, const float *bias,
+                             const float *residual, float *y, int64_t pixel_begin, int64_t pixel_end,
+                             int64_t mblock_begin, int64_t mblock_end, float *workspace) {
+    float *pixels = workspace, *acc = workspace + KC * NC + 16;
+    int64_t in_offsets[NC], out_offsets[NC];
+    int64_t m_padded = (p->m + MR - 1) / MR * MR;
+    for (int64_t n0 = pixel_begin; n0 < pixel_end; n0 += NC) {
+        int64_t count = pixel_end - n0 < NC ? pixel_end - n0 : NC;
+        int64_t tiles = (count + NR - 1) / NR;
+        pixel_offsets(p, n0, count, in_offsets, out_offsets);
+        for (int64_t k0 = 0; k0 < p->k; k0 += KC) {
+            int64_t kc = p->k - k0 < KC ? p->k - k0 : KC;
+            pack_pixels(p, x, in_offsets, count, k0, kc, pixels);
+            for (int64_t mb = mblock_begin; mb < mblock_end; mb++) {
+                const float *a = packed_w + panel_offset(m_padded, mb, k0, kc);
+                float *c = acc + (mb - mblock_begin) * tiles * MR * NR;
+                for (int64_t t = 0; t < tiles; t++) micro_16x6(kc, a, pixels + t * kc * NR, c + t * MR * NR, k0 > 0);
+            }
+        }
+        // Epilogue, one specialization per activation.
+        for (int64_t mb = mblock_begin; mb < mblock_end; mb++) {
+            const float *c = acc + (mb - mblock_begin) * tiles * MR * NR;
+            switch (p->activation) {
+            case VIGIL_ACTIVATION_RELU:
+                store_panel(p, VIGIL_ACTIVATION_RELU, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+            case VIGIL_ACTIVATION_LEAKY_RELU:
+                store_panel(p, VIGIL_ACTIVATION_LEAKY_RELU, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+            case VIGIL_ACTIVATION_CLIP:
+                store_panel(p, VIGIL_ACTIVATION_CLIP, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+            default:
+                store_panel(p, VIGIL_ACTIVATION_NONE, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+            }
+        }
+    }
+}
+
+#else
+
+int vigil_kernels_available(void) { return 0; }
+
+void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const float *packed_w, const float *bias,
+                        const float *residual, float *y, int64_t pixel_begin, int64_t pixel_end,
+                        int64_t mblock_begin, int64_t mblock_end, float *workspace) {
+    // Never called: callers check vigil_kernels_available() first.
+    (void)p; (void)x; (void)packed_w; (void)bias; (void)residual; (void)y;
+    (void)pixel_begin; (void)pixel_end; (void)mblock_begin; (void)mblock_end; (void)workspace;
+}
+
+#endif
