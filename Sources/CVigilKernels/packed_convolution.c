@@ -3,8 +3,10 @@
 
 #include <string.h>
 
-#define KC 256   // K rows per block: a 16 x KC weight panel (16 KB) stays in L1 across the tiles
-#define NC 96    // pixels per block: the KC x NC pixel block (96 KB) stays in L2
+// K rows per block: a 16 x KC weight panel (16 KB) stays in L1 across the tiles.
+#define KC 256
+// Pixels per block: the KC x NC pixel block (96 KB) stays in L2.
+#define NC 96
 #define MR VIGIL_CONV_MR
 #define NR VIGIL_CONV_NR
 

@@ -276,7 +276,7 @@ enum ConvolutionKernels {
             let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
             let source: UnsafePointer<Float>
             if padded {
-                par.forEach(n * c, grain: 8) { r in
+                par.forEach(n * c, grain: max(1, 32768 / (ih * iw))) { r in
                     PackedConvolution.padPlanes(x + r.lowerBound * ih * iw, into: scratch + r.lowerBound * ph * pw, planes: r.count,
                                                 height: ih, width: iw, top: top, bottom: bottom, left: left, right: right)
                 }
