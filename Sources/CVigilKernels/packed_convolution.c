@@ -147,28 +147,34 @@ AVX2 static void micro_16x6(int64_t kc, const float *a, const float *b, float *c
     _mm256_storeu_ps(c + 80, c50); _mm256_storeu_ps(c + 88, c51);
 }
 
-/// Writes one weight panel's accumulators for `count` pixels: bias, residual, activation `act`.
+/// Writes one weight panel's accumulators for `count` pixels: bias, residual, activation `act`, channel
+/// by channel, so that each channel's pixels are written in order (rows of one pixel are a plane apart,
+/// and planes a power of two apart would thrash L1 if written pixel by pixel).
 static inline __attribute__((always_inline)) void store_panel(
-    const vigil_conv_problem *p, int act, const float *acc, int64_t tiles, int64_t count, const int64_t *out,
-    int64_t mb, const float *bias, const float *residual, float *y) {
+    const vigil_conv_problem *p, int act, const float *acc, int64_t count, const int64_t *out, int64_t mb,
+    const float *bias, const float *residual, float *y) {
     int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;
+    const float alpha = p->alpha, beta = p->beta;
     for (int64_t i = 0; i < rows; i++) {
         int64_t co = mb * MR + i;
-        float b = bias ? bias[co] : 0.0f;
+        const float b = bias ? bias[co] : 0.0f;
         float *yrow = y + co * p->out_channel_stride;
         const float *rrow = residual ? residual + co * p->out_channel_stride : 0;
-        const float *c = acc + i;
-        for (int64_t j = 0; j < count; j++) {
-            int64_t t = j / NR, lane = j - t * NR;
-            float v = c[t * MR * NR + lane * MR] + b;
-            if (rrow) v += rrow[out[j]];
-            switch (act) {
-            case VIGIL_ACTIVATION_RELU: v = v > 0.0f ? v : 0.0f; break;
-            case VIGIL_ACTIVATION_LEAKY_RELU: v = v < 0.0f ? v * p->alpha : v; break;
-            case VIGIL_ACTIVATION_CLIP: v = v < p->alpha ? p->alpha : (v > p->beta ? p->beta : v); break;
-            default: break;
+        for (int64_t j0 = 0; j0 < count; j0 += NR) {
+            const float *c = acc + j0 * MR + i;
+            int64_t lanes = count - j0 < NR ? count - j0 : NR;
+            for (int64_t lane = 0; lane < lanes; lane++) {
+                int64_t o = out[j0 + lane];
+                float v = c[lane * MR] + b;
+                if (rrow) v += rrow[o];
+                switch (act) {
+                case VIGIL_ACTIVATION_RELU: v = v > 0.0f ? v : 0.0f; break;
+                case VIGIL_ACTIVATION_LEAKY_RELU: v = v < 0.0f ? v * alpha : v; break;
+                case VIGIL_ACTIVATION_CLIP: v = v < alpha ? alpha : (v > beta ? beta : v); break;
+                default: break;
+                }
+                yrow[o] = v;
             }
-            yrow[out[j]] = v;
         }
     }
 }
@@ -197,13 +203,13 @@ AVX2 void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const 
             const float *c = acc + (mb - mblock_begin) * tiles * MR * NR;
             switch (p->activation) {
             case VIGIL_ACTIVATION_RELU:
-                store_panel(p, VIGIL_ACTIVATION_RELU, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+                store_panel(p, VIGIL_ACTIVATION_RELU, c, count, out_offsets, mb, bias, residual, y); break;
             case VIGIL_ACTIVATION_LEAKY_RELU:
-                store_panel(p, VIGIL_ACTIVATION_LEAKY_RELU, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+                store_panel(p, VIGIL_ACTIVATION_LEAKY_RELU, c, count, out_offsets, mb, bias, residual, y); break;
             case VIGIL_ACTIVATION_CLIP:
-                store_panel(p, VIGIL_ACTIVATION_CLIP, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+                store_panel(p, VIGIL_ACTIVATION_CLIP, c, count, out_offsets, mb, bias, residual, y); break;
             default:
-                store_panel(p, VIGIL_ACTIVATION_NONE, c, tiles, count, out_offsets, mb, bias, residual, y); break;
+                store_panel(p, VIGIL_ACTIVATION_NONE, c, count, out_offsets, mb, bias, residual, y); break;
             }
         }
     }
