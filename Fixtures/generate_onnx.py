@@ -610,10 +610,52 @@ def m_bn_then_conv():
                 note="BatchNorm before Conv (unpadded, grouped, padded), Gemm and MatMul; reference at N=2")
 
 
+def m_fused_activations():
+    """Every activation fuse-activations folds into a Conv or Gemm, at opset 17 (HardSwish needs 14):
+    Conv -> LeakyRelu(alpha 0.2), Conv -> Clip(0, 6), Conv -> Sigmoid, Conv -> Tanh, Conv -> HardSwish,
+    Conv + Add of the block input (same shape) -> Relu, Conv -> Clip(min -0.5, no max), then
+    GlobalAveragePool -> Flatten -> Gemm(transB=1) -> Tanh."""
+    rng = np.random.default_rng(1017)
+    inits = [
+        init("clip_zero", np.array(0.0, dtype=np.float32)), init("clip_six", np.array(6.0, dtype=np.float32)),
+        init("clip_low", np.array(-0.5, dtype=np.float32)),
+        init("fc_W", rnd(rng, 6, 8, scale=0.15)), init("fc_B", rnd(rng, 6, scale=0.1)),
+    ]
+    nodes, x, cin = [], "X", 3
+    # (name, activation, extra inputs, attributes, weight gain so that the nonlinear ranges are reached)
+    acts = [
+        ("leaky", "LeakyRelu", [], {"alpha": 0.2}, 1.5), ("clip6", "Clip", ["clip_zero", "clip_six"], {}, 6.0),
+        ("sigmoid", "Sigmoid", [], {}, 1.0), ("tanh", "Tanh", [], {}, 3.0), ("hardswish", "HardSwish", [], {}, 8.0),
+        ("residual", "Relu", [], {}, 1.0), ("clipmin", "Clip", ["clip_low", ""], {}, 2.0),
+    ]
+    for i, (tag, op, extra, attrs, gain) in enumerate(acts):
+        k = 1 if tag == "clipmin" else 3
+        weight = (conv_weight(rng, 8, cin, k) * gain).astype(np.float32)
+        inits += [init(f"conv{i}_W", weight), init(f"conv{i}_B", rnd(rng, 8, scale=0.1))]
+        pads = [k // 2] * 4
+        nodes.append(helper.make_node("Conv", [x, f"conv{i}_W", f"conv{i}_B"], [f"c{i}"], kernel_shape=[k, k],
+                                      pads=pads, name=f"conv_{tag}"))
+        pre = f"c{i}"
+        if tag == "residual":
+            nodes.append(helper.make_node("Add", [x, pre], [f"s{i}"], name="residual_add"))
+            pre = f"s{i}"
+        nodes.append(helper.make_node(op, [pre] + extra, [f"a{i}"], name=tag, **attrs))
+        x, cin = f"a{i}", 8
+    nodes += [
+        helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc_W", "fc_B"], ["h"], transB=1, name="fc"),
+        helper.make_node("Tanh", ["h"], ["Y"], name="fc_tanh"),
+    ]
+    graph = helper.make_graph(nodes, "fused_activations", [vi("X", F, [2, 3, 8, 8])], [vi("Y", F, [2, 6])], inits)
+    return Spec("fused_activations", finish_model(graph, 17), {"X": rnd(rng, 2, 3, 8, 8)},
+                note="Conv/Gemm followed by each fusable activation, and a residual Add before Relu")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
-    m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv,
+    m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv, m_fused_activations,
 ]
 
 

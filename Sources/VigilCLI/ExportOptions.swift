@@ -24,6 +24,9 @@ struct ExportOptions: ParsableArguments {
     @Flag(help: "Drop doc strings and the value_info of intermediate values.")
     var strip = false
 
+    @Flag(help: "Keep Vigil's fused ops (domain ai.vigil) instead of writing them as standard ONNX ops; only Vigil reads the file.")
+    var keepFusedOps = false
+
     @OptionGroup var inputs: InputOptions
 
     func validate() throws {
@@ -42,8 +45,11 @@ struct ExportOptions: ParsableArguments {
     }
 
     /// Applies the flags, printing the fp16 weights' max output deviation on the `--input`s (or on
-    /// seeded random inputs when none are given).
+    /// seeded random inputs when none are given). Fused ops become standard ONNX ops unless `--keep-fused-ops`.
     func apply(to model: inout Model, file: String) throws {
+        if !keepFusedOps {
+            do { try ExportTransforms.lowerFusedOps(&model) } catch { throw CommandFailure("\(file): \(error)") }
+        }
         if weights == .fp16 {
             report(deviationOf: model, file: file)
             do { try ExportTransforms.storeWeightsAsFloat16(&model) } catch { throw CommandFailure("\(file): \(error)") }

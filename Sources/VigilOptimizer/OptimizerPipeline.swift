@@ -18,6 +18,7 @@ public enum OptimizerPipeline {
             CommonSubexpressionElimination(),
             DuplicateInitializerElimination(),
             DeadCodeElimination(),
+            ActivationFusion(),
         ]
         return Dictionary(uniqueKeysWithValues: passes.map { ($0.name, $0) })
     }()
@@ -25,7 +26,7 @@ public enum OptimizerPipeline {
     /// The default order.
     public static let defaultPasses = [
         "initializers-not-inputs", "fold-constants", "eliminate-no-ops", "fold-batchnorm", "fold-batchnorm-forward", "fold-affine-into-conv",
-        "matmul-add-to-gemm", "sink-transposes", "merge-layout-ops", "cse", "dedupe-initializers", "dead-code",
+        "matmul-add-to-gemm", "sink-transposes", "merge-layout-ops", "cse", "dedupe-initializers", "dead-code", "fuse-activations",
     ]
 
     /// The passes for a list of names, or an error naming the unknown ones.

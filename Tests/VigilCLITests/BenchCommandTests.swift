@@ -16,11 +16,11 @@ final class BenchCommandTests: CLITestCase {
         XCTAssertLessThanOrEqual(try XCTUnwrap(json["min_ms"] as? Double), try XCTUnwrap(json["median_ms"] as? Double))
         XCTAssertGreaterThan(try XCTUnwrap(json["peak_rss_bytes"] as? Int), 1 << 20)
         XCTAssertEqual(try vigil("bench", fixture("cnn_embedding"), "--batch", "0").status, 2)
-        // --profile lists the model's op types (time per op type).
+        // --profile lists the op types of the model as run (optimized: Conv and Gemm + Relu fused).
         let profiled = try vigil("bench", fixture("cnn_embedding"), "--runs", "1", "--warmup", "0", "--profile", "--json")
         XCTAssertEqual(profiled.status, 0, profiled.stderr)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(profiled.stdout.utf8)) as? [String: Any])
         let ops = Set(try XCTUnwrap(object["profile"] as? [[String: Any]]).compactMap { $0["op_type"] as? String })
-        XCTAssertTrue(ops.isSuperset(of: ["Conv", "MaxPool", "Gemm"]), "\(ops)")
+        XCTAssertTrue(ops.isSuperset(of: ["FusedConv", "MaxPool", "FusedGemm", "Gemm"]), "\(ops)")
     }
 }

@@ -59,6 +59,7 @@ final class FixtureTests: XCTestCase {
     func testOptimizerPatterns() throws { try checkFixture("optimizer_patterns") }
     func testVGGLike() throws { try checkFixture("vgg_like") }
     func testBatchNormThenConv() throws { try checkFixture("bn_then_conv") }
+    func testFusedActivations() throws { try checkFixture("fused_activations") }
 
     /// Every fixture in the manifest that has reference data is either checked above or expected to
     /// be rejected for an unsupported op, so a new fixture cannot be silently skipped.
@@ -69,7 +70,7 @@ final class FixtureTests: XCTestCase {
         let checked: Set<String> = [
             "conv_bn_relu", "cnn_embedding", "residual_block", "gemm_mlp", "pooling", "external_data", "old_ir3_opset7",
             "new_ir10_opset21", "typed_fields_all_dtypes", "dynamic_batch_mlp", "optimizer_patterns", "vgg_like",
-            "bn_then_conv",
+            "bn_then_conv", "fused_activations",
         ]
         let unsupported: Set<String> = ["control_flow_if"]
         for entry in models where entry["has_reference"] as? Bool == true {

@@ -29,7 +29,7 @@ final class OptimizerParityTests: XCTestCase {
     }
 
     /// Fixtures the executor runs, with their onnxruntime inputs and outputs.
-    func cases() throws -> [Case] {
+    static func cases() throws -> [Case] {
         try FixtureManifest.load().models.filter { $0.has_reference }.compactMap { entry in
             let model = try ONNXReader.readModel(at: entry.url.path)
             guard InferenceSession.unsupportedOps(in: model).isEmpty else { return nil }
@@ -59,8 +59,18 @@ final class OptimizerParityTests: XCTestCase {
         }
     }
 
+    /// The outputs match onnxruntime's recorded ones within the fixture's tolerance.
+    static func assertMatchesReference(_ outputs: [String: Tensor], _ item: Case, _ label: String,
+                                       file: StaticString = #filePath, line: UInt = #line) throws {
+        for (name, expected) in item.reference {
+            if expected.dtype == .string { XCTAssertEqual(outputs[name], expected, label, file: file, line: line); continue }
+            assertClose(try XCTUnwrap(outputs[name], label, file: file, line: line), expected, atol: item.tolerance.atol,
+                        rtol: item.tolerance.rtol, "\(label) \(name) vs onnxruntime", file: file, line: line)
+        }
+    }
+
     func testEachPassAloneKeepsOutputs() throws {
-        let cases = try cases()
+        let cases = try Self.cases()
         XCTAssertGreaterThanOrEqual(cases.count, 10)
         for (name, pass) in OptimizerPipeline.registry.sorted(by: { $0.key < $1.key }) {
             for item in cases {
@@ -73,17 +83,14 @@ final class OptimizerParityTests: XCTestCase {
     }
 
     func testDefaultPipelineKeepsOutputsAndMatchesOnnxruntime() throws {
-        for item in try cases() {
+        for item in try Self.cases() {
             var model = item.model
             let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), check: Self.verify).run(on: &model)
             XCTAssertFalse(steps.isEmpty)
             let after = try run(model, item.feeds)
             assertSameOutputs(try run(item.model, item.feeds), after, "pipeline on \(item.name)")
-            for (name, expected) in item.reference {
-                if expected.dtype == .string { XCTAssertEqual(after[name], expected, item.name); continue }
-                assertClose(try XCTUnwrap(after[name]), expected, atol: item.tolerance.atol, rtol: item.tolerance.rtol, "\(item.name) \(name) vs onnxruntime")
-            }
-            // The written model reads back identically (export is standard ONNX).
+            try Self.assertMatchesReference(after, item, item.name)
+            // The written model, fused ops included, reads back identically.
             let directory = try Repository.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("m.onnx").path
@@ -99,7 +106,7 @@ final class OptimizerParityTests: XCTestCase {
         let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), check: Self.verify).run(on: &model)
         let totals = Dictionary(uniqueKeysWithValues: summarize(steps).map { ($0.pass, $0.stats) })
         for pass in ["fold-constants", "eliminate-no-ops", "fold-batchnorm", "fold-affine-into-conv", "matmul-add-to-gemm",
-                     "merge-layout-ops", "cse", "dedupe-initializers", "dead-code"] {
+                     "merge-layout-ops", "cse", "dedupe-initializers", "dead-code", "fuse-activations"] {
             XCTAssertTrue(totals[pass]?.changed ?? false, "\(pass) did not fire")
         }
         XCTAssertFalse(model.graph.nodes.contains { ["Shape", "Gather", "Transpose", "Dropout", "Identity", "Cast", "BatchNormalization", "MatMul", "Mul"].contains($0.opType) },

@@ -1,4 +1,5 @@
 import VigilIR
+import VigilOps
 
 /// Folds an inference BatchNormalization into the Conv, Gemm or MatMul that reads it (the mirror of
 /// `fold-batchnorm`, which folds into the op before the BatchNorm).
@@ -26,11 +27,14 @@ public struct BatchNormIntoFollowingFolding: OptimizationPass {
         for bnID in graph.nodeIDs {
             guard let bn = graph.node(bnID), let (s, t) = Self.inferenceAffine(bn, in: graph, captured: captured),
                   let z = bn.outputs.first, !z.isEmpty, graph.readerCount(z, captured: captured) == 1,
-                  let use = graph.users(of: z).first, use.slot == 0, let consumer = graph.node(use.node), consumer.domain.isEmpty
+                  let use = graph.users(of: z).first, use.slot == 0, let consumer = graph.node(use.node),
+                  consumer.domain.isEmpty || consumer.domain == FusedOps.domain
             else { continue }
             let x = bn.inputs[0]
             let folded: Node?
-            switch consumer.opType {
+            // FusedConv/FusedGemm (made by fuse-activations in an earlier round) are linear in x before
+            // their residual and activation, like the Conv/Gemm they contain.
+            switch ActivationFusion.base(consumer) ?? consumer.opType {
             case "Conv":
                 folded = try Self.foldIntoConv(consumer, s: s, t: t, graph: &graph)
             case "Gemm" where opset >= 7:
@@ -105,13 +109,14 @@ public struct BatchNormIntoFollowingFolding: OptimizationPass {
         let scaled = scale(weights, shape: [rows, taps], axis: 0, by: channel.map { Float(s[$0]) })
         result.inputs[1] = try graph.addInitializer(conv.inputs[1] + "_bnfwd", scaled, shape: shape)
         result.inputs.append(try graph.addInitializer(conv.inputs[1] + "_bnfwdbias", bias.map(Float.init), shape: [outputs]))
+        result.inputs += conv.inputs.dropFirst(3)  // a FusedConv's residual
         return result
     }
 
     /// The Gemm (transA = 0) or MatMul by a constant 2-D matrix reading x instead of s·x + t, as a
     /// Gemm, or `nil` when that is not the same computation.
     static func foldIntoGemm(_ node: Node, s: [Double], t: [Double], graph: inout Graph) throws -> Node? {
-        let isGemm = node.opType == "Gemm"
+        let isGemm = node.opType != "MatMul"
         guard node.inputs.count >= 2, isGemm || node.inputs.count == 2, let bTensor = graph.initializer(node.inputs[1]),
               let b = graph.floatInitializer(node.inputs[1]), bTensor.shape.count == 2
         else { return nil }
@@ -134,7 +139,7 @@ public struct BatchNormIntoFollowingFolding: OptimizationPass {
             for column in 0..<n { bias[column] += alpha * t[row] * Double(b[transB == 1 ? column * k + row : row * n + column]) }
         }
         var result = node
-        result.opType = "Gemm"
+        if !isGemm { result.opType = "Gemm" }
         result.inputs = Array(node.inputs.prefix(2))
         let scaled = scale(b, shape: bTensor.shape, axis: kAxis, by: s.map(Float.init))
         result.inputs[1] = try graph.addInitializer(node.inputs[1] + "_bnfwd", scaled, shape: bTensor.shape)
