@@ -25,17 +25,39 @@ public enum BLAS {
             }
             return
         }
+        useThreads(forMultiplyAdds: m * n * k)
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// The number of threads OpenBLAS uses for one call.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// Multiply-adds below which a GEMM runs on one thread: waking OpenBLAS's threads costs more than
+    /// they save on small products (a batch-1 fully connected layer), and they keep spinning afterwards,
+    /// taking cores from the executor's own loops.
+    public static let parallelThreshold = 1 << 21
 
-    /// Sets the number of threads OpenBLAS uses (process-wide).
+    /// The thread count of the last `setThreadCount`, used by GEMMs of at least `parallelThreshold`.
+    nonisolated(unsafe) private static var configuredThreads = Int(openblas_get_num_threads())
+    nonisolated(unsafe) private static var activeThreads = Int(openblas_get_num_threads())
+
+    @usableFromInline
+    static func useThreads(forMultiplyAdds work: Int) {
+        useThreads(work >= parallelThreshold ? configuredThreads : 1)
+    }
+
+    private static func useThreads(_ count: Int) {
+        guard count != activeThreads else { return }
+        activeThreads = count
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// The number of threads OpenBLAS uses for a large GEMM.
+    public static var threadCount: Int { configuredThreads }
+
+    /// Sets the number of threads OpenBLAS uses for large GEMMs (process-wide).
     public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        configuredThreads = max(1, count)
+        useThreads(configuredThreads)
     }
 
     /// The name of the CPU kernel OpenBLAS selected (e.g. `Haswell`, `SkylakeX`).

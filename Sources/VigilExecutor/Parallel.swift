@@ -1,9 +1,8 @@
-import Dispatch
 
 /// The executor's own loop parallelism, bounded by the session's thread count.
 ///
-/// Work is split into at most `threads` contiguous chunks; with one thread (or little work) it runs
-/// inline. BLAS calls are never made from inside a parallel region, so BLAS threads and these loops
+/// Work is split into at most `threads` contiguous chunks, run on the shared `WorkerPool`; with one
+/// thread (or little work) it runs inline. BLAS calls are never made from inside a parallel region, so BLAS threads and these loops
 /// never oversubscribe the cores.
 struct Parallel: Sendable {
     let threads: Int
@@ -16,12 +15,9 @@ struct Parallel: Sendable {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
-                if start < end { box.value(start..<end) }
-            }
+        WorkerPool.shared.run(chunks) { chunk in
+            let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
+            if start < end { body(start..<end) }
         }
     }
 }
@@ -34,15 +30,6 @@ extension Parallel {
             if tasks == 1 { body(0) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: tasks) { box.value($0) }
-        }
+        WorkerPool.shared.run(tasks, body)
     }
-}
-
-/// Carries a non-Sendable value into a parallel region whose chunks touch disjoint memory.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

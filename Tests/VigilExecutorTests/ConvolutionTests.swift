@@ -135,7 +135,7 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// FusedConv (domain ai.vigil) = act(Conv(x, w, b) + z) for every activation, with and without the
-    /// residual z, on the packed 2-D kernel (plain and grouped), the depthwise kernel and the 1-D
+    /// residual z, on the packed 2-D kernel (plain, grouped, image by image), the depthwise kernel and the 1-D
     /// im2col path — against the direct reference convolution.
     func testFusedConvEpilogues() throws {
         let activations: [(String, [Float], (Float) -> Float)] = [
@@ -152,6 +152,7 @@ final class ConvolutionTests: XCTestCase {
             ([1, 4, 5, 5], [6, 2, 3, 3], 2, [0, 1, 1, 0]),
             ([2, 4, 6, 6], [4, 1, 3, 3], 4, [1, 1, 1, 1]),
             ([2, 3, 9], [5, 3, 3], 1, [1, 1]),
+            ([3, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0]),  // ≥ 256 pixels per image: padded image by image
         ]
         for (index, (xShape, wShape, group, pads)) in cases.enumerated() {
             let spatial = xShape.count - 2

@@ -269,6 +269,37 @@ enum ConvolutionKernels {
         case let other?: inKernel = .none; after = other
         }
         let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * outSize)
+
+        // Batches of large images: each task pads one image at a time into its own buffer and computes it,
+        // so a padded copy of the whole batch never exists.
+        if padded && n >= threads && outSize >= 256 {
+            let imageTasks = min(threads, n), imagePadded = c * ph * pw
+            let imageLayout = PackedConvolution.Layout(
+                paddedWidth: pw, inputImageStride: imagePadded, outputHeight: oh, outputWidth: ow,
+                strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: outSize, outputImageStride: m * outSize)
+            return Kernel(scratchBytes: imageTasks * (imagePadded + workspace) * 4) { io, par in
+                let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+                let bias = hasBias ? io.input(2, as: Float.self) : nil
+                let residual = residualInput.map { io.input($0, as: Float.self) }
+                let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
+                let convs = prepacked ?? pack(io.input(1, as: Float.self))
+                par.forEachTask(imageTasks) { t in
+                    let buffer = scratch + t * (imagePadded + workspace), work = buffer + imagePadded
+                    for image in (n * t / imageTasks)..<(n * (t + 1) / imageTasks) {
+                        PackedConvolution.padPlanes(x + image * c * ih * iw, into: buffer, planes: c, height: ih, width: iw,
+                                                    top: top, bottom: bottom, left: left, right: right)
+                        for gi in 0..<group {
+                            let offset = image * m * outSize + gi * mg * outSize
+                            convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: imageLayout, bias: bias.map { $0 + gi * mg },
+                                              residual: residual.map { $0 + offset }, output: y + offset, activation: inKernel,
+                                              pixels: 0..<outSize, panels: 0..<panels, workspace: work)
+                        }
+                    }
+                }
+                epilogue.apply(io, par)
+            }
+        }
+
         return Kernel(scratchBytes: (paddedCount + tasks * workspace) * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             let bias = hasBias ? io.input(2, as: Float.self) : nil
