@@ -31,6 +31,9 @@ extension Vigil {
         @Flag(help: "Also report time per op type, summed over the timed runs.")
         var profile = false
 
+        @Flag(help: "Like --profile, per node (name and output shape) instead of per op type.")
+        var profileNodes = false
+
         @OptionGroup var execution: ExecutionOptions
 
         func validate() throws {
@@ -54,9 +57,9 @@ extension Vigil {
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 }
                 // Profiled runs are separate, so that timing each step does not skew the latency.
-                if profile {
+                if profile || profileNodes {
                     for _ in 0..<runs {
-                        for op in try session.runProfiled(feeds).profile {
+                        for op in try session.runProfiled(feeds, byNode: profileNodes).profile {
                             perOp[op.opType, default: (0, 0)].count += op.count
                             perOp[op.opType, default: (0, 0)].seconds += op.seconds
                         }
@@ -77,8 +80,8 @@ extension Vigil {
                     "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times[0],
                     "throughput_per_s": throughput, "peak_rss_bytes": rss, "openblas_core": BLAS.coreName,
                 ]
-                if profile {
-                    object["profile"] = ops.map { ["op_type": $0.key, "nodes_per_run": $0.value.count / runs,
+                if profile || profileNodes {
+                    object["profile"] = ops.map { [profileNodes ? "node" : "op_type": $0.key, "nodes_per_run": $0.value.count / runs,
                                                    "ms_per_run": $0.value.seconds * 1000 / Double(runs)] as [String: Any] }
                 }
                 try JSONOutput.print(object)
@@ -86,7 +89,7 @@ extension Vigil {
                 print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up, OpenBLAS kernel \(BLAS.coreName)")
                 print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@", median, times[0], throughput, byteString(rss)))
                 for (op, entry) in ops {
-                    print(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.padding(22), entry.seconds * 1000 / Double(runs),
+                    print(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.padding(profileNodes ? 40 : 22), entry.seconds * 1000 / Double(runs),
                                  entry.seconds / total * 100, entry.count / runs))
                 }
             }
