@@ -82,6 +82,18 @@ static void pixel_offsets(const vigil_conv_problem *p, int64_t n0, int64_t count
     }
 }
 
+/// For six pixel offsets made of two contiguous runs, the index where the second run starts; else 0.
+static inline int64_t two_runs(const int64_t *base) {
+    int64_t split = 0;
+    for (int64_t j = 1; j < NR; j++) {
+        if (base[j] != base[j - 1] + 1) {
+            if (split) return 0;
+            split = j;
+        }
+    }
+    return split;
+}
+
 /// Packs `count` pixels (input offsets `base`) x rows [k0, k0 + kc) as tiles of kc x 6 (zero beyond `count`).
 AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const int64_t *bases, int64_t count, int64_t k0,
                              int64_t kc, float *dst) {
@@ -97,6 +109,18 @@ AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const 
             const float *src = x + base[0];
             for (int64_t kk = 0; kk < kc; kk++) {
                 _mm256_storeu_ps(d + kk * NR, _mm256_maskload_ps(src + offsets[kk], mask6));
+            }
+        } else if (valid == NR && two_runs(base) > 0) {
+            // Six pixels wrapping onto the next output row: two contiguous runs, two masked loads.
+            int64_t split = two_runs(base);
+            const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            const __m256i first = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)split), index);
+            const __m256i second = _mm256_andnot_si256(first, mask6);
+            const float *src0 = x + base[0], *src1 = x + base[split] - split;
+            for (int64_t kk = 0; kk < kc; kk++) {
+                __m256 v = _mm256_or_ps(_mm256_maskload_ps(src0 + offsets[kk], first),
+                                        _mm256_maskload_ps(src1 + offsets[kk], second));
+                _mm256_storeu_ps(d + kk * NR, v);
             }
         } else {
             for (int64_t kk = 0; kk < kc; kk++) {
