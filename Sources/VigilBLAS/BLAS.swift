@@ -26,6 +26,14 @@ public enum BLAS {
             return
         }
         useThreads(forMultiplyAdds: m * n * k)
+        if m == 1 {
+            // A single row (a batch-1 dense layer) is a matrix-vector product: GEMV streams op(B) once
+            // instead of packing it.
+            cblas_sgemv(
+                CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n), alpha,
+                b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
