@@ -1,4 +1,4 @@
-import VigilExecutor
+@testable import VigilExecutor
 import VigilIR
 import VigilTestSupport
 import XCTest
@@ -138,6 +138,18 @@ final class ConvolutionTests: XCTestCase {
     /// residual z, on the packed 2-D kernel (plain, grouped, image by image), the depthwise kernel and the 1-D
     /// im2col path — against the direct reference convolution.
     func testFusedConvEpilogues() throws {
+        try checkFusedConvEpilogues()
+    }
+
+    /// The same on the portable im2col + OpenBLAS path that CPUs without AVX2 + FMA take.
+    func testFusedConvEpiloguesWithoutPackedKernel() throws {
+        let saved = ConvolutionKernels.usePackedKernel
+        ConvolutionKernels.usePackedKernel = false
+        defer { ConvolutionKernels.usePackedKernel = saved }
+        try checkFusedConvEpilogues()
+    }
+
+    func checkFusedConvEpilogues() throws {
         let activations: [(String, [Float], (Float) -> Float)] = [
             ("Relu", [], { max($0, 0) }),
             ("LeakyRelu", [0.1], { $0 < 0 ? 0.1 * $0 : $0 }),

@@ -134,6 +134,10 @@ enum ConvolutionKernels {
     }
 
     /// Conv, or FusedConv with `activation` and the residual at input `residualInput`.
+    /// Whether 2-D convolutions use the packed AVX2 kernel: when the CPU has it (tests turn it off to
+    /// check the portable im2col + OpenBLAS path on machines that have it).
+    nonisolated(unsafe) static var usePackedKernel = PackedConvolution.isAvailable
+
     static func buildConv(_ k: KernelContext, activation: FusedActivation?, residualInput: Int?) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let attrs = try Convolution.ConvAttributes(k.op)
@@ -149,7 +153,7 @@ enum ConvolutionKernels {
         let pointwise = kSize == 1 && geo.strides.allSatisfy { $0 == 1 } && geo.padsBegin.allSatisfy { $0 == 0 }
             && geo.padsEnd.allSatisfy { $0 == 0 }
         let depthwise = group == c && m == c && xs.count == 4
-        if xs.count == 4, !depthwise, PackedConvolution.isAvailable {
+        if xs.count == 4, !depthwise, usePackedKernel {
             return packedConv2D(k, attrs: attrs, activation: activation, residualInput: residualInput)
         }
         // The other paths write the plain convolution, then add the residual and apply the activation.
