@@ -94,7 +94,14 @@ static inline int64_t two_runs(const int64_t *base) {
     return split;
 }
 
-/// Packs `count` pixels (input offsets `base`) x rows [k0, k0 + kc) as tiles of kc x 6 (zero beyond `count`).
+/// Whether a tile's six pixels lie on one input row, so the micro-kernel can read them in place
+/// (each reduction row is six consecutive floats at the pixel's offset) instead of from a packed copy.
+static inline int is_direct(const int64_t *base, int64_t valid) {
+    return valid == NR && base[NR - 1] - base[0] == NR - 1;
+}
+
+/// Packs `count` pixels (input offsets `base`) x rows [k0, k0 + kc) as tiles of kc x 6 (zero beyond `count`),
+/// skipping the tiles the direct micro-kernel reads in place.
 AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const int64_t *bases, int64_t count, int64_t k0,
                              int64_t kc, float *dst) {
     const int64_t *offsets = p->row_offsets + k0;
@@ -103,13 +110,8 @@ AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const 
         const int64_t *base = bases + t * NR;
         int64_t valid = count - t * NR < NR ? count - t * NR : NR;
         float *d = dst + t * kc * NR;
-        if (valid == NR && base[NR - 1] - base[0] == NR - 1) {
-            // Six neighbours on one input row: one masked load per row (the store spills two floats
-            // into the next row, which overwrites them; the block has slack at its end).
-            const float *src = x + base[0];
-            for (int64_t kk = 0; kk < kc; kk++) {
-                _mm256_storeu_ps(d + kk * NR, _mm256_maskload_ps(src + offsets[kk], mask6));
-            }
+        if (is_direct(base, valid)) {
+            continue;  // read in place by the direct micro-kernel
         } else if (valid == NR && two_runs(base) > 0) {
             // Six pixels wrapping onto the next output row: two contiguous runs, two masked loads.
             int64_t split = two_runs(base);
@@ -133,7 +135,10 @@ AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const 
 }
 
 /// c[j][0..16) (+)= sum over kc of a[k][0..16) * b[k][j], for the 6 pixels j of one tile.
-AVX2 static void micro_16x6(int64_t kc, const float *a, const float *b, float *c, int accumulate) {
+/// Row k of the tile is `b + 6k` (packed) or, for `direct`, `xb + offsets[k]` (in place).
+AVX2 static inline __attribute__((always_inline)) void micro_body(int64_t kc, const float *a, const float *b,
+                                                                  const float *xb, const int64_t *offsets, int direct,
+                                                                  float *c, int accumulate) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     if (accumulate) {
         c00 = _mm256_loadu_ps(c + 0); c01 = _mm256_loadu_ps(c + 8);
@@ -146,6 +151,7 @@ AVX2 static void micro_16x6(int64_t kc, const float *a, const float *b, float *c
         c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
     }
     for (int64_t k = 0; k < kc; k++) {
+        if (direct) b = xb + offsets[k];
         __m256 a0 = _mm256_loadu_ps(a), a1 = _mm256_loadu_ps(a + 8);
         __m256 b0 = _mm256_broadcast_ss(b + 0);
         c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a1, b0, c01);
@@ -161,7 +167,7 @@ AVX2 static void micro_16x6(int64_t kc, const float *a, const float *b, float *c
         c50 = _mm256_fmadd_ps(a0, b5, c50); c51 = _mm256_fmadd_ps(a1, b5, c51);
         _mm_prefetch((const char *)(a + 8 * MR), _MM_HINT_T0);
         a += MR;
-        b += NR;
+        if (!direct) b += NR;
     }
     _mm256_storeu_ps(c + 0, c00); _mm256_storeu_ps(c + 8, c01);
     _mm256_storeu_ps(c + 16, c10); _mm256_storeu_ps(c + 24, c11);
@@ -169,6 +175,15 @@ AVX2 static void micro_16x6(int64_t kc, const float *a, const float *b, float *c
     _mm256_storeu_ps(c + 48, c30); _mm256_storeu_ps(c + 56, c31);
     _mm256_storeu_ps(c + 64, c40); _mm256_storeu_ps(c + 72, c41);
     _mm256_storeu_ps(c + 80, c50); _mm256_storeu_ps(c + 88, c51);
+}
+
+AVX2 static void micro_16x6(int64_t kc, const float *a, const float *b, float *c, int accumulate) {
+    micro_body(kc, a, b, 0, 0, 0, c, accumulate);
+}
+
+AVX2 static void micro_16x6_direct(int64_t kc, const float *a, const float *xb, const int64_t *offsets, float *c,
+                                   int accumulate) {
+    micro_body(kc, a, 0, xb, offsets, 1, c, accumulate);
 }
 
 /// Writes one weight panel's accumulators for `count` pixels: bias, residual, activation `act`, channel
@@ -219,7 +234,15 @@ AVX2 void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const 
             for (int64_t mb = mblock_begin; mb < mblock_end; mb++) {
                 const float *a = packed_w + panel_offset(m_padded, mb, k0, kc);
                 float *c = acc + (mb - mblock_begin) * tiles * MR * NR;
-                for (int64_t t = 0; t < tiles; t++) micro_16x6(kc, a, pixels + t * kc * NR, c + t * MR * NR, k0 > 0);
+                for (int64_t t = 0; t < tiles; t++) {
+                    const int64_t *base = in_offsets + t * NR;
+                    int64_t valid = count - t * NR < NR ? count - t * NR : NR;
+                    if (is_direct(base, valid)) {
+                        micro_16x6_direct(kc, a, x + base[0], p->row_offsets + k0, c + t * MR * NR, k0 > 0);
+                    } else {
+                        micro_16x6(kc, a, pixels + t * kc * NR, c + t * MR * NR, k0 > 0);
+                    }
+                }
             }
         }
         // Epilogue, one specialization per activation.
