@@ -23,20 +23,5 @@ for _ in $(seq "$rounds"); do
     done
   done
 done
-.venv/bin/python - "$results" <<'PY'
-import json, statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, threads, batch, text = line.split(" ", 3)
-    rows.setdefault((int(threads), int(batch)), {}).setdefault(name, []).append(json.loads(text))
-print("| threads | batch | onnxruntime median ms | vigil median ms | vigil / ort throughput (median of paired rounds) | vigil ≥ ort in | ort peak RSS MB | vigil peak RSS MB | OpenBLAS kernel |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-for (threads, batch), r in sorted(rows.items()):
-    o, v = r["ort"], r["vigil"]
-    ratios = [a["median_ms"] / b["median_ms"] for a, b in zip(o, v)]
-    print(f"| {threads} | {batch} | {statistics.median(x['median_ms'] for x in o):.2f} | "
-          f"{statistics.median(x['median_ms'] for x in v):.2f} | {statistics.median(ratios):.2f}× | "
-          f"{sum(x >= 1 for x in ratios)}/{len(ratios)} rounds | {max(x['peak_rss_bytes'] for x in o) / 1e6:.0f} | "
-          f"{max(x['peak_rss_bytes'] for x in v) / 1e6:.0f} | {v[0]['openblas_core']} |")
-PY
+.venv/bin/python bench/paired_rounds.py "$results" ort vigil --rss
 rm -f "$results"

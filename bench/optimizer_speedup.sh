@@ -27,19 +27,5 @@ for _ in $(seq "$rounds"); do
     done
   done
 done
-.venv/bin/python - "$results" <<'PY'
-import json, statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, threads, batch, text = line.split(" ", 3)
-    rows.setdefault((int(threads), int(batch)), {}).setdefault(name, []).append(json.loads(text)["median_ms"])
-print("| threads | batch | unoptimized median ms | optimized median ms | speedup (median of paired rounds) | optimized faster in |")
-print("|---:|---:|---:|---:|---:|---:|")
-for (threads, batch), r in sorted(rows.items()):
-    plain, fused = r["vgg_bn"], r["vgg_bn.optimized"]
-    ratios = [p / f for p, f in zip(plain, fused)]
-    wins = sum(x > 1 for x in ratios)
-    print(f"| {threads} | {batch} | {statistics.median(plain):.2f} | {statistics.median(fused):.2f} | "
-          f"{statistics.median(ratios):.2f}× | {wins}/{len(ratios)} rounds |")
-PY
+.venv/bin/python bench/paired_rounds.py "$results" vgg_bn vgg_bn.optimized
 rm -f "$results"
