@@ -2,13 +2,8 @@
 # Executor vs onnxruntime on the VGG-like network (issue 3), same machine, same run, same threads.
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for this benchmark only (they halve sgemm speed
 # here); the OpenBLAS kernel that ran is printed. Usage: bench/executor_vs_ort.sh [ROUNDS]
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds="${1:-1}"
-swift build -c release --product vigil >/dev/null
-vigil=.build/release/vigil out=.cache/bench
-mkdir -p "$out"
-scripts/ort-interop.sh "$vigil" --only gemm_mlp >/dev/null   # creates .venv with the pinned onnxruntime
+source "$(dirname "${BASH_SOURCE[0]}")/vgg_setup.sh"
 [[ -f "$out/vgg.onnx" ]] || .venv/bin/python bench/make_vgg.py "$out/vgg.onnx"
 # Each round runs onnxruntime and vigil back to back per configuration, so that drift on a shared
 # machine hits both; the table gives medians over rounds, the median of the per-round (paired)

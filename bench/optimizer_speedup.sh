@@ -4,13 +4,8 @@
 # given (`--no-optimize`), against the file `vigil optimize --keep-fused-ops` writes (BatchNorm
 # folded, Conv/Gemm + Relu fused into ai.vigil ops applied in the GEMM epilogue).
 # Usage: bench/optimizer_speedup.sh [ROUNDS]
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds="${1:-1}"
-swift build -c release --product vigil >/dev/null
-vigil=.build/release/vigil out=.cache/bench
-mkdir -p "$out"
-scripts/ort-interop.sh "$vigil" --only gemm_mlp >/dev/null   # creates .venv with the pinned onnx
+source "$(dirname "${BASH_SOURCE[0]}")/vgg_setup.sh"
 [[ -f "$out/vgg_bn.onnx" ]] || .venv/bin/python bench/make_vgg.py "$out/vgg_bn.onnx" --batchnorm
 "$vigil" optimize "$out/vgg_bn.onnx" -o "$out/vgg_bn.optimized.onnx" --keep-fused-ops
 # Each round runs the two files back to back, so that drift on a shared machine hits both; the table

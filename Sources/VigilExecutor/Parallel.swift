@@ -26,10 +26,6 @@ extension Parallel {
     /// Runs `body(task)` for every task in `0..<tasks` (at most `threads` of them at once); the task
     /// index lets each task use its own workspace.
     func forEachTask(_ tasks: Int, _ body: (Int) -> Void) {
-        guard tasks > 1 else {
-            if tasks == 1 { body(0) }
-            return
-        }
         WorkerPool.shared.run(tasks, body)
     }
 }

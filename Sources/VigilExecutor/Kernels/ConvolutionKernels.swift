@@ -259,7 +259,7 @@ enum ConvolutionKernels {
         let layout = PackedConvolution.Layout(
             paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
             strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: outSize, outputImageStride: m * outSize)
-        // Split pixels when every thread gets at least two 96-pixel blocks' worth, else weight panels.
+        // Split pixels when every thread gets at least one 96-pixel block, else weight panels.
         let splitPixels = pixels >= threads * 96 || panels < threads
         let tasks = max(1, min(threads, splitPixels ? (pixels + 5) / 6 : panels))
         // Clamp-type activations run in the kernel's epilogue; the others in a pass afterwards.
@@ -278,9 +278,6 @@ enum ConvolutionKernels {
         // so a padded copy of the whole batch never exists.
         if padded && n >= threads && outSize >= 256 {
             let imageTasks = min(threads, n), imagePadded = c * ph * pw
-            let imageLayout = PackedConvolution.Layout(
-                paddedWidth: pw, inputImageStride: imagePadded, outputHeight: oh, outputWidth: ow,
-                strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: outSize, outputImageStride: m * outSize)
             return Kernel(scratchBytes: imageTasks * (imagePadded + workspace) * 4) { io, par in
                 let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
                 let bias = hasBias ? io.input(2, as: Float.self) : nil
@@ -294,7 +291,7 @@ enum ConvolutionKernels {
                                                     top: top, bottom: bottom, left: left, right: right)
                         for gi in 0..<group {
                             let offset = image * m * outSize + gi * mg * outSize
-                            convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: imageLayout, bias: bias.map { $0 + gi * mg },
+                            convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: layout, bias: bias.map { $0 + gi * mg },
                                               residual: residual.map { $0 + offset }, output: y + offset, activation: inKernel,
                                               pixels: 0..<outSize, panels: 0..<panels, workspace: work)
                         }
