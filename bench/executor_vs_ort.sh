@@ -8,13 +8,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/vgg_setup.sh"
 # Each round runs onnxruntime and vigil back to back per configuration, so that drift on a shared
 # machine hits both; the table gives medians over rounds, the median of the per-round (paired)
 # throughput ratios, and in how many rounds vigil was at least as fast.
+# The two alternate in going first, so that neither always runs on caches or clocks the other left.
 results=$(mktemp)
-for _ in $(seq "$rounds"); do
+ort() {
+  echo "ort $1 $2 $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/ort_bench.py "$out/vgg.onnx" "$1" "$2")" >> "$results"
+}
+vigil() {
+  local runs; runs=$([[ $2 == 1 ]] && echo 30 || echo 10)
+  echo "vigil $1 $2 $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$vigil" bench "$out/vgg.onnx" --threads "$1" --batch "$2" --runs "$runs" --json | tr -d "\n")" >> "$results"
+}
+for round in $(seq "$rounds"); do
   for threads in 1 2; do
     for batch in 1 64; do
-      echo "ort $threads $batch $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/ort_bench.py "$out/vgg.onnx" "$threads" "$batch")" >> "$results"
-      runs=$([[ $batch == 1 ]] && echo 30 || echo 10)
-      echo "vigil $threads $batch $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$vigil" bench "$out/vgg.onnx" --threads "$threads" --batch "$batch" --runs "$runs" --json | tr -d "\n")" >> "$results"
+      if (( round % 2 )); then ort "$threads" "$batch"; vigil "$threads" "$batch"; else vigil "$threads" "$batch"; ort "$threads" "$batch"; fi
     done
   done
 done

@@ -1,5 +1,7 @@
 """onnxruntime latency and peak RSS for one model, threads and batch: the reference side of
-bench/executor_vs_ort.sh. Prints one JSON line."""
+bench/executor_vs_ort.sh. Prints one JSON line.
+Usage: ort_bench.py MODEL THREADS BATCH [RUNS] (the model's one input is named X; RUNS defaults to 30 at
+batch 1 and 10 otherwise)."""
 import json
 import resource
 import sys
@@ -13,11 +15,11 @@ so = ort.SessionOptions()
 so.intra_op_num_threads = threads
 so.inter_op_num_threads = 1
 session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-x = np.random.default_rng(1).standard_normal((batch, 3, 32, 32)).astype(np.float32)
+x = np.random.default_rng(1).standard_normal([batch] + list(session.get_inputs()[0].shape[1:])).astype(np.float32)
 for _ in range(3):
     session.run(None, {"X": x})
 times = []
-for _ in range(10 if batch > 1 else 30):
+for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 10 if batch > 1 else 30):
     start = time.perf_counter()
     session.run(None, {"X": x})
     times.append((time.perf_counter() - start) * 1000)

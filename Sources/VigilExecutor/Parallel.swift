@@ -15,7 +15,7 @@ struct Parallel: Sendable {
             body(0..<count)
             return
         }
-        WorkerPool.shared.run(chunks) { chunk in
+        WorkerPool.shared.run(chunks, threads: threads) { chunk, _ in
             let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
             if start < end { body(start..<end) }
         }
@@ -23,9 +23,10 @@ struct Parallel: Sendable {
 }
 
 extension Parallel {
-    /// Runs `body(task)` for every task in `0..<tasks` (at most `threads` of them at once); the task
-    /// index lets each task use its own workspace.
-    func forEachTask(_ tasks: Int, _ body: (Int) -> Void) {
-        WorkerPool.shared.run(tasks, body)
+    /// Runs `body(task, slot)` for every task in `0..<tasks` on at most `threads` threads, which claim
+    /// tasks one at a time (so many small tasks balance the load); `slot`, in `0..<threads`, names the
+    /// thread, so that each can use its own workspace.
+    func forEachTask(_ tasks: Int, _ body: (_ task: Int, _ slot: Int) -> Void) {
+        WorkerPool.shared.run(tasks, threads: threads, body)
     }
 }

@@ -259,9 +259,6 @@ enum ConvolutionKernels {
         let layout = PackedConvolution.Layout(
             paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
             strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: outSize, outputImageStride: m * outSize)
-        // Split pixels when every thread gets at least one 96-pixel block, else weight panels.
-        let splitPixels = pixels >= threads * 96 || panels < threads
-        let tasks = max(1, min(threads, splitPixels ? (pixels + 5) / 6 : panels))
         // Clamp-type activations run in the kernel's epilogue; the others in a pass afterwards.
         let inKernel: EpilogueActivation
         var after: FusedActivation?
@@ -274,34 +271,34 @@ enum ConvolutionKernels {
         }
         let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * outSize)
 
-        // Batches of large images: each task pads one image at a time into its own buffer and computes it,
-        // so a padded copy of the whole batch never exists.
+        // Batches of large images: one task per image, which pads the image into its thread's buffer and
+        // computes it, so a padded copy of the whole batch never exists.
         if padded && n >= threads && outSize >= 256 {
-            let imageTasks = min(threads, n), imagePadded = c * ph * pw
-            return Kernel(scratchBytes: imageTasks * (imagePadded + workspace) * 4) { io, par in
+            let slots = min(threads, n), imagePadded = c * ph * pw
+            return Kernel(scratchBytes: slots * (imagePadded + workspace) * 4) { io, par in
                 let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
                 let bias = hasBias ? io.input(2, as: Float.self) : nil
                 let residual = residualInput.map { io.input($0, as: Float.self) }
                 let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
                 let convs = prepacked ?? pack(io.input(1, as: Float.self))
-                par.forEachTask(imageTasks) { t in
-                    let buffer = scratch + t * (imagePadded + workspace), work = buffer + imagePadded
-                    for image in (n * t / imageTasks)..<(n * (t + 1) / imageTasks) {
-                        PackedConvolution.padPlanes(x + image * c * ih * iw, into: buffer, planes: c, height: ih, width: iw,
-                                                    top: top, bottom: bottom, left: left, right: right)
-                        for gi in 0..<group {
-                            let offset = image * m * outSize + gi * mg * outSize
-                            convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: layout, bias: bias.map { $0 + gi * mg },
-                                              residual: residual.map { $0 + offset }, output: y + offset, activation: inKernel,
-                                              pixels: 0..<outSize, panels: 0..<panels, workspace: work)
-                        }
+                par.forEachTask(n) { image, slot in
+                    let buffer = scratch + slot * (imagePadded + workspace), work = buffer + imagePadded
+                    PackedConvolution.padPlanes(x + image * c * ih * iw, into: buffer, planes: c, height: ih, width: iw,
+                                                top: top, bottom: bottom, left: left, right: right)
+                    for gi in 0..<group {
+                        let offset = image * m * outSize + gi * mg * outSize
+                        convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: layout, bias: bias.map { $0 + gi * mg },
+                                          residual: residual.map { $0 + offset }, output: y + offset, activation: inKernel,
+                                          pixels: 0..<outSize, panels: 0..<panels, workspace: work)
                     }
                 }
                 epilogue.apply(io, par)
             }
         }
 
-        return Kernel(scratchBytes: (paddedCount + tasks * workspace) * 4) { io, par in
+        let split = TaskGrid(pixels: pixels, panels: panels, threads: threads)
+        let slots = min(threads, split.count)
+        return Kernel(scratchBytes: (paddedCount + slots * workspace) * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             let bias = hasBias ? io.input(2, as: Float.self) : nil
             let residual = residualInput.map { io.input($0, as: Float.self) }
@@ -322,23 +319,50 @@ enum ConvolutionKernels {
                 let conv = convs[gi]
                 let input = source + gi * cg * ph * pw, output = y + gi * mg * outSize
                 let groupBias = bias.map { $0 + gi * mg }, groupResidual = residual.map { $0 + gi * mg * outSize }
-                par.forEachTask(tasks) { t in
-                    let pixelRange: Range<Int>, panelRange: Range<Int>
-                    if splitPixels {
-                        // Task boundaries on whole 6-pixel tiles.
-                        let tiles = (pixels + 5) / 6
-                        pixelRange = min(pixels, tiles * t / tasks * 6)..<min(pixels, tiles * (t + 1) / tasks * 6)
-                        panelRange = 0..<panels
-                    } else {
-                        pixelRange = 0..<pixels
-                        panelRange = (panels * t / tasks)..<(panels * (t + 1) / tasks)
-                    }
+                par.forEachTask(split.count) { t, slot in
+                    let (pixelRange, panelRange) = split[t]
                     guard !pixelRange.isEmpty, !panelRange.isEmpty else { return }
                     conv.compute(input: input, layout: layout, bias: groupBias, residual: groupResidual, output: output,
-                                 activation: inKernel, pixels: pixelRange, panels: panelRange, workspace: work + t * workspace)
+                                 activation: inKernel, pixels: pixelRange, panels: panelRange, workspace: work + slot * workspace)
                 }
             }
             epilogue.apply(io, par)
+        }
+    }
+
+    /// How one packed convolution is cut into tasks.
+    ///
+    /// - Enough pixels: chunks of whole 96-pixel blocks (the kernel's unit of work), about four per
+    ///   thread, claimed one at a time, so that a thread slowed down by another process on its core
+    ///   does not hold the others up.
+    /// - Few pixels (deep layers of a small batch): one chunk of weight panels per thread; each thread
+    ///   then reads only its share of the weights, and packs the few pixels once.
+    /// - Few pixels and few panels: one run of 6-pixel tiles per thread.
+    struct TaskGrid {
+        static let block = 96, tile = 6
+        let pixels: Int, panels: Int, pixelChunks: Int, panelChunks: Int, pixelUnit: Int
+
+        init(pixels: Int, panels: Int, threads: Int) {
+            self.pixels = pixels
+            self.panels = panels
+            let blocks = (pixels + Self.block - 1) / Self.block
+            if threads == 1 || blocks >= 2 * threads {
+                (pixelUnit, pixelChunks, panelChunks) = (Self.block, threads == 1 ? 1 : min(blocks, 4 * threads), 1)
+            } else if panels >= threads {
+                (pixelUnit, pixelChunks, panelChunks) = (Self.block, 1, threads)
+            } else {
+                (pixelUnit, pixelChunks, panelChunks) = (Self.tile, max(1, min(threads, (pixels + Self.tile - 1) / Self.tile)), 1)
+            }
+        }
+
+        var count: Int { pixelChunks * panelChunks }
+
+        /// Task `t`'s pixels and panels.
+        subscript(t: Int) -> (pixels: Range<Int>, panels: Range<Int>) {
+            let p = t / panelChunks, q = t % panelChunks
+            let units = (pixels + pixelUnit - 1) / pixelUnit
+            let first = min(pixels, units * p / pixelChunks * pixelUnit), last = min(pixels, units * (p + 1) / pixelChunks * pixelUnit)
+            return (first..<last, (panels * q / panelChunks)..<(panels * (q + 1) / panelChunks))
         }
     }
 

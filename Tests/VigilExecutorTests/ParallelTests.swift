@@ -1,0 +1,54 @@
+import Synchronization
+import XCTest
+
+@testable import VigilExecutor
+
+/// The executor's own parallelism: every task runs exactly once, on a thread slot below the thread
+/// count, and the packed convolution's task grid covers every (pixel, weight panel) pair once.
+final class ParallelTests: XCTestCase {
+    func testForEachTaskRunsEachTaskOnceOnValidSlots() {
+        for threads in [1, 2, 3, 8] {
+            for tasks in [0, 1, 2, 7, 64] {
+                let runs = (0..<tasks).map { _ in Atomic<Int>(0) }
+                let badSlots = Atomic<Int>(0)
+                Parallel(threads: threads).forEachTask(tasks) { task, slot in
+                    runs[task].add(1, ordering: .relaxed)
+                    if slot < 0 || slot >= threads { badSlots.add(1, ordering: .relaxed) }
+                }
+                XCTAssertEqual(runs.map { $0.load(ordering: .relaxed) }, Array(repeating: 1, count: tasks), "threads \(threads) tasks \(tasks)")
+                XCTAssertEqual(badSlots.load(ordering: .relaxed), 0, "threads \(threads) tasks \(tasks)")
+            }
+        }
+    }
+
+    func testForEachCoversTheRangeOnce() {
+        for threads in [1, 2, 5] {
+            for (count, grain) in [(1, 1), (10, 1), (1000, 64), (7, 100)] {
+                let hits = (0..<count).map { _ in Atomic<Int>(0) }
+                Parallel(threads: threads).forEach(count, grain: grain) { range in
+                    for i in range { hits[i].add(1, ordering: .relaxed) }
+                }
+                XCTAssertEqual(hits.map { $0.load(ordering: .relaxed) }, Array(repeating: 1, count: count), "threads \(threads) count \(count)")
+            }
+        }
+    }
+
+    /// Output pixel counts and panel counts of the VGG-like net at batch 1 and 64, and odd sizes.
+    func testConvolutionTaskGridCoversEveryPixelAndPanelOnce() {
+        for threads in [1, 2, 3, 4, 16] {
+            for pixels in [1, 4, 5, 16, 64, 95, 96, 97, 256, 1024, 1030, 16384, 65536] {
+                for panels in [1, 2, 3, 4, 8, 32] {
+                    let grid = ConvolutionKernels.TaskGrid(pixels: pixels, panels: panels, threads: threads)
+                    var covered = [Int](repeating: 0, count: pixels * panels)
+                    for t in 0..<grid.count {
+                        let (pixelRange, panelRange) = grid[t]
+                        for p in pixelRange { for q in panelRange { covered[p * panels + q] += 1 } }
+                    }
+                    XCTAssertEqual(covered.min(), 1, "threads \(threads) pixels \(pixels) panels \(panels)")
+                    XCTAssertEqual(covered.max(), 1, "threads \(threads) pixels \(pixels) panels \(panels)")
+                    if threads == 1 { XCTAssertEqual(grid.count, 1) }
+                }
+            }
+        }
+    }
+}
