@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 import XCTest
 
 @testable import VigilExecutor
@@ -6,17 +6,27 @@ import XCTest
 /// The executor's own parallelism: every task runs exactly once, on a thread slot below the thread
 /// count, and the packed convolution's task grid covers every (pixel, weight panel) pair once.
 final class ParallelTests: XCTestCase {
+    /// Counts hits per index from several threads.
+    final class Hits: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var counts: [Int]
+        private(set) var badSlots = 0
+        init(_ count: Int) { counts = Array(repeating: 0, count: count) }
+        func hit(_ i: Int, slotValid: Bool = true) {
+            lock.lock()
+            counts[i] += 1
+            if !slotValid { badSlots += 1 }
+            lock.unlock()
+        }
+    }
+
     func testForEachTaskRunsEachTaskOnceOnValidSlots() {
         for threads in [1, 2, 3, 8] {
             for tasks in [0, 1, 2, 7, 64] {
-                let runs = (0..<tasks).map { _ in Atomic<Int>(0) }
-                let badSlots = Atomic<Int>(0)
-                Parallel(threads: threads).forEachTask(tasks) { task, slot in
-                    runs[task].add(1, ordering: .relaxed)
-                    if slot < 0 || slot >= threads { badSlots.add(1, ordering: .relaxed) }
-                }
-                XCTAssertEqual(runs.map { $0.load(ordering: .relaxed) }, Array(repeating: 1, count: tasks), "threads \(threads) tasks \(tasks)")
-                XCTAssertEqual(badSlots.load(ordering: .relaxed), 0, "threads \(threads) tasks \(tasks)")
+                let runs = Hits(tasks)
+                Parallel(threads: threads).forEachTask(tasks) { task, slot in runs.hit(task, slotValid: (0..<threads).contains(slot)) }
+                XCTAssertEqual(runs.counts, Array(repeating: 1, count: tasks), "threads \(threads) tasks \(tasks)")
+                XCTAssertEqual(runs.badSlots, 0, "threads \(threads) tasks \(tasks)")
             }
         }
     }
@@ -24,11 +34,11 @@ final class ParallelTests: XCTestCase {
     func testForEachCoversTheRangeOnce() {
         for threads in [1, 2, 5] {
             for (count, grain) in [(1, 1), (10, 1), (1000, 64), (7, 100)] {
-                let hits = (0..<count).map { _ in Atomic<Int>(0) }
+                let hits = Hits(count)
                 Parallel(threads: threads).forEach(count, grain: grain) { range in
-                    for i in range { hits[i].add(1, ordering: .relaxed) }
+                    for i in range { hits.hit(i) }
                 }
-                XCTAssertEqual(hits.map { $0.load(ordering: .relaxed) }, Array(repeating: 1, count: count), "threads \(threads) count \(count)")
+                XCTAssertEqual(hits.counts, Array(repeating: 1, count: count), "threads \(threads) count \(count)")
             }
         }
     }

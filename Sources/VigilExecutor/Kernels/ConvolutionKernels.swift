@@ -271,25 +271,31 @@ enum ConvolutionKernels {
         }
         let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * outSize)
 
-        // Batches of large images: one task per image, which pads the image into its thread's buffer and
-        // computes it, so a padded copy of the whole batch never exists.
+        // Batches of large images: one task per group of a few images, which pads them into its thread's
+        // buffer and computes them, so a padded copy of the whole batch never exists. A group holds as
+        // many images as make its pixels whole 96-pixel blocks (three 32×32 or 16×16 images), so no
+        // block is cut short at an image's end.
         if padded && n >= threads && outSize >= 256 {
-            let slots = min(threads, n), imagePadded = c * ph * pw
-            return Kernel(scratchBytes: slots * (imagePadded + workspace) * 4) { io, par in
+            let imagePadded = c * ph * pw
+            let perGroup = min(n / threads, TaskGrid.block / gcd(outSize, TaskGrid.block), max(1, (1 << 20) / (imagePadded * 4)))
+            let images = max(1, perGroup), groups = (n + images - 1) / images
+            let slots = min(threads, groups), slotFloats = images * imagePadded + workspace
+            return Kernel(scratchBytes: slots * slotFloats * 4) { io, par in
                 let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
                 let bias = hasBias ? io.input(2, as: Float.self) : nil
                 let residual = residualInput.map { io.input($0, as: Float.self) }
                 let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
                 let convs = prepacked ?? pack(io.input(1, as: Float.self))
-                par.forEachTask(n) { image, slot in
-                    let buffer = scratch + slot * (imagePadded + workspace), work = buffer + imagePadded
-                    PackedConvolution.padPlanes(x + image * c * ih * iw, into: buffer, planes: c, height: ih, width: iw,
+                par.forEachTask(groups) { g, slot in
+                    let first = g * images, count = min(images, n - first)
+                    let buffer = scratch + slot * slotFloats, work = buffer + images * imagePadded
+                    PackedConvolution.padPlanes(x + first * c * ih * iw, into: buffer, planes: count * c, height: ih, width: iw,
                                                 top: top, bottom: bottom, left: left, right: right)
                     for gi in 0..<group {
-                        let offset = image * m * outSize + gi * mg * outSize
+                        let offset = first * m * outSize + gi * mg * outSize
                         convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: layout, bias: bias.map { $0 + gi * mg },
                                           residual: residual.map { $0 + offset }, output: y + offset, activation: inKernel,
-                                          pixels: 0..<outSize, panels: 0..<panels, workspace: work)
+                                          pixels: 0..<(count * outSize), panels: 0..<panels, workspace: work)
                     }
                 }
                 epilogue.apply(io, par)
@@ -329,6 +335,8 @@ enum ConvolutionKernels {
             epilogue.apply(io, par)
         }
     }
+
+    static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     /// How one packed convolution is cut into tasks.
     ///
