@@ -8,6 +8,16 @@ public enum EpilogueActivation: Sendable, Equatable {
     case leakyRelu(alpha: Float)
     /// `min(max(x, low), high)`
     case clip(low: Float, high: Float)
+
+    /// The C kernels' activation code and its two parameters.
+    var cValues: (Int32, Float, Float) {
+        switch self {
+        case .none: (Int32(VIGIL_ACTIVATION_NONE), 0, 0)
+        case .relu: (Int32(VIGIL_ACTIVATION_RELU), 0, 0)
+        case .leakyRelu(let alpha): (Int32(VIGIL_ACTIVATION_LEAKY_RELU), alpha, 0)
+        case .clip(let low, let high): (Int32(VIGIL_ACTIVATION_CLIP), low, high)
+        }
+    }
 }
 
 /// A 2-D convolution (one group) whose weights were packed once for Vigil's AVX2 + FMA kernel.
@@ -20,6 +30,8 @@ public final class PackedConvolution: @unchecked Sendable {
     public static let isAvailable = vigil_kernels_available() != 0
     /// Output channels per weight panel.
     public static let panelRows = Int(VIGIL_CONV_MR)
+    /// Output pixels per unit of work (the pixels one call packs at once).
+    public static let pixelBlock = Int(VIGIL_CONV_NC)
 
     /// Output channels (GEMM rows) and the reduction length (channels × kernel taps).
     public let outputChannels: Int, reductionLength: Int
@@ -102,17 +114,7 @@ public final class PackedConvolution: @unchecked Sendable {
         problem.m = Int64(outputChannels)
         problem.out_channel_stride = Int64(layout.outputChannelStride)
         problem.out_image_stride = Int64(layout.outputImageStride)
-        switch activation {
-        case .none: problem.activation = Int32(VIGIL_ACTIVATION_NONE)
-        case .relu: problem.activation = Int32(VIGIL_ACTIVATION_RELU)
-        case .leakyRelu(let alpha):
-            problem.activation = Int32(VIGIL_ACTIVATION_LEAKY_RELU)
-            problem.alpha = alpha
-        case .clip(let low, let high):
-            problem.activation = Int32(VIGIL_ACTIVATION_CLIP)
-            problem.alpha = low
-            problem.beta = high
-        }
+        (problem.activation, problem.alpha, problem.beta) = activation.cValues
         vigil_conv_compute(&problem, input, packed, bias, residual, output, Int64(pixels.lowerBound), Int64(pixels.upperBound),
                            Int64(panels.lowerBound), Int64(panels.upperBound), workspace)
     }

@@ -73,6 +73,16 @@ struct KernelContext {
         guard let t = op.value(i), t.dtype == .float32 else { return nil }
         return t.scalars(as: Float.self)
     }
+
+    /// `body` applied to the constant float32 value of input `i` in place (a copy only if it is misaligned),
+    /// if it is constant: for weights packed at build time, without a transient copy of them.
+    func withConstantFloats<R>(_ i: Int, _ body: (UnsafePointer<Float>) -> R) -> R? {
+        guard let t = op.value(i), t.dtype == .float32, let buffer = t.buffer else { return nil }
+        guard Int(bitPattern: buffer.baseAddress) % MemoryLayout<Float>.alignment == 0 else {
+            return t.scalars(as: Float.self).withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+        return withExtendedLifetime(buffer) { body(buffer.baseAddress.assumingMemoryBound(to: Float.self)) }
+    }
 }
 
 typealias KernelBuilder = @Sendable (KernelContext) throws -> Kernel

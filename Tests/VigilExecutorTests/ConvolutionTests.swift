@@ -15,6 +15,8 @@ final class ConvolutionTests: XCTestCase {
         var group = 1
         var bias = true
         var autoPad: String? = nil
+        /// Weights are uniform in ±scale (±1 by default).
+        var weightScale: Float = 1
     }
 
     /// Direct convolution: y[n, m, o…] = b[m] + Σ_{c, k…} x[n, g·Cg + c, o·s − p + k·d] · w[m, c, k…].
@@ -55,7 +57,8 @@ final class ConvolutionTests: XCTestCase {
     func check(_ c: ConvCase, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
         let spatial = c.kernel.count
         let x = randomTensor(c.x, seed: seed)
-        let w = randomTensor([c.outChannels, c.x[1] / c.group] + c.kernel, seed: seed + 1)
+        var w = randomTensor([c.outChannels, c.x[1] / c.group] + c.kernel, seed: seed + 1)
+        if c.weightScale != 1 { w = floatTensor(w.scalars(as: Float.self).map { $0 * c.weightScale }, w.shape) }
         let b = c.bias ? randomTensor([c.outChannels], seed: seed + 2) : nil
         var attributes: [String: AttributeValue] = ["kernel_shape": ints(c.kernel), "group": .int(Int64(c.group))]
         if let s = c.strides { attributes["strides"] = ints(s) }
@@ -134,6 +137,23 @@ final class ConvolutionTests: XCTestCase {
         try check(ConvCase(x: [5, 6, 5, 5], outChannels: 4, kernel: [3, 3], strides: [2, 2], group: 2), seed: 18)
     }
 
+    /// 3×3 stride-1 convolutions with at least 96 output 2×2 tiles run on the Winograd F(2×2, 3×3) kernel:
+    /// padded (in groups of images, and as a whole batch), unpadded, grouped, more than 256 channels (several
+    /// reduction blocks), output channels not a multiple of 16, tile rows of 8, 4 and other widths.
+    func testWinograd3x3() throws {
+        XCTAssertTrue(ConvolutionKernels.useWinograd)
+        try check(ConvCase(x: [2, 5, 20, 18], outChannels: 20, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 19)
+        try check(ConvCase(x: [3, 8, 16, 16], outChannels: 6, kernel: [3, 3], pads: [1, 1, 1, 1], group: 2), seed: 20)
+        try check(ConvCase(x: [2, 4, 22, 20], outChannels: 7, kernel: [3, 3], bias: false), seed: 21)
+        // 2,340 products per output: with unit-scale weights the sums reach ~50, where float rounding alone
+        // (in any order: the direct kernel's too) exceeds atol 1e-5, so weights are scaled as trained
+        // networks' are (±1/√fan-in).
+        try check(ConvCase(x: [1, 260, 22, 20], outChannels: 5, kernel: [3, 3], pads: [0, 1, 0, 1], weightScale: 1 / Float(2340).squareRoot()),
+                  seed: 22)
+        try check(ConvCase(x: [4, 16, 12, 12], outChannels: 33, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 23)
+        try check(ConvCase(x: [7, 3, 8, 8], outChannels: 16, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 24)
+    }
+
     /// FusedConv (domain ai.vigil) = act(Conv(x, w, b) + z) for every activation, with and without the
     /// residual z, on the packed 2-D kernel (plain, grouped, image by image), the depthwise kernel and the 1-D
     /// im2col path — against the direct reference convolution.
@@ -146,6 +166,13 @@ final class ConvolutionTests: XCTestCase {
         let saved = ConvolutionKernels.usePackedKernel
         ConvolutionKernels.usePackedKernel = false
         defer { ConvolutionKernels.usePackedKernel = saved }
+        try checkFusedConvEpilogues()
+    }
+
+    func testFusedConvEpiloguesWithoutWinograd() throws {
+        let saved = ConvolutionKernels.useWinograd
+        ConvolutionKernels.useWinograd = false
+        defer { ConvolutionKernels.useWinograd = saved }
         try checkFusedConvEpilogues()
     }
 
@@ -165,6 +192,7 @@ final class ConvolutionTests: XCTestCase {
             ([2, 4, 6, 6], [4, 1, 3, 3], 4, [1, 1, 1, 1]),
             ([2, 3, 9], [5, 3, 3], 1, [1, 1]),
             ([5, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0]),  // ≥ 256 pixels per image: padded in groups of images, the last one short
+            ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1]),  // 256 output tiles: Winograd
         ]
         for (index, (xShape, wShape, group, pads)) in cases.enumerated() {
             let spatial = xShape.count - 2

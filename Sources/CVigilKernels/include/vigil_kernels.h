@@ -19,6 +19,8 @@ int vigil_kernels_available(void);
 #define VIGIL_CONV_MR 16
 /// Pixels per micro-tile.
 #define VIGIL_CONV_NR 6
+/// Pixels (or Winograd tiles) per block: the unit of work of one call.
+#define VIGIL_CONV_NC 96
 
 /// Floats needed to pack an M x K weight matrix (M rounded up to whole panels).
 size_t vigil_conv_packed_weight_count(int64_t m, int64_t k);
@@ -64,5 +66,34 @@ void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const float
 /// whose border is zero.
 void vigil_pad_planes(const float *x, float *padded, int64_t planes, int64_t h, int64_t w, int64_t top,
                       int64_t bottom, int64_t left, int64_t right);
+
+/// Winograd F(2x2, 3x3) for 3x3, stride-1, undilated convolutions (one group) over an already padded
+/// input: each 2 x 2 output tile is computed from its 4 x 4 input patch with 16 multiplications per
+/// (output channel, channel) instead of 36. The 16 products are GEMMs on the direct path's micro-kernel.
+typedef struct {
+    /// Channels and output channels.
+    int64_t c, m;
+    /// Padded input width (out_w + 2), and floats between channels and between images of the input.
+    int64_t in_w, in_channel_stride, in_image_stride;
+    /// Output size (both even), and output strides in floats.
+    int64_t out_h, out_w, out_channel_stride, out_image_stride;
+    int32_t activation;
+    float alpha, beta;
+} vigil_winograd_problem;
+
+/// Floats needed for the 16 transformed, packed weight matrices of an M x C x 3 x 3 convolution.
+size_t vigil_winograd_packed_weight_count(int64_t m, int64_t c);
+
+/// Transforms weights `w` (M x C x 3 x 3) into U = G g G^T (16 matrices of M x C) and packs each in panels.
+void vigil_winograd_pack_weights(const float *w, int64_t m, int64_t c, float *packed);
+
+/// Floats of per-thread workspace `vigil_winograd_compute` needs for C channels.
+size_t vigil_winograd_workspace_count(int64_t c);
+
+/// Computes the 2 x 2 output tiles [tile_begin, tile_end) (numbered image-major, row-major within an
+/// image) for weight panels [mblock_begin, mblock_end): y = act(conv + bias + residual).
+void vigil_winograd_compute(const vigil_winograd_problem *p, const float *x, const float *packed_u, const float *bias,
+                            const float *residual, float *y, int64_t tile_begin, int64_t tile_end, int64_t mblock_begin,
+                            int64_t mblock_end, float *workspace);
 
 #endif

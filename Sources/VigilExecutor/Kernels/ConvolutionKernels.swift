@@ -228,9 +228,37 @@ enum ConvolutionKernels {
         }
     }
 
-    /// 2-D convolution on Vigil's packed-weight AVX2 kernel: weights are packed once here; each run pads the
-    /// input (when the conv pads), then splits output pixels across threads, or weight panels when there
-    /// are too few pixels to share.
+    /// Whether 3×3 stride-1 convolutions use the Winograd F(2×2, 3×3) kernel when there are enough output
+    /// tiles (tests turn it off to compare it with the direct kernel).
+    nonisolated(unsafe) static var useWinograd = true
+    /// Output tiles (2×2) below which the direct kernel is used (one block of work): with few tiles the
+    /// 16/9 times larger transformed weights cost more memory, and more time to read, than the
+    /// multiplications they save.
+    static let winogradMinTiles = 96
+
+    /// One group's convolution on Vigil's AVX2 kernels: the direct packed-weight kernel, whose units of
+    /// work are output pixels, or the Winograd kernel, whose units are 2×2 output tiles.
+    enum PackedEngine {
+        case direct(PackedConvolution)
+        case winograd(WinogradConvolution)
+
+        func compute(input: UnsafePointer<Float>, layout: PackedConvolution.Layout, channelStride: Int, bias: UnsafePointer<Float>?,
+                     residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: EpilogueActivation,
+                     units: Range<Int>, panels: Range<Int>, workspace: UnsafeMutablePointer<Float>) {
+            switch self {
+            case .direct(let conv):
+                conv.compute(input: input, layout: layout, bias: bias, residual: residual, output: output, activation: activation,
+                             pixels: units, panels: panels, workspace: workspace)
+            case .winograd(let conv):
+                conv.compute(input: input, layout: layout, inputChannelStride: channelStride, bias: bias, residual: residual,
+                             output: output, activation: activation, tiles: units, panels: panels, workspace: workspace)
+            }
+        }
+    }
+
+    /// 2-D convolution on Vigil's AVX2 kernels (Winograd for 3×3 stride-1 convolutions with enough output
+    /// tiles, else the direct packed-weight kernel): weights are transformed and packed once here; each run
+    /// pads the input (when the conv pads), then splits the work across threads.
     static func packedConv2D(_ k: KernelContext, attrs: Convolution.ConvAttributes, activation: FusedActivation?,
                              residualInput: Int?) -> Kernel {
         let xs = k.inputShape(0), ws = k.inputShape(1), ys = k.outputShape(0)
@@ -241,20 +269,24 @@ enum ConvolutionKernels {
         let padded = top + left + bottom + right > 0
         let ph = ih + top + bottom, pw = iw + left + right
         let hasBias = k.op.hasInput(2)
-        let outSize = oh * ow, pixels = n * outSize
+        let outSize = oh * ow
         let threads = k.parallelism
+        let winograd = useWinograd && ws[2] == 3 && ws[3] == 3 && geo.strides == [1, 1] && geo.dilations == [1, 1]
+            && oh % 2 == 0 && ow % 2 == 0 && n * (oh / 2) * (ow / 2) >= winogradMinTiles
+        // Units of work: 2×2 output tiles for Winograd, output pixels for the direct kernel.
+        let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : outSize, units = n * unitsPerImage
         // Weights are constant in practice; pack at build time when they are, else on every run.
-        let constantWeights = k.constantFloats(1)
-        func pack(_ w: UnsafePointer<Float>) -> [PackedConvolution] {
+        func pack(_ w: UnsafePointer<Float>) -> [PackedEngine] {
             (0..<group).map { gi in
-                PackedConvolution(weights: w + gi * mg * cg * ws[2] * ws[3], outputChannels: mg, channels: cg,
-                                  kernel: (ws[2], ws[3]), dilations: (geo.dilations[0], geo.dilations[1]),
-                                  paddedWidth: pw, channelStride: ph * pw)
+                let weights = w + gi * mg * cg * ws[2] * ws[3]
+                if winograd { return .winograd(WinogradConvolution(weights: weights, outputChannels: mg, channels: cg)) }
+                return .direct(PackedConvolution(weights: weights, outputChannels: mg, channels: cg, kernel: (ws[2], ws[3]),
+                                                 dilations: (geo.dilations[0], geo.dilations[1]), paddedWidth: pw, channelStride: ph * pw))
             }
         }
-        let prepacked = constantWeights.map { w in w.withUnsafeBufferPointer { pack($0.baseAddress!) } }
+        let prepacked = k.withConstantFloats(1, pack)
         let panels = (mg + PackedConvolution.panelRows - 1) / PackedConvolution.panelRows
-        let workspace = PackedConvolution.workspaceCount(panels: panels)
+        let workspace = winograd ? WinogradConvolution.workspaceCount(channels: cg) : PackedConvolution.workspaceCount(panels: panels)
         let paddedCount = padded ? n * c * ph * pw : 0
         let layout = PackedConvolution.Layout(
             paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
@@ -273,11 +305,11 @@ enum ConvolutionKernels {
 
         // Batches of large images: one task per group of a few images, which pads them into its thread's
         // buffer and computes them, so a padded copy of the whole batch never exists. A group holds as
-        // many images as make its pixels whole 96-pixel blocks (three 32×32 or 16×16 images), so no
-        // block is cut short at an image's end.
+        // many images as make its units whole 96-unit blocks (three 32×32 or 16×16 images), so no block
+        // is cut short at an image's end.
         if padded && n >= threads && outSize >= 256 {
-            let imagePadded = c * ph * pw
-            let perGroup = min(n / threads, TaskGrid.block / gcd(outSize, TaskGrid.block), max(1, (1 << 20) / (imagePadded * 4)))
+            let imagePadded = c * ph * pw, block = PackedConvolution.pixelBlock
+            let perGroup = min(n / threads, block / gcd(unitsPerImage, block), max(1, (1 << 20) / (imagePadded * 4)))
             let images = max(1, perGroup), groups = (n + images - 1) / images
             let slots = min(threads, groups), slotFloats = images * imagePadded + workspace
             return Kernel(scratchBytes: slots * slotFloats * 4) { io, par in
@@ -293,16 +325,16 @@ enum ConvolutionKernels {
                                                 top: top, bottom: bottom, left: left, right: right)
                     for gi in 0..<group {
                         let offset = first * m * outSize + gi * mg * outSize
-                        convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: layout, bias: bias.map { $0 + gi * mg },
-                                          residual: residual.map { $0 + offset }, output: y + offset, activation: inKernel,
-                                          pixels: 0..<(count * outSize), panels: 0..<panels, workspace: work)
+                        convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: layout, channelStride: ph * pw,
+                                          bias: bias.map { $0 + gi * mg }, residual: residual.map { $0 + offset }, output: y + offset,
+                                          activation: inKernel, units: 0..<(count * unitsPerImage), panels: 0..<panels, workspace: work)
                     }
                 }
                 epilogue.apply(io, par)
             }
         }
 
-        let split = TaskGrid(pixels: pixels, panels: panels, threads: threads)
+        let split = TaskGrid(pixels: units, panels: panels, threads: threads)
         let slots = min(threads, split.count)
         return Kernel(scratchBytes: (paddedCount + slots * workspace) * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
@@ -326,10 +358,11 @@ enum ConvolutionKernels {
                 let input = source + gi * cg * ph * pw, output = y + gi * mg * outSize
                 let groupBias = bias.map { $0 + gi * mg }, groupResidual = residual.map { $0 + gi * mg * outSize }
                 par.forEachTask(split.count) { t, slot in
-                    let (pixelRange, panelRange) = split[t]
-                    guard !pixelRange.isEmpty, !panelRange.isEmpty else { return }
-                    conv.compute(input: input, layout: layout, bias: groupBias, residual: groupResidual, output: output,
-                                 activation: inKernel, pixels: pixelRange, panels: panelRange, workspace: work + slot * workspace)
+                    let (unitRange, panelRange) = split[t]
+                    guard !unitRange.isEmpty, !panelRange.isEmpty else { return }
+                    conv.compute(input: input, layout: layout, channelStride: ph * pw, bias: groupBias, residual: groupResidual,
+                                 output: output, activation: inKernel, units: unitRange, panels: panelRange,
+                                 workspace: work + slot * workspace)
                 }
             }
             epilogue.apply(io, par)
