@@ -312,9 +312,13 @@ AVX2 static inline void deinterleave(__m256 a, __m256 b, __m256 *even, __m256 *o
 }
 
 /// V[xi][ch][tt] = (B^T d B)[xi] for the 4 x 4 input patch d of tiles t0 + tt, tt < count (zero up to a
-/// whole micro-tile), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. Eight tiles on one
-/// tile row are transformed at once; others one by one.
-AVX2 static void winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
+/// whole micro-tile), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. Eight (or four)
+/// tiles on one tile row are transformed at once; others one by one. Returns whether any V is NaN or
+/// infinite (a non-finite input, which the transform would spread to the tile's other outputs).
+AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), inf = _mm256_set1_ps(__builtin_inff());
+    __m256 bad = _mm256_setzero_ps();
+    float bad_scalar = 0.0f;
     const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), w = p->in_w, c = p->c;
     int64_t rounded = (count + NR - 1) / NR * NR;
     for (int64_t tt = 0; tt < count;) {
@@ -333,6 +337,12 @@ AVX2 static void winograd_input(const vigil_winograd_problem *p, const float *x,
                     s[i][1] = _mm256_add_ps(d1, d2);
                     s[i][2] = _mm256_sub_ps(d2, d1);
                     s[i][3] = _mm256_sub_ps(d1, d3);
+                    // |d| >= inf or unordered: NaN or infinity among the patch values.
+                    // |d| >= inf or unordered: NaN or infinity among the patch values.
+                    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(d0, abs_mask), inf, _CMP_NLT_UQ));
+                    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(d1, abs_mask), inf, _CMP_NLT_UQ));
+                    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(d2, abs_mask), inf, _CMP_NLT_UQ));
+                    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(d3, abs_mask), inf, _CMP_NLT_UQ));
                 }
                 for (int j = 0; j < 4; j++) {
                     float *out = v + ch * WT + tt;
@@ -357,6 +367,10 @@ AVX2 static void winograd_input(const vigil_winograd_problem *p, const float *x,
                     s[i][1] = _mm_add_ps(d1, d2);
                     s[i][2] = _mm_sub_ps(d2, d1);
                     s[i][3] = _mm_sub_ps(d1, d3);
+                    __m128 am = _mm256_castps256_ps128(abs_mask), in = _mm256_castps256_ps128(inf);
+                    __m128 b4 = _mm_or_ps(_mm_cmpnlt_ps(_mm_and_ps(d0, am), in), _mm_cmpnlt_ps(_mm_and_ps(d1, am), in));
+                    b4 = _mm_or_ps(b4, _mm_or_ps(_mm_cmpnlt_ps(_mm_and_ps(d2, am), in), _mm_cmpnlt_ps(_mm_and_ps(d3, am), in)));
+                    bad = _mm256_or_ps(bad, _mm256_zextps128_ps256(b4));
                 }
                 for (int j = 0; j < 4; j++) {
                     float *out = v + ch * WT + tt;
@@ -377,6 +391,7 @@ AVX2 static void winograd_input(const vigil_winograd_problem *p, const float *x,
                     s[i][1] = row[1] + row[2];
                     s[i][2] = row[2] - row[1];
                     s[i][3] = row[1] - row[3];
+                    for (int j = 0; j < 4; j++) bad_scalar += row[j] * 0.0f;  // NaN iff some row[j] is NaN or infinite
                 }
                 for (int j = 0; j < 4; j++) {
                     float *out = v + ch * WT + tt;
@@ -392,6 +407,41 @@ AVX2 static void winograd_input(const vigil_winograd_problem *p, const float *x,
     for (int64_t xi = 0; xi < 16; xi++)
         for (int64_t ch = 0; ch < c; ch++)
             for (int64_t tt = count; tt < rounded; tt++) v[(xi * c + ch) * WT + tt] = 0.0f;
+    return _mm256_movemask_ps(bad) != 0 || bad_scalar != bad_scalar;
+}
+
+/// The tiles of one chunk for weight panel `mb`, by the definition (sum over channels and taps, from the
+/// original weights), for chunks whose input holds NaN or infinity: there each output is NaN or infinite
+/// exactly when a value in its own 3 x 3 window is, as with the direct convolution.
+static void winograd_exact_tiles(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, int64_t mb,
+                                 const float *bias, const float *residual, float *y) {
+    const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), ow = p->out_w, w = p->in_w;
+    int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;
+    for (int64_t tt = 0; tt < count; tt++) {
+        int64_t t = t0 + tt, n = t / per_image, r = t - n * per_image, ty = r / tw, tx = r - ty * tw;
+        for (int64_t i = 0; i < rows; i++) {
+            int64_t co = mb * MR + i;
+            for (int q = 0; q < 4; q++) {
+                int64_t oy = 2 * ty + q / 2, ox = 2 * tx + q % 2;
+                float sum = bias ? bias[co] : 0.0f;
+                for (int64_t ch = 0; ch < p->c; ch++) {
+                    const float *in = x + n * p->in_image_stride + ch * p->in_channel_stride + oy * w + ox;
+                    const float *g = p->weights + (co * p->c + ch) * 9;
+                    for (int kh = 0; kh < 3; kh++)
+                        for (int kw = 0; kw < 3; kw++) sum += in[kh * w + kw] * g[kh * 3 + kw];
+                }
+                int64_t o = n * p->out_image_stride + co * p->out_channel_stride + oy * ow + ox;
+                if (residual) sum += residual[o];
+                switch (p->activation) {
+                case VIGIL_ACTIVATION_RELU: sum = sum < 0.0f ? 0.0f : sum; break;
+                case VIGIL_ACTIVATION_LEAKY_RELU: sum = sum < 0.0f ? sum * p->alpha : sum; break;
+                case VIGIL_ACTIVATION_CLIP: sum = sum < p->alpha ? p->alpha : (sum > p->beta ? p->beta : sum); break;
+                default: break;
+                }
+                y[o] = sum;
+            }
+        }
+    }
 }
 
 /// y = act(A^T M A + bias + residual) for one weight panel and `count` tiles, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]];
@@ -472,7 +522,10 @@ AVX2 void vigil_winograd_compute(const vigil_winograd_problem *p, const float *x
     for (int64_t k = 0; k < KC; k++) offsets[k] = k * WT;
     for (int64_t t0 = tile_begin; t0 < tile_end; t0 += WT) {
         int64_t count = tile_end - t0 < WT ? tile_end - t0 : WT, tiles = (count + NR - 1) / NR;
-        winograd_input(p, x, t0, count, v);
+        if (winograd_input(p, x, t0, count, v)) {
+            for (int64_t mb = mblock_begin; mb < mblock_end; mb++) winograd_exact_tiles(p, x, t0, count, mb, bias, residual, y);
+            continue;
+        }
         for (int64_t mb = mblock_begin; mb < mblock_end; mb++) {
             for (int64_t xi = 0; xi < 16; xi++) {
                 const float *vx = v + xi * c * WT;

@@ -6,7 +6,9 @@ import CVigilKernels
 /// (`Bᵀ d B`, `G g Gᵀ`), multiplied elementwise over channels — 16 GEMMs on the packed kernel's
 /// micro-kernel, 16 multiply-adds per output tile and channel pair instead of 36 — and transformed back
 /// (`Aᵀ m A`), with the bias, residual and activation applied as the tile is written. Rounding differs
-/// from the direct convolution's by a few units in the last place of the sums.
+/// from the direct convolution's by a few units in the last place of the sums (against a double-precision
+/// reference its error is smaller: the 16 sums run over channels only, not channels × taps). Weights must
+/// be finite (callers use the direct kernel otherwise); inputs holding NaN or infinity are handled.
 public final class WinogradConvolution: @unchecked Sendable {
     /// Output channels and channels.
     public let outputChannels: Int, channels: Int
@@ -34,8 +36,11 @@ public final class WinogradConvolution: @unchecked Sendable {
     /// Computes output `tiles` (2×2 tiles numbered image-major, row-major within an image; the output
     /// height and width are even) for weight `panels`, reading a zero-padded input whose planes are
     /// `layout.paddedWidth` = output width + 2 wide. `residual`, when given, is laid out like `output`.
+    /// `weights` are the untransformed ones: blocks of tiles whose input holds NaN or infinity are computed
+    /// from them by the definition, so that a non-finite value reaches only the outputs whose window holds it.
     public func compute(
-        input: UnsafePointer<Float>, layout: PackedConvolution.Layout, inputChannelStride: Int, bias: UnsafePointer<Float>?,
+        input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: PackedConvolution.Layout, inputChannelStride: Int,
+        bias: UnsafePointer<Float>?,
         residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: EpilogueActivation, tiles: Range<Int>,
         panels: Range<Int>, workspace: UnsafeMutablePointer<Float>
     ) {
@@ -50,6 +55,7 @@ public final class WinogradConvolution: @unchecked Sendable {
         problem.out_channel_stride = Int64(layout.outputChannelStride)
         problem.out_image_stride = Int64(layout.outputImageStride)
         (problem.activation, problem.alpha, problem.beta) = activation.cValues
+        problem.weights = weights
         vigil_winograd_compute(&problem, input, packed, bias, residual, output, Int64(tiles.lowerBound), Int64(tiles.upperBound),
                                Int64(panels.lowerBound), Int64(panels.upperBound), workspace)
     }

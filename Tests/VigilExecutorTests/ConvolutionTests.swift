@@ -154,6 +154,33 @@ final class ConvolutionTests: XCTestCase {
         try check(ConvCase(x: [7, 3, 8, 8], outChannels: 16, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 24)
     }
 
+    /// Winograd mixes the values of a 4×4 input patch, yet NaN and infinity in the input reach only the
+    /// outputs whose own 3×3 window holds them (those tile blocks are computed by the definition), and a
+    /// non-finite weight sends the convolution to the direct kernel.
+    func testWinogradNonFiniteValues() throws {
+        var xv = randomTensor([2, 4, 20, 20], seed: 30).scalars(as: Float.self)
+        xv[5 * 20 + 7] = .nan
+        xv[400 + 13 * 20 + 2] = .infinity
+        xv[1600 + 2 * 400 + 19 * 20 + 19] = -.infinity
+        xv[1600 + 3 * 400 + 8 * 20 + 8] = .infinity
+        let x = floatTensor(xv, [2, 4, 20, 20])
+        let w = randomTensor([6, 4, 3, 3], seed: 31), b = randomTensor([6], seed: 32)
+        var wv = w.scalars(as: Float.self)
+        wv[2 * 36 + 17] = .nan
+        let nanWeights = floatTensor(wv, w.shape)
+        let padded: [String: AttributeValue] = ["kernel_shape": ints([3, 3]), "pads": ints([1, 1, 1, 1])]
+        let expected = referenceConv(x, w, b, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1)
+        // Unpadded for the NaN weight: every tap of every window is inside the input.
+        let expectedNaNWeight = referenceConv(x, nanWeights, b, strides: [1, 1], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], group: 1)
+        XCTAssertTrue(expected.scalars(as: Float.self).contains { !$0.isFinite } && expected.scalars(as: Float.self).contains { $0.isFinite })
+        for threads in [1, 2] {
+            expectClose(try runNode("Conv", [.input(x), .constant(w), .constant(b)], attributes: padded, threads: threads)[0], expected,
+                        "non-finite inputs, threads \(threads)")
+            expectClose(try runNode("Conv", [.input(x), .constant(nanWeights), .constant(b)], attributes: ["kernel_shape": ints([3, 3])],
+                                    threads: threads)[0], expectedNaNWeight, "NaN weight, threads \(threads)")
+        }
+    }
+
     /// FusedConv (domain ai.vigil) = act(Conv(x, w, b) + z) for every activation, with and without the
     /// residual z, on the packed 2-D kernel (plain, grouped, image by image), the depthwise kernel and the 1-D
     /// im2col path — against the direct reference convolution.

@@ -79,6 +79,9 @@ typedef struct {
     int64_t out_h, out_w, out_channel_stride, out_image_stride;
     int32_t activation;
     float alpha, beta;
+    /// The untransformed weights (M x C x 3 x 3), for the tile blocks whose input holds NaN or infinity:
+    /// those are computed by the definition, so that non-finite values stay in their own windows.
+    const float *weights;
 } vigil_winograd_problem;
 
 /// Floats needed for the 16 transformed, packed weight matrices of an M x C x 3 x 3 convolution.

@@ -231,10 +231,11 @@ enum ConvolutionKernels {
     /// Whether 3×3 stride-1 convolutions use the Winograd F(2×2, 3×3) kernel when there are enough output
     /// tiles (tests turn it off to compare it with the direct kernel).
     nonisolated(unsafe) static var useWinograd = true
-    /// Output tiles (2×2) below which the direct kernel is used (one block of work): with few tiles the
-    /// 16/9 times larger transformed weights cost more memory, and more time to read, than the
-    /// multiplications they save.
-    static let winogradMinTiles = 96
+    /// Output tiles (2×2) from which Winograd is used (one block of work). Below that, the 16/9 times
+    /// larger transformed weights cost more memory, and more time to read, than the multiplications they
+    /// save — unless they are small (at most `winogradSmallWeightBytes`, as in early layers of a small
+    /// batch), then from `winogradMinTilesSmallWeights` tiles.
+    static let winogradMinTiles = 96, winogradMinTilesSmallWeights = 16, winogradSmallWeightBytes = 4 << 20
 
     /// One group's convolution on Vigil's AVX2 kernels: the direct packed-weight kernel, whose units of
     /// work are output pixels, or the Winograd kernel, whose units are 2×2 output tiles.
@@ -242,7 +243,8 @@ enum ConvolutionKernels {
         case direct(PackedConvolution)
         case winograd(WinogradConvolution)
 
-        func compute(input: UnsafePointer<Float>, layout: PackedConvolution.Layout, channelStride: Int, bias: UnsafePointer<Float>?,
+        func compute(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: PackedConvolution.Layout, channelStride: Int,
+                     bias: UnsafePointer<Float>?,
                      residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: EpilogueActivation,
                      units: Range<Int>, panels: Range<Int>, workspace: UnsafeMutablePointer<Float>) {
             switch self {
@@ -250,7 +252,7 @@ enum ConvolutionKernels {
                 conv.compute(input: input, layout: layout, bias: bias, residual: residual, output: output, activation: activation,
                              pixels: units, panels: panels, workspace: workspace)
             case .winograd(let conv):
-                conv.compute(input: input, layout: layout, inputChannelStride: channelStride, bias: bias, residual: residual,
+                conv.compute(input: input, weights: weights, layout: layout, inputChannelStride: channelStride, bias: bias, residual: residual,
                              output: output, activation: activation, tiles: units, panels: panels, workspace: workspace)
             }
         }
@@ -269,10 +271,15 @@ enum ConvolutionKernels {
         let padded = top + left + bottom + right > 0
         let ph = ih + top + bottom, pw = iw + left + right
         let hasBias = k.op.hasInput(2)
-        let outSize = oh * ow
+        let outSize = oh * ow, groupWeights = mg * cg * ws[2] * ws[3]
         let threads = k.parallelism
+        // Winograd mixes a tile's weights, so it needs them constant (transformed once) and finite (a NaN
+        // or infinite weight would reach every output of the channel, padding included).
         let winograd = useWinograd && ws[2] == 3 && ws[3] == 3 && geo.strides == [1, 1] && geo.dilations == [1, 1]
-            && oh % 2 == 0 && ow % 2 == 0 && n * (oh / 2) * (ow / 2) >= winogradMinTiles
+            && oh % 2 == 0 && ow % 2 == 0 && {
+                let tiles = n * (oh / 2) * (ow / 2)
+                return tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes
+            }() && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
         // Units of work: 2×2 output tiles for Winograd, output pixels for the direct kernel.
         let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : outSize, units = n * unitsPerImage
         // Weights are constant in practice; pack at build time when they are, else on every run.
@@ -317,7 +324,7 @@ enum ConvolutionKernels {
                 let bias = hasBias ? io.input(2, as: Float.self) : nil
                 let residual = residualInput.map { io.input($0, as: Float.self) }
                 let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
-                let convs = prepacked ?? pack(io.input(1, as: Float.self))
+                let w = io.input(1, as: Float.self), convs = prepacked ?? pack(w)
                 par.forEachTask(groups) { g, slot in
                     let first = g * images, count = min(images, n - first)
                     let buffer = scratch + slot * slotFloats, work = buffer + images * imagePadded
@@ -325,7 +332,7 @@ enum ConvolutionKernels {
                                                 top: top, bottom: bottom, left: left, right: right)
                     for gi in 0..<group {
                         let offset = first * m * outSize + gi * mg * outSize
-                        convs[gi].compute(input: buffer + gi * cg * ph * pw, layout: layout, channelStride: ph * pw,
+                        convs[gi].compute(input: buffer + gi * cg * ph * pw, weights: w + gi * groupWeights, layout: layout, channelStride: ph * pw,
                                           bias: bias.map { $0 + gi * mg }, residual: residual.map { $0 + offset }, output: y + offset,
                                           activation: inKernel, units: 0..<(count * unitsPerImage), panels: 0..<panels, workspace: work)
                     }
@@ -351,7 +358,7 @@ enum ConvolutionKernels {
             } else {
                 source = x
             }
-            let convs = prepacked ?? pack(io.input(1, as: Float.self))
+            let w = io.input(1, as: Float.self), convs = prepacked ?? pack(w)
             let work = scratch + paddedCount
             for gi in 0..<group {
                 let conv = convs[gi]
@@ -360,7 +367,8 @@ enum ConvolutionKernels {
                 par.forEachTask(split.count) { t, slot in
                     let (unitRange, panelRange) = split[t]
                     guard !unitRange.isEmpty, !panelRange.isEmpty else { return }
-                    conv.compute(input: input, layout: layout, channelStride: ph * pw, bias: groupBias, residual: groupResidual,
+                    conv.compute(input: input, weights: w + gi * groupWeights, layout: layout, channelStride: ph * pw, bias: groupBias,
+                                 residual: groupResidual,
                                  output: output, activation: inKernel, units: unitRange, panels: panelRange,
                                  workspace: work + slot * workspace)
                 }
