@@ -59,6 +59,10 @@ public enum BLAS {
         openblas_set_num_threads(Int32(count))
     }
 
+    /// Sets OpenBLAS to one thread now, so that GEMMs below ``parallelThreshold`` can then be called from
+    /// several threads at once (each runs single-threaded and none changes the thread count).
+    public static func prepareConcurrentSmallGEMMs() { useThreads(1) }
+
     /// The number of threads OpenBLAS uses for a large GEMM.
     public static var threadCount: Int { configuredThreads }
 

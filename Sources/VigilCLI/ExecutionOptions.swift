@@ -11,6 +11,9 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Run the graph as given. By default the model is optimized in memory first (folding, fusion), as onnxruntime does.")
     var noOptimize = false
 
+    @Flag(help: "Compute 3x3 convolutions directly, as onnxruntime does, not with Winograd F(2x2, 3x3) (slower; rounding closer to onnxruntime's).")
+    var noWinograd = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -21,7 +24,7 @@ struct ExecutionOptions: ParsableArguments {
         var model = model
         if optimize && !noOptimize { try OptimizationOptions.optimizeForExecution(&model, file: file) }
         do {
-            return try InferenceSession(model: model, options: .init(threads: threads))
+            return try InferenceSession(model: model, options: .init(threads: threads, winograd: !noWinograd))
         } catch {
             throw CommandFailure("\(file): \(error)")
         }

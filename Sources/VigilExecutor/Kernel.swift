@@ -48,6 +48,8 @@ struct KernelContext {
     let outputTypes: [TensorType]
     /// Threads the kernel will run on (sizes per-thread workspaces).
     var parallelism = 1
+    /// Whether convolutions may use the Winograd kernel.
+    var winograd = true
 
     var node: Node { op.node }
 

@@ -11,6 +11,8 @@ struct Planner {
     let opsets: [String: Int]
     let registry: OpRegistry
     let parallel: Parallel
+    /// Whether convolutions may use the Winograd kernel (``InferenceSession/Options/winograd``).
+    let winograd: Bool
     /// Initializers, aligned for direct use by kernels.
     let initializers: [String: Tensor]
     /// Names of the inputs the caller supplies, in order.
@@ -79,7 +81,7 @@ struct Planner {
             guard let builder = KernelRegistry.builder(for: node) else {
                 throw .unsupportedOps([.init(opType: node.opType, domain: node.domain, nodes: [node.label])])
             }
-            let kernelContext = KernelContext(op: context, outputTypes: outputTypes, parallelism: parallel.threads)
+            let kernelContext = KernelContext(op: context, outputTypes: outputTypes, parallelism: parallel.threads, winograd: winograd)
             let allInputsConstant = !node.inputs.filter { !$0.isEmpty }.isEmpty
                 && zip(node.inputs, values).allSatisfy { $0.0.isEmpty || $0.1 != nil }
             let kernel: Kernel

@@ -23,6 +23,15 @@ final class ParityCommandTests: CLITestCase {
         }
     }
 
+    /// `--no-winograd` computes the VGG-like net's 3×3 convolutions directly; it passes as well.
+    func testVGGPassesWithAndWithoutWinograd() throws {
+        let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "vgg_like" })
+        for flags in [[], ["--no-winograd"]] {
+            let result = try vigil(["parity", entry.url.path, "--reference", entry.testDataSet.path, "--atol", "1e-5", "--rtol", "1e-4"] + flags)
+            XCTAssertEqual(result.status, 0, "\(flags): \(result.stdout) \(result.stderr)")
+        }
+    }
+
     func testMismatchFailsAndLayerwiseNamesTheFirstDivergingNode() throws {
         let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "conv_bn_relu" })
         // Perturb the reference: the output no longer matches, exit 1, JUnit records the failure.

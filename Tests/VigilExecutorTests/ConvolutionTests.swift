@@ -54,7 +54,7 @@ final class ConvolutionTests: XCTestCase {
         return floatTensor(y, out)
     }
 
-    func check(_ c: ConvCase, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ c: ConvCase, seed: UInt64, winograd: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
         let spatial = c.kernel.count
         let x = randomTensor(c.x, seed: seed)
         var w = randomTensor([c.outChannels, c.x[1] / c.group] + c.kernel, seed: seed + 1)
@@ -81,7 +81,7 @@ final class ConvolutionTests: XCTestCase {
         let expected = referenceConv(x, w, b, strides: strides, dilations: dilations, padsBegin: begin, padsEnd: end, group: c.group)
         for threads in [1, 2] {
             let args: [Arg] = [.input(x), .constant(w)] + (b.map { [Arg.constant($0)] } ?? [])
-            let y = try runNode("Conv", args, attributes: attributes, threads: threads)[0]
+            let y = try runNode("Conv", args, attributes: attributes, threads: threads, winograd: winograd)[0]
             expectClose(y, expected, atol: 1e-5, rtol: 1e-4, "conv \(c) threads=\(threads)", file: file, line: line)
         }
     }
@@ -141,7 +141,7 @@ final class ConvolutionTests: XCTestCase {
     /// padded (in groups of images, and as a whole batch), unpadded, grouped, more than 256 channels (several
     /// reduction blocks), output channels not a multiple of 16, tile rows of 8, 4 and other widths.
     func testWinograd3x3() throws {
-        XCTAssertTrue(ConvolutionKernels.useWinograd)
+        XCTAssertTrue(InferenceSession.Options().winograd)
         try check(ConvCase(x: [2, 5, 20, 18], outChannels: 20, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 19)
         try check(ConvCase(x: [3, 8, 16, 16], outChannels: 6, kernel: [3, 3], pads: [1, 1, 1, 1], group: 2), seed: 20)
         try check(ConvCase(x: [2, 4, 22, 20], outChannels: 7, kernel: [3, 3], bias: false), seed: 21)
@@ -196,14 +196,12 @@ final class ConvolutionTests: XCTestCase {
         try checkFusedConvEpilogues()
     }
 
+    /// The same with the session's Winograd option off: the 256-tile case on the direct kernel.
     func testFusedConvEpiloguesWithoutWinograd() throws {
-        let saved = ConvolutionKernels.useWinograd
-        ConvolutionKernels.useWinograd = false
-        defer { ConvolutionKernels.useWinograd = saved }
-        try checkFusedConvEpilogues()
+        try checkFusedConvEpilogues(winograd: false)
     }
 
-    func checkFusedConvEpilogues() throws {
+    func checkFusedConvEpilogues(winograd: Bool = true) throws {
         let activations: [(String, [Float], (Float) -> Float)] = [
             ("Relu", [], { max($0, 0) }),
             ("LeakyRelu", [0.1], { $0 < 0 ? 0.1 * $0 : $0 }),
@@ -246,7 +244,7 @@ final class ConvolutionTests: XCTestCase {
                     let zs = z.scalars(as: Float.self)
                     let expected = floatTensor(conv.scalars(as: Float.self).enumerated().map { f($1 + (residual ? zs[$0] : 0)) }, conv.shape)
                     for threads in [1, 2] {
-                        let session = try InferenceSession(model: model, options: .init(threads: threads))
+                        let session = try InferenceSession(model: model, options: .init(threads: threads, winograd: winograd))
                         let feeds = residual ? ["x": x, "z": z] : ["x": x]
                         expectClose(try session.run(feeds)["y"], expected, "case \(index) \(name) residual \(residual) threads \(threads)")
                     }

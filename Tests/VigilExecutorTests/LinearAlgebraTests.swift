@@ -50,8 +50,16 @@ final class LinearAlgebraTests: XCTestCase {
         }
     }
 
-    func testGemmVariants() throws {
-        let m = 4, n = 5, k = 3
+    func testGemmVariants() throws { try checkGemmVariants(m: 4, n: 5, k: 3, threads: [1]) }
+
+    /// Dense layers too small for OpenBLAS's threads (batch 1 and 3 here) are split by output columns
+    /// across the executor's threads.
+    func testGemmVariantsSplitAcrossThreads() throws {
+        try checkGemmVariants(m: 1, n: 96, k: 700, threads: [1, 2])
+        try checkGemmVariants(m: 3, n: 100, k: 300, threads: [1, 2])
+    }
+
+    func checkGemmVariants(m: Int, n: Int, k: Int, threads: [Int]) throws {
         let cShapes: [[Int]?] = [nil, [n], [m, 1], [1], [m, n], []]
         for transA in [false, true] {
             for transB in [false, true] {
@@ -78,10 +86,13 @@ final class LinearAlgebraTests: XCTestCase {
                     }
                     var args: [Arg] = [.input(a), .constant(b)]
                     if let c { args.append(.constant(c)) }
-                    let y = try runNode("Gemm", args, attributes: [
-                        "transA": .int(transA ? 1 : 0), "transB": .int(transB ? 1 : 0), "alpha": .float(alpha), "beta": .float(beta),
-                    ])[0]
-                    expectClose(y, floatTensor(expected, [m, n]), "Gemm transA=\(transA) transB=\(transB) C=\(String(describing: cShape))")
+                    for threads in threads {
+                        let y = try runNode("Gemm", args, attributes: [
+                            "transA": .int(transA ? 1 : 0), "transB": .int(transB ? 1 : 0), "alpha": .float(alpha), "beta": .float(beta),
+                        ], threads: threads)[0]
+                        expectClose(y, floatTensor(expected, [m, n]),
+                                    "Gemm \(m)x\(n)x\(k) transA=\(transA) transB=\(transB) C=\(String(describing: cShape)) threads=\(threads)")
+                    }
                 }
             }
         }

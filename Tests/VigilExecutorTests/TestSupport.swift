@@ -86,10 +86,10 @@ func singleNodeModel(
 
 func runNode(
     _ op: String, _ args: [Arg], attributes: [String: AttributeValue] = [:], outputs: Int = 1, opset: Int64 = 17,
-    threads: Int = 1
+    threads: Int = 1, winograd: Bool = true
 ) throws -> [Tensor] {
     let (model, feeds) = singleNodeModel(op, args, attributes: attributes, outputs: outputs, opset: opset)
-    let session = try InferenceSession(model: model, options: .init(threads: threads))
+    let session = try InferenceSession(model: model, options: .init(threads: threads, winograd: winograd))
     let results = try session.run(feeds)
     return (0..<outputs).map { results["out\($0)"]! }
 }

@@ -228,14 +228,14 @@ enum ConvolutionKernels {
         }
     }
 
-    /// Whether 3×3 stride-1 convolutions use the Winograd F(2×2, 3×3) kernel when there are enough output
-    /// tiles (tests turn it off to compare it with the direct kernel).
-    nonisolated(unsafe) static var useWinograd = true
     /// Output tiles (2×2) from which Winograd is used (one block of work). Below that, the 16/9 times
     /// larger transformed weights cost more memory, and more time to read, than the multiplications they
     /// save — unless they are small (at most `winogradSmallWeightBytes`, as in early layers of a small
     /// batch), then from `winogradMinTilesSmallWeights` tiles.
     static let winogradMinTiles = 96, winogradMinTilesSmallWeights = 16, winogradSmallWeightBytes = 4 << 20
+    /// Channels (per group) from which Winograd is used: its 16 products are GEMMs over the channels, too
+    /// short below this (an RGB input layer) to pay for the transforms.
+    static let winogradMinChannels = 8
 
     /// One group's convolution on Vigil's AVX2 kernels: the direct packed-weight kernel, whose units of
     /// work are output pixels, or the Winograd kernel, whose units are 2×2 output tiles.
@@ -275,7 +275,7 @@ enum ConvolutionKernels {
         let threads = k.parallelism
         // Winograd mixes a tile's weights, so it needs them constant (transformed once) and finite (a NaN
         // or infinite weight would reach every output of the channel, padding included).
-        let winograd = useWinograd && ws[2] == 3 && ws[3] == 3 && geo.strides == [1, 1] && geo.dilations == [1, 1]
+        let winograd = k.winograd && ws[2] == 3 && ws[3] == 3 && cg >= winogradMinChannels && geo.strides == [1, 1] && geo.dilations == [1, 1]
             && oh % 2 == 0 && ow % 2 == 0 && {
                 let tiles = n * (oh / 2) * (ow / 2)
                 return tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes

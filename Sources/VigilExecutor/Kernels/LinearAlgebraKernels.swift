@@ -58,14 +58,22 @@ enum LinearAlgebraKernels {
         let hasC = k.op.hasInput(2) && attrs.beta != 0
         let cIndexer = hasC ? BroadcastIndexer(output: out, inputs: [k.inputShape(2)]) : nil
         let epilogue = FusedKernels.Epilogue(activation: activation, residualInput: nil, count: m * n)
+        // GEMMs too small for OpenBLAS's threads (a dense layer at batch 1) are split by output columns
+        // across the executor's threads, each block a single-threaded GEMM (or GEMV).
+        let work = m * n * kk
+        let blocks = work < BLAS.parallelThreshold && work >= 1 << 16 ? min(k.parallelism, n / 32) : 1
         return Kernel { io, par in
             let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
             if let cIndexer {
                 broadcastCopy(cIndexer, io.inputs[2]!, io.outputs[0], elementSize: 4)
             }
-            BLAS.sgemm(transA: attrs.transA, transB: attrs.transB, m: m, n: n, k: kk, alpha: attrs.alpha,
-                       a: x, lda: attrs.transA ? m : kk, b: w, ldb: attrs.transB ? kk : n,
-                       beta: hasC ? attrs.beta : 0, c: y, ldc: n)
+            if blocks > 1 { BLAS.prepareConcurrentSmallGEMMs() }
+            par.forEachTask(blocks) { block, _ in
+                let first = n * block / blocks, count = n * (block + 1) / blocks - first
+                BLAS.sgemm(transA: attrs.transA, transB: attrs.transB, m: m, n: count, k: kk, alpha: attrs.alpha,
+                           a: x, lda: attrs.transA ? m : kk, b: attrs.transB ? w + first * kk : w + first, ldb: attrs.transB ? kk : n,
+                           beta: hasC ? attrs.beta : 0, c: y + first, ldc: n)
+            }
             epilogue.apply(io, par)
         }
     }
