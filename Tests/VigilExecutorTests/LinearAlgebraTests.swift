@@ -57,6 +57,7 @@ final class LinearAlgebraTests: XCTestCase {
     func testGemmVariantsSplitAcrossThreads() throws {
         try checkGemmVariants(m: 1, n: 96, k: 700, threads: [1, 2])
         try checkGemmVariants(m: 3, n: 100, k: 300, threads: [1, 2])
+        try checkGemmVariants(m: 300, n: 10, k: 30, threads: [1, 2])  // enough work, too few columns to split
     }
 
     func checkGemmVariants(m: Int, n: Int, k: Int, threads: [Int]) throws {

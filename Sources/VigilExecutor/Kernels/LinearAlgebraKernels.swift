@@ -61,7 +61,7 @@ enum LinearAlgebraKernels {
         // GEMMs too small for OpenBLAS's threads (a dense layer at batch 1) are split by output columns
         // across the executor's threads, each block a single-threaded GEMM (or GEMV).
         let work = m * n * kk
-        let blocks = work < BLAS.parallelThreshold && work >= 1 << 16 ? min(k.parallelism, n / 32) : 1
+        let blocks = work < BLAS.parallelThreshold && work >= 1 << 16 ? max(1, min(k.parallelism, n / 32)) : 1
         return Kernel { io, par in
             let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
             if let cIndexer {
