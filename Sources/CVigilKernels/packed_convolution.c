@@ -206,7 +206,7 @@ AVX2 static inline __attribute__((always_inline)) void micro_body(int64_t kc, co
         c40 = _mm256_fmadd_ps(a0, b4, c40); c41 = _mm256_fmadd_ps(a1, b4, c41);
         __m256 b5 = _mm256_broadcast_ss(b + 5);
         c50 = _mm256_fmadd_ps(a0, b5, c50); c51 = _mm256_fmadd_ps(a1, b5, c51);
-        _mm_prefetch((const char *)(a + 8 * MR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 32 * MR), _MM_HINT_T0);  // 2 KB ahead: weights may come from memory
         a += MR;
         if (!direct) b += NR;
     }
