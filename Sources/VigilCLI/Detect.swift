@@ -62,7 +62,8 @@ enum DetectSupport {
         var model = Embedder.exposing(output, in: try ModelLoading.load(file).model)
         if !execution.noOptimize { try OptimizationOptions.optimizeForExecution(&model, file: file) }
         do {
-            return try Embedder(model: model, output: output, preprocessing: .init(scale: scale), threads: execution.threads)
+            return try Embedder(model: model, output: output, preprocessing: .init(scale: scale), threads: execution.threads,
+                                winograd: !execution.noWinograd)
         } catch {
             throw CommandFailure("\(file): \(error)")
         }

@@ -26,13 +26,15 @@ public final class Embedder {
     /// - Parameters:
     ///   - output: the graph output to collect; the model's first output when `nil`.
     ///   - threads: executor threads (all cores when `nil`).
+    ///   - winograd: whether 3×3 convolutions may use the Winograd kernel (``InferenceSession/Options/winograd``).
     public init(
-        model: Model, output: String? = nil, preprocessing: Preprocessing = .init(), batchSize: Int = 256, threads: Int? = nil
+        model: Model, output: String? = nil, preprocessing: Preprocessing = .init(), batchSize: Int = 256, threads: Int? = nil,
+        winograd: Bool = true
     ) throws(DetectorError) {
         guard batchSize > 0 else { throw .invalidArgument("batch size must be positive") }
         let model = Self.exposing(output, in: model)
         do {
-            session = try InferenceSession(model: model, options: .init(threads: threads))
+            session = try InferenceSession(model: model, options: .init(threads: threads, winograd: winograd))
         } catch {
             throw .execution(error.description)
         }
