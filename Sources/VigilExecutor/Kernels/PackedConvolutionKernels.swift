@@ -1,0 +1,194 @@
+import VigilBLAS
+import VigilIR
+import VigilOps
+
+/// 2-D convolutions on Vigil's own AVX2 kernels: the Winograd F(2×2, 3×3) kernel and the direct
+/// packed-weight kernel, how a layer chooses between them, and how the work is cut across threads.
+extension ConvolutionKernels {
+    /// Output tiles (2×2) from which Winograd is used (one block of work). Below that, the 16/9 times
+    /// larger transformed weights cost more memory, and more time to read, than the multiplications they
+    /// save — unless they are small (at most `winogradSmallWeightBytes`, as in early layers of a small
+    /// batch), then from `winogradMinTilesSmallWeights` tiles.
+    static let winogradMinTiles = 96, winogradMinTilesSmallWeights = 16, winogradSmallWeightBytes = 4 << 20
+    /// Channels (per group) from which Winograd is used: its 16 products are GEMMs over the channels, too
+    /// short below this (an RGB input layer) to pay for the transforms.
+    static let winogradMinChannels = 8
+
+    /// One group's convolution on Vigil's AVX2 kernels: the direct packed-weight kernel, whose units of
+    /// work are output pixels, or the Winograd kernel, whose units are 2×2 output tiles.
+    enum PackedEngine {
+        case direct(PackedConvolution)
+        case winograd(WinogradConvolution)
+
+        func compute(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: PackedConvolution.Layout, channelStride: Int,
+                     bias: UnsafePointer<Float>?,
+                     residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: EpilogueActivation,
+                     units: Range<Int>, panels: Range<Int>, workspace: UnsafeMutablePointer<Float>) {
+            switch self {
+            case .direct(let conv):
+                conv.compute(input: input, layout: layout, bias: bias, residual: residual, output: output, activation: activation,
+                             pixels: units, panels: panels, workspace: workspace)
+            case .winograd(let conv):
+                conv.compute(input: input, weights: weights, layout: layout, inputChannelStride: channelStride, bias: bias, residual: residual,
+                             output: output, activation: activation, tiles: units, panels: panels, workspace: workspace)
+            }
+        }
+    }
+
+    /// 2-D convolution on Vigil's AVX2 kernels (Winograd for 3×3 stride-1 convolutions with enough output
+    /// tiles, else the direct packed-weight kernel): weights are transformed and packed once here; each run
+    /// pads the input (when the conv pads), then splits the work across threads.
+    static func packedConv2D(_ k: KernelContext, attrs: Convolution.ConvAttributes, activation: FusedActivation?,
+                             residualInput: Int?) -> Kernel {
+        let xs = k.inputShape(0), ws = k.inputShape(1), ys = k.outputShape(0)
+        let n = xs[0], c = xs[1], ih = xs[2], iw = xs[3], m = ws[0], oh = ys[2], ow = ys[3]
+        let group = attrs.group, cg = c / group, mg = m / group
+        let geo = attrs.geometry
+        let (top, left, bottom, right) = (geo.padsBegin[0], geo.padsBegin[1], geo.padsEnd[0], geo.padsEnd[1])
+        let padded = top + left + bottom + right > 0
+        let ph = ih + top + bottom, pw = iw + left + right
+        let hasBias = k.op.hasInput(2)
+        let outSize = oh * ow, groupWeights = mg * cg * ws[2] * ws[3]
+        let threads = k.parallelism
+        // Winograd mixes a tile's weights, so it needs them constant (transformed once) and finite (a NaN
+        // or infinite weight would reach every output of the channel, padding included).
+        let winograd = k.winograd && ws[2] == 3 && ws[3] == 3 && cg >= winogradMinChannels && geo.strides == [1, 1] && geo.dilations == [1, 1]
+            && oh % 2 == 0 && ow % 2 == 0 && {
+                let tiles = n * (oh / 2) * (ow / 2)
+                return tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes
+            }() && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
+        // Units of work: 2×2 output tiles for Winograd, output pixels for the direct kernel.
+        let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : outSize, units = n * unitsPerImage
+        // Weights are constant in practice; pack at build time when they are, else on every run.
+        func pack(_ w: UnsafePointer<Float>) -> [PackedEngine] {
+            (0..<group).map { gi in
+                let weights = w + gi * mg * cg * ws[2] * ws[3]
+                if winograd { return .winograd(WinogradConvolution(weights: weights, outputChannels: mg, channels: cg)) }
+                return .direct(PackedConvolution(weights: weights, outputChannels: mg, channels: cg, kernel: (ws[2], ws[3]),
+                                                 dilations: (geo.dilations[0], geo.dilations[1]), paddedWidth: pw, channelStride: ph * pw))
+            }
+        }
+        let prepacked = k.withConstantFloats(1, pack)
+        let panels = (mg + PackedConvolution.panelRows - 1) / PackedConvolution.panelRows
+        let workspace = winograd ? WinogradConvolution.workspaceCount(channels: cg) : PackedConvolution.workspaceCount(panels: panels)
+        let paddedCount = padded ? n * c * ph * pw : 0
+        let layout = PackedConvolution.Layout(
+            paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
+            strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: outSize, outputImageStride: m * outSize)
+        // Clamp-type activations run in the kernel's epilogue; the others in a pass afterwards.
+        let inKernel: EpilogueActivation
+        var after: FusedActivation?
+        switch activation {
+        case nil: inKernel = .none
+        case .relu?: inKernel = .relu
+        case .leakyRelu(let alpha)?: inKernel = .leakyRelu(alpha: alpha)
+        case .clip(let low, let high)?: inKernel = .clip(low: low, high: high)
+        case let other?: inKernel = .none; after = other
+        }
+        let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * outSize)
+
+        // Batches of large images: one task per group of a few images, which pads them into its thread's
+        // buffer and computes them, so a padded copy of the whole batch never exists. A group holds as
+        // many images as make its units whole 96-unit blocks (three 32×32 or 16×16 images), so no block
+        // is cut short at an image's end.
+        if padded && n >= threads && outSize >= 256 {
+            let imagePadded = c * ph * pw, block = PackedConvolution.pixelBlock
+            let perGroup = min(n / threads, block / gcd(unitsPerImage, block), max(1, (1 << 20) / (imagePadded * 4)))
+            let images = max(1, perGroup), groups = (n + images - 1) / images
+            let slots = min(threads, groups), slotFloats = images * imagePadded + workspace
+            return Kernel(scratchBytes: slots * slotFloats * 4) { io, par in
+                let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+                let bias = hasBias ? io.input(2, as: Float.self) : nil
+                let residual = residualInput.map { io.input($0, as: Float.self) }
+                let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
+                let w = io.input(1, as: Float.self), convs = prepacked ?? pack(w)
+                par.forEachTask(groups) { g, slot in
+                    let first = g * images, count = min(images, n - first)
+                    let buffer = scratch + slot * slotFloats, work = buffer + images * imagePadded
+                    PackedConvolution.padPlanes(x + first * c * ih * iw, into: buffer, planes: count * c, height: ih, width: iw,
+                                                top: top, bottom: bottom, left: left, right: right)
+                    for gi in 0..<group {
+                        let offset = first * m * outSize + gi * mg * outSize
+                        convs[gi].compute(input: buffer + gi * cg * ph * pw, weights: w + gi * groupWeights, layout: layout, channelStride: ph * pw,
+                                          bias: bias.map { $0 + gi * mg }, residual: residual.map { $0 + offset }, output: y + offset,
+                                          activation: inKernel, units: 0..<(count * unitsPerImage), panels: 0..<panels, workspace: work)
+                    }
+                }
+                epilogue.apply(io, par)
+            }
+        }
+
+        let split = TaskGrid(pixels: units, panels: panels, threads: threads)
+        let slots = min(threads, split.count)
+        return Kernel(scratchBytes: (paddedCount + slots * workspace) * 4) { io, par in
+            let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+            let bias = hasBias ? io.input(2, as: Float.self) : nil
+            let residual = residualInput.map { io.input($0, as: Float.self) }
+            let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
+            let source: UnsafePointer<Float>
+            if padded {
+                par.forEach(n * c, grain: max(1, 32768 / (ih * iw))) { r in
+                    PackedConvolution.padPlanes(x + r.lowerBound * ih * iw, into: scratch + r.lowerBound * ph * pw, planes: r.count,
+                                                height: ih, width: iw, top: top, bottom: bottom, left: left, right: right)
+                }
+                source = UnsafePointer(scratch)
+            } else {
+                source = x
+            }
+            let w = io.input(1, as: Float.self), convs = prepacked ?? pack(w)
+            let work = scratch + paddedCount
+            for gi in 0..<group {
+                let conv = convs[gi]
+                let input = source + gi * cg * ph * pw, output = y + gi * mg * outSize
+                let groupBias = bias.map { $0 + gi * mg }, groupResidual = residual.map { $0 + gi * mg * outSize }
+                par.forEachTask(split.count) { t, slot in
+                    let (unitRange, panelRange) = split[t]
+                    guard !unitRange.isEmpty, !panelRange.isEmpty else { return }
+                    conv.compute(input: input, weights: w + gi * groupWeights, layout: layout, channelStride: ph * pw, bias: groupBias,
+                                 residual: groupResidual,
+                                 output: output, activation: inKernel, units: unitRange, panels: panelRange,
+                                 workspace: work + slot * workspace)
+                }
+            }
+            epilogue.apply(io, par)
+        }
+    }
+
+    static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+    /// How one packed convolution is cut into tasks.
+    ///
+    /// - Enough pixels: chunks of whole 96-pixel blocks (the kernel's unit of work), about four per
+    ///   thread, claimed one at a time, so that a thread slowed down by another process on its core
+    ///   does not hold the others up.
+    /// - Few pixels (deep layers of a small batch): one chunk of weight panels per thread; each thread
+    ///   then reads only its share of the weights, and packs the few pixels once.
+    /// - Few pixels and few panels: one run of 6-pixel tiles per thread.
+    struct TaskGrid {
+        static let block = 96, tile = 6
+        let pixels: Int, panels: Int, pixelChunks: Int, panelChunks: Int, pixelUnit: Int
+
+        init(pixels: Int, panels: Int, threads: Int) {
+            self.pixels = pixels
+            self.panels = panels
+            let blocks = (pixels + Self.block - 1) / Self.block
+            if threads == 1 || blocks >= 2 * threads {
+                (pixelUnit, pixelChunks, panelChunks) = (Self.block, threads == 1 ? 1 : min(blocks, 4 * threads), 1)
+            } else if panels >= threads {
+                (pixelUnit, pixelChunks, panelChunks) = (Self.block, 1, threads)
+            } else {
+                (pixelUnit, pixelChunks, panelChunks) = (Self.tile, max(1, min(threads, (pixels + Self.tile - 1) / Self.tile)), 1)
+            }
+        }
+
+        var count: Int { pixelChunks * panelChunks }
+
+        /// Task `t`'s pixels and panels.
+        subscript(t: Int) -> (pixels: Range<Int>, panels: Range<Int>) {
+            let p = t / panelChunks, q = t % panelChunks
+            let units = (pixels + pixelUnit - 1) / pixelUnit
+            let first = min(pixels, units * p / pixelChunks * pixelUnit), last = min(pixels, units * (p + 1) / pixelChunks * pixelUnit)
+            return (first..<last, (panels * q / panelChunks)..<(panels * (q + 1) / panelChunks))
+        }
+    }
+}
