@@ -43,20 +43,23 @@ final class ParallelTests: XCTestCase {
         }
     }
 
-    /// Output pixel counts and panel counts of the VGG-like net at batch 1 and 64, and odd sizes.
+    /// Output pixel counts and panel counts of the VGG-like net at batch 1 and 64, and odd sizes, with
+    /// both split preferences (direct kernel, Winograd tiles).
     func testConvolutionTaskGridCoversEveryPixelAndPanelOnce() {
+        let pixelCounts = [1, 4, 5, 16, 64, 95, 96, 97, 256, 1024, 1030, 16384, 65536]
         for threads in [1, 2, 3, 4, 16] {
-            for pixels in [1, 4, 5, 16, 64, 95, 96, 97, 256, 1024, 1030, 16384, 65536] {
-                for panels in [1, 2, 3, 4, 8, 32] {
-                    let grid = ConvolutionKernels.TaskGrid(pixels: pixels, panels: panels, threads: threads)
+            for (pixels, panels) in pixelCounts.flatMap({ p in [1, 2, 3, 4, 8, 32].map { (p, $0) } }) {
+                for preferPixels in [false, true] {
+                    let grid = ConvolutionKernels.TaskGrid(pixels: pixels, panels: panels, threads: threads, preferPixels: preferPixels)
                     var covered = [Int](repeating: 0, count: pixels * panels)
                     for t in 0..<grid.count {
                         let (pixelRange, panelRange) = grid[t]
                         for p in pixelRange { for q in panelRange { covered[p * panels + q] += 1 } }
                     }
-                    XCTAssertEqual(covered.min(), 1, "threads \(threads) pixels \(pixels) panels \(panels)")
-                    XCTAssertEqual(covered.max(), 1, "threads \(threads) pixels \(pixels) panels \(panels)")
-                    if threads == 1 { XCTAssertEqual(grid.count, 1) }
+                    let label = "threads \(threads) pixels \(pixels) panels \(panels) preferPixels \(preferPixels)"
+                    XCTAssertEqual(covered.min(), 1, label)
+                    XCTAssertEqual(covered.max(), 1, label)
+                    if threads == 1 { XCTAssertEqual(grid.count, 1, label) }
                 }
             }
         }

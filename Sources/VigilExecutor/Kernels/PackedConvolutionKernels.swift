@@ -118,7 +118,7 @@ extension ConvolutionKernels {
             }
         }
 
-        let split = TaskGrid(pixels: units, panels: panels, threads: threads)
+        let split = TaskGrid(pixels: units, panels: panels, threads: threads, preferPixels: winograd)
         let slots = min(threads, split.count)
         return Kernel(scratchBytes: (paddedCount + slots * workspace) * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
@@ -163,18 +163,20 @@ extension ConvolutionKernels {
     ///   does not hold the others up.
     /// - Few pixels (deep layers of a small batch): one chunk of weight panels per thread; each thread
     ///   then reads only its share of the weights, and packs the few pixels once.
-    /// - Few pixels and few panels: one run of 6-pixel tiles per thread.
+    /// - Few pixels and few panels, or few Winograd tiles (`preferPixels`; their transformed weights are
+    ///   small, and splitting panels would repeat the input transform in every thread): one run of
+    ///   6-pixel (6-tile) micro-tiles per thread.
     struct TaskGrid {
         static let block = 96, tile = 6
         let pixels: Int, panels: Int, pixelChunks: Int, panelChunks: Int, pixelUnit: Int
 
-        init(pixels: Int, panels: Int, threads: Int) {
+        init(pixels: Int, panels: Int, threads: Int, preferPixels: Bool = false) {
             self.pixels = pixels
             self.panels = panels
             let blocks = (pixels + Self.block - 1) / Self.block
             if threads == 1 || blocks >= 2 * threads {
                 (pixelUnit, pixelChunks, panelChunks) = (Self.block, threads == 1 ? 1 : min(blocks, 4 * threads), 1)
-            } else if panels >= threads {
+            } else if panels >= threads && !(preferPixels && pixels >= 2 * threads * Self.tile) {
                 (pixelUnit, pixelChunks, panelChunks) = (Self.block, 1, threads)
             } else {
                 (pixelUnit, pixelChunks, panelChunks) = (Self.tile, max(1, min(threads, (pixels + Self.tile - 1) / Self.tile)), 1)
