@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+/// Tiles of a pixel block up to which the K loop runs in steps of FEW_TILES_K_STEP rows.
+#define FEW_TILES 4
+#define FEW_TILES_K_STEP 32
+
 size_t vigil_conv_packed_weight_count(int64_t m, int64_t k) {
     return (size_t)((m + MR - 1) / MR) * MR * (size_t)k;
 }
@@ -166,13 +170,20 @@ AVX2 void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const 
             for (int64_t mb = mblock_begin; mb < mblock_end; mb++) {
                 const float *a = packed_w + panel_offset(m_padded, mb, k0, kc);
                 float *c = acc + (mb - mblock_begin) * tiles * MR * NR;
-                for (int64_t t = 0; t < tiles; t++) {
-                    const int64_t *base = in_offsets + t * NR;
-                    int64_t valid = count - t * NR < NR ? count - t * NR : NR;
-                    if (is_direct(base, valid)) {
-                        micro_16x6_direct(kc, a, x + base[0], p->row_offsets + k0, c + t * MR * NR, k0 > 0);
-                    } else {
-                        micro_16x6(kc, a, pixels + t * kc * NR, c + t * MR * NR, k0 > 0);
+                // With few tiles (deep layers of a small batch) the weights stream from memory and each
+                // line serves every tile: run the tiles over short K steps, so that they use it while it
+                // is in L1 and the stream of weights does not stall between tiles.
+                int64_t step = tiles <= FEW_TILES ? FEW_TILES_K_STEP : kc;
+                for (int64_t ks = 0; ks < kc; ks += step) {
+                    int64_t len = kc - ks < step ? kc - ks : step;
+                    for (int64_t t = 0; t < tiles; t++) {
+                        const int64_t *base = in_offsets + t * NR;
+                        int64_t valid = count - t * NR < NR ? count - t * NR : NR;
+                        if (is_direct(base, valid)) {
+                            micro_16x6_direct(len, a + ks * MR, x + base[0], p->row_offsets + k0 + ks, c + t * MR * NR, k0 > 0 || ks > 0);
+                        } else {
+                            micro_16x6(len, a + ks * MR, pixels + t * kc * NR + ks * NR, c + t * MR * NR, k0 > 0 || ks > 0);
+                        }
                     }
                 }
             }
