@@ -142,13 +142,7 @@ static inline __attribute__((always_inline)) void store_panel(
                 int64_t o = out[j0 + lane];
                 float v = c[lane * MR] + b;
                 if (rrow) v += rrow[o];
-                switch (act) {
-                case VIGIL_ACTIVATION_RELU: v = v < 0.0f ? 0.0f : v; break;  // keeps NaN, as Relu does
-                case VIGIL_ACTIVATION_LEAKY_RELU: v = v < 0.0f ? v * alpha : v; break;
-                case VIGIL_ACTIVATION_CLIP: v = v < alpha ? alpha : (v > beta ? beta : v); break;
-                default: break;
-                }
-                yrow[o] = v;
+                yrow[o] = activate(act, v, alpha, beta);
             }
         }
     }

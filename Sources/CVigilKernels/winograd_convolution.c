@@ -173,13 +173,7 @@ static void winograd_exact_tiles(const vigil_winograd_problem *p, const float *x
                 }
                 int64_t o = n * p->out_image_stride + co * p->out_channel_stride + oy * ow + ox;
                 if (residual) sum += residual[o];
-                switch (p->activation) {
-                case VIGIL_ACTIVATION_RELU: sum = sum < 0.0f ? 0.0f : sum; break;
-                case VIGIL_ACTIVATION_LEAKY_RELU: sum = sum < 0.0f ? sum * p->alpha : sum; break;
-                case VIGIL_ACTIVATION_CLIP: sum = sum < p->alpha ? p->alpha : (sum > p->beta ? p->beta : sum); break;
-                default: break;
-                }
-                y[o] = sum;
+                y[o] = activate(p->activation, sum, p->alpha, p->beta);
             }
         }
     }

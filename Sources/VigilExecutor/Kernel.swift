@@ -70,12 +70,6 @@ struct KernelContext {
         }
     }
 
-    /// The constant float32 value of input `i`, if it is constant.
-    func constantFloats(_ i: Int) -> [Float]? {
-        guard let t = op.value(i), t.dtype == .float32 else { return nil }
-        return t.scalars(as: Float.self)
-    }
-
     /// `body` applied to the constant float32 value of input `i` in place (a copy only if it is misaligned),
     /// if it is constant: for weights packed at build time, without a transient copy of them.
     func withConstantFloats<R>(_ i: Int, _ body: (UnsafePointer<Float>) -> R) -> R? {

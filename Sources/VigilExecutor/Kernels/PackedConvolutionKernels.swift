@@ -62,7 +62,7 @@ extension ConvolutionKernels {
         // Weights are constant in practice; pack at build time when they are, else on every run.
         func pack(_ w: UnsafePointer<Float>) -> [PackedEngine] {
             (0..<group).map { gi in
-                let weights = w + gi * mg * cg * ws[2] * ws[3]
+                let weights = w + gi * groupWeights
                 if winograd { return .winograd(WinogradConvolution(weights: weights, outputChannels: mg, channels: cg)) }
                 return .direct(PackedConvolution(weights: weights, outputChannels: mg, channels: cg, kernel: (ws[2], ws[3]),
                                                  dilations: (geo.dilations[0], geo.dilations[1]), paddedWidth: pw, channelStride: ph * pw))
@@ -93,8 +93,8 @@ extension ConvolutionKernels {
         // is cut short at an image's end.
         if padded && n >= threads && outSize >= 256 {
             let imagePadded = c * ph * pw, block = PackedConvolution.pixelBlock
-            let perGroup = min(n / threads, block / gcd(unitsPerImage, block), max(1, (1 << 20) / (imagePadded * 4)))
-            let images = max(1, perGroup), groups = (n + images - 1) / images
+            let images = min(n / threads, block / gcd(unitsPerImage, block), max(1, (1 << 20) / (imagePadded * 4)))
+            let groups = (n + images - 1) / images
             let slots = min(threads, groups), slotFloats = images * imagePadded + workspace
             return Kernel(scratchBytes: slots * slotFloats * 4) { io, par in
                 let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
