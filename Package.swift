@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "VigilVerifier", dependencies: ["VigilIR", "VigilOps"]),
         .target(name: "VigilParity", dependencies: ["VigilIR"]),
         .target(name: "VigilDetector", dependencies: ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"]),
-        .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps", "VigilExecutor"]),
+        .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps"]),
         .target(
             name: "VigilCLI",
             dependencies: [

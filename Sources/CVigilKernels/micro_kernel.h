@@ -18,14 +18,12 @@ static inline int64_t panel_offset(int64_t m_padded, int64_t mb, int64_t k0, int
     return k0 * m_padded + mb * MR * kc;
 }
 
-/// A clamp-type activation `act` (VIGIL_ACTIVATION_*) on one value; NaN stays NaN, as Relu keeps it.
-static inline __attribute__((always_inline)) float activate(int act, float v, float alpha, float beta) {
-    switch (act) {
-    case VIGIL_ACTIVATION_RELU: return v < 0.0f ? 0.0f : v;
-    case VIGIL_ACTIVATION_LEAKY_RELU: return v < 0.0f ? v * alpha : v;
-    case VIGIL_ACTIVATION_CLIP: return v < alpha ? alpha : (v > beta ? beta : v);
-    default: return v;
-    }
+/// The epilogue activation on one value when `active` (a compile-time constant in each caller's
+/// specialization); NaN stays NaN, as Relu keeps it.
+static inline __attribute__((always_inline)) float activate(int active, float v, const vigil_activation *a) {
+    if (!active) return v;
+    v = v < 0.0f ? v * a->slope : v;
+    return v < a->low ? a->low : (v > a->high ? a->high : v);
 }
 
 #if defined(__x86_64__)

@@ -173,7 +173,7 @@ static void winograd_exact_tiles(const vigil_winograd_problem *p, const float *x
                 }
                 int64_t o = n * p->out_image_stride + co * p->out_channel_stride + oy * ow + ox;
                 if (residual) sum += residual[o];
-                y[o] = activate(p->activation, sum, p->alpha, p->beta);
+                y[o] = activate(p->activation.active, sum, &p->activation);
             }
         }
     }
@@ -187,7 +187,9 @@ AVX2 static void winograd_output(const vigil_winograd_problem *p, const float *a
                                  const float *bias, const float *residual, float *y, float *staged) {
     const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), ow = p->out_w;
     const int64_t acc_stride = (WT / NR) * MR * NR;  // floats between the accumulators of two xi
-    const __m256 zero = _mm256_setzero_ps(), alpha = _mm256_set1_ps(p->alpha), beta = _mm256_set1_ps(p->beta);
+    const int active = p->activation.active;
+    const __m128 zero = _mm_setzero_ps(), slope = _mm_set1_ps(p->activation.slope), low = _mm_set1_ps(p->activation.low),
+                 high = _mm_set1_ps(p->activation.high);
     int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;
     for (int64_t half = 0; half * 8 < rows; half++) {
         int64_t co0 = mb * MR + half * 8, lanes = rows - half * 8 < 8 ? rows - half * 8 : 8;
@@ -230,15 +232,10 @@ AVX2 static void winograd_output(const vigil_winograd_problem *p, const float *a
                 int64_t o = n * p->out_image_stride + 2 * ty * ow + 2 * tx;
                 __m128 v = _mm_loadu_ps(st + tt * 4);  // y00 y01 y10 y11
                 if (res) v = _mm_add_ps(v, _mm_setr_ps(res[o], res[o + 1], res[o + ow], res[o + ow + 1]));
-                switch (p->activation) {
-                case VIGIL_ACTIVATION_RELU: v = _mm_max_ps(_mm256_castps256_ps128(zero), v); break;  // NaN stays NaN
-                case VIGIL_ACTIVATION_LEAKY_RELU:
-                    v = _mm_blendv_ps(v, _mm_mul_ps(v, _mm256_castps256_ps128(alpha)), _mm_cmplt_ps(v, _mm256_castps256_ps128(zero)));
-                    break;
-                case VIGIL_ACTIVATION_CLIP:
-                    v = _mm_min_ps(_mm256_castps256_ps128(beta), _mm_max_ps(_mm256_castps256_ps128(alpha), v));
-                    break;
-                default: break;
+                if (active) {
+                    // max/min return their second operand when one is NaN: NaN stays NaN.
+                    v = _mm_blendv_ps(v, _mm_mul_ps(v, slope), _mm_cmplt_ps(v, zero));
+                    v = _mm_min_ps(high, _mm_max_ps(low, v));
                 }
                 _mm_storel_pi((__m64 *)(dst + o), v);
                 _mm_storeh_pi((__m64 *)(dst + o + ow), v);

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilExecutor
 import VigilIR
 import VigilOptimizer
 import VigilVerifier
@@ -46,7 +47,10 @@ struct OptimizationOptions: ParsableArguments {
     /// A pass manager for `passes`; debug builds re-verify the model after every pass, so a bad
     /// rewrite is caught where it happens.
     static func manager(passes: [String], stopAfter: Int? = nil) throws -> PassManager {
-        var manager = PassManager(passes: try OptimizerPipeline.passes(passes), stopAfter: stopAfter)
+        // Constant folding evaluates nodes with the executor's kernels; the optimizer itself only
+        // knows the `ConstantEvaluator` protocol.
+        var manager = PassManager(passes: try OptimizerPipeline.passes(passes), context: PassContext(evaluator: KernelEvaluator()),
+                                  stopAfter: stopAfter)
         #if DEBUG
         manager.check = { model in
             let errors = Verifier(options: .init(lint: false)).verify(model).filter { $0.severity == .error }

@@ -22,7 +22,7 @@ extension Detector {
         for name in [Self.exportedScoreOutput, Self.exportedDecisionOutput] where graph.outputs.contains(where: { $0.name == name }) {
             throw .modelInterface("the model already has an output named '\(name)'")
         }
-        let opset = Int(model.opsetImports.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+        let opset = Int(model.opsetVersion(for: "") ?? 0)
         guard opset >= 7 else { throw .modelInterface("opset \(opset) is too old to export the score (needs ≥ 7)") }
         let prefix = "vigil_detector/"
         func name(_ s: String) -> String { prefix + s }

@@ -49,6 +49,9 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Plans the graph as given (the optimizer, not the executor, rewrites graphs).
     private let planner: Planner
+    /// The session's worker threads (`threads − 1` of them), ended with the session.
+    private let pool: WorkerPool?
+    private let parallel: Parallel
     private let lock = NSLock()
     private var plans: [PlanKey: ExecutionPlan] = [:]
     private var planOrder: [PlanKey] = []
@@ -75,17 +78,18 @@ public final class InferenceSession: @unchecked Sendable {
 
         var graph = model.graph
         do { try graph.sortTopologically() } catch { throw .invalidGraph(error.description) }
-        var opsets: [String: Int] = [:]
-        for entry in model.opsetImports { opsets[entry.domain == "ai.onnx" ? "" : entry.domain] = Int(entry.version) }
 
         var initializers: [String: Tensor] = [:]
         for (name, tensor) in graph.initializers { initializers[name] = Self.aligned(tensor) }
         let inputs = graph.inputs.filter { initializers[$0.name] == nil }
         self.inputs = inputs
         self.outputNames = graph.outputs.map(\.name)
-        let parallel = Parallel(threads: options.threads)
+        let pool = options.threads > 1 ? WorkerPool(workers: options.threads - 1) : nil
+        self.pool = pool
+        let parallel = Parallel(threads: options.threads, pool: pool)
+        self.parallel = parallel
         self.planner = Planner(
-            graph: graph, nodes: graph.nodes, opsets: opsets, registry: .standard,
+            graph: graph, nodes: graph.nodes, opsets: Opsets(model: model), registry: .standard,
             parallel: parallel, winograd: options.winograd, initializers: initializers, inputNames: inputs.map(\.name))
 
         // Plan eagerly when every input shape is static, so that errors surface here.
@@ -101,12 +105,14 @@ public final class InferenceSession: @unchecked Sendable {
         }
     }
 
+    deinit { pool?.stop() }
+
     /// Every op in the model without a CPU implementation, grouped by op type, in first-use order.
     public static func unsupportedOps(in model: Model) -> [ExecutorError.UnsupportedOp] {
         var result: [ExecutorError.UnsupportedOp] = []
         for node in model.graph.nodes {
-            let supported = OpRegistry.standard.definition(domain: node.domain, opType: node.opType) != nil
-                && KernelRegistry.builder(for: node) != nil
+            let descriptor = OpRegistry.standard.descriptor(for: node, opset: model.opsetVersion(for: node.domain).flatMap { Int(exactly: $0) })
+            let supported = descriptor != nil && KernelRegistry.builder(for: node, descriptor: descriptor) != nil
             guard !supported else { continue }
             if let i = result.firstIndex(where: { $0.opType == node.opType && $0.domain == node.domain }) {
                 result[i].nodes.append(node.label)
@@ -179,7 +185,7 @@ public final class InferenceSession: @unchecked Sendable {
                 if let v = plan.values[name] { results[name] = plan.tensor(v.storage, type: v.type, inputs: tensors) }
             }
         }
-        try plan.execute(inputs: tensors, parallel: Parallel(threads: options.threads), beforeStep: beforeStep) { index in
+        try plan.execute(inputs: tensors, parallel: parallel, beforeStep: beforeStep) { index in
             let step = plan.steps[index]
             afterStep?(step)
             guard captureAll else { return }

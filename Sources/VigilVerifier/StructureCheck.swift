@@ -17,8 +17,8 @@ enum ModelChecks {
         }
         var seen: [String: Int64] = [:]
         for opset in model.opsetImports {
-            let domain = opset.domain == "ai.onnx" ? "" : opset.domain
-            let shown = domain.isEmpty ? "ai.onnx" : domain
+            let domain = Domain.canonical(opset.domain)
+            let shown = Domain.display(domain)
             if let earlier = seen[domain] {
                 out.append(Diagnostic(.duplicateOpsetImport, "domain '\(shown)' is imported twice (versions \(earlier) and \(opset.version))",
                                       hint: "keep one opset_import per domain"))
@@ -279,8 +279,8 @@ struct StructureCheck {
 
     private mutating func checkSchema(_ node: Node, key: String, at location: Location) {
         guard !node.opType.isEmpty else { return }
-        let domain = node.domain == "ai.onnx" ? "" : node.domain
-        let shownDomain = domain.isEmpty ? "ai.onnx" : domain
+        let domain = Domain.canonical(node.domain)
+        let shownDomain = Domain.display(domain)
         guard let opset = model.opsetVersion(for: domain).map({ Int($0) }) else {
             if !model.opsetImports.isEmpty || !domain.isEmpty {
                 report(Diagnostic(.domainNotImported, "domain '\(shownDomain)' of this node is not imported by the model", at: location,
@@ -290,7 +290,7 @@ struct StructureCheck {
             }
             return
         }
-        if model.functions.contains(where: { $0.name == node.opType && ($0.domain == "ai.onnx" ? "" : $0.domain) == domain }) { return }
+        if model.functions.contains(where: { $0.name == node.opType && Domain.canonical($0.domain) == domain }) { return }
         guard ONNXOpCatalog.knowsDomain(domain), opset >= 1 else { return }
         guard let schema = ONNXOpCatalog.schema(domain: domain, opType: node.opType, opset: opset) else {
             if let first = ONNXOpCatalog.firstVersion(domain: domain, opType: node.opType) {
@@ -379,16 +379,16 @@ struct StructureCheck {
                     at.value = input
                     report(Diagnostic(.undefinedValue, "input '\(input)' is not a function input or an earlier node's output", at: at))
                 }
-                let domain = node.domain == "ai.onnx" ? "" : node.domain
+                let domain = Domain.canonical(node.domain)
                 let imports = function.opsetImports.isEmpty ? model.opsetImports : function.opsetImports
-                if let version = imports.first(where: { ($0.domain == "ai.onnx" ? "" : $0.domain) == domain })?.version {
+                if let version = imports.first(where: { Domain.canonical($0.domain) == domain })?.version {
                     let isLocal = model.functions.contains { $0.name == node.opType && $0.domain == node.domain }
                     if !isLocal, ONNXOpCatalog.knowsDomain(domain),
                        ONNXOpCatalog.schema(domain: domain, opType: node.opType, opset: Int(version)) == nil {
-                        report(Diagnostic(.unknownOperator, "\(domain.isEmpty ? "ai.onnx" : domain) opset \(version) has no operator \(node.opType)", at: location))
+                        report(Diagnostic(.unknownOperator, "\(Domain.display(domain)) opset \(version) has no operator \(node.opType)", at: location))
                     }
                 } else {
-                    report(Diagnostic(.domainNotImported, "domain '\(domain.isEmpty ? "ai.onnx" : domain)' of this node is not imported by the function", at: location))
+                    report(Diagnostic(.domainNotImported, "domain '\(Domain.display(domain))' of this node is not imported by the function", at: location))
                 }
                 defined.formUnion(node.outputs.filter { !$0.isEmpty })
             }

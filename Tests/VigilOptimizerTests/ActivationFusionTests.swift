@@ -23,7 +23,7 @@ final class ActivationFusionTests: XCTestCase {
 
     func optimize(_ model: Model, passes: [any OptimizationPass]? = nil) throws -> (Model, [PassManager.Step]) {
         var optimized = model
-        let steps = try PassManager(passes: try passes ?? OptimizerPipeline.passes(OptimizerPipeline.defaultPasses),
+        let steps = try PassManager(passes: try passes ?? OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor,
                                     check: OptimizerParityTests.verify).run(on: &optimized)
         return (optimized, steps)
     }

@@ -75,7 +75,7 @@ final class OptimizerParityTests: XCTestCase {
         for (name, pass) in OptimizerPipeline.registry.sorted(by: { $0.key < $1.key }) {
             for item in cases {
                 var model = item.model
-                let manager = PassManager(passes: [InitializersNotInputs(), pass], check: Self.verify)
+                let manager = PassManager(passes: [InitializersNotInputs(), pass], context: .executor, check: Self.verify)
                 try manager.run(on: &model)
                 assertSameOutputs(try run(item.model, item.feeds), try run(model, item.feeds), "\(name) on \(item.name)")
             }
@@ -85,7 +85,7 @@ final class OptimizerParityTests: XCTestCase {
     func testDefaultPipelineKeepsOutputsAndMatchesOnnxruntime() throws {
         for item in try Self.cases() {
             var model = item.model
-            let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), check: Self.verify).run(on: &model)
+            let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor, check: Self.verify).run(on: &model)
             XCTAssertFalse(steps.isEmpty)
             let after = try run(model, item.feeds)
             assertSameOutputs(try run(item.model, item.feeds), after, "pipeline on \(item.name)")
@@ -103,7 +103,7 @@ final class OptimizerParityTests: XCTestCase {
     func testEveryRewriteFiresOnThePatternsFixture() throws {
         let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "optimizer_patterns" })
         var model = try ONNXReader.readModel(at: entry.url.path)
-        let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), check: Self.verify).run(on: &model)
+        let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor, check: Self.verify).run(on: &model)
         let totals = Dictionary(uniqueKeysWithValues: summarize(steps).map { ($0.pass, $0.stats) })
         for pass in ["fold-constants", "eliminate-no-ops", "fold-batchnorm", "fold-affine-into-conv", "matmul-add-to-gemm",
                      "merge-layout-ops", "cse", "dedupe-initializers", "dead-code", "fuse-activations"] {
@@ -117,14 +117,14 @@ final class OptimizerParityTests: XCTestCase {
         let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "optimizer_patterns" })
         let original = try ONNXReader.readModel(at: entry.url.path)
         var partial = original
-        let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), stopAfter: 2).run(on: &partial)
+        let steps = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor, stopAfter: 2).run(on: &partial)
         XCTAssertEqual(steps.map(\.pass), ["initializers-not-inputs", "fold-constants"])
         var full = original
-        let all = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), maxRounds: 50).run(on: &full)
+        let all = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor, maxRounds: 50).run(on: &full)
         // The last round changed nothing, and a second run changes nothing either.
         XCTAssertFalse(all.suffix(OptimizerPipeline.defaultPasses.count).contains { $0.stats.changed })
         var again = full
-        let second = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses)).run(on: &again)
+        let second = try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor).run(on: &again)
         XCTAssertFalse(second.contains { $0.stats.changed })
         XCTAssertEqual(again, full)
     }

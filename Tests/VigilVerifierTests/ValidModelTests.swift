@@ -41,7 +41,7 @@ final class ValidModelTests: XCTestCase {
         for test in try FileManager.default.contentsOfDirectory(atPath: nodeDir.path).sorted() {
             let path = nodeDir.appendingPathComponent(test).appendingPathComponent("model.onnx").path
             guard let model = try? ONNXReader.readModel(at: path) else { continue }
-            guard Self.allOps(model.graph).allSatisfy({ registry.definition(domain: $0.domain, opType: $0.opType) != nil }) else { continue }
+            guard Self.allOps(model.graph).allSatisfy({ registry.descriptor(domain: $0.domain, opType: $0.opType) != nil }) else { continue }
             checked += 1
             let errors = Verifier().verify(model).filter { $0.severity == .error }
             if errors.isEmpty {

@@ -75,15 +75,12 @@ extension ConvolutionKernels {
         let layout = PackedConvolution.Layout(
             paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
             strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: outSize, outputImageStride: m * outSize)
-        // Clamp-type activations run in the kernel's epilogue; the others in a pass afterwards.
-        let inKernel: EpilogueActivation
-        var after: FusedActivation?
-        switch activation {
-        case nil: inKernel = .none
-        case .relu?: inKernel = .relu
-        case .leakyRelu(let alpha)?: inKernel = .leakyRelu(alpha: alpha)
-        case .clip(let low, let high)?: inKernel = .clip(low: low, high: high)
-        case let other?: inKernel = .none; after = other
+        // Piecewise-linear activations run in the kernel's epilogue; the others in a pass afterwards.
+        var inKernel = EpilogueActivation.none
+        var after: FusedActivation? = activation
+        if let form = activation?.piecewiseLinear {
+            inKernel = EpilogueActivation(slope: form.slope, low: form.low, high: form.high)
+            after = nil
         }
         let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * outSize)
 
