@@ -84,13 +84,16 @@ let package = Package(
         .testTarget(name: "VigilONNXTests", dependencies: ["VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilONNX", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilExecutorTests", dependencies: ["VigilExecutor", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
-        .testTarget(name: "VigilKerasTests", dependencies: ["VigilKeras", "VigilHDF5", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilKerasTests", dependencies: ["VigilKeras", "VigilHDF5", "VigilExecutor", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilVerifierTests", dependencies: ["VigilVerifier", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(
             name: "VigilOptimizerTests",
             dependencies: ["VigilOptimizer", "VigilVerifier", "VigilExecutor", "VigilONNX", "VigilKeras", "VigilNumpy", "VigilIR", "VigilTestSupport"]
         ),
         .testTarget(name: "VigilDetectorTests", dependencies: ["VigilDetector", "VigilNumpy", "VigilONNX", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilOpsTests", dependencies: ["VigilOps", "VigilVerifier", "VigilIR"]),
+        .testTarget(name: "VigilBLASTests", dependencies: ["VigilBLAS"]),
+        .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5", "VigilTestSupport"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]

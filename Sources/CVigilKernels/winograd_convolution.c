@@ -56,6 +56,8 @@ AVX2 static inline void deinterleave(__m256 a, __m256 b, __m256 *even, __m256 *o
 /// whole micro-tile), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. Eight (or four)
 /// tiles on one tile row are transformed at once; others one by one. Returns whether any V is NaN or
 /// infinite (a non-finite input, which the transform would spread to the tile's other outputs).
+// Long function: a SIMD kernel whose AVX2 (8 tiles), SSE (4 tiles) and scalar paths share their loads
+// and stay in one function so that the compiler keeps the transform in registers.
 AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), inf = _mm256_set1_ps(__builtin_inff());
     __m256 bad = _mm256_setzero_ps();

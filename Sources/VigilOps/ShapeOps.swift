@@ -20,7 +20,7 @@ public enum ShapeOps {
             OpDescriptor("Squeeze", inputs: 1...2, attributes: [.optional("axes", .ints)], infer: inferSqueeze),
             OpDescriptor("Unsqueeze", inputs: 1...2, attributes: [.optional("axes", .ints)], infer: inferUnsqueeze),
             OpDescriptor("Pad", inputs: 1...4, since: 2,
-                         attributes: [.string("mode", "constant"), .optional("pads", .ints), .optional("paddings", .ints), .float("value", 0)],
+                         attributes: [.string("mode", "constant"), .optional("pads", .ints), .float("value", 0)],
                          infer: inferPad),
             OpDescriptor("Shape", inputs: 1...1, attributes: [.int("start", 0), .optional("end", .int)], infer: inferShape),
             OpDescriptor("Size", inputs: 1...1, infer: inferSize),
@@ -342,7 +342,7 @@ public enum ShapeOps {
             guard ["constant", "reflect", "edge", "wrap"].contains(mode) else { throw c.error("unsupported mode '\(mode)'", subject: "mode") }
             var pads: [Int]
             if c.opset < 11 {
-                guard let p = try c.ints(c.opset < 2 ? "paddings" : "pads") else { throw c.error("pads are required", subject: "pads") }
+                guard let p = try c.ints("pads") else { throw c.error("pads are required", subject: "pads") }
                 pads = p
                 value = try c.float("value")
             } else {

@@ -11,6 +11,9 @@ public enum ONNXOpCatalog {
             /// The attribute kind as `AttributeValue.kindName` spells it (`INT`, `FLOATS`, …).
             public var kind: String
             public var required: Bool
+            /// The schema's default, as text (INT and FLOAT values, STRING UTF-8, lists joined by `;`),
+            /// or `nil` when it has none.
+            public var defaultText: String?
         }
 
         public var domain: String
@@ -44,9 +47,10 @@ public enum ONNXOpCatalog {
                   let minOut = Int(f[6]), let maxOut = Int(f[7]) else { continue }
             var attributes: [String: Schema.AttributeSpec] = [:]
             for spec in f[8].split(separator: ",") {
-                let parts = spec.split(separator: ":").map(String.init)
-                guard parts.count == 3 else { continue }
-                attributes[parts[0]] = .init(name: parts[0], kind: parts[1], required: parts[2] == "1")
+                let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 4 else { continue }
+                attributes[parts[0]] = .init(name: parts[0], kind: parts[1], required: parts[2] == "1",
+                                             defaultText: parts[3].isEmpty ? nil : percentDecoded(parts[3]))
             }
             let schema = Schema(domain: f[0], opType: f[1], sinceVersion: since, deprecated: f[3] == "1",
                                 inputs: minIn...max(minIn, maxIn), outputs: minOut...max(minOut, maxOut),
@@ -66,6 +70,19 @@ public enum ONNXOpCatalog {
         }
         return result
     }()
+
+    /// Decodes `%XX` escapes (the generator percent-encodes defaults).
+    static func percentDecoded(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                  let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            else { bytes.append(byte); continue }
+            bytes.append(value)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     private static func key(_ domain: String, _ opType: String) -> String {
         Domain.canonical(domain) + "::" + opType

@@ -11,9 +11,7 @@ final class DetectCommandTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: Repository.vigilBinary.path) else {
-            throw XCTSkip("the vigil binary is not built (swift build)")
-        }
+        try Repository.requireVigilBinary()
         directory = try Repository.temporaryDirectory()
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import VigilExecutor
 import VigilIR
 import VigilKeras
+import VigilNumpy
 import VigilTestSupport
 import XCTest
 
@@ -10,8 +11,8 @@ import XCTest
 final class KerasParityTests: XCTestCase {
     func check(_ name: String) throws {
         let entry = try XCTUnwrap(try KerasFixtures.all().first { $0.name == name }, "no fixture \(name)")
-        let inputs = try entry.inputs.indices.map { try NPY.read(entry.folder.appendingPathComponent("input_\($0).npy")) }
-        let expected = try (0..<entry.outputCount).map { try NPY.read(entry.folder.appendingPathComponent("output_\($0).npy")) }
+        let inputs = try entry.inputs.indices.map { try NPY.read(at: entry.folder.appendingPathComponent("input_\($0).npy").path) }
+        let expected = try (0..<entry.outputCount).map { try NPY.read(at: entry.folder.appendingPathComponent("output_\($0).npy").path) }
         for (file, config) in KerasFixtures.variants(entry) {
             let label = "\(name)/\(URL(fileURLWithPath: file).lastPathComponent)"
             let model: Model
