@@ -652,10 +652,42 @@ def m_fused_activations():
                 note="Conv/Gemm followed by each fusable activation, and a residual Add before Relu")
 
 
+def m_trait_activations():
+    """The activations that fuse through their descriptors' traits beyond the classic ones, at opset 20
+    (Gelu needs 20, Mish 18): Conv -> Mish, Conv -> Gelu(tanh), Conv -> HardSigmoid(0.3, 0.4),
+    Conv -> Elu(0.7), Conv -> Selu, Conv -> Softplus, Conv -> Gelu, then GlobalAveragePool -> Flatten
+    -> Gemm -> Celu(alpha 1.3)."""
+    rng = np.random.default_rng(1020)
+    inits = [init("fc_W", rnd(rng, 5, 8, scale=0.3)), init("fc_B", rnd(rng, 5, scale=0.1))]
+    nodes, x, cin = [], "X", 3
+    acts = [
+        ("mish", "Mish", {}, 2.0), ("gelu_tanh", "Gelu", {"approximate": "tanh"}, 2.0),
+        ("hardsigmoid", "HardSigmoid", {"alpha": 0.3, "beta": 0.4}, 4.0), ("elu", "Elu", {"alpha": 0.7}, 2.0),
+        ("selu", "Selu", {}, 1.0), ("softplus", "Softplus", {}, 2.0), ("gelu", "Gelu", {}, 1.0),
+    ]
+    for i, (tag, op, attrs, gain) in enumerate(acts):
+        weight = (conv_weight(rng, 8, cin, 3) * gain).astype(np.float32)
+        inits += [init(f"conv{i}_W", weight), init(f"conv{i}_B", rnd(rng, 8, scale=0.1))]
+        nodes.append(helper.make_node("Conv", [x, f"conv{i}_W", f"conv{i}_B"], [f"c{i}"], kernel_shape=[3, 3],
+                                      pads=[1, 1, 1, 1], name=f"conv_{tag}"))
+        nodes.append(helper.make_node(op, [f"c{i}"], [f"a{i}"], name=tag, **attrs))
+        x, cin = f"a{i}", 8
+    nodes += [
+        helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc_W", "fc_B"], ["h"], transB=1, name="fc"),
+        helper.make_node("Celu", ["h"], ["Y"], name="fc_celu", alpha=1.3),
+    ]
+    graph = helper.make_graph(nodes, "trait_activations", [vi("X", F, [2, 3, 8, 8])], [vi("Y", F, [2, 5])], inits)
+    return Spec("trait_activations", finish_model(graph, 20), {"X": rnd(rng, 2, 3, 8, 8)},
+                note="Conv/Gemm followed by activations that fuse through their descriptors' traits (Mish, Gelu, ...)")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
     m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv, m_fused_activations,
+    m_trait_activations,
 ]
 
 

@@ -95,12 +95,9 @@ public struct FusedActivation: Sendable, Equatable {
         self = activation
     }
 
-    /// Every fusable activation and its parameter names, for messages and documentation.
+    /// The op types of every fusable activation.
     public static var names: [String] {
-        OpRegistry.standard.all.filter { $0.domain.isEmpty && $0.traits.activation?.fusable == true }.map { d in
-            let parameters = d.traits.activation!.parameters
-            return parameters.isEmpty ? d.opType : "\(d.opType)(\(parameters.joined(separator: ", ")))"
-        }
+        OpRegistry.standard.all.filter { $0.domain.isEmpty && $0.traits.activation?.fusable == true }.map(\.opType)
     }
 
     /// The scalar function.

@@ -60,6 +60,7 @@ final class FixtureTests: XCTestCase {
     func testVGGLike() throws { try checkFixture("vgg_like") }
     func testBatchNormThenConv() throws { try checkFixture("bn_then_conv") }
     func testFusedActivations() throws { try checkFixture("fused_activations") }
+    func testTraitActivations() throws { try checkFixture("trait_activations") }
 
     /// Every fixture in the manifest that has reference data is either checked above or expected to
     /// be rejected for an unsupported op, so a new fixture cannot be silently skipped.
@@ -70,7 +71,7 @@ final class FixtureTests: XCTestCase {
         let checked: Set<String> = [
             "conv_bn_relu", "cnn_embedding", "residual_block", "gemm_mlp", "pooling", "external_data", "old_ir3_opset7",
             "new_ir10_opset21", "typed_fields_all_dtypes", "dynamic_batch_mlp", "optimizer_patterns", "vgg_like",
-            "bn_then_conv", "fused_activations",
+            "bn_then_conv", "fused_activations", "trait_activations",
         ]
         let unsupported: Set<String> = ["control_flow_if"]
         for entry in models where entry["has_reference"] as? Bool == true {
