@@ -92,7 +92,7 @@ enum KernelRegistry {
         for family in [
             ElementwiseKernels.builders, LinearAlgebraKernels.builders, ConvolutionKernels.builders,
             PoolingKernels.builders, NormalizationKernels.builders, ReductionKernels.builders,
-            ShapeKernels.builders, ResamplingKernels.builders, FusedKernels.builders,
+            ShapeKernels.builders, ResamplingKernels.builders, IndexingKernels.builders, EinsumKernels.builders, FusedKernels.builders,
         ] {
             table.merge(family) { _, _ in preconditionFailure("two kernels are registered for one op") }
         }

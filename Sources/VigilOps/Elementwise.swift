@@ -23,6 +23,7 @@ public enum Elementwise {
         defs.append(OpDescriptor("Pow", inputs: 2...2, since: 7, infer: inferPow))
         defs.append(OpDescriptor("PRelu", inputs: 2...2, since: 7, infer: inferPRelu))
         defs.append(OpDescriptor("Where", inputs: 3...3, since: 9, infer: inferWhere))
+        defs.append(OpDescriptor("Mod", inputs: 2...2, since: 10, attributes: [.int("fmod", 0)], infer: inferMod))
         return defs
     }
 
@@ -70,6 +71,18 @@ public enum Elementwise {
             throw c.error("slope \(try c.input(1).shape) must broadcast to X \(x.shape)", subject: c.inputLabel(1))
         }
         return [InferredOutput(TensorType(x.dtype, shape))]
+    }
+
+    /// Mod: integer remainder with the divisor's sign (`fmod` 0, as Python's `%`), or the truncated
+    /// remainder (`fmod` 1, C's `fmod`), which floating-point inputs require.
+    static func inferMod(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let a = try c.requireType(0, in: TypeSets.numeric)
+        _ = try c.requireType(1, in: TypeSets.numeric)
+        let dtype = try c.sameType([0, 1])
+        if TypeSets.float.contains(a.dtype), try c.int("fmod") == 0 {
+            throw c.error("Mod on \(a.dtype) needs fmod=1", subject: "fmod")
+        }
+        return [InferredOutput(TensorType(dtype, try broadcast(c, [0, 1])))]
     }
 
     static func inferWhere(_ c: OpContext) throws(OpError) -> [InferredOutput] {

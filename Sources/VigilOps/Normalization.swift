@@ -10,6 +10,8 @@ public enum Normalization {
             OpDescriptor("InstanceNormalization", inputs: 3...3, since: 6, attributes: [.float("epsilon", 1e-5)], infer: inferInstanceNorm),
             OpDescriptor("LayerNormalization", inputs: 2...3, outputs: 1...3, since: 17,
                          attributes: [.int("axis", -1), .float("epsilon", 1e-5), .int("stash_type", 1)], infer: inferLayerNorm),
+            OpDescriptor("RMSNormalization", inputs: 2...2, since: 23,
+                         attributes: [.int("axis", -1), .float("epsilon", 1e-5), .int("stash_type", 1)], infer: inferRMSNorm),
             OpDescriptor("LRN", inputs: 1...1, since: 1,
                          attributes: [.float("alpha", 0.0001), .float("beta", 0.75), .float("bias", 1), .required("size", .int)], infer: inferLRN),
             OpDescriptor("LpNormalization", inputs: 1...1, since: 1, attributes: [.int("axis", -1), .int("p", 2)], infer: inferLpNorm),
@@ -64,6 +66,18 @@ public enum Normalization {
         }
         let stats = Shape(Array(x.shape.dims[..<axis]) + Array(repeating: .fixed(1), count: x.rank - axis))
         return [InferredOutput(x), InferredOutput(TensorType(.float32, stats)), InferredOutput(TensorType(.float32, stats))]
+    }
+
+    /// RMSNormalization: x / √(mean(x²) + ε) · scale over the axes from `axis` on.
+    static func inferRMSNorm(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: TypeSets.float)
+        let axis = try c.axis(try c.int("axis"), rank: x.rank)
+        let normalized = Shape(Array(x.shape.dims[axis...]))
+        let scale = try c.input(1)
+        guard case .success(let merged) = broadcastShapes([scale.shape, normalized]), merged.rank == normalized.rank else {
+            throw c.error("scale \(scale.shape) must broadcast to the normalized shape \(normalized)", subject: c.inputLabel(1))
+        }
+        return [InferredOutput(x)]
     }
 
     static func inferLRN(_ c: OpContext) throws(OpError) -> [InferredOutput] {

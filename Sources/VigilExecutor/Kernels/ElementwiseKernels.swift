@@ -8,7 +8,7 @@ import VigilOps
 enum ElementwiseKernels {
     static var builders: [String: KernelBuilder] {
         var table: [String: KernelBuilder] = [:]
-        for op in Elementwise.arithmetic + Elementwise.comparisons + Elementwise.logical + ["Pow", "PRelu"] {
+        for op in Elementwise.arithmetic + Elementwise.comparisons + Elementwise.logical + ["Pow", "PRelu", "Mod"] {
             table[op] = { k in try buildBinary(k) }
         }
         for op in Elementwise.variadic { table[op] = { k in try buildVariadic(k) } }
@@ -116,6 +116,24 @@ enum ElementwiseKernels {
                 broadcastBinary(ix, io.input(0, as: UInt8.self), io.input(1, as: UInt8.self), io.output(0, as: UInt8.self), par) { f($0 != 0 ? 1 : 0, $1 != 0 ? 1 : 0) }
             }
         }
+        if op == "Mod", a == .float32 || a == .float64 || a == .float16 {
+            switch a {
+            case .float32:
+                return Kernel(inPlace: inPlace) { io, par in
+                    broadcastBinary(ix, io.input(0, as: Float.self), io.input(1, as: Float.self), io.output(0, as: Float.self), par) { fmodf($0, $1) }
+                }
+            case .float64:
+                return Kernel(inPlace: inPlace) { io, par in
+                    broadcastBinary(ix, io.input(0, as: Double.self), io.input(1, as: Double.self), io.output(0, as: Double.self), par) { fmod($0, $1) }
+                }
+            default:
+                return Kernel(inPlace: inPlace) { io, par in
+                    broadcastBinary(ix, io.input(0, as: Float16.self), io.input(1, as: Float16.self), io.output(0, as: Float16.self), par) {
+                        Float16(fmodf(Float($0), Float($1)))
+                    }
+                }
+            }
+        }
         switch a {
         case .float32: return try typedBinary(k, op, ix, Float.self, inPlace: inPlace, (+), (-), (*), (/))
         case .float64: return try typedBinary(k, op, ix, Double.self, inPlace: inPlace, (+), (-), (*), (/))
@@ -140,7 +158,18 @@ enum ElementwiseKernels {
     static func integerBinary<T: FixedWidthInteger>(
         _ k: KernelContext, _ op: String, _ ix: BroadcastIndexer, _: T.Type, inPlace: Bool
     ) throws(OpError) -> Kernel {
-        try typedBinary(k, op, ix, T.self, inPlace: inPlace, (&+), (&-), (&*)) { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }
+        if op == "Mod" {
+            // fmod 1: the truncated remainder (sign of the dividend); fmod 0: the sign of the divisor.
+            let truncated = try k.op.int("fmod") != 0
+            return Kernel(inPlace: inPlace) { io, par in
+                broadcastBinary(ix, io.input(0, as: T.self), io.input(1, as: T.self), io.output(0, as: T.self), par) { a, b in
+                    guard b != 0 else { return 0 }
+                    let r = a.remainderReportingOverflow(dividingBy: b).partialValue
+                    return truncated || r == 0 || (r < 0) == (b < 0) ? r : r &+ b
+                }
+            }
+        }
+        return try typedBinary(k, op, ix, T.self, inPlace: inPlace, (&+), (&-), (&*)) { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }
     }
 
     /// Arithmetic and comparisons on one numeric type, given its arithmetic.

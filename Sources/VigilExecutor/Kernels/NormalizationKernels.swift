@@ -7,7 +7,7 @@ enum NormalizationKernels {
     static var builders: [String: KernelBuilder] {
         [
             "BatchNormalization": { k in try buildBatchNorm(k) }, "InstanceNormalization": { k in try buildInstanceNorm(k) },
-            "LayerNormalization": { k in try buildLayerNorm(k) }, "LRN": { k in try buildLRN(k) }, "LpNormalization": { k in try buildLpNorm(k) },
+            "LayerNormalization": { k in try buildLayerNorm(k) }, "RMSNormalization": { k in try buildRMSNorm(k) }, "LRN": { k in try buildLRN(k) }, "LpNormalization": { k in try buildLpNorm(k) },
             "Softmax": { k in try buildSoftmax(k) }, "LogSoftmax": { k in try buildSoftmax(k) },
         ]
     }
@@ -98,6 +98,30 @@ enum NormalizationKernels {
                     meanOut?[r] = mean
                     invOut?[r] = inv
                     for i in 0..<inner { dst[i] = (src[i] - mean) * inv * scale[i] + bias[i] }
+                }
+            }
+        }
+    }
+
+    /// x / √(mean(x²) + ε) · scale over the trailing axes from `axis`, accumulated in Double.
+    static func buildRMSNorm(_ k: KernelContext) throws(OpError) -> Kernel {
+        try k.requireDTypes([.float32])
+        let xs = k.inputShape(0)
+        let axis = try k.op.axis(try k.op.int("axis"), rank: xs.count)
+        let outer = xs[..<axis].reduce(1, *), inner = xs[axis...].reduce(1, *)
+        let eps = Double(try k.op.float("epsilon"))
+        let scaleIx = BroadcastIndexer(output: Array(xs[axis...]), inputs: [k.inputShape(1)])
+        return Kernel(scratchBytes: inner * 4, inPlace: true) { io, par in
+            let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+            let scale = io.scratch!.assumingMemoryBound(to: Float.self)
+            broadcastCopy(scaleIx, io.inputs[1]!, UnsafeMutableRawPointer(scale), elementSize: 4)
+            par.forEach(outer) { range in
+                for r in range {
+                    let src = x + r * inner, dst = y + r * inner
+                    var sq = 0.0
+                    for i in 0..<inner { sq += Double(src[i]) * Double(src[i]) }
+                    let inv = Float(1 / (sq / Double(inner) + eps).squareRoot())
+                    for i in 0..<inner { dst[i] = src[i] * inv * scale[i] }
                 }
             }
         }
