@@ -7,6 +7,7 @@ public enum OptimizerPipeline {
     public static let passes: [any OptimizationPass] = [
         InitializersNotInputs(),
         ConstantFolding(),
+        ConstantIfInlining(),
         NoOpElimination(),
         BatchNormFolding(),
         BatchNormIntoFollowingFolding(),
