@@ -18,8 +18,10 @@ never "fixes" the defect). Each one has exactly one intended defect and the stab
 The checker runs as `onnx.checker.check_model(path, full_check=True)` on the saved file, so
 external-data and protobuf-decoding failures count as caught when the checker raises.
 
-`--op-catalog` writes the ONNX operator schema table (arity, attributes and their types, required
-flags, deprecation, per since-version) that the verifier embeds, from the pinned onnx package.
+`--op-catalog` writes the ONNX operator schema table (arity, attributes with their types, required
+flags and defaults, deprecation, per since-version) that the verifier embeds, from the installed onnx
+package: run it with the newest onnx release, pinned in Fixtures/zoo/requirements-interop.txt
+(onnx 1.23.2: opset 28, IR 14), so that `vigil check` knows today's opsets.
 
 Deterministic: no randomness; running twice produces identical files.
 """
@@ -94,6 +96,8 @@ def write_op_catalog(path: str) -> None:
         f.write("extension ONNXOpCatalog {\n")
         f.write(f"    /// The newest default-domain opset the pinned onnx release defines.\n")
         f.write(f"    public static let latestOpset = {latest}\n")
+        f.write(f"    /// The IR version the pinned onnx release writes (onnx.IR_VERSION).\n")
+        f.write(f"    public static let latestIRVersion = {onnx.IR_VERSION}\n")
         f.write(f"    /// opset:minimum IR version, from onnx.helper.VERSION_TABLE.\n")
         f.write(f'    static let irTableText = "{ir_rows}"\n')
         f.write('    static let schemaText = """\n')

@@ -62,6 +62,21 @@ final class FixtureTests: XCTestCase {
     func testFusedActivations() throws { try checkFixture("fused_activations") }
     func testTraitActivations() throws { try checkFixture("trait_activations") }
 
+    /// A model saved with the newest onnx release's defaults (IR 14, opset 28) reads and runs.
+    func testModelSavedWithNewestONNXDefaults() throws {
+        let directory = Repository.fixtures.appendingPathComponent("onnx-node-new/newest_defaults")
+        let model = try ONNXReader.readModel(at: directory.appendingPathComponent("model.onnx").path)
+        XCTAssertEqual(model.irVersion, 14)
+        XCTAssertEqual(model.opsetVersion(for: ""), 28)
+        let data = directory.appendingPathComponent("test_data_set_0")
+        let input = try ONNXReader.readTensor(at: data.appendingPathComponent("input_0.pb").path)
+        let expected = try ONNXReader.readTensor(at: data.appendingPathComponent("output_0.pb").path)
+        for threads in [1, 2] {
+            let outputs = try InferenceSession(model: model, options: .init(threads: threads)).run([model.graph.inputs[0].name: input.tensor])
+            expectClose(outputs[model.graph.outputs[0].name], expected.tensor, atol: 1e-5, rtol: 1e-4, "newest_defaults threads=\(threads)")
+        }
+    }
+
     /// Every fixture in the manifest that has reference data is either checked above or expected to
     /// be rejected for an unsupported op, so a new fixture cannot be silently skipped.
     func testManifestIsCovered() throws {

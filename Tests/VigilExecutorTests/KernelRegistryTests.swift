@@ -34,7 +34,7 @@ final class KernelRegistryTests: XCTestCase {
         }
         var covered = Set(ConformanceManifest.coveredElsewhere.keys)
         for name in ConformanceManifest.passing {
-            let model = try ONNXReader.readModel(at: nodeTests.appendingPathComponent(name).appendingPathComponent("model.onnx").path)
+            let model = try ONNXReader.readModel(at: ConformanceTests.folder(name).appendingPathComponent("model.onnx").path)
             for node in model.graph.nodes { covered.insert(Domain.qualified(node.domain, node.opType)) }
         }
         for d in OpRegistry.standard.all {
