@@ -57,6 +57,9 @@ public enum KerasImporter {
                         let location = prefix + [LayerLocation(name: name, key: key)]
                         if ModelWalker.modelClasses.contains(layer["class_name"]?.string ?? "") {
                             try visit(layer, prefix: location)
+                        } else if let sublayers = LayerRegistry.sublayers[layer["class_name"]?.string ?? ""],
+                                  let found = try weights.weights(at: location, sublayers: sublayers), !found.isEmpty {
+                            result.append((location.map(\.name).joined(separator: "/"), found))
                         } else if let found = try weights.weights(at: location), !found.isEmpty {
                             result.append((location.map(\.name).joined(separator: "/"), found))
                         }
@@ -144,7 +147,7 @@ public enum KerasImporter {
             let dims: [Dim] = output.shape.enumerated().map { axis, size in
                 size.map(Dim.fixed) ?? (axis == 0 ? .symbolic("batch") : .unknown)
             }
-            builder.graph.outputs.append(ValueInfo(name: value, type: .tensor(.float32, Shape(dims))))
+            builder.graph.outputs.append(ValueInfo(name: value, type: .tensor(output.dtype, Shape(dims))))
         }
     }
 
