@@ -30,12 +30,19 @@ public final class InferenceSession: @unchecked Sendable {
         /// directly, as onnxruntime does.
         public var winograd: Bool
 
+        /// The most memory, in bytes, a plan may use for its values and scratch space (weights and
+        /// inputs are already in memory and not counted): planning fails before allocating, naming the
+        /// node, when a model would need more (``ExecutorError/memoryLimit(node:bytes:limit:)``).
+        public var memoryLimit: Int
+
         /// - Parameters:
         ///   - threads: defaults to every active core.
         ///   - winograd: see ``winograd``.
-        public init(threads: Int? = nil, winograd: Bool = true) {
+        ///   - memoryLimit: defaults to the memory the machine has available (``MemoryLimit/available``).
+        public init(threads: Int? = nil, winograd: Bool = true, memoryLimit: Int? = nil) {
             self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
             self.winograd = winograd
+            self.memoryLimit = max(0, memoryLimit ?? MemoryLimit.available)
         }
     }
 
@@ -90,7 +97,8 @@ public final class InferenceSession: @unchecked Sendable {
         self.parallel = parallel
         self.planner = Planner(
             graph: graph, nodes: graph.nodes, opsets: Opsets(model: model), registry: .standard,
-            parallel: parallel, winograd: options.winograd, initializers: initializers, inputNames: inputs.map(\.name))
+            parallel: parallel, winograd: options.winograd, memoryLimit: options.memoryLimit, initializers: initializers,
+            inputNames: inputs.map(\.name))
 
         // Plan eagerly when every input shape is static, so that errors surface here.
         let declared = inputs.compactMap { info -> TensorType? in

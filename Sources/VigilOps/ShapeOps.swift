@@ -468,14 +468,18 @@ public enum ShapeOps {
               let delta = try c.floatsInput(2)?.first
         else { throw c.error("missing inputs") }
         guard delta != 0 else { throw c.error("delta must be non-zero", subject: c.inputLabel(2)) }
-        let count: Int
+        let steps: Double
         if dtype == .int64 || dtype == .int32 {
-            // Exact integer arithmetic for integer ranges.
+            // Integer ranges: the difference in Double cannot overflow.
             let s = try c.intsInput(0)![0], l = try c.intsInput(1)![0], d = try c.intsInput(2)![0]
-            count = max(0, Int((Double(l - s) / Double(d)).rounded(.up)))
+            steps = ((Double(l) - Double(s)) / Double(d)).rounded(.up)
         } else {
-            count = max(0, Int(((Double(limit) - Double(start)) / Double(delta)).rounded(.up)))
+            steps = ((Double(limit) - Double(start)) / Double(delta)).rounded(.up)
         }
+        guard steps.isFinite, steps < Double(1 << 53) else {
+            throw c.error("the range from \(start) to \(limit) by \(delta) has no finite length", subject: c.inputLabel(1))
+        }
+        let count = max(0, Int(steps))
         return [InferredOutput(TensorType(dtype, Shape(static: [count])))]
     }
 
