@@ -31,7 +31,7 @@ struct OptimizationOptions: ParsableArguments {
 
     /// Runs the pipeline on `model`.
     func optimize(_ model: inout Model, file: String) throws -> [PassManager.Step] {
-        var manager = try Self.manager(passes: passNames, stopAfter: stopAfter)
+        var manager = try Self.manager(passes: passNames, stopAfter: stopAfter, model: model)
         manager.printAfter = Set(printAfter)
         manager.onPrint = { pass, model in
             print("--- after \(pass) ---")
@@ -45,16 +45,20 @@ struct OptimizationOptions: ParsableArguments {
     }
 
     /// A pass manager for `passes`; debug builds re-verify the model after every pass, so a bad
-    /// rewrite is caught where it happens.
-    static func manager(passes: [String], stopAfter: Int? = nil) throws -> PassManager {
+    /// rewrite is caught where it happens (unless the model had errors before optimizing, which are
+    /// the model's, not a pass's).
+    static func manager(passes: [String], stopAfter: Int? = nil, model: Model? = nil) throws -> PassManager {
         // Constant folding evaluates nodes with the executor's kernels; the optimizer itself only
         // knows the `ConstantEvaluator` protocol.
         var manager = PassManager(passes: try OptimizerPipeline.passes(passes), context: PassContext(evaluator: KernelEvaluator()),
                                   stopAfter: stopAfter)
         #if DEBUG
-        manager.check = { model in
-            let errors = Verifier(options: .init(lint: false)).verify(model).filter { $0.severity == .error }
-            if !errors.isEmpty { throw CommandFailure(errors.map { "\($0)" }.joined(separator: "; ")) }
+        let verifier = Verifier(options: .init(lint: false))
+        if model.map({ Verifier.hasErrors(verifier.verify($0)) }) != true {
+            manager.check = { model in
+                let errors = verifier.verify(model).filter { $0.severity == .error }
+                if !errors.isEmpty { throw CommandFailure(errors.map { "\($0)" }.joined(separator: "; ")) }
+            }
         }
         #endif
         return manager
@@ -64,7 +68,7 @@ struct OptimizationOptions: ParsableArguments {
     /// applies its graph optimizations when it creates a session.
     static func optimizeForExecution(_ model: inout Model, file: String) throws {
         do {
-            _ = try manager(passes: OptimizerPipeline.defaultPasses).run(on: &model)
+            _ = try manager(passes: OptimizerPipeline.defaultPasses, model: model).run(on: &model)
         } catch let error as CommandFailure {
             throw error
         } catch {

@@ -84,6 +84,7 @@ public final class InferenceSession: @unchecked Sendable {
         guard unsupported.isEmpty else { throw .unsupportedOps(unsupported) }
 
         var graph = model.graph
+        guard !graph.outputs.isEmpty else { throw .invalidGraph("the graph declares no outputs: there is nothing to compute") }
         do { try graph.sortTopologically() } catch { throw .invalidGraph(error.description) }
 
         var initializers: [String: Tensor] = [:]

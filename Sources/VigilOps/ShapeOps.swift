@@ -243,8 +243,10 @@ public enum ShapeOps {
             for (i, rawAxis) in axes.enumerated() {
                 let axis = try c.axis(rawAxis, rank: rank)
                 guard seen.insert(axis).inserted else { throw c.error("axes \(axes) repeat an axis", subject: "axes") }
-                let size = shape[axis], step = steps[i]
-                guard step != 0 else { throw c.error("steps must be non-zero", subject: "steps") }
+                let size = shape[axis]
+                guard steps[i] != 0 else { throw c.error("steps must be non-zero", subject: "steps") }
+                // A step longer than the axis takes one element at most: clamp it so nothing overflows.
+                let step = steps[i] > 0 ? min(steps[i], size + 1) : max(steps[i], -(size + 1))
                 var start = startsList[i], end = endsList[i]
                 if start < 0 { start += size }
                 if end < 0 { end += size }
