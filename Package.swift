@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "VigilCLI",
             dependencies: [
-                "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
+                "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilOps", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
