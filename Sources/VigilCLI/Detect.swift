@@ -87,7 +87,13 @@ enum DetectSupport {
 
     /// Runs `body`, prefixing a detector error with the file it concerns.
     static func naming<T>(_ file: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as DetectorError { throw CommandFailure("\(file): \(error)") }
+        do {
+            return try body()
+        } catch let error as DetectorError {
+            // A file error names its own file.
+            if case .invalidFile = error { throw CommandFailure(error.description) }
+            throw CommandFailure("\(file): \(error)")
+        }
     }
 
     /// A scorer by name, as a usage error listing the names when unknown.

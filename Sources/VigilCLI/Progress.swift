@@ -138,6 +138,8 @@ final class Progress: @unchecked Sendable {
                 Self.sink(text(elapsed: elapsed, final: true, bar: false) + "\n")
                 return
             }
+            // A line at 100% would only repeat the last line that follows it.
+            if let total, done >= total { return }
             guard elapsed >= delay, lastShown.map({ now - $0 >= interval }) ?? true else { return }
             Self.sink(text(elapsed: elapsed, final: false, bar: false) + "\n")
         }

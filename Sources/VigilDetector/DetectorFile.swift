@@ -84,6 +84,8 @@ public enum DetectorFile {
             return try readContents(root, path: path)
         } catch let error as DetectorError {
             throw error
+        } catch let error as HDF5Error {
+            throw .invalidFile(path: path, reason: error.object == "/" ? error.message : "\(error.object): \(error.message)")
         } catch {
             throw .invalidFile(path: path, reason: "\(error)")
         }
@@ -105,7 +107,9 @@ public enum DetectorFile {
             guard dataset.shape == shape else { throw fail("dataset '\(name)' has shape \(dataset.shape), expected \(shape)") }
             return try dataset.readDoubles()
         }
-        guard try string("format") == formatName else { throw fail("not a Vigil detector file") }
+        guard root.hasAttribute("format"), try string("format") == formatName else {
+            throw fail("not a Vigil detector file (an HDF5 file without format = \(formatName))")
+        }
         let version = try string("format_version")
         guard version == formatVersion || version == "1" else { throw fail("unsupported detector format version \(version)") }
         let c = Int(try number("class_count")), n = Int(try number("dimension"))
