@@ -62,6 +62,8 @@ extension Preprocessing {
         let batch = shape.dims.first ?? .symbolic("N")
         let imageDims: [Dim] = [batch] + (imageSample.map { $0.map { Dim.fixed($0) } } ?? Array(shape.dims.dropFirst()))
         graph.inputs[position] = ValueInfo(name: imagesName, type: .tensor(type, Shape(imageDims)))
+        // The new nodes come first when the model is written (ONNX lists nodes in topological order).
+        do { try graph.sortTopologically() } catch { throw .modelInterface("\(error)") }
         var result = model
         result.graph = graph
         return result
