@@ -74,9 +74,8 @@ extension Vigil {
                     progress.advance()
                     // A profiled run after each timed run, so that both see the same machine state.
                     guard profiling else { continue }
-                    let begin = DispatchTime.now().uptimeNanoseconds
-                    let steps = try session.runProfiled(feeds, byNode: profileNodes).profile
-                    profiled.append(ProfiledRun(wallMs: Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6, steps: steps))
+                    let result = try session.runProfiled(feeds, byNode: profileNodes)
+                    profiled.append(ProfiledRun(wallMs: result.seconds * 1000, steps: result.profile))
                     progress.advance()
                 }
             } catch {

@@ -20,6 +20,8 @@ extension Vigil.Detect {
 
         static let examples = [
             Example(what: "One ONNX file that scores raw images", command: "vigil detect export detector.h5 embedding.onnx -o scored.onnx"),
+            Example(what: "The same, printing its input, outputs and preprocessing as JSON", command:
+                        "vigil detect export detector.h5 embedding.onnx -o scored.onnx --json"),
         ]
 
         @Argument(help: "The detector file (HDF5).")

@@ -131,7 +131,7 @@ extension GraphPage {
             html += "<span class=\"key\"><span class=\"sample first\"></span> first diverging node</span>"
             html += "<span class=\"key\"><span class=\"sample uncompared\"></span> not compared</span>"
         }
-        html += "<span class=\"key\"><span class=\"dot badge-error\">!</span> error <span class=\"dot badge-warning\">▲</span> warning <span class=\"dot badge-info\">i</span> note from vigil check</span>"
+        html += "<span class=\"key\"><span class=\"dot badge-error\">!</span> error <span class=\"dot badge-warning\">▲</span> warning <span class=\"dot badge-note\">i</span> note from vigil check</span>"
         return html + "</div>\n"
     }
 
@@ -175,7 +175,7 @@ extension GraphPage {
         #graph .box.diag-error rect { stroke: #c00; stroke-width: 2.4; } #graph .box.diag-warning rect { stroke: #b36b00; stroke-width: 2; }
         #graph .box.highlight rect { stroke: #0072B2; stroke-width: 4; }
         #graph .badge, .dot.badge-error { fill: #c00; background: #c00; } #graph .badge-warning, .dot.badge-warning { fill: #b36b00; background: #b36b00; }
-        #graph .badge-info, .dot.badge-info { fill: #0072B2; background: #0072B2; } #graph .badge-text { fill: #fff; font-weight: 700; font-size: 11px; }
+        #graph .badge-note, .dot.badge-note { fill: #0072B2; background: #0072B2; } #graph .badge-text { fill: #fff; font-weight: 700; font-size: 11px; }
         #graph .cross { font-size: 14px; font-weight: 700; fill: #000; } #graph .cross.light { fill: #fff; } #graph .first-label { font-weight: 700; fill: #0072B2; font-size: 12px; paint-order: stroke; stroke: #fafafa; stroke-width: 4px; }
         table { border-collapse: collapse; font-size: .88em; } td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
         th { background: #f3f3f3; cursor: pointer; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } tr.first-row { background: #dcecf8; font-weight: 600; }

@@ -74,6 +74,12 @@ final class Progress: @unchecked Sendable {
             timer.resume()
             ticker = timer
         }
+        // Work of unknown length is announced at once by lines without delay (`VIGIL_PROGRESS=lines:0`).
+        if total == nil {
+            lock.lock()
+            show(final: false)
+            lock.unlock()
+        }
     }
 
     deinit { ticker?.cancel() }
@@ -155,6 +161,7 @@ final class Progress: @unchecked Sendable {
             let spinner = ["|", "/", "-", "\\"][Int(elapsed / Self.barRedraw) % 4]
             let count = done > 0 ? "\(grouped(done))\(unitText), " : ""
             if final { return "\(label): \(count)done in \(Self.duration(elapsed))" }
+            if !bar && lastShown == nil { return "\(label)…" }
             return bar ? "\(label) \(spinner) \(count)\(Self.duration(elapsed))" : "\(label): \(count)\(Self.duration(elapsed)) so far"
         }
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
