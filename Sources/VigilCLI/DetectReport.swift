@@ -116,30 +116,32 @@ enum DetectReport {
 
     /// ROC curves (in-distribution positive) of every OOD set, the calibrated threshold marked on each.
     static func rocFigure(perSet: [[Double]], names: [String], rows: [Row], threshold: Double?) -> String {
-        var chart = SVGChart(
-            x: .init(low: 0, high: 1, label: "FPR: fraction of the OOD set accepted", ticks: stride(from: 0, through: 1.0001, by: 0.2).map { $0 }),
-            y: .init(low: 0, high: 1, label: "TPR: fraction of in-distribution accepted", ticks: stride(from: 0, through: 1.0001, by: 0.2).map { $0 }))
+        let ticks = stride(from: 0, through: 1.0001, by: 0.2).map { $0 }
+        var chart = SVGChart(x: .init(low: 0, high: 1, label: "FPR: fraction of the OOD set accepted", ticks: ticks),
+                             y: .init(low: 0, high: 1, label: "TPR: fraction of in-distribution accepted", ticks: ticks), width: 540, height: 400)
         chart.raw(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"chance\"/>\n", chart.px(0), chart.py(0), chart.px(1), chart.py(1)))
         chart.raw(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"level\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"note\">TPR 0.95</text>\n",
                          chart.px(0), chart.py(0.95), chart.px(1), chart.py(0.95), chart.px(1) - 4, chart.py(0.95) + 13))
-        var legend = ""
+        var legend = "<table class=\"legend\"><thead><tr><th>OOD set</th><th class=\"num\">AUROC</th><th class=\"num\">FPR@95</th>"
+            + (threshold == nil ? "" : "<th class=\"num\">TPR at ○</th><th class=\"num\">FPR at ○</th>") + "</tr></thead><tbody>\n"
         for (index, name) in names.enumerated() {
             let style = SVGChart.Style.series(index + 1)
             let curve = ROC.curve(positive: perSet[0].map { -$0 }, negative: perSet[index + 1].map { -$0 })
             let metrics = rows.first { $0.set == name }?.metrics
             let summary = metrics.map { String(format: "AUROC %.4f, FPR@95 %.4f", $0.auroc, $0.fprAt95TPR) } ?? ""
             chart.line(Array(zip(curve.fpr, curve.tpr)), style: style, title: "\(name): \(summary)")
-            var item = "<li>\(style.sample)<b>\(esc(name))</b> — \(summary)"
+            legend += "<tr><td>\(style.sample)<b>\(esc(name))</b></td>"
+                + (metrics.map { String(format: "<td class=\"num\">%.4f</td><td class=\"num\">%.4f</td>", $0.auroc, $0.fprAt95TPR) } ?? "<td></td><td></td>")
             if let threshold {
                 let tpr = fraction(perSet[0], atMost: threshold), fpr = fraction(perSet[index + 1], atMost: threshold)
                 chart.marker(at: (fpr, tpr), style: style, title: "\(name) at the calibrated threshold: TPR \(format(tpr)), FPR \(format(fpr))")
-                item += String(format: "; at the threshold ○ TPR %.3f, FPR %.3f", tpr, fpr)
+                legend += String(format: "<td class=\"num\">%.3f</td><td class=\"num\">%.3f</td>", tpr, fpr)
             }
-            legend += item + "</li>\n"
+            legend += "</tr>\n"
         }
-        let caption = "ROC curves: each OOD set against the in-distribution test set. The grey diagonal is chance"
-            + (threshold == nil ? "." : "; circles mark the calibrated threshold.")
-        return "<figure>" + chart.render(label: "ROC curves") + "<ul class=\"legend\">\(legend)</ul><figcaption>\(esc(caption))</figcaption></figure>\n"
+        let caption = "ROC curves: each OOD set against the in-distribution test set; the grey diagonal is chance"
+            + (threshold == nil ? "." : "; circles (○) mark the calibrated threshold, with the TPR and FPR it gives on these sets.")
+        return "<figure>" + chart.render(label: "ROC curves") + legend + "</tbody></table><figcaption>\(esc(caption))</figcaption></figure>\n"
     }
 
     static func fraction(_ values: [Double], atMost threshold: Double) -> Double {
@@ -155,19 +157,21 @@ enum DetectReport {
         let fractions = values.map { binning.fractions($0) }
         let top = max(fractions.flatMap { $0.inner + [$0.under, $0.over] }.max() ?? 0, 1e-9) * 1.08
         let w = binning.width
-        let low = binning.low - (binning.overflow ? 3 * w : 0), high = binning.high + (binning.overflow ? 3 * w : 0)
-        let ticks = SVGChart.niceTicks(binning.low, binning.high).filter { $0 >= binning.low - 1e-12 && $0 <= binning.high + 1e-12 }
-        var chart = SVGChart(x: .init(low: low, high: high, label: "score (higher = more out-of-distribution)", ticks: ticks),
-                             y: .init(low: 0, high: top, label: "fraction of the set per bin"))
+        var (low, high) = binning.overflow ? (binning.low - 3 * w, binning.high + 3 * w) : (binning.low, binning.high)
+        var ticks = SVGChart.niceTicks(binning.low, binning.high)
         if binning.overflow {
-            for (from, label) in [(binning.low - 3 * w, "< \(format(binning.low))"), (binning.high + w, "> \(format(binning.high))")] {
-                chart.raw(String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"overflow\"/>", chart.px(from), chart.py(top),
-                                 chart.px(from + 2 * w) - chart.px(from), chart.py(0) - chart.py(top)))
-                chart.raw(String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"note\">%@</text>\n",
-                                 chart.px(from + w), chart.py(0) + 18, SVGChart.escape(label)))
-            }
+            ticks = ticks.filter { $0 >= binning.low - 1e-12 && $0 <= binning.high + 1e-12 }
+        } else if ticks.count > 1 {
+            // Without overflow bins the axis runs from tick to tick around the scores.
+            let step = ticks[1] - ticks[0]
+            (low, high) = ((binning.low / step).rounded(.down) * step, (binning.high / step).rounded(.up) * step)
+            ticks = SVGChart.niceTicks(low, high).filter { $0 >= low - 1e-12 && $0 <= high + 1e-12 }
         }
-        var legend = ""
+        var chart = SVGChart(x: .init(low: low, high: high, label: "score (higher = more out-of-distribution)", ticks: ticks),
+                             y: .init(low: 0, high: top, label: "fraction of the set per bin"), width: 540, height: 400)
+        if binning.overflow { drawOverflowZones(&chart, binning: binning, top: top) }
+        var legend = "<table class=\"legend\"><thead><tr><th>set</th><th class=\"num\">scores</th>"
+            + (binning.overflow ? "<th class=\"num\">below</th><th class=\"num\">above</th>" : "") + "</tr></thead><tbody>\n"
         for (index, f) in fractions.enumerated() {
             let style = SVGChart.Style.series(index)
             var points: [(Double, Double)] = [(binning.low, 0)]
@@ -182,22 +186,35 @@ enum DetectReport {
                 chart.line([(binning.high + w, 0), (binning.high + w, f.over), (binning.high + 3 * w, f.over), (binning.high + 3 * w, 0)], style: style,
                            title: "\(names[index]): \(format(f.over * 100))% above \(format(binning.high))")
             }
-            var item = "<li>\(style.sample)<b>\(esc(names[index]))</b> (\(grouped(values[index].count)))"
-            if binning.overflow { item += String(format: ": %.1f%% below, %.1f%% above the range", f.under * 100, f.over * 100) }
-            if f.nonFinite > 0 { item += ", \(f.nonFinite) not finite (not drawn)" }
-            legend += item + "</li>\n"
+            legend += "<tr><td>\(style.sample)<b>\(esc(names[index]))</b></td><td class=\"num\">\(grouped(values[index].count))"
+                + (f.nonFinite > 0 ? " (\(f.nonFinite) not finite, not drawn)" : "") + "</td>"
+                + (binning.overflow ? String(format: "<td class=\"num\">%.1f%%</td><td class=\"num\">%.1f%%</td>", f.under * 100, f.over * 100) : "")
+                + "</tr>\n"
         }
         if let threshold {
-            let clamped = min(max(threshold, low), high)
             let side = threshold < binning.low ? " (in the low overflow bin)" : threshold > binning.high ? " (in the high overflow bin)" : ""
-            chart.verticalLine(at: clamped, label: "threshold \(format(threshold))\(side)")
+            chart.verticalLine(at: min(max(threshold, low), high), label: "threshold \(format(threshold))\(side)")
         }
         var caption = String(format: "%d bins of width %@ from %@ to %@", binning.bins, format(w), format(binning.low), format(binning.high))
         caption += binning.overflow
             ? "; scores outside that range (beyond the 1st and 99th percentiles of all sets) are counted in the shaded end bins."
             : ", spanning every score."
         if threshold != nil { caption += " The dashed line is the calibrated threshold." }
-        return "<figure>" + chart.render(label: "score histograms") + "<ul class=\"legend\">\(legend)</ul><figcaption>\(esc(caption))</figcaption></figure>\n"
+        return "<figure>" + chart.render(label: "score histograms") + legend + "</tbody></table><figcaption>\(esc(caption))</figcaption></figure>\n"
+    }
+
+    /// The shaded end zones of the overflow bins, labelled with the range they hold.
+    static func drawOverflowZones(_ chart: inout SVGChart, binning: Binning, top: Double) {
+        let w = binning.width
+        let zones = [(binning.low - 3 * w, "< " + String(format: "%.3g", binning.low), "start"),
+                     (binning.high + w, "> " + String(format: "%.3g", binning.high), "end")]
+        for (from, label, anchor) in zones {
+            chart.raw(String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"overflow\"/>", chart.px(from), chart.py(top),
+                             chart.px(from + 2 * w) - chart.px(from), chart.py(0) - chart.py(top)))
+            let x = anchor == "start" ? chart.px(from) : chart.px(from + 2 * w)
+            chart.raw(String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%@\" class=\"note\">%@</text>\n",
+                             x, chart.py(0) + 31, anchor, SVGChart.escape(label)))
+        }
     }
 
     /// Shared histogram bins: the full range of the scores, or their 1st–99th percentiles with
@@ -246,9 +263,10 @@ enum DetectReport {
         table.sortable th[aria-sort=ascending]::after { content: " ▲"; } table.sortable th[aria-sort=descending]::after { content: " ▼"; }
         .provenance dl { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; margin: .4em 0; } .provenance dt { font-weight: 600; }
         .provenance dd { margin: 0; } td.hash { font-family: ui-monospace, monospace; font-size: .8em; } td.path { font-family: ui-monospace, monospace; font-size: .85em; }
-        .charts { display: flex; flex-wrap: wrap; gap: 1.5em; } figure { margin: .6em 0; max-width: 470px; }
-        figcaption { font-size: .85em; margin-top: .3em; } ul.legend { list-style: none; padding: 0; margin: .3em 0; font-size: .88em; }
-        ul.legend li { margin: .15em 0; } svg.swatch { vertical-align: middle; margin-right: .4em; }
+        .charts { display: flex; flex-wrap: wrap; gap: 1.5em; } figure { margin: .6em 0; max-width: 550px; }
+        figcaption { font-size: .85em; margin-top: .3em; } table.legend { font-size: .85em; margin: .2em 0 .2em 64px; }
+        table.legend td, table.legend th { border: none; padding: 1px 8px 1px 0; } table.legend th { background: none; color: #555; font-weight: 600; }
+        svg.swatch { vertical-align: middle; margin-right: .4em; }
         svg.chart text { font-size: 11px; fill: #222; } svg.chart text.axis { font-size: 12px; } svg.chart text.note { font-size: 10.5px; fill: #333; }
         svg.chart .grid { stroke: #e8e8e8; } svg.chart .tick { stroke: #555; } svg.chart .frame { fill: none; stroke: #555; }
         svg.chart .chance { stroke: #aaa; stroke-dasharray: 3 3; } svg.chart .level { stroke: #bbb; stroke-dasharray: 1 3; }

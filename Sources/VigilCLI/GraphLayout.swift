@@ -18,12 +18,27 @@ struct GraphLayout {
 
     static let gapX = 28.0, gapY = 58.0, dummyWidth = 12.0, margin = 24.0
 
-    /// - Parameter edges: (from, to) box indices; `boxes` must be listed so that every edge goes forward
-    ///   (a topological order); a backward edge is drawn but does not affect layers.
-    init(boxes: [Box], edges: [(Int, Int)]) {
+    /// - Parameters:
+    ///   - edges: (from, to) box indices; `boxes` must be listed so that every edge goes forward (a
+    ///     topological order); a backward edge is drawn but does not affect layers.
+    ///   - anchored: the boxes that start the graph (its inputs); boxes that depend on none of them are
+    ///     placed just above their first consumer. Empty: every box counts as anchored.
+    init(boxes: [Box], edges: [(Int, Int)], anchored: Set<Int> = []) {
         let n = boxes.count
         layer = [Int](repeating: 0, count: n)
         for (from, to) in edges.sorted(by: { $0.1 < $1.1 }) where from < to { layer[to] = max(layer[to], layer[from] + 1) }
+        // Boxes that do not depend on an anchored box (constants and what is computed from them alone)
+        // sit just above their first consumer, not at the top with long edges down.
+        var live = [Bool](repeating: anchored.isEmpty, count: n)
+        for v in anchored where v < n { live[v] = true }
+        var successors = [[Int]](repeating: [], count: n)
+        for (from, to) in edges.sorted(by: { $0.0 < $1.0 }) where from < to {
+            if live[from] { live[to] = true }
+            successors[from].append(to)
+        }
+        for v in stride(from: n - 1, through: 0, by: -1) where !live[v] && !successors[v].isEmpty {
+            layer[v] = max(layer[v], successors[v].map { layer[$0] }.min()! - 1)
+        }
         // Vertices: boxes, then dummies on long edges.
         var widths = boxes.map(\.width)
         var vertexLayer = layer
@@ -63,13 +78,38 @@ struct GraphLayout {
         width = right - left + 2 * Self.margin
         height = top - Self.gapY + Self.margin
         routes = chains.map { chain in
-            chain.enumerated().map { index, v -> (Double, Double) in
+            Self.simplify(chain.enumerated().map { index, v -> (Double, Double) in
                 let cx = xs[v] - left + Self.margin, cy = layerY[vertexLayer[v]]
                 if v < n, index == 0 { return (cx, cy + boxes[v].height / 2) }
                 if v < n { return (cx, cy - boxes[v].height / 2) }
                 return (cx, cy)
+            })
+        }
+    }
+
+    /// The route without the points that lie within 2 px of the line through their neighbours
+    /// (Ramer–Douglas–Peucker), so that an edge across many layers is a few curves, not hundreds.
+    static func simplify(_ points: [(Double, Double)], tolerance: Double = 2) -> [(Double, Double)] {
+        guard points.count > 2 else { return points }
+        var keep = [Bool](repeating: false, count: points.count)
+        keep[0] = true
+        keep[points.count - 1] = true
+        var stack = [(0, points.count - 1)]
+        while let (a, b) = stack.popLast() {
+            guard b > a + 1 else { continue }
+            let (ax, ay) = points[a], (bx, by) = points[b]
+            let length = max(((bx - ax) * (bx - ax) + (by - ay) * (by - ay)).squareRoot(), 1e-9)
+            var farthest = a, distance = 0.0
+            for i in (a + 1)..<b {
+                let d = abs((by - ay) * points[i].0 - (bx - ax) * points[i].1 + bx * ay - by * ax) / length
+                if d > distance { (farthest, distance) = (i, d) }
+            }
+            if distance > tolerance {
+                keep[farthest] = true
+                stack += [(a, farthest), (farthest, b)]
             }
         }
+        return points.indices.filter { keep[$0] }.map { points[$0] }
     }
 
     /// Vertices per layer, ordered by repeated barycentre sweeps (down, then up).

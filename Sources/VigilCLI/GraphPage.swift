@@ -40,7 +40,8 @@ enum GraphPage {
             let widest = item.lines.enumerated().map { Double($0.element.count) * ($0.offset == 0 ? 7.8 : 6.5) }.max() ?? 60
             return GraphLayout.Box(width: min(max(widest + 24, 96), 320), height: 14 + 14.5 * Double(item.lines.count))
         }
-        let layout = GraphLayout(boxes: boxes, edges: edges.map { ($0.from, $0.to) })
+        let inputs = Set(items.indices.filter { items[$0].kind == .input })
+        let layout = GraphLayout(boxes: boxes, edges: edges.map { ($0.from, $0.to) }, anchored: inputs)
         let svg = drawing(items: items, boxes: boxes, edges: edges, layout: layout, parity: parity != nil)
         return page(model: model, file: file, svg: svg, items: items, diagnostics: diagnostics, parity: parity)
     }
@@ -79,6 +80,13 @@ enum GraphPage {
         }
         attach(diagnostics, to: &items, producer: producer)
         if let parity { attach(parity, to: &items, producer: producer) }
+        for index in items.indices {
+            // What the markings mean, written in the box too (the tooltip has the rest).
+            for d in items[index].diagnostics.prefix(2) { items[index].lines.append("\(d.severity.rawValue) \(d.code.rawValue) (\(d.code.name))") }
+            if let c = items[index].comparison {
+                items[index].lines.append("max abs \(ParityReport.number(c.maxAbsoluteError))" + (c.passed ? "" : " · \(c.mismatches)/\(c.elements) outside"))
+            }
+        }
         var edges: [Edge] = []
         var labelled = Set<String>()
         func connect(_ value: String, to target: Int) {

@@ -8,7 +8,8 @@ import Foundation
 /// seconds from the start, e.g. `lines:0` for every update).
 final class Progress: @unchecked Sendable {
     enum Style: Equatable {
-        /// A redrawn bar (terminals). Nothing is drawn for work that ends within `barDelay`.
+        /// A redrawn bar (terminals), left with its final count and rate. Nothing is drawn for work that
+        /// ends within `barDelay`.
         case bar
         /// A plain line after `delay` seconds, then every `interval` seconds, and a last line if any was printed.
         case lines(delay: Double, interval: Double)
@@ -22,7 +23,7 @@ final class Progress: @unchecked Sendable {
     /// Seconds since an arbitrary start (tests drive it).
     nonisolated(unsafe) static var clock: () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-    static let barDelay = 0.2
+    static let barDelay = 0.1
     static let barRedraw = 0.1
 
     /// Chooses the style: off with `--quiet` or `--json`, else from `VIGIL_PROGRESS`, else a bar on a

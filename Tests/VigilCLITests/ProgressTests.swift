@@ -35,13 +35,13 @@ final class ProgressTests: CLITestCase {
         XCTAssertEqual(Progress.resolve(quiet: false, json: false, environment: ["VIGIL_PROGRESS": "bar"], terminal: false), .bar)
     }
 
-    /// The bar is redrawn in place with count, rate and ETA, not before 0.2 s, and ends with its total and a newline.
+    /// The bar is redrawn in place with count, rate and ETA, not before 0.1 s, and ends with its total and a newline.
     func testBarShowsCountRateAndETA() {
         Progress.style = .bar
         let progress = Progress("embedding", total: 1000, unit: "images")
-        now = 0.1
+        now = 0.05
         progress.update(100)
-        XCTAssertTrue(printed.isEmpty, "nothing within the first 0.2 s: \(printed)")
+        XCTAssertTrue(printed.isEmpty, "nothing within the first 0.1 s: \(printed)")
         now = 0.5
         progress.update(250)
         XCTAssertEqual(printed.count, 1)

@@ -28,10 +28,12 @@ final class DetectReportTests: XCTestCase {
         }
         for tick in ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"] { XCTAssertTrue(html.contains("text-anchor=\"middle\">\(tick)</text>"), tick) }
         // Legends: AUROC and FPR@95 of every set and scorer, equal to the metrics table.
+        XCTAssertEqual(html.components(separatedBy: "<th class=\"num\">AUROC</th><th class=\"num\">FPR@95</th>").count - 1, 3)
         for set in ["novelty", "gaussian", "photos_images"] {
-            XCTAssertEqual(html.components(separatedBy: "<b>\(set)</b> — AUROC 0.").count - 1, 3, set)
+            XCTAssertEqual(html.components(separatedBy: "<b>\(set)</b></td><td class=\"num\">0.").count - 1, 3, set)
         }
-        XCTAssertTrue(html.contains("<b>novelty</b> — AUROC 0.9306, FPR@95 0.4320"), "mean_distance on novelty, as in the README")
+        XCTAssertTrue(html.contains("<b>novelty</b></td><td class=\"num\">0.9306</td><td class=\"num\">0.4320</td>"),
+                      "mean_distance on novelty, as in the README")
         // Thresholds: a line on each histogram, a marker on each ROC curve.
         XCTAssertEqual(html.components(separatedBy: "class=\"note\">threshold ").count - 1, 3)
         XCTAssertEqual(html.components(separatedBy: "<circle ").count - 1, 3 * 3)
