@@ -11,9 +11,9 @@ extension Vigil {
             abstract: "Time the executor on a model with random inputs: median and min latency, throughput, peak RSS.",
             discussion: """
                 With --profile, every timed run is followed by a profiled run (each op timed). The time per op \
-                is the mean over the middle half of the profiled runs (by wall time), plus a 'between ops' row \
-                for the rest of those runs, so the rows add up to their mean latency; the profiler's overhead \
-                (median profiled run against the median timed run) is reported.
+                is the mean over the half of the profiled runs nearest the median latency, plus a 'between ops' \
+                row for the rest of those runs, so the rows add up to their mean wall time; the profiler's \
+                overhead (median profiled run against the median timed run) is reported.
                 """)
 
         static let examples = [
@@ -87,7 +87,7 @@ extension Vigil {
             let threads = session.options.threads
             let throughput = Double(batch) / (median / 1000)
             let rss = Self.peakResidentBytes()
-            let summary = profiling ? ProfileSummary(profiled) : nil
+            let summary = profiling ? ProfileSummary(profiled, latency: median) : nil
             if output.json {
                 var object: [String: Any] = [
                     "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times.min()!,
@@ -155,8 +155,8 @@ struct ProfiledRun {
     var steps: [InferenceSession.OpProfile]
 }
 
-/// Per-op times of the profiled runs in the middle half by wall time, which add up (with the time
-/// between ops) to those runs' mean latency.
+/// Per-op times of the half of the profiled runs nearest the median latency, which add up (with the
+/// time between ops) to those runs' mean wall time.
 struct ProfileSummary {
     struct Op {
         var key: String
@@ -174,13 +174,13 @@ struct ProfileSummary {
     var used: Int
     var medianWallMs: Double
 
-    init(_ runs: [ProfiledRun]) {
-        let sorted = runs.sorted { $0.wallMs < $1.wallMs }
-        let trim = sorted.count / 4
-        let middle = Array(sorted[trim..<(sorted.count - trim)])
+    /// Uses the half of `runs` whose wall time is nearest `latency` (the median of the timed runs), so
+    /// that the rows describe runs of typical length even on a busy machine.
+    init(_ runs: [ProfiledRun], latency: Double) {
+        let nearest = Array(runs.sorted { abs($0.wallMs - latency) < abs($1.wallMs - latency) }.prefix((runs.count + 1) / 2))
         var totals: [String: (count: Int, seconds: Double)] = [:]
         var between = 0.0, wall = 0.0
-        for run in middle {
+        for run in nearest {
             for step in run.steps {
                 totals[step.opType, default: (0, 0)].count += step.count
                 totals[step.opType, default: (0, 0)].seconds += step.seconds
@@ -188,18 +188,18 @@ struct ProfileSummary {
             wall += run.wallMs
             between += run.wallMs - run.steps.reduce(0) { $0 + $1.seconds * 1000 }
         }
-        let n = Double(middle.count)
-        ops = totals.map { Op(key: $0.key, nodes: $0.value.count / middle.count, ms: $0.value.seconds * 1000 / n) }
+        let n = Double(nearest.count)
+        ops = totals.map { Op(key: $0.key, nodes: $0.value.count / nearest.count, ms: $0.value.seconds * 1000 / n) }
             .sorted { ($0.ms, $1.key) > ($1.ms, $0.key) }
         betweenMs = between / n
         totalMs = wall / n
-        used = middle.count
+        used = nearest.count
         medianWallMs = Vigil.Bench.median(runs.map(\.wallMs))
     }
 
     func text(byNode: Bool, latency: Double) -> [String] {
         let width = byNode ? 40 : 22
-        var lines = ["  time per \(byNode ? "node" : "op type"): mean of the \(used) profiled runs in the middle by wall time"]
+        var lines = ["  time per \(byNode ? "node" : "op type"): mean of the \(used) profiled runs nearest the median latency"]
         for op in ops {
             lines.append(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.key.padding(width), op.ms, op.ms / totalMs * 100, op.nodes))
         }
