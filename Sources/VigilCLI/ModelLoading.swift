@@ -12,6 +12,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Keras config JSON for a weights-only file (.weights.h5 or a legacy weights file).")
     var config: String?
 
+    func validate() throws {
+        if config != nil, model.lowercased().hasSuffix(".onnx") {
+            throw ValidationError("--config is for Keras weights files (.weights.h5 or legacy .h5), not for an ONNX model")
+        }
+    }
+
     /// Loads the model.
     func load() throws -> ModelLoading.Loaded { try ModelLoading.load(model, kerasConfig: config) }
 }

@@ -22,6 +22,9 @@ struct OptimizationOptions: ParsableArguments {
         if !unknown.isEmpty {
             throw ValidationError("unknown pass \(unknown.joined(separator: ", ")) (known: \(OptimizerPipeline.defaultPasses.joined(separator: ", ")))")
         }
+        if let idle = printAfter.first(where: { !names.contains($0) }) {
+            throw ValidationError("--print-after \(idle) names a pass that --passes does not run")
+        }
     }
 
     var passNames: [String] {

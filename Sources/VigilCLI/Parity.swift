@@ -135,6 +135,18 @@ struct ReferenceCase {
 }
 
 enum ReferenceCases {
+    /// The names in a folder, sorted; an unreadable folder is a one-line failure naming it.
+    static func listing(_ folder: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        } catch {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory)
+            let cause = !exists ? "no such file or folder" : isDirectory.boolValue ? "the folder cannot be listed (permission denied)" : "not a folder"
+            throw CommandFailure("\(folder): \(cause)")
+        }
+    }
+
     /// Reads a test-data folder (or a folder of them) or an .npz of outputs.
     static func load(_ reference: String, model: Model, extraFeeds: [String: Tensor]) throws -> [ReferenceCase] {
         var isDirectory: ObjCBool = false
@@ -156,12 +168,12 @@ enum ReferenceCases {
             feeds.merge(extraFeeds) { _, new in new }
             return [ReferenceCase(label: reference, feeds: feeds, expected: expected)]
         }
-        let entries = try FileManager.default.contentsOfDirectory(atPath: reference).sorted()
+        let entries = try listing(reference)
         let sets = entries.filter { $0.hasPrefix("test_data_set_") }
         let folders = sets.isEmpty ? [reference] : sets.map { reference + "/" + $0 }
         return try folders.map { folder in
             func numbered(_ prefix: String) throws -> [String] {
-                try FileManager.default.contentsOfDirectory(atPath: folder)
+                try listing(folder)
                     .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".pb") }
                     .sorted { Int($0.dropFirst(prefix.count).dropLast(3)) ?? 0 < Int($1.dropFirst(prefix.count).dropLast(3)) ?? 0 }
                     .map { folder + "/" + $0 }

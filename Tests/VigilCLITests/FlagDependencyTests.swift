@@ -21,6 +21,9 @@ final class FlagDependencyTests: CLITestCase {
         try assertUsage(["convert", model, "-o", out, "--print-after", "cse"], mentions: "--print-after needs --optimize")
         try assertUsage(["convert", model, "-o", out, "--input", "x.npy"], mentions: "--input needs --optimize or --weights fp16")
         try assertUsage(["parity", model, "--reference", "r.npz", "--html", "p.html"], mentions: "--html needs --layerwise")
+        try assertUsage(["optimize", model, "-o", out, "--passes", "cse", "--print-after", "fold-batchnorm"],
+                        mentions: "--print-after fold-batchnorm names a pass that --passes does not run")
+        try assertUsage(["inspect", model, "--config", "config.json"], mentions: "--config is for Keras weights files")
         let fit = ["detect", "fit", "m.onnx", "--data", "x.npy", "--labels", "y.npy", "-o", "d.h5"]
         try assertUsage(fit + ["--val", "v.npy", "--val-fraction", "0.2"], mentions: "--val-fraction and --val exclude each other")
         try assertUsage(fit + ["--val-fraction", "0", "--tpr", "0.9"], mentions: "--tpr needs validation data")
