@@ -52,22 +52,22 @@ extension Vigil {
             let nodesBefore = loaded.model.graph.nodeCount
             if optimize { _ = try optimization.optimize(&loaded.model, file: model, printing: !output.json) }
             try export.apply(to: &loaded.model, file: model)
-            let deviations = export.measuresDeviation
-                ? try export.deviations(original: original, final: loaded.model, feeds: feeds, file: model) : []
+            let measurement = export.measuresDeviation
+                ? export.deviations(original: original, final: loaded.model, feeds: feeds, file: model) : ExportOptions.Measurement()
             let report = try export.write(loaded.model)
             if output.json {
                 var object: [String: Any] = [
                     "model": model, "output": export.output, "bytes": report.modelBytes, "nodes_before": nodesBefore,
                     "nodes_after": loaded.model.graph.nodeCount, "optimized": optimize, "weights": export.weights.rawValue,
-                    "deviations": deviations.map(\.json),
                 ]
+                export.deviationJSON(measurement, into: &object)
                 if let location = report.externalDataLocation {
                     object["external_data"] = ["file": location, "bytes": report.externalDataBytes, "tensors": report.externalTensorCount]
                 }
                 try output.printJSON(object)
                 return
             }
-            export.deviationText(deviations).forEach { print($0) }
+            export.deviationText(measurement).forEach { print($0) }
             var line = "wrote \(export.output) (\(byteString(report.modelBytes)))"
             if optimize { line += ", \(nodesBefore) → \(loaded.model.graph.nodeCount) nodes" }
             if let location = report.externalDataLocation {

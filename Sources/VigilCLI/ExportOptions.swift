@@ -68,35 +68,50 @@ struct ExportOptions: ParsableArguments {
         }
     }
 
+    /// The JSON keys of a measurement: `deviations`, and `deviations_not_measured` when it failed.
+    func deviationJSON(_ measurement: Measurement, into object: inout [String: Any]) {
+        object["deviations"] = measurement.deviations.map(\.json)
+        if let reason = measurement.notMeasured { object["deviations_not_measured"] = reason }
+    }
+
     /// Whether the written model's outputs are compared with the original's: with `--input`, or with
     /// fp16 weights (then on seeded random inputs when no `--input` is given).
     var measuresDeviation: Bool { !inputs.input.isEmpty || weights == .fp16 }
 
+    /// The comparison of the written model with the original: each output's largest deviation, or why
+    /// it could not be measured (an op the executor does not run, an input without declared type, …;
+    /// the file is written all the same).
+    struct Measurement {
+        var deviations: [Deviation] = []
+        var notMeasured: String?
+    }
+
     /// Runs `original` and `final` (both on one thread) on the `--input`s, validated against the model,
     /// or on random inputs, and returns each output's largest deviation.
-    func deviations(original: Model, final: Model, feeds given: [String: Tensor], file: String) throws -> [Deviation] {
+    func deviations(original: Model, final: Model, feeds given: [String: Tensor], file: String) -> Measurement {
         var feeds = given
-        for info in original.graph.runtimeInputs where feeds[info.name] == nil {
-            feeds[info.name] = try Vigil.Bench.randomInput(info, batch: 1, file: file)
-        }
         let reference: [String: Tensor], written: [String: Tensor]
         do {
+            for info in original.graph.runtimeInputs where feeds[info.name] == nil {
+                feeds[info.name] = try Vigil.Bench.randomInput(info, batch: 1, file: file)
+            }
             reference = try InferenceSession(model: original, options: .init(threads: 1)).run(feeds)
             written = try InferenceSession(model: final, options: .init(threads: 1)).run(feeds)
         } catch {
-            throw CommandFailure("\(file): cannot compare the outputs before and after: \(error)")
+            return Measurement(notMeasured: ErrorText.plain(error).replacingOccurrences(of: "\(file): ", with: ""))
         }
-        return original.graph.outputs.compactMap { output in
+        return Measurement(deviations: original.graph.outputs.compactMap { output in
             guard let a = written[output.name], let b = reference[output.name] else { return nil }
             let c = ParityComparison.compare(a, b, atol: 0, rtol: 0)
             return Deviation(output: output.name, maxAbs: c.maxAbsoluteError, maxRel: c.maxRelativeError)
-        }
+        })
     }
 
-    /// `outputs vs the original on FILE: 'y' max abs 1e-7, max rel 2e-6` lines.
-    func deviationText(_ deviations: [Deviation]) -> [String] {
+    /// `output 'y' against the original on FILE: max abs deviation 1e-7, max rel 2e-6` lines.
+    func deviationText(_ measurement: Measurement) -> [String] {
+        if let reason = measurement.notMeasured { return ["outputs against the original: not measured (\(reason))"] }
         let on = inputs.input.isEmpty ? "random inputs" : inputs.input.joined(separator: ", ")
-        return deviations.map {
+        return measurement.deviations.map {
             "output '\($0.output)' against the original on \(on): max abs deviation \(ParityReport.number($0.maxAbs)), max rel \(ParityReport.number($0.maxRel))"
         }
     }

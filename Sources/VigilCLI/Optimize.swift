@@ -43,18 +43,19 @@ extension Vigil {
             let before = SizeReport(loaded.model)
             let steps = try optimization.optimize(&loaded.model, file: model, printing: !output.json)
             try export.apply(to: &loaded.model, file: model)
-            let deviations = export.measuresDeviation
-                ? try export.deviations(original: original, final: loaded.model, feeds: feeds, file: model) : []
+            let measurement = export.measuresDeviation
+                ? export.deviations(original: original, final: loaded.model, feeds: feeds, file: model) : ExportOptions.Measurement()
             let report = try export.write(loaded.model)
             let after = SizeReport(loaded.model, fileBytes: report.modelBytes + report.externalDataBytes)
             let totals = summarize(steps)
             if output.json {
-                try output.printJSON([
+                var object: [String: Any] = [
                     "model": model, "output": export.output, "before": before.json, "after": after.json,
                     "passes": totals.map { ["pass": $0.pass, "applications": $0.applications, "nodes_removed": $0.stats.nodesRemoved,
                                             "nodes_fused": $0.stats.nodesFused, "bytes_saved": $0.stats.bytesSaved] as [String: Any] },
-                    "deviations": deviations.map(\.json),
-                ])
+                ]
+                export.deviationJSON(measurement, into: &object)
+                try output.printJSON(object)
                 return
             }
             if stats {
@@ -64,7 +65,7 @@ extension Vigil {
                           + String(total.stats.nodesFused).padding(7) + byteString(total.stats.bytesSaved))
                 }
             }
-            export.deviationText(deviations).forEach { print($0) }
+            export.deviationText(measurement).forEach { print($0) }
             print("nodes \(before.nodes) → \(after.nodes), parameters \(byteString(before.parameterBytes)) → \(byteString(after.parameterBytes)); wrote \(export.output) (\(byteString(report.modelBytes + report.externalDataBytes)))")
         }
     }

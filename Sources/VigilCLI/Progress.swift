@@ -23,6 +23,16 @@ final class Progress: @unchecked Sendable {
     /// Seconds since an arbitrary start (tests drive it).
     nonisolated(unsafe) static var clock: () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+    /// Whether a bar is drawn without its newline yet (an error message must start a line of its own).
+    nonisolated(unsafe) static var lineOpen = false
+
+    /// Clears a half-drawn bar, so that what comes next starts at the beginning of the line.
+    static func clearLine() {
+        guard lineOpen else { return }
+        sink("\r\u{1B}[2K")
+        lineOpen = false
+    }
+
     static let barDelay = 0.1
     static let barRedraw = 0.1
 
@@ -135,10 +145,12 @@ final class Progress: @unchecked Sendable {
             if final {
                 guard shownAny else { return }
                 Self.sink("\r\u{1B}[2K" + text(elapsed: elapsed, final: true, bar: true) + "\n")
+                Self.lineOpen = false
                 return
             }
             guard elapsed >= Self.barDelay, lastShown.map({ now - $0 >= Self.barRedraw }) ?? true else { return }
             Self.sink("\r\u{1B}[2K" + text(elapsed: elapsed, final: false, bar: true))
+            Self.lineOpen = true
         case .lines(let delay, let interval):
             if final {
                 guard shownAny else { return }

@@ -70,6 +70,7 @@ public struct Vigil: ParsableCommand, ExampleProviding {
     }
 
     static func printError(_ message: String) {
+        Progress.clearLine()
         Progress.style = .off
         FileHandle.standardError.write(Data("vigil: error: \(message)\n".utf8))
     }
