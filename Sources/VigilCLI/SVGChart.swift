@@ -50,7 +50,7 @@ struct SVGChart {
     var y: Axis
     var width = 440.0
     var height = 300.0
-    let left = 64.0, right = 18.0, top = 14.0, bottom = 50.0
+    let left = 64.0, right = 30.0, top = 14.0, bottom = 50.0
     /// Drawn in order, over the grid.
     private(set) var content = ""
 
