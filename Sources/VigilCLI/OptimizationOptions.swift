@@ -23,17 +23,28 @@ struct OptimizationOptions: ParsableArguments {
         if !unknown.isEmpty {
             throw ValidationError("unknown pass \(unknown.joined(separator: ", ")) (known: \(OptimizerPipeline.defaultPasses.joined(separator: ", ")))")
         }
+        if let idle = printAfter.first(where: { !names.contains($0) }) {
+            throw ValidationError("--print-after \(idle) names a pass that --passes does not run")
+        }
     }
 
     var passNames: [String] {
         passes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? OptimizerPipeline.defaultPasses
     }
 
-    /// Runs the pipeline on `model`.
-    func optimize(_ model: inout Model, file: String) throws -> [PassManager.Step] {
+    /// Runs the pipeline on `model`, showing progress per pass application; `--print-after` summaries
+    /// are printed unless `printing` is false (JSON output).
+    func optimize(_ model: inout Model, file: String, printing: Bool = true) throws -> [PassManager.Step] {
         var manager = try Self.manager(passes: passNames, stopAfter: stopAfter, model: model)
-        manager.printAfter = Set(printAfter)
+        let requested = Set(printAfter)
+        let progress = Progress("optimizing \(file)", total: nil, unit: "pass applications")
+        defer { progress.finish() }
+        // The manager calls `onPrint` after each application of a pass in `printAfter`: every pass
+        // is listed so that each application moves the progress on.
+        manager.printAfter = Set(passNames)
         manager.onPrint = { pass, model in
+            progress.advance()
+            guard printing, requested.contains(pass) else { return }
             print("--- after \(pass) ---")
             print(ModelSummary(model).text(file: file))
         }
@@ -68,7 +79,10 @@ struct OptimizationOptions: ParsableArguments {
     /// applies its graph optimizations when it creates a session.
     static func optimizeForExecution(_ model: inout Model, file: String) throws {
         do {
-            _ = try manager(passes: OptimizerPipeline.defaultPasses, model: model).run(on: &model)
+            let manager = try manager(passes: OptimizerPipeline.defaultPasses, model: model)
+            try Progress.activity("optimizing \(file) in memory") {
+                _ = try manager.run(on: &model)
+            }
         } catch let error as CommandFailure {
             throw error
         } catch {

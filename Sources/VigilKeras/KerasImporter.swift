@@ -207,7 +207,7 @@ public enum KerasImporter {
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
-            throw KerasImportError(.archive, file: path, message: "cannot read the .keras archive: \(error)")
+            throw KerasImportError(.archive, file: path, message: "cannot read the .keras archive: \(ZIPErrorText.describe(error))")
         }
         func member(_ name: String) throws -> Data? {
             guard let entry = archive[name] else { return nil }
@@ -215,7 +215,7 @@ public enum KerasImporter {
             do {
                 _ = try archive.extract(entry, consumer: { data.append($0) })
             } catch {
-                throw KerasImportError(.archive, file: path, message: "cannot extract '\(name)' from the archive: \(error)")
+                throw KerasImportError(.archive, file: path, message: "cannot extract '\(name)' from the archive: \(ZIPErrorText.describe(error))")
             }
             return data
         }

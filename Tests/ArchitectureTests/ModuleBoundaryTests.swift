@@ -33,7 +33,7 @@ final class ModuleBoundaryTests: XCTestCase {
         "VigilOptimizer": ["VigilIR", "VigilOps"],
         "VigilParity": ["VigilIR"],
         "VigilDetector": ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"],
-        "VigilCLI": ["VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
+        "VigilCLI": ["VigilIR", "VigilOps", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
                      "VigilOptimizer", "VigilDetector", "ArgumentParser"],
         "vigil": ["VigilCLI"],
     ]

@@ -40,9 +40,11 @@ final class RunCommandTests: CLITestCase {
         let notNPY = directory.appendingPathComponent("text.npy")
         try Data("hello".utf8).write(to: notNPY)
 
-        assertFailure(try vigil("run", model, "--input", "Y=\(goodFile)", "-o", output), file: model, cause: "'Y' is not an input of the model")
-        assertFailure(try vigil("run", model, "--input", wrongShape, "-o", output), file: model, cause: "input 'X' has shape [4, 28, 28]")
-        assertFailure(try vigil("run", model, "--input", wrongType, "-o", output), file: model, cause: "input 'X' has type int64")
+        // Inputs are checked against the model's declared inputs before it runs; the failure names the input file.
+        assertFailure(try vigil("run", model, "--input", "Y=\(goodFile)", "-o", output), file: goodFile, cause: "the model has no input named 'Y' (inputs: 'X')")
+        assertFailure(try vigil("run", model, "--input", wrongShape, "-o", output), file: wrongShape,
+                      cause: "cannot take it as input 'X': it has rank 3 ([4, 28, 28]), the input is float32[N, 1, 28, 28]")
+        assertFailure(try vigil("run", model, "--input", wrongType, "-o", output), file: wrongType, cause: "it is int64[1, 1, 28, 28], the input is float32")
         assertFailure(try vigil("run", model, "-o", output), file: model, cause: "missing input 'X'")
         assertFailure(try vigil("run", model, "--input", notNPY.path, "-o", output), file: notNPY.path, cause: "not a .npy file")
         let unsupported = fixture("attribute_kinds")
