@@ -14,8 +14,19 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Compute 3x3 convolutions directly, as onnxruntime does, not with Winograd F(2x2, 3x3) (slower; rounding closer to onnxruntime's).")
     var noWinograd = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The most memory the model's values and scratch space may take, e.g. 512M or 4G (default: the memory available now). A model that needs more fails before anything is allocated, naming the node.",
+        valueName: "SIZE"))
+    var maxMemory: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxMemory, MemoryLimit.parse(maxMemory) == nil { throw ValidationError("--max-memory '\(maxMemory)' is not a size (e.g. 512M, 4G)") }
+    }
+
+    /// The session options these flags select.
+    var sessionOptions: InferenceSession.Options {
+        .init(threads: threads, winograd: !noWinograd, memoryLimit: maxMemory.flatMap(MemoryLimit.parse))
     }
 
     /// Creates an inference session — for the optimized model unless `--no-optimize` or `optimize` is
@@ -24,7 +35,7 @@ struct ExecutionOptions: ParsableArguments {
         var model = model
         if optimize && !noOptimize { try OptimizationOptions.optimizeForExecution(&model, file: file) }
         do {
-            return try InferenceSession(model: model, options: .init(threads: threads, winograd: !noWinograd))
+            return try InferenceSession(model: model, options: sessionOptions)
         } catch {
             throw CommandFailure("\(file): \(error)")
         }

@@ -25,6 +25,20 @@ final class RunCommandTests: CLITestCase {
         XCTAssertTrue(printed.stdout.hasPrefix("embedding  float32[4, 10]  min "), printed.stdout)
     }
 
+    /// `--max-memory`: a model needing more fails before allocating, naming the node; a bad size is a usage error.
+    func testMemoryLimitFailsNamingTheNode() throws {
+        let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "cnn_embedding" })
+        let input = entry.testDataSet.appendingPathComponent("input_0.pb").path
+        let output = directory.appendingPathComponent("out.npz").path
+        let result = try vigil("run", entry.url.path, "--input", input, "-o", output, "--max-memory", "1K")
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.stderrLines.count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("more than the limit of 1 KB") && result.stderr.contains("node "), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        XCTAssertEqual(try vigil("run", entry.url.path, "--input", input, "--max-memory", "lots").status, 2)
+        XCTAssertEqual(try vigil("run", entry.url.path, "--input", input, "--max-memory", "64M").status, 0)
+    }
+
     func testBadInputsFailByNameAndWriteNothing() throws {
         let model = fixture("cnn_embedding")
         let output = directory.appendingPathComponent("out.npz").path
