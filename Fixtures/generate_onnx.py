@@ -570,6 +570,66 @@ def m_optimizer_patterns():
                      "Transposes, Reshape chain, MatMul+Add, duplicates, no-ops, BatchNorm after MatMul")
 
 
+def m_mobile_patterns():
+    """The blocks of the torchvision zoo's mobile and residual networks, at opset 17 with a symbolic batch
+    dim N (so fusions must match shapes by symbol): Conv 3x3/2 -> SiLU (Sigmoid and Mul, fuse-swish),
+    depthwise 3x3 -> HardSwish, squeeze-and-excitation (GlobalAveragePool -> Conv -> Relu -> Conv -> Sigmoid
+    -> Mul by the per-channel gate), 1x1 projection + residual Add (shapes [N, 16, 6, 6]), depthwise 5x5/2
+    -> Clip(0, 6), grouped 3x3 (4 groups) + Sum of the two branches -> Relu, a dilated depthwise 3x3,
+    a channel shuffle (Reshape -> Transpose -> Reshape), Concat, then GlobalAveragePool -> Flatten -> Gemm."""
+    rng = np.random.default_rng(1021)
+
+    def dw(c, k):
+        return rnd(rng, c, 1, k, k, scale=1.0 / k)
+
+    inits = [
+        init("stem_W", conv_weight(rng, 16, 8, 3) * 2), init("stem_B", rnd(rng, 16, scale=0.1)),
+        init("dw_W", dw(16, 3) * 2), init("dw_B", rnd(rng, 16, scale=0.1)),
+        init("se1_W", conv_weight(rng, 4, 16, 1)), init("se1_B", rnd(rng, 4, scale=0.1)),
+        init("se2_W", conv_weight(rng, 16, 4, 1) * 2), init("se2_B", rnd(rng, 16, scale=0.1)),
+        init("proj_W", conv_weight(rng, 16, 16, 1)), init("proj_B", rnd(rng, 16, scale=0.1)),
+        init("dw5_W", dw(16, 5) * 2), init("dw5_B", rnd(rng, 16, scale=0.1)),
+        init("grp_W", conv_weight(rng, 16, 4, 3)), init("grp_B", rnd(rng, 16, scale=0.1)),
+        init("dil_W", dw(16, 3)),
+        init("clip_zero", np.array(0.0, dtype=np.float32)), init("clip_six", np.array(6.0, dtype=np.float32)),
+        init("shape5", np.array([0, 4, 4, 3, 3], dtype=np.int64)), init("shape4", np.array([0, 16, 3, 3], dtype=np.int64)),
+        init("fc_W", rnd(rng, 5, 32, scale=0.2)), init("fc_B", rnd(rng, 5, scale=0.1)),
+    ]
+    n = helper.make_node
+    nodes = [
+        n("Conv", ["X", "stem_W", "stem_B"], ["stem"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], name="stem"),
+        n("Sigmoid", ["stem"], ["stem_gate"], name="stem_sigmoid"),
+        n("Mul", ["stem", "stem_gate"], ["a1"], name="stem_silu"),
+        n("Conv", ["a1", "dw_W", "dw_B"], ["dwc"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=16, name="dw"),
+        n("HardSwish", ["dwc"], ["a2"], name="dw_hardswish"),
+        n("GlobalAveragePool", ["a2"], ["se_pool"], name="se_pool"),
+        n("Conv", ["se_pool", "se1_W", "se1_B"], ["se1"], kernel_shape=[1, 1], name="se_reduce"),
+        n("Relu", ["se1"], ["se1r"], name="se_relu"),
+        n("Conv", ["se1r", "se2_W", "se2_B"], ["se2"], kernel_shape=[1, 1], name="se_expand"),
+        n("Sigmoid", ["se2"], ["se_gate"], name="se_sigmoid"),
+        n("Mul", ["a2", "se_gate"], ["a3"], name="se_scale"),
+        n("Conv", ["a3", "proj_W", "proj_B"], ["proj"], kernel_shape=[1, 1], name="project"),
+        n("Add", ["proj", "a1"], ["r1"], name="residual_add"),
+        n("Conv", ["r1", "dw5_W", "dw5_B"], ["dw5"], kernel_shape=[5, 5], strides=[2, 2], pads=[2, 2, 2, 2], group=16, name="dw5"),
+        n("Clip", ["dw5", "clip_zero", "clip_six"], ["b1"], name="dw5_relu6"),
+        n("Conv", ["b1", "grp_W", "grp_B"], ["grp"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=4, name="grouped"),
+        n("Sum", ["grp", "b1"], ["sum"], name="branch_sum"),
+        n("Relu", ["sum"], ["b2"], name="sum_relu"),
+        n("Conv", ["b2", "dil_W"], ["dil"], kernel_shape=[3, 3], pads=[2, 2, 2, 2], dilations=[2, 2], group=16, name="dilated_dw"),
+        n("Reshape", ["dil", "shape5"], ["shuf5"], name="shuffle_split"),
+        n("Transpose", ["shuf5"], ["shuf5t"], perm=[0, 2, 1, 3, 4], name="shuffle_transpose"),
+        n("Reshape", ["shuf5t", "shape4"], ["shuf"], name="shuffle_merge"),
+        n("Concat", ["shuf", "b2"], ["cat"], axis=1, name="concat"),
+        n("GlobalAveragePool", ["cat"], ["gap"], name="gap"),
+        n("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+        n("Gemm", ["flat", "fc_W", "fc_B"], ["Y"], transB=1, name="fc"),
+    ]
+    graph = helper.make_graph(nodes, "mobile_patterns", [vi("X", F, ["N", 8, 12, 12])], [vi("Y", F, ["N", 5])], inits)
+    return Spec("mobile_patterns", finish_model(graph, 17), {"X": rnd(rng, 2, 8, 12, 12)},
+                note="zoo blocks with a symbolic batch: SiLU, depthwise, squeeze-and-excitation, residual Add and Sum, "
+                     "grouped and dilated convs, channel shuffle, Concat")
+
+
 def m_vgg_like():
     """The VGG-like network of Masana et al. at 1/8 width (the full-width one, 39 MB of weights, is
     generated at benchmark time by bench/make_vgg.py): five blocks of two 3x3 convs (8-16-32-64-64),
@@ -713,7 +773,7 @@ MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
     m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv, m_fused_activations,
-    m_trait_activations, m_constant_if,
+    m_trait_activations, m_constant_if, m_mobile_patterns,
 ]
 
 

@@ -1,6 +1,6 @@
 """onnxruntime latency and peak RSS for one model, threads and batch: the reference side of
 bench/executor_vs_ort.sh. Prints one JSON line.
-Usage: ort_bench.py MODEL THREADS BATCH [RUNS] (the model's one input is named X; RUNS defaults to 30 at
+Usage: ort_bench.py MODEL THREADS BATCH [RUNS] (the model's first input is fed; RUNS defaults to 30 at
 batch 1 and 10 otherwise)."""
 import json
 import resource
@@ -15,13 +15,14 @@ so = ort.SessionOptions()
 so.intra_op_num_threads = threads
 so.inter_op_num_threads = 1
 session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+name = session.get_inputs()[0].name
 x = np.random.default_rng(1).standard_normal([batch] + list(session.get_inputs()[0].shape[1:])).astype(np.float32)
 for _ in range(3):
-    session.run(None, {"X": x})
+    session.run(None, {name: x})
 times = []
 for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 10 if batch > 1 else 30):
     start = time.perf_counter()
-    session.run(None, {"X": x})
+    session.run(None, {name: x})
     times.append((time.perf_counter() - start) * 1000)
 print(json.dumps({"median_ms": float(np.median(times)), "min_ms": min(times),
                   "throughput_per_s": batch / (float(np.median(times)) / 1000),

@@ -34,14 +34,15 @@ public enum Activations {
                 let a = p[0]
                 return { max(0, $0) + min(0, a * (expf($0 / a) - 1)) }
             }),
-            unary("Sigmoid", since: 6, .fixed(fusable: true, sigmoid)),
+            unary("Sigmoid", since: 6, .fixed(fusable: true, sigmoid), vector: { _ in .sigmoid }),
             unary("HardSigmoid", since: 6, attributes: [.float("alpha", 0.2), .float("beta", 0.5)],
                   .init(parameters: ["alpha", "beta"], fusable: true) { p in
                       let (a, b) = (p[0], p[1])
                       return { max(0, min(1, a * $0 + b)) }
-                  }),
-            unary("HardSwish", since: 14, .init(fusable: true, lower: lowerHardSwish) { _ in hardSwish }),
-            unary("Tanh", since: 6, .fixed(fusable: true) { tanhf($0) }),
+                  }, vector: { .hardSigmoid(alpha: $0[0], beta: $0[1]) }),
+            unary("HardSwish", since: 14, .init(fusable: true, lower: lowerHardSwish) { _ in hardSwish }, vector: { _ in .hardSwish }),
+            swish,
+            unary("Tanh", since: 6, .fixed(fusable: true) { tanhf($0) }, vector: { _ in .tanh }),
             unary("Softplus", since: 1, .fixed(fusable: true) { $0 > 0 ? $0 + log1pf(expf(-$0)) : log1pf(expf($0)) }),
             unary("Softsign", since: 1, .fixed(fusable: true) { $0 / (1 + abs($0)) }),
             unary("Mish", since: 18, .fixed(fusable: true) { x in
@@ -71,15 +72,43 @@ public enum Activations {
     }
 
     static let sigmoid: ScalarFunction = { $0 >= 0 ? 1 / (1 + expf(-$0)) : expf($0) / (1 + expf($0)) }
+
+    /// Swish (opset 24): x · sigmoid(αx); SiLU is α = 1. Below opset 24 it is written as Sigmoid and Mul
+    /// (`fuse-swish` finds that pattern after a convolution and fuses it as this activation).
+    static var swish: OpDescriptor {
+        let activation = ScalarActivation(parameters: ["alpha"], fusable: true, lower: lowerSwish) { p in
+            let alpha = p[0]
+            return { x in x * sigmoid(alpha * x) }
+        }
+        return unary("Swish", since: 24, attributes: [.float("alpha", 1)], activation, vector: { .swish(alpha: $0[0]) })
+    }
+
+    /// Swish below opset 24: Sigmoid(x) (of α·x when α ≠ 1) times x.
+    @Sendable static func lowerSwish(_ l: ActivationLowering) throws -> [Node] {
+        guard l.opset < 24 else { return [l.node(attributes: [Attribute(name: "alpha", value: .float(l.parameters[0]))])] }
+        let gate = l.freshName("\(l.output)_sigmoid")
+        var nodes: [Node] = []
+        var sigmoidInput = l.input
+        if l.parameters[0] != 1 {
+            let scaled = l.freshName("\(l.output)_scaled")
+            let alpha = try l.addConstant("\(l.stem)_swish_alpha", try Tensor(float32: [l.parameters[0]], shape: []))
+            nodes.append(Node(name: "\(l.stem)_scale", opType: "Mul", inputs: [l.input, alpha], outputs: [scaled]))
+            sigmoidInput = scaled
+        }
+        nodes.append(Node(name: "\(l.stem)_sigmoid", opType: "Sigmoid", inputs: [sigmoidInput], outputs: [gate]))
+        nodes.append(Node(name: "\(l.stem)_mul", opType: "Mul", inputs: [l.input, gate], outputs: [l.output]))
+        return nodes
+    }
     static let hardSwish: ScalarFunction = { $0 * max(0, min(1, $0 / 6 + 0.5)) }
 
     /// A unary op over `types` whose float function is `activation` (and, for integer inputs, `integer`).
     static func unary(
         _ opType: String, since: Int, types: Set<DType> = TypeSets.float, attributes: [AttributeSpec] = [],
-        _ activation: ScalarActivation, integer: (@Sendable (Int64) -> Int64)? = nil
+        _ activation: ScalarActivation, integer: (@Sendable (Int64) -> Int64)? = nil, vector: (@Sendable ([Float]) -> VectorForm)? = nil
     ) -> OpDescriptor {
         var function = activation
         function.integer = integer
+        function.vector = vector
         return OpDescriptor(opType, inputs: 1...1, since: since, attributes: attributes, traits: OpTraits(activation: function)) {
             (c: OpContext) throws(OpError) -> [InferredOutput] in
             [InferredOutput(try c.requireType(0, in: types))]
@@ -106,7 +135,7 @@ public enum Activations {
             }
             return { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }
         }
-        return unary("Gelu", since: 20, attributes: [.string("approximate", "none")], activation)
+        return unary("Gelu", since: 20, attributes: [.string("approximate", "none")], activation, vector: { .gelu(tanh: $0[0] == 1) })
     }
 
     /// HardSwish exists from opset 14; below it, x · HardSigmoid(x; α = 1/6, β = 0.5).

@@ -106,6 +106,9 @@ public struct FusedActivation: Sendable, Equatable {
     /// The epilogue form when the function is piecewise linear.
     public var piecewiseLinear: PiecewiseLinear? { activation.piecewiseLinear?(parameters) }
 
+    /// The closed form the vectorized kernels compute, when there is one.
+    public var vectorForm: VectorForm? { activation.vectorForm(parameters) }
+
     /// The standard nodes computing the activation at an opset (see ``ScalarActivation/lower``).
     public func lowered(_ lowering: ActivationLowering) throws -> [Node] {
         if let lower = activation.lower { return try lower(lowering) }

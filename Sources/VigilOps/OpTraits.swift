@@ -48,6 +48,23 @@ public struct PiecewiseLinear: Sendable, Equatable {
     }
 }
 
+/// The closed form of an activation that the executor's vectorized kernels compute (in a convolution's or
+/// GEMM's epilogue, or over an array) instead of calling its scalar function per element.
+public enum VectorForm: Sendable, Equatable {
+    case linear(PiecewiseLinear)
+    /// 1 / (1 + e^−x).
+    case sigmoid
+    /// x · sigmoid(αx).
+    case swish(alpha: Float)
+    /// max(0, min(1, αx + β)).
+    case hardSigmoid(alpha: Float, beta: Float)
+    /// x · max(0, min(1, x/6 + 1/2)).
+    case hardSwish
+    case tanh
+    /// x/2 · (1 + erf(x/√2)), or with `tanh` the tanh approximation.
+    case gelu(tanh: Bool)
+}
+
 /// The elementwise float function of an activation-like op, with its parameters as data.
 ///
 /// Parameters are FLOAT attributes named in ``parameters`` (their defaults come from the op's
@@ -72,6 +89,15 @@ public struct ScalarActivation: Sendable {
     /// The function on integer inputs (computed in Int64 and truncated, so it wraps as numpy does),
     /// for ops that also take integers.
     public var integer: (@Sendable (Int64) -> Int64)?
+    /// The closed form the vectorized kernels compute, for given parameter values, when the function has
+    /// one besides being piecewise linear (see ``vectorForm(_:)``).
+    public var vector: (@Sendable ([Float]) -> VectorForm)?
+
+    /// The closed form for given parameter values: the piecewise-linear form, else ``vector``'s.
+    public func vectorForm(_ parameters: [Float]) -> VectorForm? {
+        if let form = piecewiseLinear?(parameters) { return .linear(form) }
+        return vector?(parameters)
+    }
 
     public init(
         parameters: [String] = [], fusable: Bool = false,

@@ -33,6 +33,13 @@ public struct GraphAnalysis: Sendable {
 
     /// The static sizes of a value, when known.
     public func staticShape(_ value: String) -> [Int]? { types[value]?.shape.staticSizes }
+
+    /// The shape of a value when every dim is a size or a named symbol (a batch dim `N`): two values with
+    /// equal such shapes have the same sizes whatever the symbols are bound to.
+    public func knownShape(_ value: String) -> Shape? {
+        guard let shape = types[value]?.shape, !shape.dims.contains(.unknown) else { return nil }
+        return shape
+    }
 }
 
 /// The state a ``GraphRewritePass`` edits: the graph, what the analysis knew before the pass, the

@@ -1009,6 +1009,7 @@ enum ConformanceManifest {
         "test_sum_example",
         "test_sum_one_input",
         "test_sum_two_inputs",
+        "test_swish",
         "test_tanh",
         "test_tanh_example",
         "test_tanh_opset28",

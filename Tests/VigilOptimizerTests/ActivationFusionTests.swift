@@ -18,7 +18,7 @@ final class ActivationFusionTests: XCTestCase {
         "conv_bn_relu": (1, 0), "cnn_embedding": (2, 1), "residual_block": (2, 0), "gemm_mlp": (0, 1), "pooling": (0, 0),
         "external_data": (1, 0), "old_ir3_opset7": (1, 0), "new_ir10_opset21": (0, 0), "typed_fields_all_dtypes": (0, 0),
         "control_flow_if": (0, 0), "dynamic_batch_mlp": (0, 1), "optimizer_patterns": (1, 1), "vgg_like": (10, 1),
-        "bn_then_conv": (2, 1), "fused_activations": (7, 1), "trait_activations": (7, 1),
+        "bn_then_conv": (2, 1), "fused_activations": (7, 1), "trait_activations": (7, 1), "mobile_patterns": (7, 0),
     ]
 
     func optimize(_ model: Model, passes: [any OptimizationPass]? = nil) throws -> (Model, [PassManager.Step]) {
@@ -75,8 +75,13 @@ final class ActivationFusionTests: XCTestCase {
             try OptimizerParityTests.assertMatchesReference(try run(model, item.feeds), item, "\(item.name) fused")
 
             let lowered = try lowerAndRoundTrip(model, item.name)
-            // Each fused node comes back as its Conv/Gemm plus an Add for a residual and a node for an activation.
-            let added = fusedNodes(model).map { (activation($0) == nil ? 0 : 1) + ($0.inputs.count > 3 ? 1 : 0) }.reduce(0, +)
+            // Each fused node comes back as its Conv/Gemm plus an Add for a residual and a node for an activation
+            // (two for Swish below opset 24: Sigmoid and Mul).
+            let opset = model.opsetVersion(for: "") ?? 0
+            let added = fusedNodes(model).map { node in
+                let activationNodes = activation(node).map { $0 == "Swish" && opset < 24 ? 2 : 1 } ?? 0
+                return activationNodes + (node.inputs.count > 3 ? 1 : 0)
+            }.reduce(0, +)
             XCTAssertEqual(lowered.graph.nodeCount, model.graph.nodeCount + added, item.name)
             try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "\(item.name) lowered")
         }
@@ -104,6 +109,26 @@ final class ActivationFusionTests: XCTestCase {
         XCTAssertEqual(lowered.graph.opHistogram["Gelu"], 2)
         XCTAssertEqual(lowered.graph.nodes.first { $0.opType == "Gelu" && $0.attributes.isEmpty == false }?.attributes.first?.stringValue, "tanh")
         try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "trait activations lowered")
+    }
+
+    /// With a symbolic batch dim: SiLU (Sigmoid and Mul) fuses as Swish, the residual Add and the two-input
+    /// Sum fuse by matching shapes symbol for symbol, and the lowered model still matches onnxruntime.
+    func testSiLUAndResidualsWithASymbolicBatchFuse() throws {
+        let item = try fixture("mobile_patterns")
+        let (model, _) = try optimize(item.model)
+        let fused = Dictionary(uniqueKeysWithValues: fusedNodes(model).map { ($0.outputs[0], $0) })
+        XCTAssertEqual(activation(try XCTUnwrap(fused["a1"])), "Swish")
+        XCTAssertEqual(try XCTUnwrap(fused["a1"]).attribute("activation_params"), .floats([1]))
+        XCTAssertEqual(try XCTUnwrap(fused["r1"]).inputs.last, "a1")
+        XCTAssertNil(activation(try XCTUnwrap(fused["r1"])))
+        XCTAssertEqual(try XCTUnwrap(fused["b2"]).inputs.last, "b1")
+        XCTAssertEqual(activation(try XCTUnwrap(fused["b2"])), "Relu")
+        XCTAssertNil(model.graph.opHistogram["Sigmoid"], "the SE gate's Sigmoid fuses into its Conv")
+        XCTAssertNil(model.graph.opHistogram["Add"])
+        XCTAssertNil(model.graph.opHistogram["Sum"])
+        let lowered = try lowerAndRoundTrip(model, "mobile patterns")
+        XCTAssertEqual(lowered.graph.opHistogram["Sigmoid"], 2, "the stem's Swish and the SE gate")
+        try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "mobile patterns lowered")
     }
 
     func testResidualAddAndTheReluAfterItFuseIntoOneConv() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilBLAS
 import VigilIR
 import VigilOps
 
@@ -31,6 +32,12 @@ enum ElementwiseKernels {
         case .float32:
             guard let parameters = try activation.parameterValues(k.op) else {
                 throw k.error("the parameters of \(k.node.opType) must be constants")
+            }
+            if let vector = VectorActivation(activation.vectorForm(parameters)) {
+                return Kernel(inPlace: true) { io, par in
+                    let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+                    par.forEach(count, grain: 16384) { r in vector.apply(x + r.lowerBound, y + r.lowerBound, count: r.count) }
+                }
             }
             if let form = activation.piecewiseLinear?(parameters) {
                 let (slope, low, high) = (form.slope, form.low, form.high)

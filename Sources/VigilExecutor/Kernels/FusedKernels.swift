@@ -1,3 +1,4 @@
+import VigilBLAS
 import VigilIR
 import VigilOps
 
@@ -24,11 +25,30 @@ enum FusedKernels {
             guard activation != nil || residualInput != nil else { return }
             let y = io.output(0, as: Float.self)
             let z = residualInput.map { io.input($0, as: Float.self) }
-            let f = activation?.function
+            let vector = activation.flatMap { VectorActivation($0.vectorForm) }
+            let f = vector == nil ? activation?.function : nil
             par.forEach(count, grain: 16384) { r in
                 if let z { for i in r { y[i] += z[i] } }
+                if let vector { vector.apply(y + r.lowerBound, y + r.lowerBound, count: r.count) }
                 if let f { for i in r { y[i] = f(y[i]) } }
             }
+        }
+    }
+}
+
+extension VectorActivation {
+    /// The vectorized kernels' form of an activation's closed form; `nil` when there is none or the CPU
+    /// does not run the vectorized kernels. `nil` input: no activation.
+    init?(_ form: VectorForm?) {
+        guard VectorActivation.isAvailable, let form else { return nil }
+        switch form {
+        case .linear(let l): self = .linear(slope: l.slope, low: l.low, high: l.high)
+        case .sigmoid: self.init(.sigmoid)
+        case .swish(let alpha): self.init(.swish, alpha)
+        case .hardSigmoid(let alpha, let beta): self.init(.hardSigmoid, alpha, beta)
+        case .hardSwish: self.init(.hardSwish)
+        case .tanh: self.init(.tanh)
+        case .gelu(let tanh): self.init(tanh ? .geluTanh : .gelu)
         }
     }
 }

@@ -14,24 +14,70 @@ extension ConvolutionKernels {
     /// short below this (an RGB input layer) to pay for the transforms.
     static let winogradMinChannels = 8
 
-    /// One group's convolution on Vigil's AVX2 kernels: the direct packed-weight kernel, whose units of
-    /// work are output pixels, or the Winograd kernel, whose units are 2×2 output tiles.
+    /// One group's convolution on Vigil's AVX2 kernels: the packed GEMM, whose units of work are output
+    /// pixels and whose panels are 6 output channels, or the Winograd kernel, whose units are 2×2 output
+    /// tiles and whose panels are 16 output channels.
     enum PackedEngine {
-        case direct(PackedConvolution)
+        case gemm(GEMMConvolution)
         case winograd(WinogradConvolution)
 
         func compute(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: PackedConvolution.Layout, channelStride: Int,
                      bias: UnsafePointer<Float>?,
-                     residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: EpilogueActivation,
+                     residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: PackedActivation,
                      units: Range<Int>, panels: Range<Int>, workspace: UnsafeMutablePointer<Float>) {
             switch self {
-            case .direct(let conv):
-                conv.compute(input: input, layout: layout, bias: bias, residual: residual, output: output, activation: activation,
+            case .gemm(let conv):
+                conv.compute(input: input, layout: layout, bias: bias, residual: residual, output: output, activation: activation.vector,
                              pixels: units, panels: panels, workspace: workspace)
             case .winograd(let conv):
                 conv.compute(input: input, weights: weights, layout: layout, inputChannelStride: channelStride, bias: bias, residual: residual,
-                             output: output, activation: activation, tiles: units, panels: panels, workspace: workspace)
+                             output: output, activation: activation.piecewise, tiles: units, panels: panels, workspace: workspace)
             }
+        }
+    }
+
+    /// The activation a packed kernel applies as it writes: the Winograd kernel's piecewise-linear form, the
+    /// GEMM's vectorized form (any activation with a ``VectorForm``).
+    struct PackedActivation {
+        var piecewise = EpilogueActivation.none
+        var vector = VectorActivation.none
+    }
+
+    /// One group's convolution on the packed GEMM: A = the weights (output channels × channels·kh·kw,
+    /// packed once), B = the columns of the input, read from it as the kernel runs (a 1×1, stride-1,
+    /// unpadded convolution reads the input as a matrix).
+    struct GEMMConvolution: @unchecked Sendable {
+        let weights: PackedMatrix
+        let outputChannels: Int, reduction: Int
+        /// `nil` for a 1×1 stride-1 convolution without padding.
+        let columns: ConvolutionColumns?
+        /// Floats between channels of the input (its plane), for the matrix form.
+        let plane: Int
+
+        /// Output channels per panel.
+        static let panelRows = PackedGEMM.rowPanel
+
+        init(weights: UnsafePointer<Float>, outputChannels: Int, channels: Int, kernel: (Int, Int), dilations: (Int, Int),
+             strides: (Int, Int), paddedWidth: Int, channelStride: Int, imageStride: Int, outputWidth: Int, matrix: Bool) {
+            let k = channels * kernel.0 * kernel.1
+            self.weights = PackedMatrix(left: weights, m: outputChannels, k: k, rowStride: k)
+            (self.outputChannels, self.reduction, self.plane) = (outputChannels, k, channelStride)
+            columns = matrix ? nil : ConvolutionColumns(
+                channels: channels, kernel: kernel, dilations: dilations, paddedWidth: paddedWidth, channelStride: channelStride,
+                imageStride: imageStride, outputWidth: outputWidth, strides: strides)
+        }
+
+        func compute(input: UnsafePointer<Float>, layout: PackedConvolution.Layout, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+                     output: UnsafeMutablePointer<Float>, activation: VectorActivation, pixels: Range<Int>, panels: Range<Int>,
+                     workspace: UnsafeMutablePointer<Float>) {
+            let outSize = layout.outputHeight * layout.outputWidth
+            let source: PackedGEMM.Source = columns.map { .convolution(input, $0) }
+                ?? .strided(input, rowStride: plane, columnStride: 1, imageStride: layout.inputImageStride)
+            let rows = (panels.lowerBound * Self.panelRows)..<min(outputChannels, panels.upperBound * Self.panelRows)
+            PackedGEMM.compute(
+                m: outputChannels, n: pixels.upperBound, k: reduction, a: .packed(weights), b: source, c: output,
+                layout: .init(rowStride: layout.outputChannelStride, imageStride: layout.outputImageStride, columnsPerImage: outSize),
+                epilogue: .init(rowBias: bias, residual: residual, activation: activation), rows: rows, columns: pixels, workspace: workspace)
         }
     }
 
@@ -49,7 +95,7 @@ extension ConvolutionKernels {
         let prepacked: [PackedEngine]?
         let pack: @Sendable (UnsafePointer<Float>) -> [PackedEngine]
         /// The activation applied in the kernel's epilogue, and the pass applied after it.
-        let inKernel: EpilogueActivation
+        let inKernel: PackedActivation
         let epilogue: FusedKernels.Epilogue
     }
 
@@ -81,31 +127,40 @@ extension ConvolutionKernels {
                 let tiles = n * (oh / 2) * (ow / 2)
                 return tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes
             }() && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
+        // A 1×1, stride-1 convolution without padding reads its input as a matrix (channels × pixels).
+        let matrix = ws[2] == 1 && ws[3] == 1 && geo.strides == [1, 1] && top + left + bottom + right == 0
         let pack: @Sendable (UnsafePointer<Float>) -> [PackedEngine] = { w in
             (0..<group).map { gi in
                 let weights = w + gi * groupWeights
                 if winograd { return .winograd(WinogradConvolution(weights: weights, outputChannels: mg, channels: cg)) }
-                return .direct(PackedConvolution(weights: weights, outputChannels: mg, channels: cg, kernel: (ws[2], ws[3]),
-                                                 dilations: (geo.dilations[0], geo.dilations[1]), paddedWidth: pw, channelStride: ph * pw))
+                return .gemm(GEMMConvolution(
+                    weights: weights, outputChannels: mg, channels: cg, kernel: (ws[2], ws[3]), dilations: (geo.dilations[0], geo.dilations[1]),
+                    strides: (geo.strides[0], geo.strides[1]), paddedWidth: pw, channelStride: ph * pw, imageStride: c * ph * pw, outputWidth: ow,
+                    matrix: matrix))
             }
         }
-        let panels = (mg + PackedConvolution.panelRows - 1) / PackedConvolution.panelRows
+        let panelRows = winograd ? PackedConvolution.panelRows : GEMMConvolution.panelRows
+        let panels = (mg + panelRows - 1) / panelRows
         let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : oh * ow
         let layout = PackedConvolution.Layout(
             paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
             strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: oh * ow, outputImageStride: m * oh * ow)
-        // Piecewise-linear activations run in the kernel's epilogue; the others in a pass afterwards.
-        var inKernel = EpilogueActivation.none
+        // Activations the kernel computes run in its epilogue (piecewise-linear ones for Winograd, every one
+        // with a vectorized form for the GEMM); the others in a pass afterwards.
+        var inKernel = PackedActivation()
         var after: FusedActivation? = activation
-        if let form = activation?.piecewiseLinear {
-            inKernel = EpilogueActivation(slope: form.slope, low: form.low, high: form.high)
+        if winograd, let form = activation?.piecewiseLinear {
+            inKernel.piecewise = EpilogueActivation(slope: form.slope, low: form.low, high: form.high)
+            after = nil
+        } else if !winograd, let vector = VectorActivation(activation?.vectorForm) {
+            inKernel.vector = vector
             after = nil
         }
         return PackedSetup(
             n: n, c: c, ih: ih, iw: iw, m: m, outSize: oh * ow, group: group, cg: cg, mg: mg, groupWeights: groupWeights,
             top: top, left: left, bottom: bottom, right: right, ph: ph, pw: pw, padded: top + left + bottom + right > 0,
             hasBias: k.op.hasInput(2), winograd: winograd, unitsPerImage: unitsPerImage, units: n * unitsPerImage, panels: panels,
-            workspace: winograd ? WinogradConvolution.workspaceCount(channels: cg) : PackedConvolution.workspaceCount(panels: panels),
+            workspace: winograd ? WinogradConvolution.workspaceCount(channels: cg) : PackedGEMM.workspaceCount(k: cg * ws[2] * ws[3]),
             layout: layout, prepacked: k.withConstantFloats(1, pack), pack: pack, inKernel: inKernel,
             epilogue: FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * oh * ow))
     }
@@ -144,7 +199,8 @@ extension ConvolutionKernels {
     /// Pads the whole input once (when the conv pads), then splits each group's units and weight
     /// panels into tasks (``TaskGrid``).
     static func splitConv(_ s: PackedSetup, threads: Int, residualInput: Int?) -> Kernel {
-        let split = TaskGrid(pixels: s.units, panels: s.panels, threads: threads, preferPixels: s.winograd)
+        let split = TaskGrid(pixels: s.units, panels: s.panels, threads: threads, preferPixels: s.winograd,
+                             block: s.winograd ? PackedConvolution.pixelBlock : 192, tile: s.winograd ? 6 : PackedGEMM.columnPanel)
         let slots = min(threads, split.count), paddedCount = s.padded ? s.n * s.c * s.ph * s.pw : 0
         return Kernel(scratchBytes: (paddedCount + slots * s.workspace) * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
@@ -190,19 +246,19 @@ extension ConvolutionKernels {
     ///   small, and splitting panels would repeat the input transform in every thread): one run of
     ///   6-pixel (6-tile) micro-tiles per thread.
     struct TaskGrid {
-        static let block = 96, tile = 6
         let pixels: Int, panels: Int, pixelChunks: Int, panelChunks: Int, pixelUnit: Int
 
-        init(pixels: Int, panels: Int, threads: Int, preferPixels: Bool = false) {
+        /// `block` pixels are one unit of work of the kernel, `tile` its register tile.
+        init(pixels: Int, panels: Int, threads: Int, preferPixels: Bool = false, block: Int = 96, tile: Int = 6) {
             self.pixels = pixels
             self.panels = panels
-            let blocks = (pixels + Self.block - 1) / Self.block
+            let blocks = (pixels + block - 1) / block
             if threads == 1 || blocks >= 2 * threads {
-                (pixelUnit, pixelChunks, panelChunks) = (Self.block, threads == 1 ? 1 : min(blocks, 4 * threads), 1)
-            } else if panels >= threads && !(preferPixels && pixels >= 2 * threads * Self.tile) {
-                (pixelUnit, pixelChunks, panelChunks) = (Self.block, 1, threads)
+                (pixelUnit, pixelChunks, panelChunks) = (block, threads == 1 ? 1 : min(blocks, 4 * threads), 1)
+            } else if panels >= threads && !(preferPixels && pixels >= 2 * threads * tile) {
+                (pixelUnit, pixelChunks, panelChunks) = (block, 1, preferPixels ? threads : min(panels, 4 * threads))
             } else {
-                (pixelUnit, pixelChunks, panelChunks) = (Self.tile, max(1, min(threads, (pixels + Self.tile - 1) / Self.tile)), 1)
+                (pixelUnit, pixelChunks, panelChunks) = (tile, max(1, min(threads, (pixels + tile - 1) / tile)), 1)
             }
         }
 

@@ -5,8 +5,8 @@ import VigilOps
 /// ``OpTraits/activation`` with constant parameters (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
 /// HardSwish, Gelu, Mish, …) — into Vigil's `FusedConv` / `FusedGemm` (domain `ai.vigil`, see
 /// ``FusedOps``), which the executor applies as it writes the GEMM output. A Conv (or a FusedConv
-/// with neither activation nor residual) followed by the Add of a residual Z of exactly its static
-/// shape becomes a FusedConv reading Z as input 3, and an activation after that Add fuses too:
+/// with neither activation nor residual) followed by the Add (or two-input Sum) of a residual Z of
+/// exactly its shape (static sizes, or the same symbols) becomes a FusedConv reading Z as input 3, and an activation after that Add fuses too:
 /// act(Conv(X, W, B) + Z). The fused op's output must be read only by the absorbed node, and the
 /// fused node takes over that node's output name (and is named after it).
 ///
@@ -59,12 +59,13 @@ public struct ActivationFusion: GraphRewritePass {
             if !activation.parameters.isEmpty { fused.setAttribute("activation_params", .floats(activation.parameters)) }
             return (fused, use.node)
         }
-        // A residual: Add(y, Z) with Z of y's static shape (no broadcasting), not a constant (those are
-        // for fold-affine-into-conv), on a Conv that has no residual yet.
-        guard base == "Conv", consumer.opType == "Add", consumer.inputs.count == 2, node.inputs.count < 4 || node.inputs[3].isEmpty else { return nil }
+        // A residual: Add(y, Z) (or a Sum of the two) with Z of y's shape (no broadcasting; sizes or the same
+        // symbols), not a constant (those are for fold-affine-into-conv), on a Conv that has no residual yet.
+        guard base == "Conv", consumer.opType == "Add" || consumer.opType == "Sum", consumer.inputs.count == 2,
+              node.inputs.count < 4 || node.inputs[3].isEmpty else { return nil }
         let z = consumer.inputs[1 - use.slot]
         guard !z.isEmpty, z != y, analysis.constants[z] == nil, analysis.types[z]?.dtype == .float32,
-              let shape = analysis.staticShape(y), analysis.staticShape(z) == shape, analysis.staticShape(output) == shape
+              let shape = analysis.knownShape(y), analysis.knownShape(z) == shape, analysis.knownShape(output) == shape
         else { return nil }
         fused.inputs = Array(node.inputs.prefix(3)) + [String](repeating: "", count: max(0, 3 - node.inputs.count)) + [z]
         return (fused, use.node)

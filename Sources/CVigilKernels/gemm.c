@@ -1,0 +1,366 @@
+// Vigil's packed GEMM (see include/vigil_gemm.h).
+#include "vector_math.h"
+#include "vigil_gemm.h"
+
+#include <string.h>
+
+#define MR VIGIL_GEMM_MR
+#define NR VIGIL_GEMM_NR
+/// Columns per block: the packed B block (KC x NC) stays in L2 while every A panel sweeps it.
+#define NC 192
+/// Longest K block.
+#define KC_MAX 512
+
+/// The K block length: K in blocks of at most KC_MAX rows, as even as possible.
+static inline int64_t k_block(int64_t k) {
+    int64_t blocks = (k + KC_MAX - 1) / KC_MAX;
+    return blocks <= 1 ? (k > 0 ? k : 1) : (k + blocks - 1) / blocks;
+}
+
+/// Packed A: K blocks one after another; within a block, panel after panel of kc x MR.
+static inline size_t a_offset(int64_t m_padded, int64_t panel, int64_t k0, int64_t kc) {
+    return (size_t)(k0 * m_padded + panel * MR * kc);
+}
+
+/// Packed B: K blocks one after another; within a block, panel after panel of kc x NR.
+static inline size_t b_offset(int64_t n_padded, int64_t panel, int64_t k0, int64_t kc) {
+    return (size_t)(k0 * n_padded + panel * NR * kc);
+}
+
+size_t vigil_gemm_packed_a_count(int64_t m, int64_t k) { return (size_t)((m + MR - 1) / MR * MR) * (size_t)(k > 0 ? k : 1); }
+
+size_t vigil_gemm_packed_b_count(int64_t k, int64_t n) { return (size_t)((n + NR - 1) / NR * NR) * (size_t)(k > 0 ? k : 1); }
+
+/// One A panel (rows m0 ..< m0 + MR, zero beyond m) for K rows [k0, k0 + kc), as kc x MR.
+static void pack_a_panel(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0, int64_t k0, int64_t kc, float alpha,
+                         float *dst) {
+    int64_t rows = m - m0 < MR ? m - m0 : MR;
+    for (int64_t i = 0; i < MR; i++) {
+        if (i >= rows) {
+            for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = 0.0f;
+            continue;
+        }
+        const float *src = a + (m0 + i) * rs + k0 * cs;
+        for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = alpha * src[p * cs];
+    }
+}
+
+void vigil_gemm_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k, float alpha, float *packed) {
+    int64_t kb = k_block(k), panels = (m + MR - 1) / MR;
+    for (int64_t k0 = 0; k0 < k; k0 += kb) {
+        int64_t kc = k - k0 < kb ? k - k0 : kb;
+        for (int64_t panel = 0; panel < panels; panel++)
+            pack_a_panel(a, rs, cs, m, panel * MR, k0, kc, alpha, packed + a_offset(panels * MR, panel, k0, kc));
+    }
+}
+
+void vigil_gemm_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float *packed) {
+    int64_t kb = k_block(k), panels = (n + NR - 1) / NR;
+    for (int64_t k0 = 0; k0 < k; k0 += kb) {
+        int64_t kc = k - k0 < kb ? k - k0 : kb;
+        for (int64_t panel = 0; panel < panels; panel++) {
+            float *dst = packed + b_offset(panels * NR, panel, k0, kc);
+            for (int64_t p = 0; p < kc; p++)
+                for (int64_t j = 0; j < NR; j++) {
+                    int64_t col = panel * NR + j;
+                    dst[p * NR + j] = col < n ? b[(k0 + p) * rs + col * cs] : 0.0f;
+                }
+        }
+    }
+}
+
+size_t vigil_gemm_workspace_count(int64_t k) {
+    int64_t kb = k_block(k);
+    // The B block, one A panel, and the column offsets (two int64 tables of NC, as floats).
+    return (size_t)kb * NC + (size_t)kb * MR + 4 * NC + 64;
+}
+
+/// Where the columns of one block come from and go to.
+typedef struct {
+    int64_t count;
+    /// Per column: offset of its B source (strided or conv, before the row offset) and of its C element (row 0).
+    int64_t b_off[NC], c_off[NC];
+} column_block;
+
+static void column_offsets(const vigil_gemm_problem *p, int64_t j0, int64_t count, column_block *blk) {
+    int64_t per = p->cols_per_image, image = j0 / per, q = j0 - image * per;
+    const vigil_gemm_conv *cv = p->conv;
+    int64_t oh = cv ? q / cv->out_w : 0, ow = cv ? q - oh * cv->out_w : 0;
+    blk->count = count;
+    for (int64_t j = 0; j < count; j++) {
+        blk->c_off[j] = image * p->c_image + q * p->c_cs;
+        if (cv) {
+            blk->b_off[j] = image * cv->in_image_stride + oh * cv->stride_h * cv->in_w + ow * cv->stride_w;
+            if (++ow == cv->out_w) { ow = 0; oh++; }
+        } else {
+            blk->b_off[j] = image * p->b_image + q * p->b_cs;
+        }
+        if (++q == per) { q = 0; image++; oh = 0; ow = 0; }
+    }
+}
+
+/// Whether columns [t, t + n) of a block are n consecutive elements of C (one image, unit stride).
+static inline int c_contiguous(const column_block *blk, int64_t t, int64_t n) {
+    return blk->c_off[t + n - 1] - blk->c_off[t] == n - 1;
+}
+
+#if defined(__x86_64__)
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/// Packs one tile of B (columns [t, t + valid) of the block, zero up to NR) for K rows [k0, k0 + kc).
+/// Fast paths: unit-stride runs (a strided matrix, a stride-1 convolution row) and stride-2 convolution
+/// rows; everything else element by element.
+AVX2 static void pack_b_tile(const vigil_gemm_problem *p, const column_block *blk, int64_t t, int64_t valid, int64_t k0, int64_t kc,
+                             float *dst) {
+    const int64_t *b_off = blk->b_off + t;
+    const vigil_gemm_conv *cv = p->conv;
+    const float *x = p->b;
+    int64_t unit = cv ? cv->stride_w : p->b_cs;
+    int run = valid == NR && b_off[NR - 1] - b_off[0] == (NR - 1) * unit;
+    if (cv) {
+        const int64_t *rows = cv->row_offsets + k0;
+        if (run && unit == 1) {
+            const float *src = x + b_off[0];
+            for (int64_t r = 0; r < kc; r++) {
+                _mm256_storeu_ps(dst + r * NR, _mm256_loadu_ps(src + rows[r]));
+                _mm256_storeu_ps(dst + r * NR + 8, _mm256_loadu_ps(src + rows[r] + 8));
+            }
+            return;
+        }
+        if (run && unit == 2) {
+            // Even elements of 32 consecutive floats (the last one read is element 30: no over-read).
+            const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+            const float *src = x + b_off[0];
+            for (int64_t r = 0; r < kc; r++) {
+                const float *s = src + rows[r];
+                __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(s), even), b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(s + 8), even);
+                __m256 c = _mm256_permutevar8x32_ps(_mm256_loadu_ps(s + 16), even);
+                __m256 d = _mm256_permutevar8x32_ps(_mm256_maskload_ps(s + 24, v8_mask(7)), even);
+                _mm256_storeu_ps(dst + r * NR, _mm256_permute2f128_ps(a, b, 0x20));
+                _mm256_storeu_ps(dst + r * NR + 8, _mm256_permute2f128_ps(c, d, 0x20));
+            }
+            return;
+        }
+        for (int64_t r = 0; r < kc; r++) {
+            const float *s = x + rows[r];
+            for (int64_t j = 0; j < valid; j++) dst[r * NR + j] = s[b_off[j]];
+            for (int64_t j = valid; j < NR; j++) dst[r * NR + j] = 0.0f;
+        }
+        return;
+    }
+    const float *src = x + k0 * p->b_rs;
+    if (run && unit == 1) {
+        for (int64_t r = 0; r < kc; r++) {
+            const float *s = src + r * p->b_rs + b_off[0];
+            _mm256_storeu_ps(dst + r * NR, _mm256_loadu_ps(s));
+            _mm256_storeu_ps(dst + r * NR + 8, _mm256_loadu_ps(s + 8));
+        }
+        return;
+    }
+    if (p->b_rs == 1) {
+        // Columns are contiguous in the source (a transposed operand): copy each column's run.
+        for (int64_t j = 0; j < valid; j++) {
+            const float *s = src + b_off[j];
+            for (int64_t r = 0; r < kc; r++) dst[r * NR + j] = s[r];
+        }
+        for (int64_t j = valid; j < NR; j++)
+            for (int64_t r = 0; r < kc; r++) dst[r * NR + j] = 0.0f;
+        return;
+    }
+    for (int64_t r = 0; r < kc; r++) {
+        const float *s = src + r * p->b_rs;
+        for (int64_t j = 0; j < valid; j++) dst[r * NR + j] = s[b_off[j]];
+        for (int64_t j = valid; j < NR; j++) dst[r * NR + j] = 0.0f;
+    }
+}
+
+/// What the store of a tile does: first K block (no partial sums in C yet), last K block (apply the
+/// epilogue), and the epilogue's operands.
+typedef struct {
+    int first, last, accumulate;
+    const float *bias_rows, *bias_cols, *residual;
+    const vigil_act *act;
+} tile_store;
+
+/// One finished row of a tile: v (16 values, `cols` valid) for row `row`, columns at c / residual.
+AVX2 static inline __attribute__((always_inline)) void store_row(__m256 v0, __m256 v1, const tile_store *s, int64_t row, int64_t col,
+                                                                  float *c, const float *res, int64_t cols) {
+    __m256i m0 = v8_mask(cols), m1 = v8_mask(cols - 8);
+    int full = cols == NR;
+    if (!s->first || s->accumulate) {
+        v0 = _mm256_add_ps(v0, full ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, m0));
+        v1 = _mm256_add_ps(v1, full ? _mm256_loadu_ps(c + 8) : _mm256_maskload_ps(c + 8, m1));
+    }
+    if (s->last) {
+        if (s->bias_rows) {
+            __m256 b = _mm256_broadcast_ss(s->bias_rows + row);
+            v0 = _mm256_add_ps(v0, b);
+            v1 = _mm256_add_ps(v1, b);
+        }
+        if (s->bias_cols) {
+            v0 = _mm256_add_ps(v0, full ? _mm256_loadu_ps(s->bias_cols + col) : _mm256_maskload_ps(s->bias_cols + col, m0));
+            v1 = _mm256_add_ps(v1, full ? _mm256_loadu_ps(s->bias_cols + col + 8) : _mm256_maskload_ps(s->bias_cols + col + 8, m1));
+        }
+        if (res) {
+            v0 = _mm256_add_ps(v0, full ? _mm256_loadu_ps(res) : _mm256_maskload_ps(res, m0));
+            v1 = _mm256_add_ps(v1, full ? _mm256_loadu_ps(res + 8) : _mm256_maskload_ps(res + 8, m1));
+        }
+        if (s->act->kind != VIGIL_ACT_NONE) {
+            v0 = v8_activate(v0, s->act);
+            v1 = v8_activate(v1, s->act);
+        }
+    }
+    if (full) {
+        _mm256_storeu_ps(c, v0);
+        _mm256_storeu_ps(c + 8, v1);
+    } else {
+        _mm256_maskstore_ps(c, m0, v0);
+        _mm256_maskstore_ps(c + 8, m1, v1);
+    }
+}
+
+/// A tile whose columns are not consecutive in C (they cross an image): through a local copy, column by
+/// column with the offsets of the block.
+AVX2 static void store_scattered(const float *acc, const vigil_gemm_problem *p, const tile_store *s, int64_t row0, int64_t rows,
+                                 const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
+    for (int64_t i = 0; i < rows; i++) {
+        float v[NR] = {0}, r[NR] = {0};
+        for (int64_t j = 0; j < cols; j++) {
+            v[j] = acc[i * NR + j];
+            float *c = p->c + (row0 + i) * p->c_rs + blk->c_off[t + j];
+            if (!s->first || s->accumulate) v[j] += *c;
+            if (s->last && s->residual) r[j] = s->residual[(row0 + i) * p->c_rs + blk->c_off[t + j]];
+        }
+        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8);
+        if (s->last) {
+            if (s->bias_rows) {
+                __m256 b = _mm256_broadcast_ss(s->bias_rows + row0 + i);
+                v0 = _mm256_add_ps(v0, b);
+                v1 = _mm256_add_ps(v1, b);
+            }
+            if (s->bias_cols) {
+                v0 = _mm256_add_ps(v0, _mm256_maskload_ps(s->bias_cols + col0, v8_mask(cols)));
+                v1 = _mm256_add_ps(v1, _mm256_maskload_ps(s->bias_cols + col0 + 8, v8_mask(cols - 8)));
+            }
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(r));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(r + 8));
+            if (s->act->kind != VIGIL_ACT_NONE) {
+                v0 = v8_activate(v0, s->act);
+                v1 = v8_activate(v1, s->act);
+            }
+        }
+        _mm256_storeu_ps(v, v0);
+        _mm256_storeu_ps(v + 8, v1);
+        for (int64_t j = 0; j < cols; j++) p->c[(row0 + i) * p->c_rs + blk->c_off[t + j]] = v[j];
+    }
+}
+
+/// The 6 x 16 micro-kernel: acc = sum over kc of a[k][0..6) x b[k][0..16) (b rows `ldb` apart), then the
+/// tile's store (directly into C when its columns are consecutive there).
+// Long function: the SIMD micro-kernel keeps its 12 accumulators in registers across the K loop and the stores.
+AVX2 static void micro_6x16(int64_t kc, const float *a, const float *b, int64_t ldb, const vigil_gemm_problem *p, const tile_store *s,
+                            int64_t row0, int64_t rows, const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 a0 = _mm256_broadcast_ss(a + 0);
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+        __m256 a1 = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+        __m256 a2 = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
+        __m256 a3 = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
+        __m256 a4 = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
+        __m256 a5 = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+        a += MR;
+        b += ldb;
+    }
+    if (c_contiguous(blk, t, cols)) {
+        float *c = p->c + row0 * p->c_rs + blk->c_off[t];
+        const float *res = s->last && s->residual ? s->residual + row0 * p->c_rs + blk->c_off[t] : 0;
+        int64_t rs = p->c_rs;
+#define ROW(i, lo, hi) if (rows > i) store_row(lo, hi, s, row0 + i, col0, c + i * rs, res ? res + i * rs : 0, cols)
+        ROW(0, c00, c01); ROW(1, c10, c11); ROW(2, c20, c21); ROW(3, c30, c31); ROW(4, c40, c41); ROW(5, c50, c51);
+#undef ROW
+        return;
+    }
+    float acc[MR * NR];
+    _mm256_storeu_ps(acc + 0, c00); _mm256_storeu_ps(acc + 8, c01);
+    _mm256_storeu_ps(acc + 16, c10); _mm256_storeu_ps(acc + 24, c11);
+    _mm256_storeu_ps(acc + 32, c20); _mm256_storeu_ps(acc + 40, c21);
+    _mm256_storeu_ps(acc + 48, c30); _mm256_storeu_ps(acc + 56, c31);
+    _mm256_storeu_ps(acc + 64, c40); _mm256_storeu_ps(acc + 72, c41);
+    _mm256_storeu_ps(acc + 80, c50); _mm256_storeu_ps(acc + 88, c51);
+    store_scattered(acc, p, s, row0, rows, blk, t, cols, col0);
+}
+
+/// Whether tile t of a block can be read in place from a strided B (16 consecutive source elements per row).
+static inline int b_in_place(const vigil_gemm_problem *p, const column_block *blk, int64_t t, int64_t cols) {
+    return !p->b_packed && !p->conv && p->b_cs == 1 && cols == NR && blk->b_off[t + NR - 1] - blk->b_off[t] == NR - 1;
+}
+
+AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
+                           float *workspace) {
+    int64_t kb = k_block(p->k), m_padded = (p->m + MR - 1) / MR * MR, n_padded = (p->n + NR - 1) / NR * NR;
+    float *bblock = workspace, *apanel = workspace + kb * NC;
+    column_block blk;
+    for (int64_t j0 = col_begin; j0 < col_end; j0 += NC) {
+        int64_t count = col_end - j0 < NC ? col_end - j0 : NC;
+        if (!p->b_packed) column_offsets(p, j0, count, &blk);
+        else {
+            blk.count = count;
+            for (int64_t j = 0; j < count; j++) blk.c_off[j] = (j0 + j) * p->c_cs;
+        }
+        for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
+            int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
+            tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
+            if (!p->b_packed) {
+                for (int64_t t = 0; t < count; t += NR) {
+                    int64_t cols = count - t < NR ? count - t : NR;
+                    if (!b_in_place(p, &blk, t, cols)) pack_b_tile(p, &blk, t, cols, k0, kc, bblock + t * kc);
+                }
+            }
+            for (int64_t row0 = row_begin; row0 < row_end; row0 += MR) {
+                int64_t rows = row_end - row0 < MR ? row_end - row0 : MR;
+                const float *a = apanel;
+                if (p->a_packed) a = p->a_packed + a_offset(m_padded, row0 / MR, k0, kc);
+                else pack_a_panel(p->a, p->a_rs, p->a_cs, p->m, row0, k0, kc, 1.0f, apanel);
+                for (int64_t t = 0; t < count; t += NR) {
+                    int64_t cols = count - t < NR ? count - t : NR;
+                    const float *b;
+                    int64_t ldb = NR;
+                    if (p->b_packed) {
+                        b = p->b_packed + b_offset(n_padded, (j0 + t) / NR, k0, kc);
+                    } else if (b_in_place(p, &blk, t, cols)) {
+                        b = p->b + k0 * p->b_rs + blk.b_off[t];
+                        ldb = p->b_rs;
+                    } else {
+                        b = bblock + t * kc;
+                    }
+                    micro_6x16(kc, a, b, ldb, p, &s, row0, rows, &blk, t, cols, j0 + t);
+                }
+            }
+        }
+    }
+}
+
+void vigil_gemm_compute(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
+                        float *workspace) {
+    if (col_begin >= col_end || row_begin >= row_end) return;
+    gemm_avx2(p, col_begin, col_end, row_begin, row_end, workspace);
+}
+
+#else
+
+void vigil_gemm_compute(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
+                        float *workspace) {
+    // Never called: callers check vigil_vector_available() first.
+    (void)p; (void)col_begin; (void)col_end; (void)row_begin; (void)row_end; (void)workspace;
+}
+
+#endif

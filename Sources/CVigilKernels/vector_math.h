@@ -1,0 +1,122 @@
+// Vectorized elementary functions and the epilogue activation on 8 floats (AVX2 + FMA), shared by
+// Vigil's kernels (not part of the public headers). Accuracy: exp within 2 ulp (Cephes' polynomial),
+// sigmoid and tanh within a few ulp, erf within 1.5e-7 absolute (Abramowitz and Stegun 7.1.26, used
+// only inside Gelu, where it is multiplied by x / 2). NaN propagates; infinities give the limits.
+#ifndef VIGIL_VECTOR_MATH_H
+#define VIGIL_VECTOR_MATH_H
+
+#include "vigil_activation.h"
+
+#include <math.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2_FN __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+
+/// exp(x): x = n ln 2 + r, |r| <= ln 2 / 2, exp(r) by a degree-6 polynomial, 2^n built in the exponent.
+/// Beyond 88.72 the result is +inf (as expf); below -87.3 it is clamped to 1.2e-38 (expf: a denormal or
+/// 0), which sigmoid-like ratios do not tell apart. NaN passes through.
+AVX2_FN __m256 v8_exp(__m256 input) {
+    const __m256 hi = _mm256_set1_ps(88.72283935546875f), lo = _mm256_set1_ps(-87.3365478515625f);
+    __m256 x = _mm256_max_ps(lo, _mm256_min_ps(hi, input));  // min/max return their second operand for NaN: NaN stays
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    // 2^n for n in [-126, 127]: (n + 127) << 23. n = -127 (x near -87.3) would be a zero exponent; split it.
+    __m256i e = _mm256_cvtps_epi32(n);
+    __m256i e1 = _mm256_srai_epi32(e, 1), e2 = _mm256_sub_epi32(e, e1);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(e1, _mm256_set1_epi32(127)), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(e2, _mm256_set1_epi32(127)), 23));
+    __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+    return _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_inff()), _mm256_cmp_ps(input, _mm256_set1_ps(88.72283935546875f), _CMP_GT_OQ));
+}
+
+/// 1 / (1 + exp(-x)).
+AVX2_FN __m256 v8_sigmoid(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, v8_exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+/// tanh(x): an odd polynomial for |x| < 0.625 (Cephes' tanhf), else sign(x) (1 - 2 / (exp(2|x|) + 1)).
+AVX2_FN __m256 v8_tanh(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    __m256 ax = _mm256_andnot_ps(sign, x);
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954e-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+    __m256 e = v8_exp(_mm256_add_ps(ax, ax));
+    __m256 large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+    large = _mm256_or_ps(large, _mm256_and_ps(sign, x));
+    return _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+
+/// erf(x) = 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + p |x|), with the sign of x (|error| < 1.5e-7).
+AVX2_FN __m256 v8_erf(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    __m256 ax = _mm256_andnot_ps(sign, x);
+    __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, one));
+    __m256 p = _mm256_set1_ps(1.061405429f);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    p = _mm256_mul_ps(p, t);
+    __m256 y = _mm256_fnmadd_ps(p, v8_exp(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(ax, ax))), one);
+    return _mm256_or_ps(y, _mm256_and_ps(sign, x));
+}
+
+/// The activation on 8 values (`kind` is a constant in each specialized caller, or a switch).
+AVX2_FN __m256 v8_activate(__m256 v, const vigil_act *act) {
+    switch (act->kind) {
+    case VIGIL_ACT_LINEAR: {
+        // Comparisons with NaN are false: NaN is kept by both blends.
+        v = _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(act->a)), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+        __m256 low = _mm256_set1_ps(act->b), high = _mm256_set1_ps(act->c);
+        v = _mm256_blendv_ps(v, low, _mm256_cmp_ps(v, low, _CMP_LT_OQ));
+        return _mm256_blendv_ps(v, high, _mm256_cmp_ps(v, high, _CMP_GT_OQ));
+    }
+    case VIGIL_ACT_SIGMOID: return v8_sigmoid(v);
+    case VIGIL_ACT_SWISH: return _mm256_mul_ps(v, v8_sigmoid(_mm256_mul_ps(v, _mm256_set1_ps(act->a))));
+    case VIGIL_ACT_HARDSIGMOID: {
+        __m256 g = _mm256_fmadd_ps(v, _mm256_set1_ps(act->a), _mm256_set1_ps(act->b));
+        return _mm256_max_ps(_mm256_setzero_ps(), _mm256_min_ps(_mm256_set1_ps(1.0f), g));  // NaN stays (second operands)
+    }
+    case VIGIL_ACT_HARDSWISH: {
+        __m256 g = _mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f), _mm256_set1_ps(0.5f));
+        g = _mm256_max_ps(_mm256_setzero_ps(), _mm256_min_ps(_mm256_set1_ps(1.0f), g));
+        return _mm256_mul_ps(v, g);
+    }
+    case VIGIL_ACT_TANH: return v8_tanh(v);
+    case VIGIL_ACT_GELU: {
+        __m256 e = v8_erf(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+        return _mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(0.5f)), _mm256_add_ps(e, _mm256_set1_ps(1.0f)));
+    }
+    case VIGIL_ACT_GELU_TANH: {
+        __m256 inner = _mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(0.7978845608028654f)),
+                                     _mm256_fmadd_ps(_mm256_mul_ps(v, v), _mm256_set1_ps(0.044715f), _mm256_set1_ps(1.0f)));
+        return _mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(0.5f)), _mm256_add_ps(v8_tanh(inner), _mm256_set1_ps(1.0f)));
+    }
+    default: return v;
+    }
+}
+
+/// Lanes [0, n) set, for masked loads and stores of a partial vector (n in 0...8).
+AVX2_FN __m256i v8_mask(int64_t n) {
+    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), index);
+}
+
+#endif
+#endif
