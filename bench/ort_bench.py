@@ -19,11 +19,12 @@ name = session.get_inputs()[0].name
 x = np.random.default_rng(1).standard_normal([batch] + list(session.get_inputs()[0].shape[1:])).astype(np.float32)
 for _ in range(3):
     session.run(None, {name: x})
-times = []
+times, cpu = [], []
 for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 10 if batch > 1 else 30):
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     session.run(None, {name: x})
     times.append((time.perf_counter() - start) * 1000)
-print(json.dumps({"median_ms": float(np.median(times)), "min_ms": min(times),
+    cpu.append((time.process_time() - cpu_start) * 1000)
+print(json.dumps({"median_ms": float(np.median(times)), "min_ms": min(times), "cpu_median_ms": float(np.median(cpu)),
                   "throughput_per_s": batch / (float(np.median(times)) / 1000),
                   "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))

@@ -71,6 +71,16 @@ __attribute__((target("avx2,fma"))) static void activate_avx2(const float *x, fl
     }
 }
 
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) static void activate_avx512(const float *x, float *y, int64_t n,
+                                                                                                const vigil_act *act) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, v16_activate(_mm512_loadu_ps(x + i), act));
+    if (i < n) {
+        __mmask16 mask = v16_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, mask, v16_activate(_mm512_maskz_loadu_ps(mask, x + i), act));
+    }
+}
+
 #endif
 
 void vigil_activate(const float *x, float *y, int64_t n, const vigil_act *act) {
@@ -79,6 +89,10 @@ void vigil_activate(const float *x, float *y, int64_t n, const vigil_act *act) {
         return;
     }
 #if defined(__x86_64__)
+    if (vigil_avx512_enabled()) {
+        activate_avx512(x, y, n, act);
+        return;
+    }
     if (vigil_vector_available()) {
         activate_avx2(x, y, n, act);
         return;

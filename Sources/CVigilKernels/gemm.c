@@ -54,7 +54,7 @@ void vigil_gemm_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_
     }
 }
 
-void vigil_gemm_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float *packed) {
+void vigil_gemm_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float alpha, float *packed) {
     int64_t kb = k_block(k), panels = (n + NR - 1) / NR;
     for (int64_t k0 = 0; k0 < k; k0 += kb) {
         int64_t kc = k - k0 < kb ? k - k0 : kb;
@@ -63,7 +63,7 @@ void vigil_gemm_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_
             for (int64_t p = 0; p < kc; p++)
                 for (int64_t j = 0; j < NR; j++) {
                     int64_t col = panel * NR + j;
-                    dst[p * NR + j] = col < n ? b[(k0 + p) * rs + col * cs] : 0.0f;
+                    dst[p * NR + j] = col < n ? alpha * b[(k0 + p) * rs + col * cs] : 0.0f;
                 }
         }
     }
@@ -71,8 +71,8 @@ void vigil_gemm_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_
 
 size_t vigil_gemm_workspace_count(int64_t k) {
     int64_t kb = k_block(k);
-    // The B block, one A panel, and the column offsets (two int64 tables of NC, as floats).
-    return (size_t)kb * NC + (size_t)kb * MR + 4 * NC + 64;
+    // The B block, two A panels, and the column offsets (two int64 tables of NC, as floats).
+    return (size_t)kb * NC + 2 * (size_t)kb * MR + 4 * NC + 64;
 }
 
 /// Where the columns of one block come from and go to.
@@ -256,27 +256,24 @@ AVX2 static void store_scattered(const float *acc, const vigil_gemm_problem *p, 
     }
 }
 
-/// The 6 x 16 micro-kernel: acc = sum over kc of a[k][0..6) x b[k][0..16) (b rows `ldb` apart), then the
-/// tile's store (directly into C when its columns are consecutive there).
-// Long function: the SIMD micro-kernel keeps its 12 accumulators in registers across the K loop and the stores.
-AVX2 static void micro_6x16(int64_t kc, const float *a, const float *b, int64_t ldb, const vigil_gemm_problem *p, const tile_store *s,
-                            int64_t row0, int64_t rows, const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
+/// The micro-kernel for R rows (R = 1 ... 6, a constant in each caller): acc = sum over kc of a[k][0..R) x
+/// b[k][0..16) (b rows `ldb` apart), then the tile's store (directly into C when its columns are
+/// consecutive there). Rows beyond R are neither computed nor stored.
+// Long function: the SIMD micro-kernel keeps its accumulators in registers across the K loop and the stores.
+AVX2 static inline __attribute__((always_inline)) void micro_rows(
+    const int R, int64_t kc, const float *a, const float *b, int64_t ldb, const vigil_gemm_problem *p, const tile_store *s, int64_t row0,
+    const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int64_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         __m256 a0 = _mm256_broadcast_ss(a + 0);
         c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
-        __m256 a1 = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
-        __m256 a2 = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
-        __m256 a3 = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
-        __m256 a4 = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
-        __m256 a5 = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+        if (R > 1) { __m256 a1 = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11); }
+        if (R > 2) { __m256 a2 = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21); }
+        if (R > 3) { __m256 a3 = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31); }
+        if (R > 4) { __m256 a4 = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41); }
+        if (R > 5) { __m256 a5 = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51); }
         a += MR;
         b += ldb;
     }
@@ -284,7 +281,7 @@ AVX2 static void micro_6x16(int64_t kc, const float *a, const float *b, int64_t 
         float *c = p->c + row0 * p->c_rs + blk->c_off[t];
         const float *res = s->last && s->residual ? s->residual + row0 * p->c_rs + blk->c_off[t] : 0;
         int64_t rs = p->c_rs;
-#define ROW(i, lo, hi) if (rows > i) store_row(lo, hi, s, row0 + i, col0, c + i * rs, res ? res + i * rs : 0, cols)
+#define ROW(i, lo, hi) if (R > i) store_row(lo, hi, s, row0 + i, col0, c + i * rs, res ? res + i * rs : 0, cols)
         ROW(0, c00, c01); ROW(1, c10, c11); ROW(2, c20, c21); ROW(3, c30, c31); ROW(4, c40, c41); ROW(5, c50, c51);
 #undef ROW
         return;
@@ -296,7 +293,20 @@ AVX2 static void micro_6x16(int64_t kc, const float *a, const float *b, int64_t 
     _mm256_storeu_ps(acc + 48, c30); _mm256_storeu_ps(acc + 56, c31);
     _mm256_storeu_ps(acc + 64, c40); _mm256_storeu_ps(acc + 72, c41);
     _mm256_storeu_ps(acc + 80, c50); _mm256_storeu_ps(acc + 88, c51);
-    store_scattered(acc, p, s, row0, rows, blk, t, cols, col0);
+    store_scattered(acc, p, s, row0, R, blk, t, cols, col0);
+}
+
+/// The micro-kernel specialized for each row count.
+AVX2 static void micro_tile(int64_t rows, int64_t kc, const float *a, const float *b, int64_t ldb, const vigil_gemm_problem *p,
+                            const tile_store *s, int64_t row0, const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
+    switch (rows) {
+    case 1: micro_rows(1, kc, a, b, ldb, p, s, row0, blk, t, cols, col0); break;
+    case 2: micro_rows(2, kc, a, b, ldb, p, s, row0, blk, t, cols, col0); break;
+    case 3: micro_rows(3, kc, a, b, ldb, p, s, row0, blk, t, cols, col0); break;
+    case 4: micro_rows(4, kc, a, b, ldb, p, s, row0, blk, t, cols, col0); break;
+    case 5: micro_rows(5, kc, a, b, ldb, p, s, row0, blk, t, cols, col0); break;
+    default: micro_rows(6, kc, a, b, ldb, p, s, row0, blk, t, cols, col0); break;
+    }
 }
 
 /// Whether tile t of a block can be read in place from a strided B (16 consecutive source elements per row).
@@ -329,7 +339,7 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
                 int64_t rows = row_end - row0 < MR ? row_end - row0 : MR;
                 const float *a = apanel;
                 if (p->a_packed) a = p->a_packed + a_offset(m_padded, row0 / MR, k0, kc);
-                else pack_a_panel(p->a, p->a_rs, p->a_cs, p->m, row0, k0, kc, 1.0f, apanel);
+                else pack_a_panel(p->a, p->a_rs, p->a_cs, p->m, row0, k0, kc, p->a_alpha, apanel);
                 for (int64_t t = 0; t < count; t += NR) {
                     int64_t cols = count - t < NR ? count - t : NR;
                     const float *b;
@@ -342,7 +352,157 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
                     } else {
                         b = bblock + t * kc;
                     }
-                    micro_6x16(kc, a, b, ldb, p, &s, row0, rows, &blk, t, cols, j0 + t);
+                    micro_tile(rows, kc, a, b, ldb, p, &s, row0, &blk, t, cols, j0 + t);
+                }
+            }
+        }
+    }
+}
+
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+
+/// One finished row of an AVX-512 tile: W (1 or 2) vectors of 16 values, `cols` valid.
+AVX512 static inline __attribute__((always_inline)) void store_row512(__m512 v0, __m512 v1, const int W, const tile_store *s, int64_t row,
+                                                                       int64_t col, float *c, const float *res, int64_t cols) {
+    __mmask16 m0 = v16_mask(cols), m1 = v16_mask(cols - 16);
+    if (!s->first || s->accumulate) {
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c));
+        if (W > 1) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + 16));
+    }
+    if (s->last) {
+        if (s->bias_rows) {
+            __m512 b = _mm512_set1_ps(s->bias_rows[row]);
+            v0 = _mm512_add_ps(v0, b);
+            if (W > 1) v1 = _mm512_add_ps(v1, b);
+        }
+        if (s->bias_cols) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, s->bias_cols + col));
+            if (W > 1) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, s->bias_cols + col + 16));
+        }
+        if (res) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, res));
+            if (W > 1) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, res + 16));
+        }
+        if (s->act->kind != VIGIL_ACT_NONE) {
+            v0 = v16_activate(v0, s->act);
+            if (W > 1) v1 = v16_activate(v1, s->act);
+        }
+    }
+    _mm512_mask_storeu_ps(c, m0, v0);
+    if (W > 1) _mm512_mask_storeu_ps(c + 16, m1, v1);
+}
+
+/// The AVX-512 micro-kernel: R rows (1 ... 12: the A panels a0 and, beyond 6 rows, a1) by W vectors of 16
+/// columns (the B panels b0 and b1, rows ldb0 and ldb1 apart), R and W constants in each caller.
+// Long function: the SIMD micro-kernel keeps its 24 accumulators in registers across the K loop and the stores.
+AVX512 static inline __attribute__((always_inline)) void micro512(
+    const int R, const int W, int64_t kc, const float *a0, const float *a1, const float *b0, int64_t ldb0, const float *b1, int64_t ldb1,
+    const vigil_gemm_problem *p, const tile_store *s, int64_t row0, const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
+#define DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
+    DECL(0) DECL(1) DECL(2) DECL(3) DECL(4) DECL(5) DECL(6) DECL(7) DECL(8) DECL(9) DECL(10) DECL(11)
+#undef DECL
+    for (int64_t k = 0; k < kc; k++) {
+        __m512 v0 = _mm512_loadu_ps(b0), v1 = W > 1 ? _mm512_loadu_ps(b1) : _mm512_setzero_ps();
+#define STEP(i, ap, j)                                                    \
+        if (R > i) {                                                      \
+            __m512 av = _mm512_set1_ps(ap[j]);                            \
+            c##i##0 = _mm512_fmadd_ps(av, v0, c##i##0);                   \
+            if (W > 1) c##i##1 = _mm512_fmadd_ps(av, v1, c##i##1);        \
+        }
+        STEP(0, a0, 0) STEP(1, a0, 1) STEP(2, a0, 2) STEP(3, a0, 3) STEP(4, a0, 4) STEP(5, a0, 5)
+        STEP(6, a1, 0) STEP(7, a1, 1) STEP(8, a1, 2) STEP(9, a1, 3) STEP(10, a1, 4) STEP(11, a1, 5)
+#undef STEP
+        a0 += MR;
+        if (R > 6) a1 += MR;
+        b0 += ldb0;
+        if (W > 1) b1 += ldb1;
+    }
+    if (c_contiguous(blk, t, cols)) {
+        float *c = p->c + row0 * p->c_rs + blk->c_off[t];
+        const float *res = s->last && s->residual ? s->residual + row0 * p->c_rs + blk->c_off[t] : 0;
+        int64_t rs = p->c_rs;
+#define ROW(i) if (R > i) store_row512(c##i##0, c##i##1, W, s, row0 + i, col0, c + i * rs, res ? res + i * rs : 0, cols);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+#undef ROW
+        return;
+    }
+    // Columns crossing an image: each 6 x 16 quarter through the AVX2 scattered store.
+    float acc[2][2][MR * NR];
+#define SPILL(i) _mm512_storeu_ps(acc[i / 6][0] + (i % 6) * NR, c##i##0); _mm512_storeu_ps(acc[i / 6][1] + (i % 6) * NR, c##i##1);
+    SPILL(0) SPILL(1) SPILL(2) SPILL(3) SPILL(4) SPILL(5) SPILL(6) SPILL(7) SPILL(8) SPILL(9) SPILL(10) SPILL(11)
+#undef SPILL
+    for (int h = 0; h * MR < R; h++)
+        for (int w = 0; w < W && w * NR < cols; w++) {
+            int64_t rows = R - h * MR < MR ? R - h * MR : MR, n = cols - w * NR < NR ? cols - w * NR : NR;
+            store_scattered(acc[h][w], p, s, row0 + h * MR, rows, blk, t + w * NR, n, col0 + w * NR);
+        }
+}
+
+/// The AVX-512 micro-kernel specialized for each row count and width.
+AVX512 static void micro_tile512(int64_t rows, int64_t cols, int64_t kc, const float *a0, const float *a1, const float *b0, int64_t ldb0,
+                                 const float *b1, int64_t ldb1, const vigil_gemm_problem *p, const tile_store *s, int64_t row0,
+                                 const column_block *blk, int64_t t, int64_t col0) {
+#define CASE(r)                                                                                                   \
+    case r:                                                                                                       \
+        if (cols > NR) micro512(r, 2, kc, a0, a1, b0, ldb0, b1, ldb1, p, s, row0, blk, t, cols, col0);            \
+        else micro512(r, 1, kc, a0, a1, b0, ldb0, b1, ldb1, p, s, row0, blk, t, cols, col0);                      \
+        break;
+    switch (rows) {
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11)
+        default: CASE(12)
+    }
+#undef CASE
+}
+
+/// The B panel of tile t (16 columns) of a block, and the stride between its rows.
+static inline const float *b_panel(const vigil_gemm_problem *p, const column_block *blk, const float *bblock, int64_t n_padded, int64_t j0,
+                                   int64_t t, int64_t cols, int64_t k0, int64_t kc, int64_t *ldb) {
+    *ldb = NR;
+    if (p->b_packed) return p->b_packed + b_offset(n_padded, (j0 + t) / NR, k0, kc);
+    if (b_in_place(p, blk, t, cols)) {
+        *ldb = p->b_rs;
+        return p->b + k0 * p->b_rs + blk->b_off[t];
+    }
+    return bblock + t * kc;
+}
+
+AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
+                               float *workspace) {
+    int64_t kb = k_block(p->k), m_padded = (p->m + MR - 1) / MR * MR, n_padded = (p->n + NR - 1) / NR * NR;
+    float *bblock = workspace, *apanel = workspace + kb * NC;
+    column_block blk;
+    for (int64_t j0 = col_begin; j0 < col_end; j0 += NC) {
+        int64_t count = col_end - j0 < NC ? col_end - j0 : NC;
+        if (!p->b_packed) column_offsets(p, j0, count, &blk);
+        else {
+            blk.count = count;
+            for (int64_t j = 0; j < count; j++) blk.c_off[j] = (j0 + j) * p->c_cs;
+        }
+        for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
+            int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
+            tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
+            if (!p->b_packed) {
+                for (int64_t t = 0; t < count; t += NR) {
+                    int64_t cols = count - t < NR ? count - t : NR;
+                    if (!b_in_place(p, &blk, t, cols)) pack_b_tile(p, &blk, t, cols, k0, kc, bblock + t * kc);
+                }
+            }
+            for (int64_t row0 = row_begin; row0 < row_end; row0 += 2 * MR) {
+                int64_t rows = row_end - row0 < 2 * MR ? row_end - row0 : 2 * MR;
+                const float *a0 = apanel, *a1 = apanel + kc * MR;
+                if (p->a_packed) {
+                    a0 = p->a_packed + a_offset(m_padded, row0 / MR, k0, kc);
+                    a1 = rows > MR ? p->a_packed + a_offset(m_padded, row0 / MR + 1, k0, kc) : a0;
+                } else {
+                    pack_a_panel(p->a, p->a_rs, p->a_cs, p->m, row0, k0, kc, p->a_alpha, apanel);
+                    if (rows > MR) pack_a_panel(p->a, p->a_rs, p->a_cs, p->m, row0 + MR, k0, kc, p->a_alpha, apanel + kc * MR);
+                }
+                for (int64_t t = 0; t < count; t += 2 * NR) {
+                    int64_t cols = count - t < 2 * NR ? count - t : 2 * NR;
+                    int64_t ldb0, ldb1 = NR;
+                    const float *b0 = b_panel(p, &blk, bblock, n_padded, j0, t, cols < NR ? cols : NR, k0, kc, &ldb0);
+                    const float *b1 = cols > NR ? b_panel(p, &blk, bblock, n_padded, j0, t + NR, cols - NR, k0, kc, &ldb1) : b0;
+                    micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, p, &s, row0, &blk, t, j0 + t);
                 }
             }
         }
@@ -352,7 +512,8 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
 void vigil_gemm_compute(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
                         float *workspace) {
     if (col_begin >= col_end || row_begin >= row_end) return;
-    gemm_avx2(p, col_begin, col_end, row_begin, row_end, workspace);
+    if (vigil_avx512_enabled()) gemm_avx512(p, col_begin, col_end, row_begin, row_end, workspace);
+    else gemm_avx2(p, col_begin, col_end, row_begin, row_end, workspace);
 }
 
 #else

@@ -24,8 +24,8 @@ public enum PackedGEMM {
     /// Where the rows of A come from.
     public enum RowSource: @unchecked Sendable {
         case packed(PackedMatrix)
-        /// Element (i, p) at `base[i · rowStride + p · columnStride]`, packed per call.
-        case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int)
+        /// Element (i, p) at `base[i · rowStride + p · columnStride]` times `alpha`, packed per call.
+        case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int, alpha: Float = 1)
     }
 
     /// Output layout: element (i, j) of image `n` at `c[n · imageStride + i · rowStride + q · columnStride]`,
@@ -59,7 +59,7 @@ public enum PackedGEMM {
         (p.m, p.n, p.k) = (Int64(m), Int64(n), Int64(k))
         switch a {
         case .packed(let matrix): p.a_packed = UnsafePointer(matrix.storage)
-        case .strided(let base, let rs, let cs): (p.a, p.a_rs, p.a_cs) = (base, Int64(rs), Int64(cs))
+        case .strided(let base, let rs, let cs, let alpha): (p.a, p.a_rs, p.a_cs, p.a_alpha) = (base, Int64(rs), Int64(cs), alpha)
         }
         (p.c, p.c_rs, p.c_cs, p.c_image, p.cols_per_image) = (c, Int64(layout.rowStride), Int64(layout.columnStride),
                                                               Int64(layout.imageStride), Int64(max(1, layout.columnsPerImage)))
@@ -102,11 +102,11 @@ public final class PackedMatrix: @unchecked Sendable {
         vigil_gemm_pack_a(base, Int64(rowStride), Int64(columnStride), Int64(m), Int64(k), alpha, storage)
     }
 
-    /// Packs a `k × n` right operand, element (p, j) at `base[p · rowStride + j · columnStride]`.
-    public init(right base: UnsafePointer<Float>, k: Int, n: Int, rowStride: Int, columnStride: Int = 1) {
+    /// Packs a `k × n` right operand, element (p, j) at `base[p · rowStride + j · columnStride]`, times `alpha`.
+    public init(right base: UnsafePointer<Float>, k: Int, n: Int, rowStride: Int, columnStride: Int = 1, alpha: Float = 1) {
         (rows, columns) = (k, n)
         storage = .allocate(capacity: max(1, vigil_gemm_packed_b_count(Int64(k), Int64(n))))
-        vigil_gemm_pack_b(base, Int64(rowStride), Int64(columnStride), Int64(k), Int64(n), storage)
+        vigil_gemm_pack_b(base, Int64(rowStride), Int64(columnStride), Int64(k), Int64(n), alpha, storage)
     }
 
     deinit { storage.deallocate() }

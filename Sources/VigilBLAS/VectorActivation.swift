@@ -47,6 +47,10 @@ public enum KernelFeatures {
     /// Whether this CPU has AVX-512 (F, VL, BW, DQ).
     public static var avx512Available: Bool { vigil_avx512_available() != 0 }
 
+    /// This core's single-precision FMA throughput in GFLOP/s, measured once (in thread CPU time, about
+    /// 20 ms) with the instructions the kernels use; 0 on CPUs without AVX2 + FMA.
+    public static let fmaPeakGFLOPs: Double = vigil_measure_fma_peak()
+
     /// Whether the kernels use their AVX-512 forms (default: when available). Tests turn it off to check
     /// the AVX2 forms on machines that have AVX-512.
     public static var useAVX512: Bool {

@@ -13,7 +13,10 @@ extension Vigil {
                 With --profile, every timed run is followed by a profiled run (each op timed). The time per op \
                 is the mean over the half of the profiled runs nearest the median latency, plus a 'between ops' \
                 row for the rest of those runs, so the rows add up to their mean wall time; the profiler's \
-                overhead (median profiled run against the median timed run) is reported.
+                overhead (median profiled run against the median timed run) is reported. Each row also gives the \
+                CPU time of the process during it (summed over threads) and, for Conv, Gemm and MatMul, GFLOP/s \
+                per CPU second against this core's FMA peak (measured at start): with one thread, how close each \
+                layer gets to the physical limit, whatever else the machine runs.
                 """)
 
         static let examples = [
@@ -59,7 +62,7 @@ extension Vigil {
             }
             let session = try execution.session(for: loaded.model, file: model)
             let profiling = profile || profileNodes
-            var times: [Double] = []
+            var times: [Double] = [], cpuTimes: [Double] = []
             var profiled: [ProfiledRun] = []
             let progress = Progress("timing \(model) at batch \(batch)", total: warmup + runs * (profiling ? 2 : 1), unit: "runs")
             do {
@@ -68,9 +71,10 @@ extension Vigil {
                     progress.advance()
                 }
                 for _ in 0..<runs {
-                    let start = DispatchTime.now().uptimeNanoseconds
+                    let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Self.processCPUSeconds()
                     _ = try session.run(feeds)
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                    cpuTimes.append((Self.processCPUSeconds() - cpuStart) * 1000)
                     progress.advance()
                     // A profiled run after each timed run, so that both see the same machine state.
                     guard profiling else { continue }
@@ -91,11 +95,17 @@ extension Vigil {
             if output.json {
                 var object: [String: Any] = [
                     "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times.min()!,
+                    "cpu_median_ms": Self.median(cpuTimes),
                     "throughput_per_s": throughput, "peak_rss_bytes": rss, "openblas_core": BLAS.coreName,
                 ]
                 if let summary {
-                    object["profile"] = summary.ops.map { [profileNodes ? "node" : "op_type": $0.key, "nodes_per_run": $0.nodes,
-                                                           "ms_per_run": $0.ms] as [String: Any] }
+                    object["profile"] = summary.ops.map { op -> [String: Any] in
+                        var row: [String: Any] = [profileNodes ? "node" : "op_type": op.key, "nodes_per_run": op.nodes, "ms_per_run": op.ms,
+                                                  "cpu_ms_per_run": op.cpuMs]
+                        if let rate = op.gflops { row["gflop_per_cpu_s"] = rate }
+                        return row
+                    }
+                    object["fma_peak_gflop_per_s"] = KernelFeatures.fmaPeakGFLOPs
                     object["profile_between_ops_ms"] = summary.betweenMs
                     object["profile_total_ms"] = summary.totalMs
                     object["profile_runs_used"] = summary.used
@@ -106,7 +116,8 @@ extension Vigil {
                 return
             }
             print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up, OpenBLAS kernel \(BLAS.coreName)")
-            print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@", median, times.min()!, throughput, byteString(rss)))
+            print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@  CPU time per run (all threads) %.3f ms",
+                         median, times.min()!, throughput, byteString(rss), Self.median(cpuTimes)))
             if let summary { print(summary.text(byNode: profileNodes, latency: median).joined(separator: "\n")) }
         }
 
@@ -141,6 +152,14 @@ extension Vigil {
             }
         }
 
+        /// User and system CPU time of the process so far (all threads), in seconds: with one thread, the
+        /// time the run computed, whatever else the machine was running.
+        static func processCPUSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+
         static func peakResidentBytes() -> Int {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -162,6 +181,13 @@ struct ProfileSummary {
         var key: String
         var nodes: Int
         var ms: Double
+        /// CPU time of the process during the op, per run.
+        var cpuMs: Double
+        /// Floating-point operations per run.
+        var flops: Double
+
+        /// GFLOP per CPU second, for ops that count their operations.
+        var gflops: Double? { flops > 0 && cpuMs > 0 ? flops / (cpuMs * 1e6) : nil }
     }
 
     /// Slowest first.
@@ -178,18 +204,23 @@ struct ProfileSummary {
     /// that the rows describe runs of typical length even on a busy machine.
     init(_ runs: [ProfiledRun], latency: Double) {
         let nearest = Array(runs.sorted { abs($0.wallMs - latency) < abs($1.wallMs - latency) }.prefix((runs.count + 1) / 2))
-        var totals: [String: (count: Int, seconds: Double)] = [:]
+        var totals: [String: (count: Int, seconds: Double, cpu: Double, flops: Double)] = [:]
         var between = 0.0, wall = 0.0
         for run in nearest {
             for step in run.steps {
-                totals[step.opType, default: (0, 0)].count += step.count
-                totals[step.opType, default: (0, 0)].seconds += step.seconds
+                totals[step.opType, default: (0, 0, 0, 0)].count += step.count
+                totals[step.opType, default: (0, 0, 0, 0)].seconds += step.seconds
+                totals[step.opType, default: (0, 0, 0, 0)].cpu += step.cpuSeconds
+                totals[step.opType, default: (0, 0, 0, 0)].flops += step.flops
             }
             wall += run.wallMs
             between += run.wallMs - run.steps.reduce(0) { $0 + $1.seconds * 1000 }
         }
         let n = Double(nearest.count)
-        ops = totals.map { Op(key: $0.key, nodes: $0.value.count / nearest.count, ms: $0.value.seconds * 1000 / n) }
+        ops = totals.map {
+            Op(key: $0.key, nodes: $0.value.count / nearest.count, ms: $0.value.seconds * 1000 / n, cpuMs: $0.value.cpu * 1000 / n,
+               flops: $0.value.flops / n)
+        }
             .sorted { ($0.ms, $1.key) > ($1.ms, $0.key) }
         betweenMs = between / n
         totalMs = wall / n
@@ -199,9 +230,13 @@ struct ProfileSummary {
 
     func text(byNode: Bool, latency: Double) -> [String] {
         let width = byNode ? 40 : 22
-        var lines = ["  time per \(byNode ? "node" : "op type"): mean of the \(used) profiled runs nearest the median latency"]
+        let peak = KernelFeatures.fmaPeakGFLOPs
+        var lines = ["  time per \(byNode ? "node" : "op type"): mean of the \(used) profiled runs nearest the median latency; "
+                     + String(format: "GFLOP per CPU second against this core's measured FMA peak, %.1f GFLOP/s", peak)]
         for op in ops {
-            lines.append(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.key.padding(width), op.ms, op.ms / totalMs * 100, op.nodes))
+            var line = String(format: "  %@ %8.3f ms/run  %5.1f%%  cpu %8.3f ms", op.key.padding(width), op.ms, op.ms / totalMs * 100, op.cpuMs)
+            if let rate = op.gflops { line += String(format: "  %6.1f GFLOP/s %3.0f%% of peak", rate, peak > 0 ? rate / peak * 100 : 0) }
+            lines.append(line + "  (\(op.nodes) nodes)")
         }
         lines.append(String(format: "  %@ %8.3f ms/run  %5.1f%%", "(between ops)".padding(width), betweenMs, betweenMs / totalMs * 100))
         let overhead = medianWallMs - latency

@@ -150,6 +150,11 @@ public final class InferenceSession: @unchecked Sendable {
         /// Number of steps counted here.
         public var count: Int
         public var seconds: Double
+        /// CPU time of the process during those steps, summed over its threads (with one thread: the time
+        /// they computed, whatever else the machine ran).
+        public var cpuSeconds: Double = 0
+        /// Floating-point operations of those steps (2 per multiply-add; 0 for ops that do not count them).
+        public var flops: Double = 0
     }
 
     /// Runs the model and also returns the time spent per op type — or per node with `byNode` —
@@ -162,21 +167,33 @@ public final class InferenceSession: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         // Only clock reads while the model runs (names and totals afterwards), so that profiling barely
         // slows the run it measures.
-        var times: [(step: Step, nanoseconds: UInt64)] = []
+        var times: [(step: Step, nanoseconds: UInt64, cpuNanoseconds: UInt64)] = []
         times.reserveCapacity(256)
-        var last = DispatchTime.now().uptimeNanoseconds
-        let outputs = try execute(feeds, captureAll: false, beforeStep: { last = DispatchTime.now().uptimeNanoseconds }) { step in
+        var last = DispatchTime.now().uptimeNanoseconds, lastCPU = Self.processCPUNanoseconds()
+        let outputs = try execute(feeds, captureAll: false, beforeStep: {
+            last = DispatchTime.now().uptimeNanoseconds
+            lastCPU = Self.processCPUNanoseconds()
+        }) { step in
             guard step.kernel.run != nil else { return }
-            times.append((step, DispatchTime.now().uptimeNanoseconds - last))
+            times.append((step, DispatchTime.now().uptimeNanoseconds - last, Self.processCPUNanoseconds() &- lastCPU))
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var totals: [String: OpProfile] = [:]
-        for (step, nanoseconds) in times {
+        for (step, nanoseconds, cpuNanoseconds) in times {
             let key = byNode ? "\(step.label) \(step.outputTypes[0].shape)" : step.opType
             totals[key, default: OpProfile(opType: key, count: 0, seconds: 0)].count += 1
             totals[key]!.seconds += Double(nanoseconds) / 1e9
+            totals[key]!.cpuSeconds += Double(cpuNanoseconds) / 1e9
+            totals[key]!.flops += Double(step.kernel.flops)
         }
         return (outputs, totals.values.sorted { $0.seconds > $1.seconds }, seconds)
+    }
+
+    /// CPU time of the process so far, summed over its threads, in nanoseconds.
+    static func processCPUNanoseconds() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
     /// Bytes of arena memory the plan for these input shapes uses (after at least one run or eager plan).

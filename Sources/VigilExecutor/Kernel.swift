@@ -25,6 +25,9 @@ struct Kernel {
     var inPlace = false
     /// Computes the outputs; `nil` for pure views.
     var run: ((KernelIO, Parallel) throws(OpError) -> Void)?
+    /// Floating-point operations of one run (2 per multiply-add) for the ops that count them (Conv, Gemm,
+    /// MatMul), else 0: the profile reports GFLOP/s from them.
+    var flops = 0
 
     init(scratchBytes: Int = 0, inPlace: Bool = false, run: @escaping (KernelIO, Parallel) throws(OpError) -> Void) {
         self.scratchBytes = scratchBytes

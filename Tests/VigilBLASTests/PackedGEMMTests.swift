@@ -11,8 +11,22 @@ final class PackedGEMMTests: XCTestCase {
         try XCTSkipUnless(VectorActivation.isAvailable, "the CPU has no AVX2 + FMA")
     }
 
+    /// Runs `body` with the AVX-512 kernels and, on CPUs that have AVX-512, again with their AVX2 forms.
+    static func forEachInstructionSet(_ body: (String) throws -> Void) rethrows {
+        let saved = KernelFeatures.useAVX512
+        defer { KernelFeatures.useAVX512 = saved }
+        for avx512 in KernelFeatures.avx512Available ? [true, false] : [false] {
+            KernelFeatures.useAVX512 = avx512
+            try body(avx512 ? "AVX-512" : "AVX2")
+        }
+    }
+
     /// Every activation's vector form against its scalar form (libm) on a grid with the special values.
     func testVectorActivationsMatchTheirScalarForms() {
+        Self.forEachInstructionSet { isa in checkVectorActivations(isa) }
+    }
+
+    func checkVectorActivations(_ isa: String) {
         var xs: [Float] = stride(from: -30, through: 30, by: 0.037).map { Float($0) }
         xs += [0, -0, 1e-30, -1e-30, 1e-4, -1e-4, 88, -88, 100, -100, .infinity, -.infinity, .nan, .greatestFiniteMagnitude]
         let kinds: [VectorActivation] = [
@@ -24,11 +38,11 @@ final class PackedGEMMTests: XCTestCase {
             act.apply(xs, &y, count: xs.count)
             for (x, got) in zip(xs, y) {
                 let want = act.scalar(x)
-                if want.isNaN { XCTAssertTrue(got.isNaN, "\(act.kind) (\(x)) = \(got), want NaN"); continue }
+                if want.isNaN { XCTAssertTrue(got.isNaN, "\(isa) \(act.kind) (\(x)) = \(got), want NaN"); continue }
                 // A few units in the last place of the result, or of the terms that cancel in it (a·x + b, 1 + tanh);
                 // Gelu's erf is accurate to 1.5e-7 absolute.
                 let tolerance = (act.kind == .gelu ? 2e-7 * max(1, abs(x)) : 0) + 4e-7 * (abs(want) + min(abs(x), 10)) + 1e-37
-                XCTAssertEqual(got, want, accuracy: tolerance, "\(act.kind) (\(x))")
+                XCTAssertEqual(got, want, accuracy: tolerance, "\(isa) \(act.kind) (\(x))")
             }
         }
     }
@@ -56,7 +70,11 @@ final class PackedGEMMTests: XCTestCase {
 
     /// Strided and prepacked operands, both K-block counts, split into tasks of rows and columns.
     func testMatrixProductsWithEveryOperandForm() {
-        for (m, n, k) in [(1, 1, 1), (7, 23, 5), (13, 40, 37), (6, 16, 513), (19, 33, 1100)] {
+        Self.forEachInstructionSet { isa in checkMatrixProducts(isa) }
+    }
+
+    func checkMatrixProducts(_ isa: String) {
+        for (m, n, k) in [(1, 1, 1), (7, 23, 5), (13, 40, 37), (6, 16, 513), (19, 33, 1100), (25, 70, 9)] {
             let a = Self.values(m * k, seed: 11), b = Self.values(k * n, seed: 12)
             let rowBias = Self.values(m, seed: 13), columnBias = Self.values(n, seed: 14), residual = Self.values(m * n, seed: 15)
             let initial = Self.values(m * n, seed: 16)
@@ -83,7 +101,7 @@ final class PackedGEMMTests: XCTestCase {
                                     let epilogue = PackedGEMM.Epilogue(rowBias: prb.baseAddress, columnBias: pcb.baseAddress, residual: pr.baseAddress,
                                                                        activation: act, accumulate: true)
                                     // Two row chunks and two column chunks (at panel boundaries).
-                                    let rowSplit = min(m, 6), columnSplit = min(n, 16)
+                                    let rowSplit = min(m, m > 12 ? 12 : 6), columnSplit = min(n, n > 32 ? 32 : 16)
                                     for rows in [0..<rowSplit, rowSplit..<m] where !rows.isEmpty {
                                         for columns in [0..<columnSplit, columnSplit..<n] where !columns.isEmpty {
                                             PackedGEMM.compute(m: m, n: n, k: k, a: left, b: right, c: &c,
@@ -96,7 +114,7 @@ final class PackedGEMMTests: XCTestCase {
                         }
                     }
                 }
-                for i in 0..<(m * n) { assertClose(c[i], want[i], "m \(m) n \(n) k \(k) form \(form) [\(i / n), \(i % n)]") }
+                for i in 0..<(m * n) { assertClose(c[i], want[i], "\(isa) m \(m) n \(n) k \(k) form \(form) [\(i / n), \(i % n)]") }
             }
         }
     }
@@ -104,6 +122,10 @@ final class PackedGEMMTests: XCTestCase {
     /// Convolution columns: strides 1, 2 and 3, a dilation, several images whose pixels end inside a tile,
     /// written into a wider output (a slice of a concatenation), with NaN and infinity in the input.
     func testConvolutionColumns() {
+        Self.forEachInstructionSet { isa in checkConvolutionColumns(isa) }
+    }
+
+    func checkConvolutionColumns(_ isa: String) {
         struct Case { var c, m, h, w, kh, kw, stride, dilation, images: Int }
         let cases = [
             Case(c: 3, m: 8, h: 9, w: 40, kh: 3, kw: 3, stride: 1, dilation: 1, images: 1),
@@ -142,7 +164,7 @@ final class PackedGEMMTests: XCTestCase {
                 for o in 0..<channels {
                     for q in 0..<pixels {
                         let got = y[(n * channels + o) * pixels + q]
-                        guard o >= extra && o < extra + t.m else { XCTAssertEqual(got, -7, "case \(index): channel \(o) outside the slice"); continue }
+                        guard o >= extra && o < extra + t.m else { XCTAssertEqual(got, -7, "\(isa) case \(index): channel \(o) outside the slice"); continue }
                         let (i, j) = (q / ow, q % ow)
                         var sum = Double(bias[o - extra])
                         for ci in 0..<t.c {
@@ -155,7 +177,7 @@ final class PackedGEMMTests: XCTestCase {
                                 }
                             }
                         }
-                        assertClose(got, act.scalar(Float(sum)), "case \(index) image \(n) channel \(o) pixel \(q)")
+                        assertClose(got, act.scalar(Float(sum)), "\(isa) case \(index) image \(n) channel \(o) pixel \(q)")
                     }
                 }
             }

@@ -113,6 +113,36 @@ final class ConvolutionTests: XCTestCase {
     func testDepthwiseMultiplier() throws {
         try check(ConvCase(x: [1, 3, 6, 6], outChannels: 6, kernel: [3, 3], pads: [1, 1, 1, 1], group: 3), seed: 7)
     }
+    /// The vectorized depthwise kernel: 3×3, 5×5 and 7×7 kernels, strides 1 to 3, dilations, asymmetric pads,
+    /// rows wider than one 16-column step and narrower than one vector, a depth multiplier, several images.
+    func testDepthwiseKernelShapes() throws {
+        try check(ConvCase(x: [3, 7, 37, 19], outChannels: 7, kernel: [3, 3], pads: [1, 1, 1, 1], group: 7), seed: 80)
+        try check(ConvCase(x: [2, 6, 35, 34], outChannels: 6, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 6), seed: 81)
+        try check(ConvCase(x: [1, 5, 23, 41], outChannels: 5, kernel: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 5), seed: 82)
+        try check(ConvCase(x: [2, 4, 14, 14], outChannels: 4, kernel: [7, 7], pads: [3, 3, 3, 3], group: 4), seed: 83)
+        try check(ConvCase(x: [1, 3, 20, 29], outChannels: 6, kernel: [3, 5], strides: [3, 3], dilations: [1, 2], pads: [0, 3, 2, 1],
+                           group: 3), seed: 84)
+        try check(ConvCase(x: [1, 2, 5, 3], outChannels: 2, kernel: [3, 3], dilations: [2, 2], pads: [2, 2, 2, 2], group: 2, bias: false),
+                  seed: 85)
+    }
+
+    /// NaN and infinity in a depthwise convolution's input reach exactly the outputs whose window holds them.
+    func testDepthwiseNonFiniteValues() throws {
+        var xv = randomTensor([2, 3, 11, 21], seed: 86).scalars(as: Float.self)
+        xv[4 * 21 + 7] = .nan
+        xv[231 + 10 * 21 + 20] = .infinity
+        xv[693 + 231 + 5 * 21] = -.infinity
+        let x = floatTensor(xv, [2, 3, 11, 21]), w = randomTensor([3, 1, 3, 3], seed: 87), b = randomTensor([3], seed: 88)
+        let expected = referenceConv(x, w, b, strides: [2, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 3)
+        XCTAssertTrue(expected.scalars(as: Float.self).contains { !$0.isFinite })
+        for threads in [1, 2] {
+            let y = try runNode("Conv", [.input(x), .constant(w), .constant(b)],
+                                attributes: ["kernel_shape": ints([3, 3]), "pads": ints([1, 1, 1, 1]), "strides": ints([2, 1]), "group": .int(3)],
+                                threads: threads)[0]
+            expectClose(y, expected, "depthwise with NaN and infinity, threads \(threads)")
+        }
+    }
+
     func testPointwise() throws { try check(ConvCase(x: [3, 8, 5, 6], outChannels: 4, kernel: [1, 1]), seed: 8) }
     func testPointwiseStrided() throws { try check(ConvCase(x: [1, 8, 7, 6], outChannels: 4, kernel: [1, 1], strides: [2, 2], bias: false), seed: 9) }
     func testConv1D() throws { try check(ConvCase(x: [2, 3, 17], outChannels: 4, kernel: [5], strides: [2], pads: [2, 1]), seed: 10) }
@@ -196,6 +226,23 @@ final class ConvolutionTests: XCTestCase {
         try checkFusedConvEpilogues()
     }
 
+    /// The vectorized kernels' AVX2 forms, on CPUs whose default is AVX-512: the fused epilogues, the
+    /// depthwise shapes, and GEMM convolutions of every kind.
+    func testAVX2KernelsOnAVX512Machines() throws {
+        try XCTSkipUnless(InstructionSets.avx512Available, "the CPU has no AVX-512: the AVX2 kernels are the default ones")
+        InstructionSets.useAVX512 = false
+        defer { InstructionSets.useAVX512 = true }
+        try checkFusedConvEpilogues()
+        try testDepthwiseKernelShapes()
+        try testDepthwiseNonFiniteValues()
+        try testStridedAsymmetricPads()
+        try testDilated()
+        try testGrouped()
+        try testPointwise()
+        try testPointwiseStrided()
+        try testTinySpatialSingleAndBatched()
+    }
+
     /// The same with the session's Winograd option off: the 256-tile case on the direct kernel.
     func testFusedConvEpiloguesWithoutWinograd() throws {
         try checkFusedConvEpilogues(winograd: false)
@@ -209,6 +256,10 @@ final class ConvolutionTests: XCTestCase {
             ("Sigmoid", [], { 1 / (1 + exp(-$0)) }),
             ("Tanh", [], { tanh($0) }),
             ("HardSwish", [], { $0 * min(max($0 / 6 + 0.5, 0), 1) }),
+            ("Swish", [1], { $0 / (1 + exp(-$0)) }),
+            ("HardSigmoid", [0.3, 0.4], { min(max(0.3 * $0 + 0.4, 0), 1) }),
+            ("Gelu", [0], { 0.5 * $0 * (1 + erf($0 / Float(2).squareRoot())) }),
+            ("Elu", [0.7], { $0 >= 0 ? $0 : 0.7 * (exp($0) - 1) }),
         ]
         // (x shape, w shape, group, pads)
         let cases: [([Int], [Int], Int, [Int])] = [

@@ -1,4 +1,4 @@
-import VigilExecutor
+@testable import VigilExecutor
 import VigilIR
 import VigilTestSupport
 import XCTest
@@ -52,6 +52,35 @@ final class LinearAlgebraTests: XCTestCase {
 
     func testGemmVariants() throws { try checkGemmVariants(m: 4, n: 5, k: 3, threads: [1]) }
 
+    /// Products with several reduction blocks (k > 512), rows and columns that end inside a register tile,
+    /// batched products sharing constant weights (folded into one) and runtime weights, on 1 and 2 threads.
+    func testLargerProducts() throws {
+        let cases: [([Int], [Int])] = [([37, 600], [600, 45]), ([2, 13, 70], [70, 33]), ([3, 7, 530], [3, 530, 17])]
+        for (i, (sa, sb)) in cases.enumerated() {
+            let a = randomTensor(sa, seed: UInt64(90 + i)), b = randomTensor(sb, seed: UInt64(95 + i))
+            for threads in [1, 2] {
+                expectClose(try runNode("MatMul", [.input(a), .constant(b)], threads: threads)[0], referenceMatMul(a, b),
+                            atol: 1e-4, "MatMul \(sa)×\(sb) threads \(threads)")
+                expectClose(try runNode("MatMul", [.input(a), .input(b)], threads: threads)[0], referenceMatMul(a, b),
+                            atol: 1e-4, "MatMul inputs \(sa)×\(sb) threads \(threads)")
+            }
+        }
+    }
+
+    /// Gemm with its weights and C as runtime inputs (alpha scales the packed rows, C is copied first).
+    func testGemmWithRuntimeOperands() throws {
+        try checkGemmVariants(m: 7, n: 20, k: 9, threads: [1, 2], runtimeOperands: true)
+    }
+
+    /// The OpenBLAS path that CPUs without AVX2 + FMA take.
+    func testGemmAndMatMulOnOpenBLAS() throws {
+        let saved = LinearAlgebraKernels.usePackedGEMM
+        LinearAlgebraKernels.usePackedGEMM = false
+        defer { LinearAlgebraKernels.usePackedGEMM = saved }
+        try checkGemmVariants(m: 3, n: 100, k: 300, threads: [1, 2])
+        try testMatMulShapes()
+    }
+
     /// Dense layers too small for OpenBLAS's threads (batch 1 and 3 here) are split by output columns
     /// across the executor's threads.
     func testGemmVariantsSplitAcrossThreads() throws {
@@ -60,7 +89,7 @@ final class LinearAlgebraTests: XCTestCase {
         try checkGemmVariants(m: 300, n: 10, k: 30, threads: [1, 2])  // enough work, too few columns to split
     }
 
-    func checkGemmVariants(m: Int, n: Int, k: Int, threads: [Int]) throws {
+    func checkGemmVariants(m: Int, n: Int, k: Int, threads: [Int], runtimeOperands: Bool = false) throws {
         let cShapes: [[Int]?] = [nil, [n], [m, 1], [1], [m, n], []]
         for transA in [false, true] {
             for transB in [false, true] {
@@ -85,8 +114,8 @@ final class LinearAlgebraTests: XCTestCase {
                             expected.append(alpha * Float(acc) + beta * cTerm)
                         }
                     }
-                    var args: [Arg] = [.input(a), .constant(b)]
-                    if let c { args.append(.constant(c)) }
+                    var args: [Arg] = [.input(a), runtimeOperands ? .input(b) : .constant(b)]
+                    if let c { args.append(runtimeOperands ? .input(c) : .constant(c)) }
                     for threads in threads {
                         let y = try runNode("Gemm", args, attributes: [
                             "transA": .int(transA ? 1 : 0), "transB": .int(transB ? 1 : 0), "alpha": .float(alpha), "beta": .float(beta),

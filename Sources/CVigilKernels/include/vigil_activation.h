@@ -43,6 +43,11 @@ int vigil_avx512_available(void);
 void vigil_set_avx512(int enabled);
 int vigil_avx512_enabled(void);
 
+/// The core's single-precision FMA throughput in GFLOP/s (2 per multiply-add), measured in thread CPU
+/// time with the widest vectors the kernels use (AVX-512 when enabled, else AVX2; a few ms); 0 when
+/// the vectorized kernels do not run here.
+double vigil_measure_fma_peak(void);
+
 /// y[i] = act(x[i]) for i < n (x may equal y), vectorized.
 void vigil_activate(const float *x, float *y, int64_t n, const vigil_act *act);
 

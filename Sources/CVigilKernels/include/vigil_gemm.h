@@ -1,7 +1,6 @@
 // Vigil's packed GEMM: C = act(A B + bias + residual), vectorized along the columns of C, so that a row
 // of C (an output channel's pixels in NCHW, a token's features in a MatMul) is written with vector
-// stores and the whole epilogue is vectorized. A 6 x 16 register tile (AVX2 + FMA; 12 x 32 with AVX-512)
-// accumulates; A is packed in panels of 6 rows (once, for constant weights), B in panels of 16 columns
+// stores and the whole epilogue is vectorized. A 6 x 16 register tile (AVX2 + FMA) accumulates; A is packed in panels of 6 rows (once, for constant weights), B in panels of 16 columns
 // (once, for constant weights; else per block of columns, straight from the source: a strided matrix
 // or the columns of a convolution, im2col never materialized). Runtime-dispatched; callers check
 // `vigil_vector_available()`.
@@ -25,8 +24,8 @@ void vigil_gemm_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_
 
 /// Floats to hold B (K x N) packed.
 size_t vigil_gemm_packed_b_count(int64_t k, int64_t n);
-/// Packs B, element (p, j) at b[p * rs + j * cs].
-void vigil_gemm_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float *packed);
+/// Packs B, element (p, j) at b[p * rs + j * cs], times `alpha`.
+void vigil_gemm_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float alpha, float *packed);
 
 /// The columns of a 2-D convolution over an already padded input: column j = (image, output pixel q),
 /// row p = (channel, kh, kw); B(p, j) = x[image * in_image_stride + row_offsets[p] + oh * stride_h * in_w
@@ -41,10 +40,11 @@ typedef struct {
 /// is one image of n columns): column j = image * cols_per_image + q.
 typedef struct {
     int64_t m, n, k;
-    /// A prepacked (`a_packed`), or element (i, p) at a[i * a_rs + p * a_cs], packed per call.
+    /// A prepacked (`a_packed`), or element (i, p) at a[i * a_rs + p * a_cs] times `a_alpha`, packed per call.
     const float *a_packed;
     const float *a;
     int64_t a_rs, a_cs;
+    float a_alpha;
     /// B prepacked (`b_packed`, columns numbered 0 ..< n), the columns of a convolution (`conv`, reading
     /// `b`), or element (p, j) at b[image * b_image + p * b_rs + q * b_cs].
     const float *b_packed;
@@ -66,7 +66,8 @@ typedef struct {
 size_t vigil_gemm_workspace_count(int64_t k);
 
 /// Computes columns [col_begin, col_end) of rows [row_begin, row_end) (row_begin a multiple of
-/// VIGIL_GEMM_MR) of C. Disjoint ranges may run on different threads, each with its own workspace.
+/// VIGIL_GEMM_MR; col_begin a multiple of VIGIL_GEMM_NR when B is prepacked) of C. Disjoint ranges may
+/// run on different threads, each with its own workspace.
 void vigil_gemm_compute(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
                         float *workspace);
 

@@ -2,8 +2,9 @@ import VigilBLAS
 import VigilIR
 import VigilOps
 
-/// Conv and ConvTranspose on float32. 2-D convolutions (but depthwise ones) run on Vigil's own AVX2
-/// kernels when the CPU has them (`PackedConvolutionKernels.swift`: Winograd or direct packed-weight).
+/// Conv and ConvTranspose on float32. 2-D convolutions run on Vigil's own AVX2 kernels when the CPU has
+/// them (`PackedConvolutionKernels.swift`: Winograd or the packed GEMM; depthwise ones in
+/// `DepthwiseConvolutionKernels.swift`).
 /// The portable path, through GEMM:
 /// - 1×1 stride-1 unpadded convolutions multiply the weights by the input directly;
 /// - depthwise 2-D convolutions (one filter per channel) use a direct kernel;
@@ -159,8 +160,16 @@ enum ConvolutionKernels {
         let pointwise: Bool
     }
 
-    /// Conv, or FusedConv with `activation` and the residual at input `residualInput`.
+    /// Conv, or FusedConv with `activation` and the residual at input `residualInput`; its kernel counts
+    /// 2 · N · M · output pixels · C/group · kernel taps floating-point operations.
     static func buildConv(_ k: KernelContext, activation: FusedActivation?, residualInput: Int?) throws(OpError) -> Kernel {
+        var kernel = try convKernel(k, activation: activation, residualInput: residualInput)
+        let xs = k.inputShape(0), ws = k.inputShape(1), ys = k.outputShape(0)
+        kernel.flops = 2 * ys.reduce(1, *) * ws.dropFirst().reduce(1, *) * (xs.count > 1 ? 1 : 0)
+        return kernel
+    }
+
+    static func convKernel(_ k: KernelContext, activation: FusedActivation?, residualInput: Int?) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let attrs = try Convolution.ConvAttributes(k.op)
         let xs = k.inputShape(0), ws = k.inputShape(1), ys = k.outputShape(0)
@@ -172,6 +181,9 @@ enum ConvolutionKernels {
         let shape = ConvShape(n: xs[0], c: xs[1], m: ws[0], group: attrs.group, cg: xs[1] / attrs.group, mg: ws[0] / attrs.group, g: g,
                               inSize: g.inputSize, outSize: g.outputSize, kDim: xs[1] / attrs.group * g.kernelSize,
                               hasBias: k.op.hasInput(2), pointwise: pointwise)
+        if xs.count == 4, shape.group == shape.c, shape.m % shape.c == 0, shape.group > 1, usePackedKernel {
+            return vectorDepthwise(k, attrs: attrs, activation: activation, residualInput: residualInput)
+        }
         let depthwise = shape.group == shape.c && shape.m == shape.c && xs.count == 4
         if xs.count == 4, !depthwise, usePackedKernel {
             return packedConv2D(k, attrs: attrs, activation: activation, residualInput: residualInput)

@@ -36,6 +36,15 @@ enum FusedKernels {
     }
 }
 
+/// The instruction sets the vectorized kernels use (tests switch AVX-512 off to check the AVX2 forms).
+enum InstructionSets {
+    static var avx512Available: Bool { KernelFeatures.avx512Available }
+    static var useAVX512: Bool {
+        get { KernelFeatures.useAVX512 }
+        set { KernelFeatures.useAVX512 = newValue }
+    }
+}
+
 extension VectorActivation {
     /// The vectorized kernels' form of an activation's closed form; `nil` when there is none or the CPU
     /// does not run the vectorized kernels. `nil` input: no activation.

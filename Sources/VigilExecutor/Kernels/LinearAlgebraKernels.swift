@@ -3,9 +3,17 @@ import VigilIR
 import VigilOps
 
 /// MatMul (numpy semantics: batched, broadcast, 1-D promotion) and Gemm (also serving FusedGemm), on
-/// float32 via BLAS.
+/// float32: on Vigil's packed GEMM when the CPU has AVX2 + FMA (`PackedLinearAlgebraKernels.swift`),
+/// else via BLAS.
 enum LinearAlgebraKernels {
     static var builders: [String: KernelBuilder] { ["MatMul": { k in try buildMatMul(k) }, "Gemm": { k in try buildGemm(k, activation: nil) }] }
+
+    /// 2 · (output elements) · K floating-point operations.
+    static func counted(_ kernel: Kernel, output: [Int], k: Int) -> Kernel {
+        var counted = kernel
+        counted.flops = 2 * output.reduce(1, *) * k
+        return counted
+    }
 
     static func buildMatMul(_ k: KernelContext) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
@@ -33,9 +41,12 @@ enum LinearAlgebraKernels {
             offsetsA.append(oa)
             offsetsB.append(ob)
         }
+        if usePackedGEMM {
+            return counted(packedMatMul(k, m: m, n: n, kk: kk, offsetsA: offsetsA, offsetsB: offsetsB), output: k.outputShape(0), k: kk)
+        }
         // When B is shared by every batch entry and A is contiguous, fold the batch into M.
         let foldBatch = pb.allSatisfy { $0 == 1 } && offsetsA == Array(0..<batchCount)
-        return Kernel { io, _ in
+        return counted(Kernel { io, _ in
             let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
             if foldBatch {
                 BLAS.sgemm(m: m * batchCount, n: n, k: kk, a: x, lda: kk, b: w, ldb: n, c: y, ldc: n)
@@ -45,7 +56,7 @@ enum LinearAlgebraKernels {
                 BLAS.sgemm(m: m, n: n, k: kk, a: x + offsetsA[i] * m * kk, lda: kk, b: w + offsetsB[i] * kk * n, ldb: n,
                            c: y + i * m * n, ldc: n)
             }
-        }
+        }, output: k.outputShape(0), k: kk)
     }
 
     /// Gemm, or FusedGemm with `activation` applied to the output.
@@ -55,6 +66,7 @@ enum LinearAlgebraKernels {
         let a = k.inputShape(0), out = k.outputShape(0)
         let m = out[0], n = out[1]
         let kk = attrs.transA ? a[0] : a[1]
+        if usePackedGEMM { return counted(packedGemm(k, attrs: attrs, activation: activation), output: out, k: kk) }
         let hasC = k.op.hasInput(2) && attrs.beta != 0
         let cIndexer = hasC ? BroadcastIndexer(output: out, inputs: [k.inputShape(2)]) : nil
         let epilogue = FusedKernels.Epilogue(activation: activation, residualInput: nil, count: m * n)
@@ -62,7 +74,7 @@ enum LinearAlgebraKernels {
         // across the executor's threads, each block a single-threaded GEMM (or GEMV).
         let work = m * n * kk
         let blocks = work < BLAS.parallelThreshold && work >= 1 << 16 ? max(1, min(k.parallelism, n / 32)) : 1
-        return Kernel { io, par in
+        return counted(Kernel { io, par in
             let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
             if let cIndexer {
                 broadcastCopy(cIndexer, io.inputs[2]!, io.outputs[0], elementSize: 4)
@@ -75,6 +87,6 @@ enum LinearAlgebraKernels {
                            beta: hasC ? attrs.beta : 0, c: y + first, ldc: n)
             }
             epilogue.apply(io, par)
-        }
+        }, output: out, k: kk)
     }
 }

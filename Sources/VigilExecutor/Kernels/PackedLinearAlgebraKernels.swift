@@ -1,0 +1,147 @@
+import VigilBLAS
+import VigilIR
+import VigilOps
+
+/// MatMul and Gemm on Vigil's packed GEMM (`PackedGEMM`), on CPUs with AVX2 + FMA: constant right
+/// operands (weights) are packed once when the plan is built; the rows of the left operand are packed as
+/// the kernel runs. Gemm's C becomes a per-column or per-row bias of the epilogue (or is copied into the
+/// output first, scaled by beta, when it has another shape), and FusedGemm's activation runs in the
+/// epilogue. Work is cut into row panels and column panels across the executor's threads.
+extension LinearAlgebraKernels {
+    /// Whether MatMul and Gemm use the packed GEMM (tests turn it off to check the OpenBLAS path).
+    nonisolated(unsafe) static var usePackedGEMM = VectorActivation.isAvailable
+
+    /// How an m × n product is cut into tasks: whole row panels (6 rows) by whole column panels (16 columns),
+    /// about four tasks per thread.
+    struct GEMMGrid {
+        let m: Int, n: Int, rowChunks: Int, columnChunks: Int
+
+        init(m: Int, n: Int, threads: Int) {
+            (self.m, self.n) = (m, n)
+            let rowPanels = (m + PackedGEMM.rowPanel - 1) / PackedGEMM.rowPanel
+            let columnPanels = (n + PackedGEMM.columnPanel - 1) / PackedGEMM.columnPanel
+            guard threads > 1 else { (rowChunks, columnChunks) = (1, 1); return }
+            let target = 4 * threads
+            let rows = min(rowPanels, target)
+            (rowChunks, columnChunks) = (rows, min(columnPanels, max(1, (target + rows - 1) / rows)))
+        }
+
+        var count: Int { rowChunks * columnChunks }
+
+        subscript(t: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+            let (r, c) = (t / columnChunks, t % columnChunks)
+            let rowPanels = (m + PackedGEMM.rowPanel - 1) / PackedGEMM.rowPanel
+            let columnPanels = (n + PackedGEMM.columnPanel - 1) / PackedGEMM.columnPanel
+            let rows = min(m, rowPanels * r / rowChunks * PackedGEMM.rowPanel)..<min(m, rowPanels * (r + 1) / rowChunks * PackedGEMM.rowPanel)
+            let columns = min(n, columnPanels * c / columnChunks * PackedGEMM.columnPanel)
+                ..< min(n, columnPanels * (c + 1) / columnChunks * PackedGEMM.columnPanel)
+            return (rows, columns)
+        }
+    }
+
+    /// numpy MatMul over `batch` products of m × k by k × n (A entries `offsetsA`, B entries `offsetsB`, in
+    /// matrices); a constant B shared by every entry is packed once and the entries are folded into the rows.
+    static func packedMatMul(_ k: KernelContext, m: Int, n: Int, kk: Int, offsetsA: [Int], offsetsB: [Int]) -> Kernel {
+        let batch = offsetsA.count
+        let sharedB = offsetsB.allSatisfy { $0 == 0 }, contiguousA = offsetsA == Array(0..<batch)
+        let constantB = k.withConstantFloats(1) { w in
+            (sharedB ? [0] : offsetsB).map { PackedMatrix(right: w + $0 * kk * n, k: kk, n: n, rowStride: n) }
+        }
+        // Shared constant B and contiguous A: one product of (batch · m) rows.
+        let fold = sharedB && contiguousA
+        let (rows, products) = fold ? (batch * m, 1) : (m, batch)
+        let grid = GEMMGrid(m: rows, n: n, threads: k.parallelism)
+        let workspace = PackedGEMM.workspaceCount(k: kk), slots = min(k.parallelism, grid.count * products)
+        return Kernel(scratchBytes: slots * workspace * 4) { io, par in
+            let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
+            let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
+            par.forEachTask(products * grid.count) { task, slot in
+                let (product, part) = (task / grid.count, task % grid.count)
+                let (rowRange, columnRange) = grid[part]
+                guard !rowRange.isEmpty, !columnRange.isEmpty else { return }
+                let right: PackedGEMM.Source = constantB.map { .packed($0[sharedB ? 0 : product]) }
+                    ?? .strided(w + offsetsB[product] * kk * n, rowStride: n, columnStride: 1, imageStride: 0)
+                PackedGEMM.compute(
+                    m: rows, n: n, k: kk, a: .strided(x + offsetsA[product] * m * kk, rowStride: kk, columnStride: 1), b: right,
+                    c: y + product * m * n, layout: .init(rowStride: n, columnsPerImage: n), epilogue: .init(), rows: rowRange,
+                    columns: columnRange, workspace: scratch + slot * workspace)
+            }
+        }
+    }
+
+    /// Gemm (or FusedGemm with `activation`) on the packed GEMM.
+    static func packedGemm(_ k: KernelContext, attrs: LinearAlgebra.GemmAttributes, activation: FusedActivation?) -> Kernel {
+        let out = k.outputShape(0), (m, n) = (out[0], out[1])
+        let kk = attrs.transA ? k.inputShape(0)[0] : k.inputShape(0)[1]
+        let (bRows, bColumns) = attrs.transB ? (1, kk) : (n, 1)
+        let packedB = k.withConstantFloats(1) { PackedMatrix(right: $0, k: kk, n: n, rowStride: bRows, columnStride: bColumns, alpha: attrs.alpha) }
+        let bias = GemmBias(k, attrs: attrs, m: m, n: n)
+        var inKernel = VectorActivation.none
+        var after = activation
+        if let vector = VectorActivation(activation?.vectorForm) { (inKernel, after) = (vector, nil) }
+        let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: m * n)
+        let grid = GEMMGrid(m: m, n: n, threads: k.parallelism)
+        let workspace = PackedGEMM.workspaceCount(k: kk), slots = min(k.parallelism, grid.count)
+        return Kernel(scratchBytes: (slots * workspace + bias.scratchFloats) * 4) { io, par in
+            let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
+            let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
+            let terms = bias.prepare(io, y: y, scratch: scratch + slots * workspace)
+            let left = PackedGEMM.RowSource.strided(x, rowStride: attrs.transA ? 1 : kk, columnStride: attrs.transA ? m : 1,
+                                                    alpha: packedB == nil ? attrs.alpha : 1)
+            let right: PackedGEMM.Source = packedB.map { .packed($0) } ?? .strided(w, rowStride: bRows, columnStride: bColumns, imageStride: 0)
+            let epilogueTerms = PackedGEMM.Epilogue(rowBias: terms.rows, columnBias: terms.columns, activation: inKernel, accumulate: terms.accumulate)
+            par.forEachTask(grid.count) { task, slot in
+                let (rowRange, columnRange) = grid[task]
+                guard !rowRange.isEmpty, !columnRange.isEmpty else { return }
+                PackedGEMM.compute(m: m, n: n, k: kk, a: left, b: right, c: y, layout: .init(rowStride: n, columnsPerImage: n),
+                                   epilogue: epilogueTerms, rows: rowRange, columns: columnRange, workspace: scratch + slot * workspace)
+            }
+            epilogue.apply(io, par)
+        }
+    }
+
+    /// How Gemm's `beta · C` enters the packed GEMM: as a per-column bias (C of n elements), a per-row bias
+    /// (C of shape [m, 1]), or copied into the output before the product is added to it (any other shape).
+    struct GemmBias {
+        enum Form { case none, columns, rows, copied }
+        let form: Form, beta: Float, count: Int
+        let indexer: BroadcastIndexer?
+
+        init(_ k: KernelContext, attrs: LinearAlgebra.GemmAttributes, m: Int, n: Int) {
+            beta = attrs.beta
+            guard k.op.hasInput(2), attrs.beta != 0 else { (form, count, indexer) = (.none, 0, nil); return }
+            let c = k.inputShape(2)
+            let elements = c.reduce(1, *)
+            if elements == n && c.last == n && n > 1 || (elements == 1 && n == 1) {
+                (form, count, indexer) = (.columns, n, nil)
+            } else if c == [m, 1] && m > 1 {
+                (form, count, indexer) = (.rows, m, nil)
+            } else {
+                (form, count, indexer) = (.copied, m * n, BroadcastIndexer(output: [m, n], inputs: [c]))
+            }
+        }
+
+        /// Floats of scratch the bias needs (a scaled copy when beta is not 1).
+        var scratchFloats: Int { (form == .columns || form == .rows) && beta != 1 ? count : 0 }
+
+        /// The epilogue's biases for one run (filling the output first for `.copied`).
+        func prepare(_ io: KernelIO, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>)
+            -> (rows: UnsafePointer<Float>?, columns: UnsafePointer<Float>?, accumulate: Bool)
+        {
+            switch form {
+            case .none: return (nil, nil, false)
+            case .copied:
+                broadcastCopy(indexer!, io.inputs[2]!, io.outputs[0], elementSize: 4)
+                if beta != 1 { for i in 0..<count { y[i] *= beta } }
+                return (nil, nil, true)
+            case .columns, .rows:
+                var values = io.input(2, as: Float.self)
+                if beta != 1 {
+                    for i in 0..<count { scratch[i] = beta * values[i] }
+                    values = UnsafePointer(scratch)
+                }
+                return form == .rows ? (values, nil, false) : (nil, values, false)
+            }
+        }
+    }
+}
