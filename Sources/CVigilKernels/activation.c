@@ -100,3 +100,21 @@ void vigil_activate(const float *x, float *y, int64_t n, const vigil_act *act) {
 #endif
     for (int64_t i = 0; i < n; i++) y[i] = vigil_activate_scalar(x[i], act);
 }
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+
+uint32_t vigil_flush_subnormals(void) {
+    uint32_t state = _mm_getcsr();
+    _mm_setcsr(state | 0x8040);  // FTZ (bit 15) and DAZ (bit 6)
+    return state;
+}
+
+void vigil_restore_float_mode(uint32_t state) { _mm_setcsr(state); }
+
+#else
+
+uint32_t vigil_flush_subnormals(void) { return 0; }
+void vigil_restore_float_mode(uint32_t state) { (void)state; }
+
+#endif

@@ -30,28 +30,35 @@ size_t vigil_depthwise_workspace_count(const vigil_depthwise *p) {
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
+/// Fills n floats with v.
+static inline void fill(float *dst, int64_t n, float v) {
+    if (v == 0.0f) { memset(dst, 0, sizeof(float) * (size_t)(n > 0 ? n : 0)); return; }
+    for (int64_t i = 0; i < n; i++) dst[i] = v;
+}
+
 /// Copies one input plane into `dst`: padded row r holds input row r - pad_top, its column c (input column
-/// c - pad_left, zero outside the input) at phase c % stride_w, index c / stride_w.
-AVX2 static void pad_plane(const vigil_depthwise *p, const padded_shape *s, const float *x, float *dst) {
+/// c - pad_left; `pad` outside the input) at phase c % stride_w, index c / stride_w.
+AVX2 static void pad_plane(const vigil_depthwise *p, const padded_shape *s, const float *x, float pad, float *dst) {
     const int64_t sw = p->stride_w;
     for (int64_t r = 0; r < s->rows; r++) {
         float *row = dst + r * s->row_stride;
         int64_t ih = r - p->pad_top;
         if (ih < 0 || ih >= p->h) {
-            memset(row, 0, sizeof(float) * (size_t)s->row_stride);
+            fill(row, s->row_stride, pad);
             continue;
         }
         const float *src = x + ih * p->w;
-        // Columns [lo, hi) of the padded row come from the input; the others are zero.
+        // Columns [lo, hi) of the padded row come from the input; the others are padding.
         int64_t lo = p->pad_left < s->cols ? p->pad_left : s->cols;
         int64_t hi = p->pad_left + p->w < s->cols ? p->pad_left + p->w : s->cols;
+        if (hi < lo) hi = lo;
         if (sw == 1) {
-            memset(row, 0, sizeof(float) * (size_t)lo);
+            fill(row, lo, pad);
             if (hi > lo) memcpy(row + lo, src + (lo - p->pad_left), sizeof(float) * (size_t)(hi - lo));
-            memset(row + (hi > lo ? hi : lo), 0, sizeof(float) * (size_t)(s->row_stride - (hi > lo ? hi : lo)));
+            fill(row + hi, s->row_stride - hi, pad);
             continue;
         }
-        memset(row, 0, sizeof(float) * (size_t)s->row_stride);
+        fill(row, s->row_stride, pad);
         int64_t c = lo;
         if (sw == 2) {
             // From an even column on, 16 columns at a time: even ones to phase 0, odd ones to phase 1.
@@ -68,25 +75,40 @@ AVX2 static void pad_plane(const vigil_depthwise *p, const padded_shape *s, cons
     }
 }
 
-/// One output row: acc = sum over taps of w[tap] * padded[row of tap][column of tap + ow], then the epilogue.
-/// KH and KW are compile-time constants in the specialized callers (3 x 3, 5 x 5), else the runtime sizes.
+/// One output row: acc = the window over the taps of padded[row of tap][column of tap + ow] (weighted sum,
+/// maximum or average), then the epilogue. KH, KW and MODE are compile-time constants in the specialized
+/// callers (3 x 3 and 5 x 5 convolutions), else the runtime values.
 AVX2 static inline __attribute__((always_inline)) void output_row(
-    const vigil_depthwise *p, const padded_shape *s, int64_t KH, int64_t KW, const float *pad, const int64_t *tap_offset,
+    const vigil_depthwise *p, const padded_shape *s, int64_t KH, int64_t KW, const int MODE, const float *pad, const int64_t *tap_offset,
     const float *w, float b, const float *res, float *y, int64_t oh) {
     const float *base = pad + oh * p->stride_h * s->row_stride;
-    const __m256 bias = _mm256_set1_ps(b);
+    const __m256 init = MODE == VIGIL_WINDOW_MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_set1_ps(b);
     const int act = p->act.kind != VIGIL_ACT_NONE;
     for (int64_t ow = 0; ow < p->out_w; ow += STEP) {
-        __m256 a0 = bias, a1 = bias;
+        __m256 a0 = init, a1 = init;
         for (int64_t kh = 0; kh < KH; kh++) {
             for (int64_t kw = 0; kw < KW; kw++) {
                 const float *src = base + tap_offset[kh * KW + kw] + ow;
-                __m256 wv = _mm256_broadcast_ss(w + kh * KW + kw);
-                a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(src), a0);
-                a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(src + 8), a1);
+                if (MODE == VIGIL_WINDOW_CONV) {
+                    __m256 wv = _mm256_broadcast_ss(w + kh * KW + kw);
+                    a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(src), a0);
+                    a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(src + 8), a1);
+                } else if (MODE == VIGIL_WINDOW_MAX) {
+                    a0 = _mm256_max_ps(_mm256_loadu_ps(src), a0);  // the tap when it is larger; the maximum so far when it is NaN
+                    a1 = _mm256_max_ps(_mm256_loadu_ps(src + 8), a1);
+                } else {
+                    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(src));
+                    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(src + 8));
+                }
             }
         }
         int64_t n = p->out_w - ow;
+        __m256i m0 = v8_mask(n), m1 = v8_mask(n - 8);
+        if (MODE == VIGIL_WINDOW_AVERAGE) {
+            __m256 row_scale = _mm256_set1_ps(p->inv_h[oh]);
+            a0 = _mm256_mul_ps(a0, _mm256_mul_ps(row_scale, _mm256_maskload_ps(p->inv_w + ow, m0)));
+            a1 = _mm256_mul_ps(a1, _mm256_mul_ps(row_scale, _mm256_maskload_ps(p->inv_w + ow + 8, m1)));
+        }
         if (n >= STEP) {
             if (res) {
                 a0 = _mm256_add_ps(a0, _mm256_loadu_ps(res + ow));
@@ -99,7 +121,6 @@ AVX2 static inline __attribute__((always_inline)) void output_row(
             _mm256_storeu_ps(y + ow, a0);
             _mm256_storeu_ps(y + ow + 8, a1);
         } else {
-            __m256i m0 = v8_mask(n), m1 = v8_mask(n - 8);
             if (res) {
                 a0 = _mm256_add_ps(a0, _mm256_maskload_ps(res + ow, m0));
                 a1 = _mm256_add_ps(a1, _mm256_maskload_ps(res + ow + 8, m1));
@@ -114,23 +135,18 @@ AVX2 static inline __attribute__((always_inline)) void output_row(
     }
 }
 
-AVX2 static void plane_3x3(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *taps, const float *w, float b,
-                           const float *res, float *y) {
-    for (int64_t oh = 0; oh < p->out_h; oh++)
-        output_row(p, s, 3, 3, pad, taps, w, b, res ? res + oh * p->out_w : 0, y + oh * p->out_w, oh);
-}
-
-AVX2 static void plane_5x5(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *taps, const float *w, float b,
-                           const float *res, float *y) {
-    for (int64_t oh = 0; oh < p->out_h; oh++)
-        output_row(p, s, 5, 5, pad, taps, w, b, res ? res + oh * p->out_w : 0, y + oh * p->out_w, oh);
-}
-
-AVX2 static void plane_any(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *taps, const float *w, float b,
-                           const float *res, float *y) {
-    for (int64_t oh = 0; oh < p->out_h; oh++)
-        output_row(p, s, p->kernel_h, p->kernel_w, pad, taps, w, b, res ? res + oh * p->out_w : 0, y + oh * p->out_w, oh);
-}
+#define PLANE(name, KH, KW, MODE)                                                                                          \
+    AVX2 static void name(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *taps, const float *w, \
+                          float b, const float *res, float *y) {                                                               \
+        for (int64_t oh = 0; oh < p->out_h; oh++)                                                                              \
+            output_row(p, s, KH, KW, MODE, pad, taps, w, b, res ? res + oh * p->out_w : 0, y + oh * p->out_w, oh);            \
+    }
+PLANE(plane_3x3, 3, 3, VIGIL_WINDOW_CONV)
+PLANE(plane_5x5, 5, 5, VIGIL_WINDOW_CONV)
+PLANE(plane_any, p->kernel_h, p->kernel_w, VIGIL_WINDOW_CONV)
+PLANE(plane_max, p->kernel_h, p->kernel_w, VIGIL_WINDOW_MAX)
+PLANE(plane_average, p->kernel_h, p->kernel_w, VIGIL_WINDOW_AVERAGE)
+#undef PLANE
 
 AVX2 static void depthwise_avx2(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                                 float *y, int64_t plane_begin, int64_t plane_end, float *workspace) {
@@ -149,13 +165,15 @@ AVX2 static void depthwise_avx2(const vigil_depthwise *p, const float *x, const 
     int64_t last_input = -1;
     for (int64_t plane = plane_begin; plane < plane_end; plane++) {
         int64_t image = plane / p->m, o = plane - image * p->m, input = image * p->c + o / multiplier;
-        if (input != last_input) pad_plane(p, &s, x + input * p->h * p->w, pad);
+        if (input != last_input) pad_plane(p, &s, x + input * p->h * p->w, p->mode == VIGIL_WINDOW_MAX ? -__builtin_inff() : 0.0f, pad);
         last_input = input;
-        const float *w = weights + o * taps_count;
+        const float *w = weights ? weights + o * taps_count : 0;
         float b = bias ? bias[o] : 0.0f;
         const float *res = residual ? residual + plane * out_plane : 0;
         float *out = y + plane * out_plane;
-        if (p->kernel_h == 3 && p->kernel_w == 3) plane_3x3(p, &s, pad, offsets, w, b, res, out);
+        if (p->mode == VIGIL_WINDOW_MAX) plane_max(p, &s, pad, offsets, w, b, res, out);
+        else if (p->mode == VIGIL_WINDOW_AVERAGE) plane_average(p, &s, pad, offsets, w, b, res, out);
+        else if (p->kernel_h == 3 && p->kernel_w == 3) plane_3x3(p, &s, pad, offsets, w, b, res, out);
         else if (p->kernel_h == 5 && p->kernel_w == 5) plane_5x5(p, &s, pad, offsets, w, b, res, out);
         else plane_any(p, &s, pad, offsets, w, b, res, out);
     }

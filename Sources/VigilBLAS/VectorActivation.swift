@@ -47,6 +47,22 @@ public enum KernelFeatures {
     /// Whether this CPU has AVX-512 (F, VL, BW, DQ).
     public static var avx512Available: Bool { vigil_avx512_available() != 0 }
 
+    /// Runs `body` with subnormal floats flushed to zero on the calling thread (results and operands;
+    /// x86-64 MXCSR FTZ and DAZ), then restores the thread's floating-point mode. Arithmetic on subnormal
+    /// values is tens of times slower on x86 cores, and a sigmoid gate produces them routinely.
+    public static func withSubnormalsFlushed<R>(_ body: () throws -> R) rethrows -> R {
+        let state = vigil_flush_subnormals()
+        defer { vigil_restore_float_mode(state) }
+        return try body()
+    }
+
+    /// Makes the calling thread flush subnormal floats to zero and returns its previous floating-point mode
+    /// (for ``restoreFloatMode(_:)``).
+    public static func flushSubnormals() -> UInt32 { vigil_flush_subnormals() }
+
+    /// Restores a thread's floating-point mode saved by ``flushSubnormals()``.
+    public static func restoreFloatMode(_ state: UInt32) { vigil_restore_float_mode(state) }
+
     /// This core's single-precision FMA throughput in GFLOP/s, measured once (in thread CPU time, about
     /// 20 ms) with the instructions the kernels use; 0 on CPUs without AVX2 + FMA.
     public static let fmaPeakGFLOPs: Double = vigil_measure_fma_peak()

@@ -1,4 +1,5 @@
 import Foundation
+import VigilBLAS
 import Synchronization
 
 /// Worker threads for one session's parallel loops.
@@ -110,6 +111,8 @@ final class WorkerPool: Sendable {
     }
 
     private func work(slot: Int) {
+        // Workers only run kernels: subnormal floats are flushed to zero on them, as on the caller while a plan runs.
+        _ = KernelFeatures.flushSubnormals()
         var seen = 0
         while true {
             var spins = 0

@@ -36,6 +36,40 @@ final class ElementwiseTests: XCTestCase {
         }
     }
 
+    /// Float arithmetic on the vectorized kernels: runs longer than a vector with a tail, per-channel
+    /// scales and biases of NCHW tensors (squeeze-and-excitation), a scalar on either side, NaN and infinity.
+    func testVectorizedArithmetic() throws {
+        let shapes: [([Int], [Int])] = [([2, 5, 9, 7], [2, 5, 1, 1]), ([1, 6, 4, 5], [1, 6, 1, 1]), ([3, 37], [3, 37]), ([1], [3, 37]), ([41], [1])]
+        let ops: [(String, (Double, Double) -> Double)] = [("Add", +), ("Sub", -), ("Mul", *), ("Div", /)]
+        for (si, (sa, sb)) in shapes.enumerated() {
+            var av = randomTensor(sa, seed: UInt64(200 + si)).scalars(as: Float.self), bv = randomTensor(sb, seed: UInt64(300 + si)).scalars(as: Float.self)
+            av[av.count / 2] = .nan
+            av[av.count - 1] = .infinity
+            bv[0] = -.infinity
+            let a = floatTensor(av, sa), b = floatTensor(bv, sb)
+            let out = broadcastShape(sa, sb)
+            for (op, f) in ops {
+                let expected = allIndices(out).map { Float(f(Double(av[broadcastIndex($0, sa)]), Double(bv[broadcastIndex($0, sb)]))) }
+                for threads in [1, 2] {
+                    expectClose(try runNode(op, [.input(a), .input(b)], threads: threads)[0], floatTensor(expected, out), atol: 1e-6, rtol: 1e-5,
+                                "\(op) \(sa) \(sb) threads \(threads)")
+                    expectClose(try runNode(op, [.input(b), .input(a)], threads: threads)[0],
+                                floatTensor(allIndices(out).map { Float(f(Double(bv[broadcastIndex($0, sb)]), Double(av[broadcastIndex($0, sa)]))) }, out),
+                                atol: 1e-6, rtol: 1e-5, "\(op) \(sb) \(sa) threads \(threads)")
+                }
+            }
+        }
+        // Variadic Max/Min propagate NaN; Sum and Mean of long runs.
+        let a = floatTensor([1, .nan, 3] + (0..<30).map { Float($0) }, [33]), b = floatTensor((0..<33).map { Float(32 - $0) }, [33])
+        let maxima = try runNode("Max", [.input(a), .input(b)])[0].scalars(as: Float.self)
+        XCTAssertTrue(maxima[1].isNaN)
+        XCTAssertEqual(maxima[0], 32)
+        XCTAssertEqual(maxima[32], 29)
+        let minima = try runNode("Min", [.input(b), .input(a)])[0].scalars(as: Float.self)
+        XCTAssertTrue(minima[1].isNaN)
+        XCTAssertEqual(minima[32], 0)
+    }
+
     func testComparisonsAndIntegerArithmetic() throws {
         let a = int64Tensor([3, -7, 0, 12, 5, -1], [2, 3]), b = int64Tensor([2, 5, -3], [3])
         let av = a.scalars(as: Int64.self), bv = b.scalars(as: Int64.self)

@@ -71,6 +71,24 @@ final class NormalizationReductionTests: XCTestCase {
         }
     }
 
+    /// Sums and means over trailing axes (a global average pool, a last-axis mean) on the vectorized kernel:
+    /// runs longer than its vectors with a tail, infinity and NaN.
+    func testTrailingAxisSumsAndMeans() throws {
+        var v = randomTensor([3, 5, 70], seed: 60).scalars(as: Float.self)
+        v[75] = .infinity
+        v[150] = .nan
+        let x = floatTensor(v, [3, 5, 70])
+        let rows = (0..<15).map { r in v[(r * 70)..<((r + 1) * 70)].map(Double.init).reduce(0, +) }
+        expectClose(try runNode("ReduceMean", [.input(x), .constant(int64Tensor([-1]))], opset: 18)[0],
+                    floatTensor(rows.map { Float($0 / 70) }, [3, 5, 1]), atol: 1e-5, rtol: 1e-5, "ReduceMean last axis")
+        var sums: [Float] = []
+        for i in 0..<3 { sums.append(Float(rows[(i * 5)..<(i * 5 + 5)].reduce(0, +))) }
+        let summed = try runNode("ReduceSum", [.input(x), .constant(int64Tensor([1, 2]))], opset: 13)[0]
+        expectClose(summed, floatTensor(sums, [3, 1, 1]), atol: 1e-4, rtol: 1e-5, "ReduceSum trailing axes")
+        expectClose(try runNode("GlobalAveragePool", [.input(floatTensor(v, [3, 5, 7, 10]))])[0],
+                    floatTensor(rows.map { Float($0 / 70) }, [3, 5, 1, 1]), atol: 1e-5, rtol: 1e-5, "GlobalAveragePool")
+    }
+
     func testReductions() throws {
         let x = randomTensor([2, 3, 4], seed: 6)
         let v = x.scalars(as: Float.self).map(Double.init)

@@ -46,9 +46,15 @@ final class PoolingTests: XCTestCase {
     }
 
     func check(max isMax: Bool, x shape: [Int], kernel: [Int], strides: [Int]? = nil, dilations: [Int]? = nil, pads: [Int]? = nil,
-               ceil: Bool = false, includePad: Bool = false, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
+               ceil: Bool = false, includePad: Bool = false, withIndices: Bool = true, seed: UInt64, special: [Int: Float] = [:],
+               file: StaticString = #filePath, line: UInt = #line) throws {
         let n = kernel.count
-        let x = randomTensor(shape, seed: seed)
+        var x = randomTensor(shape, seed: seed)
+        if !special.isEmpty {
+            var v = x.scalars(as: Float.self)
+            for (i, value) in special { v[i] = value }
+            x = floatTensor(v, shape)
+        }
         var attributes: [String: AttributeValue] = ["kernel_shape": ints(kernel), "ceil_mode": .int(ceil ? 1 : 0)]
         if let strides { attributes["strides"] = ints(strides) }
         if let dilations { attributes["dilations"] = ints(dilations) }
@@ -58,10 +64,30 @@ final class PoolingTests: XCTestCase {
             x, max: isMax, kernel: kernel, strides: strides ?? Array(repeating: 1, count: n),
             dilations: dilations ?? Array(repeating: 1, count: n), pads: pads ?? Array(repeating: 0, count: 2 * n),
             ceil: ceil, includePad: includePad)
-        let outputs = try runNode(isMax ? "MaxPool" : "AveragePool", [.input(x)], attributes: attributes, outputs: isMax ? 2 : 1,
-                                  opset: 19, threads: 2)
-        expectClose(outputs[0], expected, atol: 1e-6, rtol: 1e-5, "pool", file: file, line: line)
-        if isMax { XCTAssertEqual(outputs[1].scalars(as: Int64.self), indices, "indices", file: file, line: line) }
+        for threads in [1, 2] {
+            let outputs = try runNode(isMax ? "MaxPool" : "AveragePool", [.input(x)], attributes: attributes, outputs: isMax && withIndices ? 2 : 1,
+                                      opset: 19, threads: threads)
+            expectClose(outputs[0], expected, atol: 1e-6, rtol: 1e-5, "pool threads \(threads)", file: file, line: line)
+            if isMax && withIndices { XCTAssertEqual(outputs[1].scalars(as: Int64.self), indices, "indices", file: file, line: line) }
+        }
+    }
+
+    /// Without indices, 2-D pools run on the vectorized window kernel: planes wider than its 16-column step,
+    /// strides 1 to 3 (phase-split rows), dilations, ceil mode, both padding counts and infinities. A NaN
+    /// tap is skipped by MaxPool, wherever it is in the window (as the scalar kernel without indices does).
+    func testVectorizedPools() throws {
+        let nanFirst = floatTensor([.nan, 1, 5, 2, 3, 4, .nan, 8, 7, 6, -1, .nan] + (0..<20).map(Float.init), [1, 1, 4, 8])
+        let pooled = try runNode("MaxPool", [.input(nanFirst)], attributes: ["kernel_shape": ints([2, 2]), "strides": ints([2, 2])], opset: 19)[0]
+        XCTAssertEqual(pooled.scalars(as: Float.self), [7, 5, 4, 8, 13, 15, 17, 19])
+        let special: [Int: Float] = [40: .infinity, 77: -.infinity]
+        try check(max: true, x: [2, 3, 37, 41], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], withIndices: false, seed: 20, special: special)
+        try check(max: true, x: [1, 4, 20, 35], kernel: [2, 2], strides: [2, 2], withIndices: false, seed: 21, special: special)
+        try check(max: true, x: [1, 2, 19, 23], kernel: [3, 2], strides: [3, 1], dilations: [2, 3], pads: [1, 2, 0, 1], ceil: true,
+                  withIndices: false, seed: 22)
+        try check(max: false, x: [2, 3, 30, 33], kernel: [2, 2], strides: [2, 2], withIndices: false, seed: 23, special: [9: .infinity])
+        try check(max: false, x: [1, 3, 17, 40], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], withIndices: false, seed: 24)
+        try check(max: false, x: [1, 2, 11, 18], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil: true, includePad: true,
+                  withIndices: false, seed: 25)
     }
 
     func testMaxPoolPaddedStrided() throws { try check(max: true, x: [2, 3, 9, 8], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], seed: 1) }

@@ -43,6 +43,11 @@ int vigil_avx512_available(void);
 void vigil_set_avx512(int enabled);
 int vigil_avx512_enabled(void);
 
+/// Makes the calling thread flush subnormal floats to zero, in results and operands (MXCSR FTZ and DAZ on
+/// x86-64; nothing elsewhere), and returns the previous state for `vigil_restore_float_mode`.
+uint32_t vigil_flush_subnormals(void);
+void vigil_restore_float_mode(uint32_t state);
+
 /// The core's single-precision FMA throughput in GFLOP/s (2 per multiply-add), measured in thread CPU
 /// time with the widest vectors the kernels use (AVX-512 when enabled, else AVX2; a few ms); 0 when
 /// the vectorized kernels do not run here.

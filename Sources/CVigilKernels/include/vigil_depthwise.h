@@ -11,6 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// What a window computes (`vigil_depthwise.mode`).
+enum {
+    /// The weighted sum of the taps (a depthwise convolution).
+    VIGIL_WINDOW_CONV = 0,
+    /// Their maximum (padding is -inf; NaN taps are skipped, as by MaxPool's scalar kernel).
+    VIGIL_WINDOW_MAX = 1,
+    /// Their sum times inv_h[oh] * inv_w[ow] (an average pool: the reciprocals of the counted taps).
+    VIGIL_WINDOW_AVERAGE = 2,
+};
+
 typedef struct {
     /// Input channels and size; output channels (a multiple of the input channels: output channel o
     /// reads input channel o / (m / c)) and size.
@@ -18,13 +28,17 @@ typedef struct {
     int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
     int64_t pad_top, pad_left;
     vigil_act act;
+    /// VIGIL_WINDOW_CONV, _MAX or _AVERAGE; for averages, the per-row and per-column reciprocal counts.
+    int32_t mode;
+    const float *inv_h, *inv_w;
 } vigil_depthwise;
 
 /// Floats of per-thread workspace `vigil_depthwise_compute` needs.
 size_t vigil_depthwise_workspace_count(const vigil_depthwise *p);
 
 /// Computes output planes [plane_begin, plane_end) (plane = image * m + output channel):
-/// y = act(conv + bias + residual); weights are m x kernel_h x kernel_w; `bias` and `residual` may be NULL.
+/// y = act(window + bias + residual); weights are m x kernel_h x kernel_w (NULL for pools); `bias` and
+/// `residual` may be NULL.
 void vigil_depthwise_compute(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                              float *y, int64_t plane_begin, int64_t plane_end, float *workspace);
 

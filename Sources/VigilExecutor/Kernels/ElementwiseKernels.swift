@@ -112,6 +112,7 @@ enum ElementwiseKernels {
             }
         }
         guard a == b else { throw k.error("inputs have different types \(a) and \(b)") }
+        if a == .float32, let vector = vectorOp(op) { return vectorBinary(vector, ix, inPlace: inPlace) }
         if Elementwise.logical.contains(op) {
             let f: (UInt8, UInt8) -> UInt8
             switch op {
@@ -158,6 +159,45 @@ enum ElementwiseKernels {
                 broadcastBinary(ix, io.input(0, as: UInt8.self), io.input(1, as: UInt8.self), io.output(0, as: UInt8.self), par) { ($0 != 0) == ($1 != 0) ? 1 : 0 }
             }
         default: throw k.error("the CPU kernel does not support \(a) for \(op)", subject: k.op.inputLabel(0))
+        }
+    }
+
+    /// The vectorized kernels' form of a float arithmetic op, when the CPU runs them.
+    static func vectorOp(_ op: String) -> VectorMath.BinaryOp? {
+        guard VectorActivation.isAvailable else { return nil }
+        switch op {
+        case "Add", "Sum": return .add
+        case "Sub": return .subtract
+        case "Mul": return .multiply
+        case "Div": return .divide
+        case "Max": return .max
+        case "Min": return .min
+        default: return nil
+        }
+    }
+
+    /// A float binary op under broadcasting on the vectorized kernels: one call per innermost row (or
+    /// per slice of one long run), rows split across threads.
+    static func vectorBinary(_ op: VectorMath.BinaryOp, _ ix: BroadcastIndexer, inPlace: Bool) -> Kernel {
+        Kernel(inPlace: inPlace) { io, par in
+            vectorBinary(op, ix, io.input(0, as: Float.self), io.input(1, as: Float.self), io.output(0, as: Float.self), par)
+        }
+    }
+
+    static func vectorBinary(_ op: VectorMath.BinaryOp, _ ix: BroadcastIndexer, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                             _ y: UnsafeMutablePointer<Float>, _ par: Parallel) {
+        let (sa, sb) = (ix.innerStrides[0], ix.innerStrides[1])
+        if ix.rows == 1 {
+            par.forEach(ix.inner, grain: 32768) { r in
+                VectorMath.binary(op, a + (sa == 1 ? r.lowerBound : 0), aStep: sa, b + (sb == 1 ? r.lowerBound : 0), bStep: sb,
+                                  y + r.lowerBound, count: r.count)
+            }
+            return
+        }
+        par.forEach(ix.rows, grain: max(1, 32768 / max(ix.inner, 1))) { rows in
+            ix.forEachRow(rows) { o, offsets, n in
+                VectorMath.binary(op, a + offsets[0], aStep: sa, b + offsets[1], bStep: sb, y + o, count: n)
+            }
         }
     }
 
@@ -226,6 +266,9 @@ enum ElementwiseKernels {
     // MARK: Variadic
 
     static func buildVariadic(_ k: KernelContext) throws(OpError) -> Kernel {
+        if k.inputDType(0) == .float32, let op = vectorOp(k.node.opType) ?? (k.node.opType == "Mean" ? vectorOp("Sum") : nil) {
+            return vectorVariadic(k, op)
+        }
         switch k.inputDType(0) {
         case .float32:
             return variadic(k, Float.self, add: (+), mean: { $0 / Float($1) },
@@ -270,6 +313,24 @@ enum ElementwiseKernels {
             broadcastCopy(first, io.inputs[0]!, io.outputs[0], elementSize: size)
             for i in 1..<Swift.max(n, 1) { broadcastBinary(indexers[i], UnsafePointer(y), io.input(i, as: T.self), y, par, f) }
             if op == "Mean" { for i in 0..<count { y[i] = mean(y[i], n) } }
+        }
+    }
+
+    /// Sum/Mean/Max/Min of float32 inputs on the vectorized kernels: the first input broadcast-copied, the
+    /// others folded in (Mean then scaled).
+    static func vectorVariadic(_ k: KernelContext, _ op: VectorMath.BinaryOp) -> Kernel {
+        let out = k.outputShape(0), n = k.node.inputs.count, count = out.reduce(1, *)
+        let indexers = (0..<n).map { BroadcastIndexer(output: out, inputs: [out, k.inputShape($0)]) }
+        let first = BroadcastIndexer(output: out, inputs: [k.inputShape(0)])
+        let mean = k.node.opType == "Mean"
+        return Kernel { io, par in
+            let y = io.output(0, as: Float.self)
+            broadcastCopy(first, io.inputs[0]!, io.outputs[0], elementSize: 4)
+            for i in 1..<max(n, 1) { vectorBinary(op, indexers[i], UnsafePointer(y), io.input(i, as: Float.self), y, par) }
+            if mean {
+                var divisor = Float(n)
+                VectorMath.binary(.divide, y, aStep: 1, &divisor, bStep: 0, y, count: count)
+            }
         }
     }
 

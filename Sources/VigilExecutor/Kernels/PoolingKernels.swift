@@ -1,3 +1,4 @@
+import VigilBLAS
 import VigilIR
 import VigilOps
 
@@ -25,6 +26,9 @@ enum PoolingKernels {
                         planes: xs[0] * xs[1], inSize: g.inputSize, outSize: g.outputSize)
         let isMax = k.node.opType == "MaxPool"
         let wantIndices = isMax && k.node.outputs.count > 1 && !k.node.outputs[1].isEmpty
+        if !wantIndices && xs.count == 4 && VectorActivation.isAvailable {
+            return vectorPool(pool, xs: xs, ys: ys, geo: geo, isMax: isMax, includePad: attrs.countIncludePad, threads: k.parallelism)
+        }
         if isMax && !wantIndices && xs.count == 4 && geo.dilations.allSatisfy({ $0 == 1 }) {
             if g.kernel == [1, 2, 2], g.strides == [1, 2, 2], g.pads == [0, 0, 0], g.output[1] * 2 <= g.input[1], g.output[2] * 2 <= g.input[2] {
                 return maxPool2x2(pool)
@@ -32,6 +36,32 @@ enum PoolingKernels {
             return maxPool2D(pool)
         }
         return generalPool(pool, isMax: isMax, wantIndices: wantIndices, includePad: attrs.countIncludePad)
+    }
+
+    /// 2-D max and average pools on the vectorized window kernel (the depthwise convolution's): planes split
+    /// across threads, each padding its planes into its own workspace; averages scale each window's sum by
+    /// the reciprocal of its tap count (taps inside the padded extent with `count_include_pad`, else inside
+    /// the input).
+    static func vectorPool(_ pool: Pool, xs: [Int], ys: [Int], geo: WindowGeometry, isMax: Bool, includePad: Bool, threads: Int) -> Kernel {
+        var window = DepthwiseConvolution.Window.maximum
+        if !isMax {
+            func scales(_ axis: Int) -> [Float] { taps(pool, axis: axis).map { 1 / Float(max(1, includePad ? $0.padded : $0.valid.count)) } }
+            window = .average(rowScales: scales(1), columnScales: scales(2))
+        }
+        let conv = DepthwiseConvolution(
+            channels: xs[1], height: xs[2], width: xs[3], outputChannels: xs[1], outputHeight: ys[2], outputWidth: ys[3],
+            kernel: (geo.kernel[0], geo.kernel[1]), strides: (geo.strides[0], geo.strides[1]), dilations: (geo.dilations[0], geo.dilations[1]),
+            padTop: geo.padsBegin[0], padLeft: geo.padsBegin[1], activation: .none, window: window)
+        let planes = pool.planes, workspace = conv.workspaceCount
+        let chunks = threads == 1 ? 1 : min(planes, 4 * threads)
+        return Kernel(scratchBytes: min(threads, chunks) * workspace * 4) { io, par in
+            let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+            let scratch = io.scratch!.assumingMemoryBound(to: Float.self)
+            par.forEachTask(chunks) { chunk, slot in
+                conv.compute(input: x, weights: nil, bias: nil, residual: nil, output: y,
+                             planes: (planes * chunk / chunks)..<(planes * (chunk + 1) / chunks), workspace: scratch + slot * workspace)
+            }
+        }
     }
 
     /// The common 2×2 stride-2 max pool: a branch-free max of four, which vectorizes.
@@ -153,6 +183,7 @@ enum PoolingKernels {
         let planes = xs[0] * xs[1]
         let size = xs.dropFirst(2).reduce(1, *)
         let isMax = k.node.opType == "GlobalMaxPool"
+        if !isMax && VectorActivation.isAvailable { return ReductionKernels.rowReduction(rows: planes, length: size, mean: true) }
         return Kernel { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             par.forEach(planes, grain: max(1, 4096 / max(size, 1))) { range in

@@ -1,4 +1,5 @@
 import Foundation
+import VigilBLAS
 import VigilIR
 import VigilOps
 
@@ -35,6 +36,13 @@ enum ReductionKernels {
         try k.requireDTypes([.float32, .float64, .int64, .int32, .bool], inputs: [0])
         let attrs = try Reduction.ReduceAttributes(k.op)
         let xs = k.inputShape(0)
+        // A float sum or mean over trailing axes (a global average pool, a last-axis mean): contiguous runs
+        // on the vectorized kernel, accumulated in float as onnxruntime does.
+        let trailing = !attrs.axes.isEmpty && Set(attrs.axes) == Set((xs.count - attrs.axes.count)..<xs.count)
+        if k.inputDType(0) == .float32, trailing, ["ReduceMean", "ReduceSum"].contains(k.node.opType), VectorActivation.isAvailable {
+            let length = attrs.axes.map { xs[$0] }.reduce(1, *), rows = xs.reduce(1, *) / max(length, 1)
+            return rowReduction(rows: rows, length: length, mean: k.node.opType == "ReduceMean")
+        }
         let (bases, members) = reductionLayout(xs, axes: attrs.axes)
         let op = k.node.opType
         let dtype = k.inputDType(0)
@@ -101,6 +109,17 @@ enum ReductionKernels {
                     }
                     store(y, o, acc)
                 }
+            }
+        }
+    }
+
+    /// Sums (or means) of `rows` contiguous runs of `length` floats, split across threads.
+    static func rowReduction(rows: Int, length: Int, mean: Bool) -> Kernel {
+        let scale: Float = mean && length > 0 ? 1 / Float(length) : 1
+        return Kernel { io, par in
+            let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+            par.forEach(rows, grain: max(1, 16384 / max(length, 1))) { r in
+                VectorMath.rowSums(x + r.lowerBound * length, rows: r.count, length: length, scale: scale, y + r.lowerBound)
             }
         }
     }

@@ -1,0 +1,20 @@
+import CVigilKernels
+
+/// Vectorized elementwise arithmetic and reductions over contiguous runs (`include/vigil_elementwise.h`).
+public enum VectorMath {
+    public enum BinaryOp: Int32, Sendable {
+        case add = 0, subtract, multiply, divide, max, min
+    }
+
+    /// `y[i] = a[i · aStep] op b[i · bStep]` for `count` elements, each step 0 (a broadcast scalar) or 1.
+    /// `y` may be `a` or `b`. Max and Min return NaN when either operand is NaN.
+    public static func binary(_ op: BinaryOp, _ a: UnsafePointer<Float>, aStep: Int, _ b: UnsafePointer<Float>, bStep: Int,
+                              _ y: UnsafeMutablePointer<Float>, count: Int) {
+        vigil_binary(op.rawValue, a, Int64(aStep), b, Int64(bStep), y, Int64(count))
+    }
+
+    /// `y[r] = scale · Σ x[r·n ..< r·n + n]` for `rows` runs.
+    public static func rowSums(_ x: UnsafePointer<Float>, rows: Int, length n: Int, scale: Float, _ y: UnsafeMutablePointer<Float>) {
+        vigil_row_reduce(x, Int64(rows), Int64(n), 0, scale, y)
+    }
+}
