@@ -1,7 +1,7 @@
 """onnxruntime latency and peak RSS for one model, threads and batch: the reference side of
 bench/executor_vs_ort.sh. Prints one JSON line.
-Usage: ort_bench.py MODEL THREADS BATCH [RUNS] (the model's first input is fed; RUNS defaults to 30 at
-batch 1 and 10 otherwise)."""
+Usage: ort_bench.py MODEL THREADS BATCH [RUNS [WARMUP]] (the model's first input is fed; RUNS defaults to
+30 at batch 1 and 10 otherwise, WARMUP to 3). cpu_median_ms is the process's CPU time per run."""
 import json
 import resource
 import sys
@@ -17,7 +17,7 @@ so.inter_op_num_threads = 1
 session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 name = session.get_inputs()[0].name
 x = np.random.default_rng(1).standard_normal([batch] + list(session.get_inputs()[0].shape[1:])).astype(np.float32)
-for _ in range(3):
+for _ in range(int(sys.argv[5]) if len(sys.argv) > 5 else 3):
     session.run(None, {name: x})
 times, cpu = [], []
 for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 10 if batch > 1 else 30):

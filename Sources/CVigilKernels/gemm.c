@@ -7,9 +7,13 @@
 #define MR VIGIL_GEMM_MR
 #define NR VIGIL_GEMM_NR
 /// Columns per block: the packed B block (KC x NC) stays in L2 while every A panel sweeps it.
+#ifndef NC
 #define NC 192
+#endif
 /// Longest K block.
+#ifndef KC_MAX
 #define KC_MAX 512
+#endif
 
 /// The K block length: K in blocks of at most KC_MAX rows, as even as possible.
 static inline int64_t k_block(int64_t k) {
@@ -175,6 +179,29 @@ AVX2 static void pack_b_tile(const vigil_gemm_problem *p, const column_block *bl
     }
 }
 
+/// Packs the whole block when B is a strided matrix whose columns are one contiguous run (a weight matrix
+/// read row by row): each source row is read once, in order, and its 16-column pieces go to their tiles;
+/// returns 0 (nothing done) for other sources.
+AVX2 static int pack_b_block_rows(const vigil_gemm_problem *p, const column_block *blk, int64_t count, int64_t k0, int64_t kc, float *bblock) {
+    if (p->conv || p->b_cs != 1 || blk->b_off[count - 1] - blk->b_off[0] != count - 1) return 0;
+    const float *src = p->b + k0 * p->b_rs + blk->b_off[0];
+    int64_t full = count / NR * NR;
+    for (int64_t r = 0; r < kc; r++) {
+        const float *row = src + r * p->b_rs;
+        for (int64_t t = 0; t < full; t += NR) {
+            _mm256_storeu_ps(bblock + t * kc + r * NR, _mm256_loadu_ps(row + t));
+            _mm256_storeu_ps(bblock + t * kc + r * NR + 8, _mm256_loadu_ps(row + t + 8));
+        }
+        if (full < count) {
+            float *d = bblock + full * kc + r * NR;
+            int64_t n = count - full;
+            _mm256_storeu_ps(d, _mm256_maskload_ps(row + full, v8_mask(n)));
+            _mm256_storeu_ps(d + 8, _mm256_maskload_ps(row + full + 8, v8_mask(n - 8)));
+        }
+    }
+    return 1;
+}
+
 /// What the store of a tile does: first K block (no partial sums in C yet), last K block (apply the
 /// epilogue), and the epilogue's operands.
 typedef struct {
@@ -311,7 +338,7 @@ AVX2 static void micro_tile(int64_t rows, int64_t kc, const float *a, const floa
 
 /// Whether tile t of a block can be read in place from a strided B (16 consecutive source elements per row).
 static inline int b_in_place(const vigil_gemm_problem *p, const column_block *blk, int64_t t, int64_t cols) {
-    return !p->b_packed && !p->conv && p->b_cs == 1 && cols == NR && blk->b_off[t + NR - 1] - blk->b_off[t] == NR - 1;
+    return !p->b_packed && !p->conv && !p->b_always_pack && p->b_cs == 1 && cols == NR && blk->b_off[t + NR - 1] - blk->b_off[t] == NR - 1;
 }
 
 AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
@@ -329,7 +356,7 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
         for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
             int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
             tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
-            if (!p->b_packed) {
+            if (!p->b_packed && !(p->b_always_pack && pack_b_block_rows(p, &blk, count, k0, kc, bblock))) {
                 for (int64_t t = 0; t < count; t += NR) {
                     int64_t cols = count - t < NR ? count - t : NR;
                     if (!b_in_place(p, &blk, t, cols)) pack_b_tile(p, &blk, t, cols, k0, kc, bblock + t * kc);
@@ -481,12 +508,13 @@ AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, i
         for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
             int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
             tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
-            if (!p->b_packed) {
+            if (!p->b_packed && !(p->b_always_pack && pack_b_block_rows(p, &blk, count, k0, kc, bblock))) {
                 for (int64_t t = 0; t < count; t += NR) {
                     int64_t cols = count - t < NR ? count - t : NR;
                     if (!b_in_place(p, &blk, t, cols)) pack_b_tile(p, &blk, t, cols, k0, kc, bblock + t * kc);
                 }
             }
+#ifndef TILE_OUTER
             for (int64_t row0 = row_begin; row0 < row_end; row0 += 2 * MR) {
                 int64_t rows = row_end - row0 < 2 * MR ? row_end - row0 : 2 * MR;
                 const float *a0 = apanel, *a1 = apanel + kc * MR;
@@ -505,6 +533,20 @@ AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, i
                     micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, p, &s, row0, &blk, t, j0 + t);
                 }
             }
+#else
+            for (int64_t t = 0; t < count; t += 2 * NR) {
+                int64_t cols = count - t < 2 * NR ? count - t : 2 * NR;
+                int64_t ldb0, ldb1 = NR;
+                const float *b0 = b_panel(p, &blk, bblock, n_padded, j0, t, cols < NR ? cols : NR, k0, kc, &ldb0);
+                const float *b1 = cols > NR ? b_panel(p, &blk, bblock, n_padded, j0, t + NR, cols - NR, k0, kc, &ldb1) : b0;
+                for (int64_t row0 = row_begin; row0 < row_end; row0 += 2 * MR) {
+                    int64_t rows = row_end - row0 < 2 * MR ? row_end - row0 : 2 * MR;
+                    const float *a0 = p->a_packed + a_offset(m_padded, row0 / MR, k0, kc);
+                    const float *a1 = rows > MR ? p->a_packed + a_offset(m_padded, row0 / MR + 1, k0, kc) : a0;
+                    micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, p, &s, row0, &blk, t, j0 + t);
+                }
+            }
+#endif
         }
     }
 }

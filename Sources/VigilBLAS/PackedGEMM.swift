@@ -15,8 +15,10 @@ public enum PackedGEMM {
     public enum Source: @unchecked Sendable {
         /// Prepacked (columns 0..<n of one image).
         case packed(PackedMatrix)
-        /// Element (p, j) of image i at `base[i · imageStride + p · rowStride + j · columnStride]`.
-        case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int, imageStride: Int)
+        /// Element (p, j) of image i at `base[i · imageStride + p · rowStride + j · columnStride]`. Runs of 16
+        /// columns are read in place (when `columnStride` is 1) unless `packBlocks`: then each block is packed
+        /// first, which is faster when many row panels reuse it and rows are far apart (a weight matrix).
+        case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int, imageStride: Int, packBlocks: Bool = false)
         /// The columns of a 2-D convolution over a padded input (``ConvolutionColumns``).
         case convolution(UnsafePointer<Float>, ConvolutionColumns)
     }
@@ -70,8 +72,8 @@ public enum PackedGEMM {
         case .packed(let matrix):
             p.b_packed = UnsafePointer(matrix.storage)
             run(&p, rows, columns, workspace)
-        case .strided(let base, let rs, let cs, let image):
-            (p.b, p.b_rs, p.b_cs, p.b_image) = (base, Int64(rs), Int64(cs), Int64(image))
+        case .strided(let base, let rs, let cs, let image, let packBlocks):
+            (p.b, p.b_rs, p.b_cs, p.b_image, p.b_always_pack) = (base, Int64(rs), Int64(cs), Int64(image), packBlocks ? 1 : 0)
             run(&p, rows, columns, workspace)
         case .convolution(let base, let columnsSource):
             p.b = base

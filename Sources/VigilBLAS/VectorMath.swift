@@ -17,4 +17,23 @@ public enum VectorMath {
     public static func rowSums(_ x: UnsafePointer<Float>, rows: Int, length n: Int, scale: Float, _ y: UnsafeMutablePointer<Float>) {
         vigil_row_reduce(x, Int64(rows), Int64(n), 0, scale, y)
     }
+
+    /// Softmax (or log-softmax) of each of `rows` contiguous runs of `length` floats; `y` may be `x`.
+    public static func softmaxRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, length: Int, log: Bool) {
+        vigil_softmax_rows(x, y, Int64(rows), Int64(length), log ? 1 : 0)
+    }
+
+    /// Layer normalization of `rows` contiguous runs of `length` floats with per-element `scale` and `bias`,
+    /// writing each run's mean and 1/σ when asked; `y` may be `x`.
+    public static func layerNormRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, length: Int,
+                                     scale: UnsafePointer<Float>, bias: UnsafePointer<Float>?, epsilon: Float,
+                                     mean: UnsafeMutablePointer<Float>?, inverseStd: UnsafeMutablePointer<Float>?) {
+        vigil_layernorm_rows(x, y, Int64(rows), Int64(length), scale, bias, epsilon, mean, inverseStd)
+    }
+
+    /// `dst[j · dstStride + i] = src[i · srcStride + j]` for `rows × columns` 4-byte elements.
+    public static func transpose(_ src: UnsafeRawPointer, stride srcStride: Int, _ dst: UnsafeMutableRawPointer, stride dstStride: Int,
+                                 rows: Int, columns: Int) {
+        vigil_transpose(src, Int64(srcStride), dst, Int64(dstStride), Int64(rows), Int64(columns))
+    }
 }

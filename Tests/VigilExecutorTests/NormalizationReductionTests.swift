@@ -21,6 +21,42 @@ final class NormalizationReductionTests: XCTestCase {
         expectClose(y, floatTensor(expected, x.shape), "BatchNormalization")
     }
 
+    /// Softmax and LogSoftmax over long last axes, and LayerNormalization with its mean and inverse
+    /// standard deviation outputs, on the vectorized kernels (rows longer than a vector, with a tail).
+    func testVectorizedSoftmaxAndLayerNorm() throws {
+        let x = randomTensor([3, 4, 37], seed: 70)
+        let xv = x.scalars(as: Float.self).map(Double.init)
+        var soft: [Float] = [], logSoft: [Float] = []
+        for r in 0..<12 {
+            let row = Array(xv[(r * 37)..<((r + 1) * 37)]), top = row.max()!
+            let sum = row.map { exp($0 - top) }.reduce(0, +)
+            soft += row.map { Float(exp($0 - top) / sum) }
+            logSoft += row.map { Float($0 - top - log(sum)) }
+        }
+        for threads in [1, 2] {
+            expectClose(try runNode("Softmax", [.input(x)], attributes: ["axis": .int(-1)], opset: 13, threads: threads)[0], floatTensor(soft, x.shape),
+                        atol: 1e-6, rtol: 1e-5, "Softmax")
+            expectClose(try runNode("LogSoftmax", [.input(x)], attributes: ["axis": .int(-1)], opset: 13, threads: threads)[0],
+                        floatTensor(logSoft, x.shape), atol: 1e-5, rtol: 1e-5, "LogSoftmax")
+        }
+        let scale = randomTensor([37], seed: 71), bias = randomTensor([37], seed: 72)
+        let sv = scale.scalars(as: Float.self).map(Double.init), bv = bias.scalars(as: Float.self).map(Double.init)
+        var normalized: [Float] = [], means: [Float] = [], inverses: [Float] = []
+        for r in 0..<12 {
+            let row = Array(xv[(r * 37)..<((r + 1) * 37)])
+            let mean = row.reduce(0, +) / 37, variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 37
+            let inverse = 1 / (variance + 1e-5).squareRoot()
+            normalized += row.enumerated().map { Float(($1 - mean) * inverse * sv[$0] + bv[$0]) }
+            means.append(Float(mean))
+            inverses.append(Float(inverse))
+        }
+        let outputs = try runNode("LayerNormalization", [.input(x), .constant(scale), .constant(bias)], attributes: ["axis": .int(-1)],
+                                  outputs: 3, threads: 2)
+        expectClose(outputs[0], floatTensor(normalized, x.shape), atol: 1e-5, rtol: 1e-4, "LayerNormalization")
+        expectClose(outputs[1], floatTensor(means, [3, 4, 1]), atol: 1e-6, rtol: 1e-5, "mean")
+        expectClose(outputs[2], floatTensor(inverses, [3, 4, 1]), atol: 1e-5, rtol: 1e-5, "inverse standard deviation")
+    }
+
     func testInstanceAndLayerNormalization() throws {
         let x = randomTensor([2, 3, 6], seed: 2)
         let xv = x.scalars(as: Float.self).map(Double.init)

@@ -23,6 +23,32 @@ final class ShapeOpTests: XCTestCase {
         XCTAssertEqual(y, floatTensor([1, 4, 2, 5, 3, 6], [3, 2]))
     }
 
+    /// The vectorized transposes: shapes that coalesce to a matrix transpose (NCHW ↔ NHWC, a batch of
+    /// matrices, strips of 32 rows with a remainder), to the attention head split, or to a copy; on 1 and 2
+    /// threads, with NaN (bits kept).
+    func testCoalescedTransposes() throws {
+        let cases: [([Int], [Int])] = [
+            ([2, 37, 9, 11], [0, 2, 3, 1]), ([1, 9, 11, 37], [0, 3, 1, 2]), ([3, 70, 45], [0, 2, 1]), ([1, 13, 3, 10], [0, 2, 1, 3]),
+            ([2, 13, 3, 10], [0, 2, 1, 3]), ([1, 1, 40, 33], [2, 3, 0, 1]), ([4, 1, 5], [1, 0, 2]), ([33, 64], [1, 0]),
+        ]
+        for (index, (shape, perm)) in cases.enumerated() {
+            var v = randomTensor(shape, seed: UInt64(40 + index)).scalars(as: Float.self)
+            v[v.count / 3] = .nan
+            let x = floatTensor(v, shape)
+            let out = perm.map { shape[$0] }
+            let expected = allIndices(out).map { index -> Float in
+                var source = [Int](repeating: 0, count: shape.count)
+                for k in 0..<shape.count { source[perm[k]] = index[k] }
+                return v[flatIndex(source, shape)]
+            }
+            for threads in [1, 2] {
+                let y = try runNode("Transpose", [.input(x)], attributes: ["perm": ints(perm)], threads: threads)[0]
+                XCTAssertEqual(y.shape, out, "\(shape) \(perm)")
+                XCTAssertEqual(y.scalars(as: Float.self).map(\.bitPattern), expected.map(\.bitPattern), "\(shape) \(perm) threads \(threads)")
+            }
+        }
+    }
+
     func testSliceWithStepsAndNegatives() throws {
         let x = randomTensor([5, 6, 4], seed: 2)
         let v = x.scalars(as: Float.self)

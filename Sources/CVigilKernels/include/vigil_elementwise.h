@@ -17,4 +17,17 @@ void vigil_binary(int32_t op, const float *a, int64_t a_step, const float *b, in
 /// their maximum (`max` = 1; NaN when a run holds NaN, -inf for empty runs).
 void vigil_row_reduce(const float *x, int64_t rows, int64_t n, int32_t max, float scale, float *y);
 
+/// Softmax over each of `rows` contiguous runs of n floats: y = exp(x - max) / sum, or with `log` the
+/// log-softmax x - max - log(sum). y may equal x.
+void vigil_softmax_rows(const float *x, float *y, int64_t rows, int64_t n, int32_t log);
+
+/// Layer normalization of `rows` contiguous runs of n floats: y = (x - mean) / sqrt(var + eps) * scale + bias
+/// (scale and bias of n floats; bias may be NULL), the mean and 1 / sqrt(var + eps) of each run written to
+/// `mean` and `inv_std` when not NULL. y may equal x.
+void vigil_layernorm_rows(const float *x, float *y, int64_t rows, int64_t n, const float *scale, const float *bias, float eps,
+                          float *mean, float *inv_std);
+
+/// dst[j * dst_stride + i] = src[i * src_stride + j] for i < rows, j < cols (4-byte elements), in 8 x 8 blocks.
+void vigil_transpose(const void *src, int64_t src_stride, void *dst, int64_t dst_stride, int64_t rows, int64_t cols);
+
 #endif

@@ -51,6 +51,9 @@ typedef struct {
     const vigil_gemm_conv *conv;
     const float *b;
     int64_t b_rs, b_cs, b_image;
+    /// 1: pack a strided B per block even where its rows could be read in place (rows a large power-of-two
+    /// multiple apart conflict in the cache).
+    int32_t b_always_pack;
     /// C: element (i, j) at c[image * c_image + i * c_rs + q * c_cs]; `residual` is indexed the same way.
     float *c;
     int64_t c_rs, c_cs, c_image, cols_per_image;

@@ -1,3 +1,4 @@
+import VigilBLAS
 import Foundation
 import VigilIR
 import VigilOps
@@ -86,6 +87,14 @@ enum NormalizationKernels {
             if let biasIx { broadcastCopy(biasIx, io.inputs[2]!, UnsafeMutableRawPointer(bias), elementSize: 4) } else { bias.update(repeating: 0, count: inner) }
             let meanOut = wantMean ? io.output(1, as: Float.self) : nil
             let invOut = wantInv ? io.output(2, as: Float.self) : nil
+            if VectorActivation.isAvailable {
+                par.forEach(outer, grain: max(1, 8192 / max(inner, 1))) { r in
+                    VectorMath.layerNormRows(x + r.lowerBound * inner, y + r.lowerBound * inner, rows: r.count, length: inner, scale: scale,
+                                             bias: bias, epsilon: eps, mean: meanOut.map { $0 + r.lowerBound },
+                                             inverseStd: invOut.map { $0 + r.lowerBound })
+                }
+                return
+            }
             par.forEach(outer) { range in
                 for r in range {
                     let src = x + r * inner, dst = y + r * inner
@@ -180,6 +189,14 @@ enum NormalizationKernels {
         let len = attrs.coerced ? xs[attrs.axis...].reduce(1, *) : xs[attrs.axis]
         let inner = attrs.coerced ? 1 : xs[(attrs.axis + 1)...].reduce(1, *)
         let log = k.node.opType == "LogSoftmax"
+        if inner == 1, VectorActivation.isAvailable {
+            return Kernel(inPlace: true) { io, par in
+                let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+                par.forEach(outer, grain: max(1, 8192 / max(len, 1))) { r in
+                    VectorMath.softmaxRows(x + r.lowerBound * len, y + r.lowerBound * len, rows: r.count, length: len, log: log)
+                }
+            }
+        }
         return Kernel(inPlace: true) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             par.forEach(outer * inner, grain: max(1, 4096 / max(len, 1))) { range in

@@ -2,9 +2,9 @@ import VigilBLAS
 import VigilIR
 import VigilOps
 
-/// MatMul and Gemm on Vigil's packed GEMM (`PackedGEMM`), on CPUs with AVX2 + FMA: constant right
-/// operands (weights) are packed once when the plan is built; the rows of the left operand are packed as
-/// the kernel runs. Gemm's C becomes a per-column or per-row bias of the epilogue (or is copied into the
+/// MatMul and Gemm on Vigil's packed GEMM (`PackedGEMM`), on CPUs with AVX2 + FMA: right operands are
+/// packed block by block as the kernel runs (constant transposed weights once, when the plan is built),
+/// and so are the rows of the left operand. Gemm's C becomes a per-column or per-row bias of the epilogue (or is copied into the
 /// output first, scaled by beta, when it has another shape), and FusedGemm's activation runs in the
 /// epilogue. Work is cut into row panels and column panels across the executor's threads.
 extension LinearAlgebraKernels {
@@ -40,16 +40,15 @@ extension LinearAlgebraKernels {
     }
 
     /// numpy MatMul over `batch` products of m × k by k × n (A entries `offsetsA`, B entries `offsetsB`, in
-    /// matrices); a constant B shared by every entry is packed once and the entries are folded into the rows.
+    /// matrices); a B shared by every entry with a contiguous A folds the entries into the rows. B is read
+    /// where it is, packed block by block as the kernel runs (no second copy of the weights); with at most
+    /// four rows its runs are read in place.
     static func packedMatMul(_ k: KernelContext, m: Int, n: Int, kk: Int, offsetsA: [Int], offsetsB: [Int]) -> Kernel {
         let batch = offsetsA.count
         let sharedB = offsetsB.allSatisfy { $0 == 0 }, contiguousA = offsetsA == Array(0..<batch)
-        let constantB = k.withConstantFloats(1) { w in
-            (sharedB ? [0] : offsetsB).map { PackedMatrix(right: w + $0 * kk * n, k: kk, n: n, rowStride: n) }
-        }
-        // Shared constant B and contiguous A: one product of (batch · m) rows.
         let fold = sharedB && contiguousA
         let (rows, products) = fold ? (batch * m, 1) : (m, batch)
+        let packBlocks = rows > 4
         let grid = GEMMGrid(m: rows, n: n, threads: k.parallelism)
         let workspace = PackedGEMM.workspaceCount(k: kk), slots = min(k.parallelism, grid.count * products)
         return Kernel(scratchBytes: slots * workspace * 4) { io, par in
@@ -59,8 +58,8 @@ extension LinearAlgebraKernels {
                 let (product, part) = (task / grid.count, task % grid.count)
                 let (rowRange, columnRange) = grid[part]
                 guard !rowRange.isEmpty, !columnRange.isEmpty else { return }
-                let right: PackedGEMM.Source = constantB.map { .packed($0[sharedB ? 0 : product]) }
-                    ?? .strided(w + offsetsB[product] * kk * n, rowStride: n, columnStride: 1, imageStride: 0)
+                let right = PackedGEMM.Source.strided(w + offsetsB[product] * kk * n, rowStride: n, columnStride: 1, imageStride: 0,
+                                                      packBlocks: packBlocks)
                 PackedGEMM.compute(
                     m: rows, n: n, k: kk, a: .strided(x + offsetsA[product] * m * kk, rowStride: kk, columnStride: 1), b: right,
                     c: y + product * m * n, layout: .init(rowStride: n, columnsPerImage: n), epilogue: .init(), rows: rowRange,
@@ -74,7 +73,10 @@ extension LinearAlgebraKernels {
         let out = k.outputShape(0), (m, n) = (out[0], out[1])
         let kk = attrs.transA ? k.inputShape(0)[0] : k.inputShape(0)[1]
         let (bRows, bColumns) = attrs.transB ? (1, kk) : (n, 1)
-        let packedB = k.withConstantFloats(1) { PackedMatrix(right: $0, k: kk, n: n, rowStride: bRows, columnStride: bColumns, alpha: attrs.alpha) }
+        // Constant weights stored transposed (a Linear layer's [n, k]) are packed once; others are read where
+        // they are, as MatMul's.
+        let packedB = attrs.transB
+            ? k.withConstantFloats(1) { PackedMatrix(right: $0, k: kk, n: n, rowStride: bRows, columnStride: bColumns, alpha: attrs.alpha) } : nil
         let bias = GemmBias(k, attrs: attrs, m: m, n: n)
         var inKernel = VectorActivation.none
         var after = activation
@@ -88,7 +90,8 @@ extension LinearAlgebraKernels {
             let terms = bias.prepare(io, y: y, scratch: scratch + slots * workspace)
             let left = PackedGEMM.RowSource.strided(x, rowStride: attrs.transA ? 1 : kk, columnStride: attrs.transA ? m : 1,
                                                     alpha: packedB == nil ? attrs.alpha : 1)
-            let right: PackedGEMM.Source = packedB.map { .packed($0) } ?? .strided(w, rowStride: bRows, columnStride: bColumns, imageStride: 0)
+            let right: PackedGEMM.Source = packedB.map { .packed($0) }
+                ?? .strided(w, rowStride: bRows, columnStride: bColumns, imageStride: 0, packBlocks: m > 4)
             let epilogueTerms = PackedGEMM.Epilogue(rowBias: terms.rows, columnBias: terms.columns, activation: inKernel, accumulate: terms.accumulate)
             par.forEachTask(grid.count) { task, slot in
                 let (rowRange, columnRange) = grid[task]

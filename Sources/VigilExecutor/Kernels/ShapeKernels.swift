@@ -1,3 +1,4 @@
+import VigilBLAS
 import VigilIR
 import VigilOps
 
@@ -120,7 +121,61 @@ enum ShapeKernels {
         let shape = k.inputShape(0)
         let perm = try ShapeOps.permutation(k.op, rank: shape.count)
         let es = elementSize(k.inputDType(0))
+        if es == 4, VectorActivation.isAvailable, let fast = fastTranspose(shape: shape, perm: perm) { return fast }
         return Kernel { io, _ in permute(io.inputs[0]!, io.outputs[0], shape: shape, perm: perm, elementSize: es) }
+    }
+
+    /// A permutation with size-1 dims dropped and neighbours that stay neighbours (in order) merged: the
+    /// same data movement on the fewest dims.
+    static func coalesced(shape: [Int], perm: [Int]) -> (shape: [Int], perm: [Int]) {
+        let kept = perm.filter { shape[$0] != 1 }
+        var groups: [[Int]] = []  // runs of consecutive input axes, in output order
+        for axis in kept {
+            if let last = groups.last?.last, last + 1 == axis { groups[groups.count - 1].append(axis) } else { groups.append([axis]) }
+        }
+        let order = groups.indices.sorted { groups[$0][0] < groups[$1][0] }  // groups in input order
+        let sizes = order.map { groups[$0].map { shape[$0] }.reduce(1, *) }
+        return (sizes, groups.indices.map { g in order.firstIndex(of: g)! })
+    }
+
+    /// 4-byte transposes that coalesce to a copy, to [B, R, C] → [B, C, R] (NCHW ↔ NHWC, a matrix transpose)
+    /// on the blocked vector transpose, or to [B, X, Y, Z] → [B, Y, X, Z] (splitting attention heads; B may
+    /// be absent): runs of Z copied. Others take the general path.
+    static func fastTranspose(shape: [Int], perm: [Int]) -> Kernel? {
+        let (dims, order) = coalesced(shape: shape, perm: perm)
+        let count = shape.reduce(1, *)
+        switch order {
+        case [], [0]:
+            return Kernel { io, _ in io.outputs[0].copyMemory(from: io.inputs[0]!, byteCount: count * 4) }
+        case [1, 0], [0, 2, 1]:
+            let (batch, rows, columns) = order == [1, 0] ? (1, dims[0], dims[1]) : (dims[0], dims[1], dims[2])
+            return Kernel { io, par in
+                // Strips of 32 rows of each matrix, split across threads.
+                let strips = (rows + 31) / 32
+                par.forEach(batch * strips, grain: max(1, 16384 / max(32 * columns, 1))) { r in
+                    for task in r {
+                        let (b, row) = (task / strips, task % strips * 32)
+                        VectorMath.transpose(io.inputs[0]! + 4 * (b * rows * columns + row * columns), stride: columns,
+                                             io.outputs[0] + 4 * (b * rows * columns + row), stride: rows, rows: min(32, rows - row), columns: columns)
+                    }
+                }
+            }
+        case [0, 2, 1, 3], [1, 0, 2]:
+            let (b, x, y, z) = order == [1, 0, 2] ? (1, dims[0], dims[1], dims[2]) : (dims[0], dims[1], dims[2], dims[3])
+            return Kernel { io, par in
+                par.forEach(b * y, grain: max(1, 16384 / max(x * z, 1))) { r in
+                    for by in r {
+                        let (bi, yi) = (by / y, by % y)
+                        for xi in 0..<x {
+                            (io.outputs[0] + 4 * ((bi * y + yi) * x + xi) * z)
+                                .copyMemory(from: io.inputs[0]! + 4 * ((bi * x + xi) * y + yi) * z, byteCount: 4 * z)
+                        }
+                    }
+                }
+            }
+        default:
+            return nil
+        }
     }
 
     static func buildConcat(_ k: KernelContext) throws(OpError) -> Kernel {
