@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-/// Output columns computed per step (two vectors); the padded rows have this much slack for the last step.
-#define STEP 16
+/// Output columns computed per step (four AVX2 vectors); the padded rows have this much slack for the last step.
+#define STEP 32
 
 /// Padded rows and columns one plane needs, and the width of one stride phase of a row.
 typedef struct {
@@ -23,7 +23,7 @@ static padded_shape shape_of(const vigil_depthwise *p) {
 
 size_t vigil_depthwise_workspace_count(const vigil_depthwise *p) {
     padded_shape s = shape_of(p);
-    return (size_t)(s.rows * s.row_stride + 2 * STEP + 2 * p->kernel_h * p->kernel_w);
+    return (size_t)(s.rows * s.row_stride + 2 * STEP);
 }
 
 #if defined(__x86_64__)
@@ -71,97 +71,140 @@ AVX2 static void pad_plane(const vigil_depthwise *p, const padded_shape *s, cons
                 _mm256_storeu_ps(row + s->phase_w + c / 2, _mm256_permute2f128_ps(a, b, 0x31));
             }
         }
-        for (; c < hi; c++) row[(c % sw) * s->phase_w + c / sw] = src[c - p->pad_left];
+        // The rest column by column, the phase and index kept as counters (no division per element).
+        int64_t phase = c % sw, index = c / sw;
+        for (; c < hi; c++) {
+            row[phase * s->phase_w + index] = src[c - p->pad_left];
+            if (++phase == sw) { phase = 0; index++; }
+        }
     }
 }
 
-/// One output row: acc = the window over the taps of padded[row of tap][column of tap + ow] (weighted sum,
-/// maximum or average), then the epilogue. KH, KW and MODE are compile-time constants in the specialized
-/// callers (3 x 3 and 5 x 5 convolutions), else the runtime values.
+/// The epilogue of 8 outputs at column ow (n of them valid): average scaling, residual, activation (ACT:
+/// VIGIL_ACT_NONE, VIGIL_ACT_LINEAR, or -1 for any kind, a constant in each specialization), store.
+AVX2 static inline __attribute__((always_inline)) void finish8(const vigil_depthwise *p, const int MODE, const int ACT, __m256 a,
+                                                                const float *res, float *y, int64_t ow, int64_t oh) {
+    int64_t n = p->out_w - ow;
+    if (n <= 0) return;
+    __m256i m = v8_mask(n);
+    int full = n >= 8;
+    if (MODE == VIGIL_WINDOW_AVERAGE)
+        a = _mm256_mul_ps(a, _mm256_mul_ps(_mm256_set1_ps(p->inv_h[oh]), full ? _mm256_loadu_ps(p->inv_w + ow) : _mm256_maskload_ps(p->inv_w + ow, m)));
+    if (res) a = _mm256_add_ps(a, full ? _mm256_loadu_ps(res + ow) : _mm256_maskload_ps(res + ow, m));
+    if (ACT == VIGIL_ACT_LINEAR) {
+        a = _mm256_blendv_ps(a, _mm256_mul_ps(a, _mm256_set1_ps(p->act.a)), _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_LT_OQ));
+        __m256 low = _mm256_set1_ps(p->act.b), high = _mm256_set1_ps(p->act.c);
+        a = _mm256_blendv_ps(a, low, _mm256_cmp_ps(a, low, _CMP_LT_OQ));
+        a = _mm256_blendv_ps(a, high, _mm256_cmp_ps(a, high, _CMP_GT_OQ));
+    } else if (ACT != VIGIL_ACT_NONE) {
+        a = v8_activate(a, &p->act);
+    }
+    if (full) _mm256_storeu_ps(y + ow, a);
+    else _mm256_maskstore_ps(y + ow, m, a);
+}
+
+/// Combines two partial windows (sums, or maxima: the second's lanes where the first's are smaller).
+AVX2 static inline __attribute__((always_inline)) __m256 combine8(const int MODE, __m256 a, __m256 b) {
+    return MODE == VIGIL_WINDOW_MAX ? _mm256_max_ps(b, a) : _mm256_add_ps(a, b);
+}
+
+/// One output row: the window over the taps (weighted sum, maximum or average) of the padded rows `rows[kh]`
+/// at columns `cols[kw]` + ow, 32 columns (four vectors) at a time, in two partial windows (even and odd
+/// kernel rows) so that eight chains of FMAs run at once instead of two long ones; then the epilogue. KH,
+/// KW and MODE are compile-time constants in the specialized callers (3 x 3, 5 x 5 and 7 x 7 convolutions),
+/// else the runtime values (at most VIGIL_WINDOW_MAX_TAPS per row and column).
+// Long function: a SIMD kernel whose accumulators stay in registers across the taps.
 AVX2 static inline __attribute__((always_inline)) void output_row(
-    const vigil_depthwise *p, const padded_shape *s, int64_t KH, int64_t KW, const int MODE, const float *pad, const int64_t *tap_offset,
-    const float *w, float b, const float *res, float *y, int64_t oh) {
-    const float *base = pad + oh * p->stride_h * s->row_stride;
-    const __m256 init = MODE == VIGIL_WINDOW_MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_set1_ps(b);
-    const int act = p->act.kind != VIGIL_ACT_NONE;
+    const vigil_depthwise *p, int64_t KH, int64_t KW, const int MODE, const int ACT, const float *const *rows, const int64_t *cols, const float *w,
+    float b, const float *res, float *y, int64_t oh) {
+    const __m256 init = MODE == VIGIL_WINDOW_MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_setzero_ps();
     for (int64_t ow = 0; ow < p->out_w; ow += STEP) {
-        __m256 a0 = init, a1 = init;
+        __m256 a0 = init, a1 = init, a2 = init, a3 = init, b0 = init, b1 = init, b2 = init, b3 = init;
         for (int64_t kh = 0; kh < KH; kh++) {
+            const float *r = rows[kh] + ow;
             for (int64_t kw = 0; kw < KW; kw++) {
-                const float *src = base + tap_offset[kh * KW + kw] + ow;
+                const float *src = r + cols[kw];
+                __m256 x0 = _mm256_loadu_ps(src), x1 = _mm256_loadu_ps(src + 8), x2 = _mm256_loadu_ps(src + 16), x3 = _mm256_loadu_ps(src + 24);
                 if (MODE == VIGIL_WINDOW_CONV) {
                     __m256 wv = _mm256_broadcast_ss(w + kh * KW + kw);
-                    a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(src), a0);
-                    a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(src + 8), a1);
+                    if (kh % 2 == 0) {
+                        a0 = _mm256_fmadd_ps(wv, x0, a0); a1 = _mm256_fmadd_ps(wv, x1, a1);
+                        a2 = _mm256_fmadd_ps(wv, x2, a2); a3 = _mm256_fmadd_ps(wv, x3, a3);
+                    } else {
+                        b0 = _mm256_fmadd_ps(wv, x0, b0); b1 = _mm256_fmadd_ps(wv, x1, b1);
+                        b2 = _mm256_fmadd_ps(wv, x2, b2); b3 = _mm256_fmadd_ps(wv, x3, b3);
+                    }
                 } else if (MODE == VIGIL_WINDOW_MAX) {
-                    a0 = _mm256_max_ps(_mm256_loadu_ps(src), a0);  // the tap when it is larger; the maximum so far when it is NaN
-                    a1 = _mm256_max_ps(_mm256_loadu_ps(src + 8), a1);
+                    // The tap when it is larger; the maximum so far when the tap is NaN.
+                    if (kh % 2 == 0) {
+                        a0 = _mm256_max_ps(x0, a0); a1 = _mm256_max_ps(x1, a1); a2 = _mm256_max_ps(x2, a2); a3 = _mm256_max_ps(x3, a3);
+                    } else {
+                        b0 = _mm256_max_ps(x0, b0); b1 = _mm256_max_ps(x1, b1); b2 = _mm256_max_ps(x2, b2); b3 = _mm256_max_ps(x3, b3);
+                    }
+                } else if (kh % 2 == 0) {
+                    a0 = _mm256_add_ps(a0, x0); a1 = _mm256_add_ps(a1, x1); a2 = _mm256_add_ps(a2, x2); a3 = _mm256_add_ps(a3, x3);
                 } else {
-                    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(src));
-                    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(src + 8));
+                    b0 = _mm256_add_ps(b0, x0); b1 = _mm256_add_ps(b1, x1); b2 = _mm256_add_ps(b2, x2); b3 = _mm256_add_ps(b3, x3);
                 }
             }
         }
-        int64_t n = p->out_w - ow;
-        __m256i m0 = v8_mask(n), m1 = v8_mask(n - 8);
-        if (MODE == VIGIL_WINDOW_AVERAGE) {
-            __m256 row_scale = _mm256_set1_ps(p->inv_h[oh]);
-            a0 = _mm256_mul_ps(a0, _mm256_mul_ps(row_scale, _mm256_maskload_ps(p->inv_w + ow, m0)));
-            a1 = _mm256_mul_ps(a1, _mm256_mul_ps(row_scale, _mm256_maskload_ps(p->inv_w + ow + 8, m1)));
+        const __m256 bias = _mm256_set1_ps(MODE == VIGIL_WINDOW_CONV ? b : 0.0f);
+        if (MODE == VIGIL_WINDOW_CONV) {
+            // The bias first, then the odd rows: the order of a single sum tap by tap does not matter here.
+            a0 = _mm256_add_ps(a0, bias); a1 = _mm256_add_ps(a1, bias); a2 = _mm256_add_ps(a2, bias); a3 = _mm256_add_ps(a3, bias);
         }
-        if (n >= STEP) {
-            if (res) {
-                a0 = _mm256_add_ps(a0, _mm256_loadu_ps(res + ow));
-                a1 = _mm256_add_ps(a1, _mm256_loadu_ps(res + ow + 8));
-            }
-            if (act) {
-                a0 = v8_activate(a0, &p->act);
-                a1 = v8_activate(a1, &p->act);
-            }
-            _mm256_storeu_ps(y + ow, a0);
-            _mm256_storeu_ps(y + ow + 8, a1);
-        } else {
-            if (res) {
-                a0 = _mm256_add_ps(a0, _mm256_maskload_ps(res + ow, m0));
-                a1 = _mm256_add_ps(a1, _mm256_maskload_ps(res + ow + 8, m1));
-            }
-            if (act) {
-                a0 = v8_activate(a0, &p->act);
-                a1 = v8_activate(a1, &p->act);
-            }
-            _mm256_maskstore_ps(y + ow, m0, a0);
-            _mm256_maskstore_ps(y + ow + 8, m1, a1);
-        }
+        finish8(p, MODE, ACT, combine8(MODE, a0, b0), res, y, ow, oh);
+        finish8(p, MODE, ACT, combine8(MODE, a1, b1), res, y, ow + 8, oh);
+        finish8(p, MODE, ACT, combine8(MODE, a2, b2), res, y, ow + 16, oh);
+        finish8(p, MODE, ACT, combine8(MODE, a3, b3), res, y, ow + 24, oh);
     }
 }
 
+/// Where tap (kh, kw) of output column 0 is: padded row oh * stride_h + kh * dilation_h, column (phase, index)
+/// of kw * dilation_w.
+static inline void tap_columns(const vigil_depthwise *p, const padded_shape *s, int64_t *cols) {
+    for (int64_t kw = 0; kw < p->kernel_w; kw++) {
+        int64_t col = kw * p->dilation_w;
+        cols[kw] = (col % p->stride_w) * s->phase_w + col / p->stride_w;
+    }
+}
+
+#define PLANE_ACT(name, KH, KW, MODE, ACT)                                                                                 \
+    AVX2 static void name(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *cols, const float *w, \
+                          float b, const float *res, float *y) {                                                           \
+        const float *rows[VIGIL_WINDOW_MAX_TAPS];                                                                          \
+        for (int64_t oh = 0; oh < p->out_h; oh++) {                                                                        \
+            for (int64_t kh = 0; kh < KH; kh++) rows[kh] = pad + (oh * p->stride_h + kh * p->dilation_h) * s->row_stride;  \
+            output_row(p, KH, KW, MODE, ACT, rows, cols, w, b, res ? res + oh * p->out_w : 0, y + oh * p->out_w, oh);     \
+        }                                                                                                                  \
+    }
+/// A plane for each activation form: none, piecewise linear, any other (a switch per vector).
 #define PLANE(name, KH, KW, MODE)                                                                                          \
-    AVX2 static void name(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *taps, const float *w, \
-                          float b, const float *res, float *y) {                                                               \
-        for (int64_t oh = 0; oh < p->out_h; oh++)                                                                              \
-            output_row(p, s, KH, KW, MODE, pad, taps, w, b, res ? res + oh * p->out_w : 0, y + oh * p->out_w, oh);            \
+    PLANE_ACT(name##_none, KH, KW, MODE, VIGIL_ACT_NONE)                                                                   \
+    PLANE_ACT(name##_linear, KH, KW, MODE, VIGIL_ACT_LINEAR)                                                               \
+    PLANE_ACT(name##_other, KH, KW, MODE, -1)                                                                              \
+    AVX2 static void name(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *cols, const float *w, \
+                          float b, const float *res, float *y) {                                                           \
+        if (p->act.kind == VIGIL_ACT_NONE) name##_none(p, s, pad, cols, w, b, res, y);                                     \
+        else if (p->act.kind == VIGIL_ACT_LINEAR) name##_linear(p, s, pad, cols, w, b, res, y);                            \
+        else name##_other(p, s, pad, cols, w, b, res, y);                                                                  \
     }
 PLANE(plane_3x3, 3, 3, VIGIL_WINDOW_CONV)
 PLANE(plane_5x5, 5, 5, VIGIL_WINDOW_CONV)
+PLANE(plane_7x7, 7, 7, VIGIL_WINDOW_CONV)
 PLANE(plane_any, p->kernel_h, p->kernel_w, VIGIL_WINDOW_CONV)
-PLANE(plane_max, p->kernel_h, p->kernel_w, VIGIL_WINDOW_MAX)
-PLANE(plane_average, p->kernel_h, p->kernel_w, VIGIL_WINDOW_AVERAGE)
+PLANE_ACT(plane_max, p->kernel_h, p->kernel_w, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE)
+PLANE_ACT(plane_average, p->kernel_h, p->kernel_w, VIGIL_WINDOW_AVERAGE, VIGIL_ACT_NONE)
+#undef PLANE_ACT
 #undef PLANE
 
 AVX2 static void depthwise_avx2(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                                 float *y, int64_t plane_begin, int64_t plane_end, float *workspace) {
     padded_shape s = shape_of(p);
     int64_t taps_count = p->kernel_h * p->kernel_w, multiplier = p->m / p->c, out_plane = p->out_h * p->out_w;
-    int64_t *taps = (int64_t *)(workspace + s.rows * s.row_stride + 2 * STEP);
     float *pad = workspace;
-    // Where tap (kh, kw) of output column 0 is, relative to the output row's first padded row.
-    int64_t tap_offsets[64];
-    int64_t *offsets = taps_count <= 64 ? tap_offsets : taps;
-    for (int64_t kh = 0; kh < p->kernel_h; kh++)
-        for (int64_t kw = 0; kw < p->kernel_w; kw++) {
-            int64_t col = kw * p->dilation_w;
-            offsets[kh * p->kernel_w + kw] = kh * p->dilation_h * s.row_stride + (col % p->stride_w) * s.phase_w + col / p->stride_w;
-        }
+    int64_t cols[VIGIL_WINDOW_MAX_TAPS];
+    tap_columns(p, &s, cols);
     int64_t last_input = -1;
     for (int64_t plane = plane_begin; plane < plane_end; plane++) {
         int64_t image = plane / p->m, o = plane - image * p->m, input = image * p->c + o / multiplier;
@@ -171,11 +214,12 @@ AVX2 static void depthwise_avx2(const vigil_depthwise *p, const float *x, const 
         float b = bias ? bias[o] : 0.0f;
         const float *res = residual ? residual + plane * out_plane : 0;
         float *out = y + plane * out_plane;
-        if (p->mode == VIGIL_WINDOW_MAX) plane_max(p, &s, pad, offsets, w, b, res, out);
-        else if (p->mode == VIGIL_WINDOW_AVERAGE) plane_average(p, &s, pad, offsets, w, b, res, out);
-        else if (p->kernel_h == 3 && p->kernel_w == 3) plane_3x3(p, &s, pad, offsets, w, b, res, out);
-        else if (p->kernel_h == 5 && p->kernel_w == 5) plane_5x5(p, &s, pad, offsets, w, b, res, out);
-        else plane_any(p, &s, pad, offsets, w, b, res, out);
+        if (p->mode == VIGIL_WINDOW_MAX) plane_max(p, &s, pad, cols, w, b, res, out);
+        else if (p->mode == VIGIL_WINDOW_AVERAGE) plane_average(p, &s, pad, cols, w, b, res, out);
+        else if (p->kernel_h == 3 && p->kernel_w == 3) plane_3x3(p, &s, pad, cols, w, b, res, out);
+        else if (p->kernel_h == 5 && p->kernel_w == 5) plane_5x5(p, &s, pad, cols, w, b, res, out);
+        else if (p->kernel_h == 7 && p->kernel_w == 7) plane_7x7(p, &s, pad, cols, w, b, res, out);
+        else plane_any(p, &s, pad, cols, w, b, res, out);
     }
 }
 

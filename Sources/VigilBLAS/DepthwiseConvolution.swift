@@ -23,6 +23,9 @@ public struct DepthwiseConvolution: @unchecked Sendable {
     public var activation: VectorActivation
     public var window: Window
 
+    /// The largest kernel height and width the kernel takes.
+    public static let maximumKernel = Int(VIGIL_WINDOW_MAX_TAPS)
+
     public init(channels: Int, height: Int, width: Int, outputChannels: Int, outputHeight: Int, outputWidth: Int,
                 kernel: (height: Int, width: Int), strides: (height: Int, width: Int), dilations: (height: Int, width: Int),
                 padTop: Int, padLeft: Int, activation: VectorActivation, window: Window = .convolution) {

@@ -114,8 +114,12 @@ final class ConvolutionTests: XCTestCase {
         try check(ConvCase(x: [1, 3, 6, 6], outChannels: 6, kernel: [3, 3], pads: [1, 1, 1, 1], group: 3), seed: 7)
     }
     /// The vectorized depthwise kernel: 3×3, 5×5 and 7×7 kernels, strides 1 to 3, dilations, asymmetric pads,
-    /// rows wider than one 16-column step and narrower than one vector, a depth multiplier, several images.
+    /// rows wider than one or two 32-column steps and narrower than one vector, a depth multiplier, several images,
+    /// and kernels taller than the vector kernel takes (the scalar path).
     func testDepthwiseKernelShapes() throws {
+        try check(ConvCase(x: [1, 3, 9, 70], outChannels: 3, kernel: [3, 3], pads: [1, 1, 1, 1], group: 3), seed: 78)
+        try check(ConvCase(x: [1, 4, 8, 67], outChannels: 4, kernel: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 4), seed: 79)
+        try check(ConvCase(x: [1, 2, 20, 40], outChannels: 2, kernel: [17, 3], pads: [1, 1, 1, 1], group: 2), seed: 77)
         try check(ConvCase(x: [3, 7, 37, 19], outChannels: 7, kernel: [3, 3], pads: [1, 1, 1, 1], group: 7), seed: 80)
         try check(ConvCase(x: [2, 6, 35, 34], outChannels: 6, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 6), seed: 81)
         try check(ConvCase(x: [1, 5, 23, 41], outChannels: 5, kernel: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 5), seed: 82)
@@ -269,6 +273,7 @@ final class ConvolutionTests: XCTestCase {
             ([2, 3, 9], [5, 3, 3], 1, [1, 1]),
             ([5, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0]),  // ≥ 256 pixels per image: padded in groups of images, the last one short
             ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1]),  // 256 output tiles: Winograd
+            ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1]),  // depthwise rows of one full 32-column step and a short one
         ]
         for (index, (xShape, wShape, group, pads)) in cases.enumerated() {
             let spatial = xShape.count - 2

@@ -72,7 +72,7 @@ final class PoolingTests: XCTestCase {
         }
     }
 
-    /// Without indices, 2-D pools run on the vectorized window kernel: planes wider than its 16-column step,
+    /// Without indices, 2-D pools run on the vectorized window kernel: planes wider than its 32-column step,
     /// strides 1 to 3 (phase-split rows), dilations, ceil mode, both padding counts and infinities. A NaN
     /// tap is skipped by MaxPool, wherever it is in the window (as the scalar kernel without indices does).
     func testVectorizedPools() throws {
@@ -86,6 +86,8 @@ final class PoolingTests: XCTestCase {
                   withIndices: false, seed: 22)
         try check(max: false, x: [2, 3, 30, 33], kernel: [2, 2], strides: [2, 2], withIndices: false, seed: 23, special: [9: .infinity])
         try check(max: false, x: [1, 3, 17, 40], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], withIndices: false, seed: 24)
+        try check(max: true, x: [1, 2, 9, 75], kernel: [3, 3], pads: [1, 1, 1, 1], withIndices: false, seed: 26)
+        try check(max: false, x: [1, 2, 20, 70], kernel: [18, 2], withIndices: false, seed: 27)
         try check(max: false, x: [1, 2, 11, 18], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil: true, includePad: true,
                   withIndices: false, seed: 25)
     }

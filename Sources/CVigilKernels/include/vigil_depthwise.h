@@ -21,6 +21,9 @@ enum {
     VIGIL_WINDOW_AVERAGE = 2,
 };
 
+/// Kernels of at most this many taps per row and column.
+#define VIGIL_WINDOW_MAX_TAPS 16
+
 typedef struct {
     /// Input channels and size; output channels (a multiple of the input channels: output channel o
     /// reads input channel o / (m / c)) and size.

@@ -181,7 +181,8 @@ enum ConvolutionKernels {
         let shape = ConvShape(n: xs[0], c: xs[1], m: ws[0], group: attrs.group, cg: xs[1] / attrs.group, mg: ws[0] / attrs.group, g: g,
                               inSize: g.inputSize, outSize: g.outputSize, kDim: xs[1] / attrs.group * g.kernelSize,
                               hasBias: k.op.hasInput(2), pointwise: pointwise)
-        if xs.count == 4, shape.group == shape.c, shape.m % shape.c == 0, shape.group > 1, usePackedKernel {
+        if xs.count == 4, shape.group == shape.c, shape.m % shape.c == 0, shape.group > 1, usePackedKernel,
+           ws[2] <= DepthwiseConvolution.maximumKernel, ws[3] <= DepthwiseConvolution.maximumKernel {
             return vectorDepthwise(k, attrs: attrs, activation: activation, residualInput: residualInput)
         }
         let depthwise = shape.group == shape.c && shape.m == shape.c && xs.count == 4

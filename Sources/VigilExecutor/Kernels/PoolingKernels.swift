@@ -26,7 +26,7 @@ enum PoolingKernels {
                         planes: xs[0] * xs[1], inSize: g.inputSize, outSize: g.outputSize)
         let isMax = k.node.opType == "MaxPool"
         let wantIndices = isMax && k.node.outputs.count > 1 && !k.node.outputs[1].isEmpty
-        if !wantIndices && xs.count == 4 && VectorActivation.isAvailable {
+        if !wantIndices && xs.count == 4 && VectorActivation.isAvailable && geo.kernel.allSatisfy({ $0 <= DepthwiseConvolution.maximumKernel }) {
             return vectorPool(pool, xs: xs, ys: ys, geo: geo, isMax: isMax, includePad: attrs.countIncludePad, threads: k.parallelism)
         }
         if isMax && !wantIndices && xs.count == 4 && geo.dilations.allSatisfy({ $0 == 1 }) {
