@@ -19,6 +19,9 @@ for line in open(sys.argv[1]):
         data = None  # a failed run
     rows.setdefault((file, int(batch), int(threads)), {}).setdefault(name, []).append(data)
 
+cores = sorted({d["openblas_core"] for r in rows.values() for d in r.get("vigil", []) if d and d.get("openblas_core")})
+print(f"OpenBLAS kernel (openblas_get_corename, as vigil ran): {', '.join(cores) or 'not reported'}")
+print()
 print("| model | exporter | batch | threads | onnxruntime ms | vigil ms | vigil / ort throughput | vigil ≥ ort in | "
       "CPU-time ratio | ort peak RSS MB | vigil peak RSS MB |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

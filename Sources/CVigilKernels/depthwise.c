@@ -4,19 +4,22 @@
 
 #include <string.h>
 
-/// Output columns computed per step (four AVX2 vectors); the padded rows have this much slack for the last step.
+/// The most output columns computed per step (four AVX2 vectors).
 #define STEP 32
 
-/// Padded rows and columns one plane needs, and the width of one stride phase of a row.
+/// Padded rows and columns one plane needs, the width of one stride phase of a row, and the vectors of
+/// output columns computed per step (1, 2 or 4: as few as cover rows of at most 8 or 16 columns); the
+/// padded rows have 8 * vectors columns of slack for the last step.
 typedef struct {
-    int64_t rows, cols, phase_w, row_stride;
+    int64_t rows, cols, phase_w, row_stride, vectors;
 } padded_shape;
 
 static padded_shape shape_of(const vigil_depthwise *p) {
     padded_shape s;
+    s.vectors = p->out_w <= 8 ? 1 : p->out_w <= 16 ? 2 : 4;
     s.rows = (p->out_h - 1) * p->stride_h + (p->kernel_h - 1) * p->dilation_h + 1;
     s.cols = (p->out_w - 1) * p->stride_w + (p->kernel_w - 1) * p->dilation_w + 1;
-    s.phase_w = (s.cols + p->stride_w - 1) / p->stride_w + STEP;
+    s.phase_w = (s.cols + p->stride_w - 1) / p->stride_w + 8 * s.vectors;
     s.row_stride = s.phase_w * p->stride_w;
     return s;
 }
@@ -108,55 +111,46 @@ AVX2 static inline __attribute__((always_inline)) __m256 combine8(const int MODE
     return MODE == VIGIL_WINDOW_MAX ? _mm256_max_ps(b, a) : _mm256_add_ps(a, b);
 }
 
-/// One output row: the window over the taps (weighted sum, maximum or average) of the padded rows `rows[kh]`
-/// at columns `cols[kw]` + ow, 32 columns (four vectors) at a time, in two partial windows (even and odd
-/// kernel rows) so that eight chains of FMAs run at once instead of two long ones; then the epilogue. KH,
-/// KW and MODE are compile-time constants in the specialized callers (3 x 3, 5 x 5 and 7 x 7 convolutions),
-/// else the runtime values (at most VIGIL_WINDOW_MAX_TAPS per row and column).
+/// A block of R output rows (consecutive) by V vectors of columns (R * V = 4 in the main blocks: rows of
+/// at most 8 columns go four at a time, of at most 16 two at a time, wider ones one at a time, 32 columns
+/// per step): the window over the taps (weighted sum, maximum or average) of the padded rows `rows[kh]`
+/// (those of the block's first row; the next row's are stride_h padded rows further) at columns `cols[kw]`
+/// + ow, in two partial windows (even and odd kernel rows), so that up to eight chains of FMAs run at once
+/// instead of a few long ones; then the epilogue. KH, KW, MODE, ACT, R and V are compile-time constants in
+/// the specialized callers (3 x 3, 5 x 5 and 7 x 7 convolutions), KH and KW else the runtime values (at
+/// most VIGIL_WINDOW_MAX_TAPS per row and column).
 // Long function: a SIMD kernel whose accumulators stay in registers across the taps.
-AVX2 static inline __attribute__((always_inline)) void output_row(
-    const vigil_depthwise *p, int64_t KH, int64_t KW, const int MODE, const int ACT, const float *const *rows, const int64_t *cols, const float *w,
-    float b, const float *res, float *y, int64_t oh) {
+AVX2 static inline __attribute__((always_inline)) void output_block(
+    const vigil_depthwise *p, const padded_shape *s, int64_t KH, int64_t KW, const int MODE, const int ACT, const int R, const int V,
+    const float *const *rows, const int64_t *cols, const float *w, float b, const float *res, float *y, int64_t oh) {
     const __m256 init = MODE == VIGIL_WINDOW_MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_setzero_ps();
-    for (int64_t ow = 0; ow < p->out_w; ow += STEP) {
-        __m256 a0 = init, a1 = init, a2 = init, a3 = init, b0 = init, b1 = init, b2 = init, b3 = init;
+    const int64_t next = p->stride_h * s->row_stride;
+    for (int64_t ow = 0; ow < p->out_w; ow += 8 * V) {
+        __m256 a[4], c[4];
+        for (int i = 0; i < 4; i++) a[i] = c[i] = init;
         for (int64_t kh = 0; kh < KH; kh++) {
-            const float *r = rows[kh] + ow;
             for (int64_t kw = 0; kw < KW; kw++) {
-                const float *src = r + cols[kw];
-                __m256 x0 = _mm256_loadu_ps(src), x1 = _mm256_loadu_ps(src + 8), x2 = _mm256_loadu_ps(src + 16), x3 = _mm256_loadu_ps(src + 24);
-                if (MODE == VIGIL_WINDOW_CONV) {
-                    __m256 wv = _mm256_broadcast_ss(w + kh * KW + kw);
-                    if (kh % 2 == 0) {
-                        a0 = _mm256_fmadd_ps(wv, x0, a0); a1 = _mm256_fmadd_ps(wv, x1, a1);
-                        a2 = _mm256_fmadd_ps(wv, x2, a2); a3 = _mm256_fmadd_ps(wv, x3, a3);
-                    } else {
-                        b0 = _mm256_fmadd_ps(wv, x0, b0); b1 = _mm256_fmadd_ps(wv, x1, b1);
-                        b2 = _mm256_fmadd_ps(wv, x2, b2); b3 = _mm256_fmadd_ps(wv, x3, b3);
+                const float *src = rows[kh] + cols[kw] + ow;
+                __m256 wv = MODE == VIGIL_WINDOW_CONV ? _mm256_broadcast_ss(w + kh * KW + kw) : init;
+                for (int r = 0; r < R; r++) {
+                    for (int v = 0; v < V; v++) {
+                        __m256 x = _mm256_loadu_ps(src + r * next + 8 * v);
+                        __m256 *acc = kh % 2 == 0 ? &a[r * V + v] : &c[r * V + v];
+                        if (MODE == VIGIL_WINDOW_CONV) *acc = _mm256_fmadd_ps(wv, x, *acc);
+                        else if (MODE == VIGIL_WINDOW_MAX) *acc = _mm256_max_ps(x, *acc);  // the tap when larger; the maximum so far when it is NaN
+                        else *acc = _mm256_add_ps(*acc, x);
                     }
-                } else if (MODE == VIGIL_WINDOW_MAX) {
-                    // The tap when it is larger; the maximum so far when the tap is NaN.
-                    if (kh % 2 == 0) {
-                        a0 = _mm256_max_ps(x0, a0); a1 = _mm256_max_ps(x1, a1); a2 = _mm256_max_ps(x2, a2); a3 = _mm256_max_ps(x3, a3);
-                    } else {
-                        b0 = _mm256_max_ps(x0, b0); b1 = _mm256_max_ps(x1, b1); b2 = _mm256_max_ps(x2, b2); b3 = _mm256_max_ps(x3, b3);
-                    }
-                } else if (kh % 2 == 0) {
-                    a0 = _mm256_add_ps(a0, x0); a1 = _mm256_add_ps(a1, x1); a2 = _mm256_add_ps(a2, x2); a3 = _mm256_add_ps(a3, x3);
-                } else {
-                    b0 = _mm256_add_ps(b0, x0); b1 = _mm256_add_ps(b1, x1); b2 = _mm256_add_ps(b2, x2); b3 = _mm256_add_ps(b3, x3);
                 }
             }
         }
         const __m256 bias = _mm256_set1_ps(MODE == VIGIL_WINDOW_CONV ? b : 0.0f);
-        if (MODE == VIGIL_WINDOW_CONV) {
-            // The bias first, then the odd rows: the order of a single sum tap by tap does not matter here.
-            a0 = _mm256_add_ps(a0, bias); a1 = _mm256_add_ps(a1, bias); a2 = _mm256_add_ps(a2, bias); a3 = _mm256_add_ps(a3, bias);
+        for (int r = 0; r < R; r++) {
+            for (int v = 0; v < V; v++) {
+                __m256 sum = combine8(MODE, a[r * V + v], c[r * V + v]);
+                if (MODE == VIGIL_WINDOW_CONV) sum = _mm256_add_ps(sum, bias);
+                finish8(p, MODE, ACT, sum, res ? res + r * p->out_w : 0, y + r * p->out_w, ow + 8 * v, oh + r);
+            }
         }
-        finish8(p, MODE, ACT, combine8(MODE, a0, b0), res, y, ow, oh);
-        finish8(p, MODE, ACT, combine8(MODE, a1, b1), res, y, ow + 8, oh);
-        finish8(p, MODE, ACT, combine8(MODE, a2, b2), res, y, ow + 16, oh);
-        finish8(p, MODE, ACT, combine8(MODE, a3, b3), res, y, ow + 24, oh);
     }
 }
 
@@ -173,9 +167,20 @@ static inline void tap_columns(const vigil_depthwise *p, const padded_shape *s, 
     AVX2 static void name(const vigil_depthwise *p, const padded_shape *s, const float *pad, const int64_t *cols, const float *w, \
                           float b, const float *res, float *y) {                                                           \
         const float *rows[VIGIL_WINDOW_MAX_TAPS];                                                                          \
-        for (int64_t oh = 0; oh < p->out_h; oh++) {                                                                        \
+        int64_t oh = 0;                                                                                                    \
+        while (oh < p->out_h) {                                                                                            \
+            int64_t left = p->out_h - oh;                                                                                  \
             for (int64_t kh = 0; kh < KH; kh++) rows[kh] = pad + (oh * p->stride_h + kh * p->dilation_h) * s->row_stride;  \
-            output_row(p, KH, KW, MODE, ACT, rows, cols, w, b, res ? res + oh * p->out_w : 0, y + oh * p->out_w, oh);     \
+            const float *r = res ? res + oh * p->out_w : 0;                                                                \
+            float *out = y + oh * p->out_w;                                                                                \
+            int step = s->vectors == 4 || left == 1 ? 1 : s->vectors == 2 || left < 4 ? 2 : 4;                             \
+            if (s->vectors == 1 && step == 4) output_block(p, s, KH, KW, MODE, ACT, 4, 1, rows, cols, w, b, r, out, oh);   \
+            else if (s->vectors == 1 && step == 2) output_block(p, s, KH, KW, MODE, ACT, 2, 1, rows, cols, w, b, r, out, oh); \
+            else if (s->vectors == 1) output_block(p, s, KH, KW, MODE, ACT, 1, 1, rows, cols, w, b, r, out, oh);           \
+            else if (s->vectors == 2 && step == 2) output_block(p, s, KH, KW, MODE, ACT, 2, 2, rows, cols, w, b, r, out, oh); \
+            else if (s->vectors == 2) output_block(p, s, KH, KW, MODE, ACT, 1, 2, rows, cols, w, b, r, out, oh);           \
+            else output_block(p, s, KH, KW, MODE, ACT, 1, 4, rows, cols, w, b, r, out, oh);                                \
+            oh += step;                                                                                                    \
         }                                                                                                                  \
     }
 /// A plane for each activation form: none, piecewise linear, any other (a switch per vector).

@@ -11,7 +11,7 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Run the graph as given. By default the model is optimized in memory first (folding, fusion), as onnxruntime does.")
     var noOptimize = false
 
-    @Flag(help: "Compute 3x3 convolutions directly, as onnxruntime does, not with Winograd F(2x2, 3x3) (slower; rounding closer to onnxruntime's).")
+    @Flag(help: "Compute 3x3 convolutions directly, as onnxruntime does, not with Winograd F(2x2, 3x3) (slower on AVX2-only CPUs; AVX-512 CPUs compute them directly anyway; rounding closer to onnxruntime's).")
     var noWinograd = false
 
     @Option(name: .long, help: ArgumentHelp(

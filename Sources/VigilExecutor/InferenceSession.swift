@@ -24,10 +24,11 @@ public final class InferenceSession: @unchecked Sendable {
     public struct Options: Sendable {
         /// Threads for OpenBLAS and for the executor's own loops (never both at once).
         public var threads: Int
-        /// Whether 3×3 stride-1 convolutions may run on the Winograd F(2×2, 3×3) kernel (about 1.5× faster;
-        /// its rounding differs from a direct convolution's by a few units in the last place, and against
-        /// a double-precision reference it is the more accurate). `false` computes every convolution
-        /// directly, as onnxruntime does.
+        /// Whether 3×3 stride-1 convolutions may run on the Winograd F(2×2, 3×3) kernel (about 1.5× faster
+        /// than the AVX2 direct kernel; on CPUs with AVX-512 the direct 16-lane kernel is faster and is used
+        /// whatever this says; its rounding differs from a direct convolution's by a few units in the last
+        /// place, and against a double-precision reference it is the more accurate). `false` computes every
+        /// convolution directly, as onnxruntime does.
         public var winograd: Bool
 
         /// The most memory, in bytes, a plan may use for its values and scratch space (weights and

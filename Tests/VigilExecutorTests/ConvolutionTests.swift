@@ -5,6 +5,10 @@ import XCTest
 
 /// Conv and ConvTranspose against direct-loop references written from the ONNX definitions.
 final class ConvolutionTests: XCTestCase {
+    /// The Winograd kernel runs in these tests on AVX-512 machines too (by default it runs only on AVX2 CPUs).
+    override func setUp() { ConvolutionKernels.winogradWithAVX512 = true }
+    override func tearDown() { ConvolutionKernels.winogradWithAVX512 = false }
+
     struct ConvCase {
         var x: [Int]            // N, C, spatial…
         var outChannels: Int
@@ -114,9 +118,13 @@ final class ConvolutionTests: XCTestCase {
         try check(ConvCase(x: [1, 3, 6, 6], outChannels: 6, kernel: [3, 3], pads: [1, 1, 1, 1], group: 3), seed: 7)
     }
     /// The vectorized depthwise kernel: 3×3, 5×5 and 7×7 kernels, strides 1 to 3, dilations, asymmetric pads,
-    /// rows wider than one or two 32-column steps and narrower than one vector, a depth multiplier, several images,
-    /// and kernels taller than the vector kernel takes (the scalar path).
+    /// rows wider than one or two 32-column steps and narrower than one vector, planes of at most 8 or 16 columns
+    /// (computed 4 and 2 rows at a time, with 1 to 3 rows left over), a depth multiplier, several images, and
+    /// kernels taller than the vector kernel takes (the scalar path).
     func testDepthwiseKernelShapes() throws {
+        try check(ConvCase(x: [1, 6, 7, 7], outChannels: 6, kernel: [5, 5], pads: [2, 2, 2, 2], group: 6), seed: 75)
+        try check(ConvCase(x: [1, 3, 13, 27], outChannels: 3, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 3), seed: 76)
+        try check(ConvCase(x: [2, 2, 6, 5], outChannels: 4, kernel: [3, 3], pads: [1, 1, 1, 1], group: 2), seed: 74)
         try check(ConvCase(x: [1, 3, 9, 70], outChannels: 3, kernel: [3, 3], pads: [1, 1, 1, 1], group: 3), seed: 78)
         try check(ConvCase(x: [1, 4, 8, 67], outChannels: 4, kernel: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 4), seed: 79)
         try check(ConvCase(x: [1, 2, 20, 40], outChannels: 2, kernel: [17, 3], pads: [1, 1, 1, 1], group: 2), seed: 77)

@@ -87,6 +87,8 @@ final class PoolingTests: XCTestCase {
         try check(max: false, x: [2, 3, 30, 33], kernel: [2, 2], strides: [2, 2], withIndices: false, seed: 23, special: [9: .infinity])
         try check(max: false, x: [1, 3, 17, 40], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], withIndices: false, seed: 24)
         try check(max: true, x: [1, 2, 9, 75], kernel: [3, 3], pads: [1, 1, 1, 1], withIndices: false, seed: 26)
+        try check(max: true, x: [1, 3, 7, 7], kernel: [3, 3], pads: [1, 1, 1, 1], withIndices: false, seed: 28)
+        try check(max: false, x: [1, 3, 11, 13], kernel: [3, 3], pads: [1, 1, 1, 1], withIndices: false, seed: 29, special: [30: .infinity])
         try check(max: false, x: [1, 2, 20, 70], kernel: [18, 2], withIndices: false, seed: 27)
         try check(max: false, x: [1, 2, 11, 18], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil: true, includePad: true,
                   withIndices: false, seed: 25)

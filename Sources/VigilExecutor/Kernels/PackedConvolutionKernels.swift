@@ -13,6 +13,12 @@ extension ConvolutionKernels {
     /// Channels (per group) from which Winograd is used: its 16 products are GEMMs over the channels, too
     /// short below this (an RGB input layer) to pay for the transforms.
     static let winogradMinChannels = 8
+    /// Whether 3×3 convolutions may run on the Winograd kernel while the GEMM runs its AVX-512 form. The
+    /// Winograd kernel is AVX2 (8 lanes); on an AVX-512 core the direct 16-lane GEMM was faster on every
+    /// 3×3 layer measured (ResNet-18 and the VGG-like net at batch 1, one thread: 31.0 against 33.5 ms
+    /// and 4.9 against 6.3 ms of CPU time), so by default Winograd runs only on AVX2 CPUs. Tests turn it
+    /// on to check the Winograd kernel on AVX-512 machines.
+    nonisolated(unsafe) static var winogradWithAVX512 = false
 
     /// One group's convolution on Vigil's AVX2 kernels: the packed GEMM, whose units of work are output
     /// pixels and whose panels are 6 output channels, or the Winograd kernel, whose units are 2×2 output
@@ -122,7 +128,7 @@ extension ConvolutionKernels {
         let groupWeights = mg * cg * ws[2] * ws[3]
         // Winograd mixes a tile's weights, so it needs them constant (transformed once) and finite (a NaN
         // or infinite weight would reach every output of the channel, padding included).
-        let winograd = k.winograd && ws[2] == 3 && ws[3] == 3 && cg >= winogradMinChannels && geo.strides == [1, 1] && geo.dilations == [1, 1]
+        let winograd = k.winograd && (winogradWithAVX512 || !InstructionSets.useAVX512) && ws[2] == 3 && ws[3] == 3 && cg >= winogradMinChannels && geo.strides == [1, 1] && geo.dilations == [1, 1]
             && oh % 2 == 0 && ow % 2 == 0 && {
                 let tiles = n * (oh / 2) * (ow / 2)
                 return tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes
