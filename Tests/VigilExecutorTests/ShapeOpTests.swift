@@ -60,6 +60,29 @@ final class ShapeOpTests: XCTestCase {
         XCTAssertEqual(y, floatTensor(expected, [2, 2, 2]))
     }
 
+    /// Slices and pads whose trailing axes are whole (a channel range of NCHW planes, as ShuffleNet splits
+    /// its channels; a pad of the leading axes only) are copied as runs; against the index rule.
+    func testSliceAndPadAsContiguousRuns() throws {
+        let x = randomTensor([2, 6, 5, 7], seed: 12)
+        let v = x.scalars(as: Float.self)
+        for (start, end) in [(0, 3), (3, 6), (1, 5)] {
+            let y = try runNode("Slice", [.input(x), .constant(int64Tensor([start])), .constant(int64Tensor([end])), .constant(int64Tensor([1]))],
+                                opset: 13)[0]
+            let shape = [2, end - start, 5, 7]
+            XCTAssertEqual(y, floatTensor(allIndices(shape).map { i in v[flatIndex([i[0], i[1] + start, i[2], i[3]], x.shape)] }, shape))
+        }
+        // Channels 1 and 3 of rows 2..<5: whole rows (runs of 7) from an axis-2 range.
+        let rows = try runNode("Slice", [.input(x), .constant(int64Tensor([1, 2])), .constant(int64Tensor([5, 5])),
+                                         .constant(int64Tensor([1, 2])), .constant(int64Tensor([2, 1]))], opset: 13)[0]
+        XCTAssertEqual(rows, floatTensor(allIndices([2, 2, 3, 7]).map { i in v[flatIndex([i[0], 1 + 2 * i[1], i[2] + 2, i[3]], x.shape)] },
+                                         [2, 2, 3, 7]))
+        let padded = try runNode("Pad", [.input(x), .constant(int64Tensor([0, 1, 0, 0, 1, 2, 0, 0])), .constant(floatTensor([-3], []))],
+                                 opset: 13)[0]
+        XCTAssertEqual(padded, floatTensor(allIndices([3, 9, 5, 7]).map { i in
+            i[0] < 2 && (1..<7).contains(i[1]) ? v[flatIndex([i[0], i[1] - 1, i[2], i[3]], x.shape)] : -3
+        }, [3, 9, 5, 7]))
+    }
+
     func testGatherNegativeIndices() throws {
         let x = randomTensor([3, 4, 2], seed: 3)
         let v = x.scalars(as: Float.self)

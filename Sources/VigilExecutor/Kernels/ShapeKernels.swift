@@ -43,6 +43,10 @@ enum ShapeKernels {
         guard total > 0 else { return }
         if rank == 0 { copyElement(dst, src, es); return }
         let strides = contiguousStrides(input)
+        if let plan = RunPlan(input: input, output: output, maps: maps, strides: strides) {
+            runCopy(src, dst, plan: plan, output: output, maps: maps, strides: strides, elementSize: es, fill: fill)
+            return
+        }
         let inner = output[rank - 1]
         let lastMap = maps[rank - 1].map { $0 < 0 ? -1 : $0 * strides[rank - 1] }
         var index = [Int](repeating: 0, count: rank - 1)
@@ -64,6 +68,57 @@ enum ShapeKernels {
             }
             o += inner
             var d = rank - 2
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < output[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+    }
+
+    /// An axis-map copy as contiguous runs: the output axes from `outerRank` on (those copied whole, and
+    /// before them at most one axis whose map is a run of consecutive input indices, such as a Slice's
+    /// channel range) are `run` consecutive input elements from `offset` on, past the outer axes' offsets.
+    struct RunPlan {
+        let outerRank: Int, offset: Int, run: Int
+
+        /// `nil` when the runs would be shorter than 16 elements (then element by element is as fast).
+        init?(input: [Int], output: [Int], maps: [[Int]], strides: [Int]) {
+            var run = 1, d = output.count - 1
+            while d >= 0, output[d] == input[d], maps[d].elementsEqual(0..<input[d]) {
+                run *= output[d]
+                d -= 1
+            }
+            var outerRank = d + 1, offset = 0
+            if d >= 0, let first = maps[d].first, first >= 0, maps[d].enumerated().allSatisfy({ $0.element == first + $0.offset }) {
+                run *= output[d]
+                (outerRank, offset) = (d, first * strides[d])
+            }
+            guard run >= 16 else { return nil }
+            (self.outerRank, self.offset, self.run) = (outerRank, offset, run)
+        }
+    }
+
+    /// ``axisMapCopy(_:_:input:output:maps:elementSize:fill:)`` run by run (`plan`).
+    static func runCopy(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, plan: RunPlan, output: [Int], maps: [[Int]], strides: [Int],
+                        elementSize es: Int, fill: [UInt8]?) {
+        let outer = output[..<plan.outerRank].reduce(1, *), bytes = plan.run * es
+        var index = [Int](repeating: 0, count: plan.outerRank)
+        for o in 0..<outer {
+            var base = plan.offset, valid = true
+            for d in 0..<plan.outerRank {
+                let s = maps[d][index[d]]
+                if s < 0 { valid = false; break }
+                base += s * strides[d]
+            }
+            let out = dst + o * bytes
+            if valid {
+                out.copyMemory(from: src + base * es, byteCount: bytes)
+            } else if let fill {
+                fill.withUnsafeBytes { f in for i in 0..<plan.run { (out + i * es).copyMemory(from: f.baseAddress!, byteCount: es) } }
+            }
+            var d = plan.outerRank - 1
             while d >= 0 {
                 index[d] += 1
                 if index[d] < output[d] { break }
