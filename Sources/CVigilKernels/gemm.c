@@ -112,6 +112,39 @@ static inline int c_contiguous(const column_block *blk, int64_t t, int64_t n) {
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
+/// Packs one tile of a stride-1 convolution's B whose columns are a few runs of consecutive input
+/// elements (output rows of at most 16 pixels, or a tile across the end of an output row): each run with
+/// masked loads and stores, row by row of K; columns from `valid` on are zero. Returns 0 (nothing done)
+/// when the tile has more than 4 runs.
+AVX2 static int pack_b_segments(const float *x, const int64_t *rows, const int64_t *b_off, int64_t valid, int64_t kc, float *dst) {
+    int64_t start[4], length[4], count = 0;
+    for (int64_t j = 0; j < valid; j++) {
+        if (j > 0 && b_off[j] == b_off[j - 1] + 1) { length[count - 1]++; continue; }
+        if (count == 4) return 0;
+        start[count] = j;
+        length[count++] = 1;
+    }
+    __m256i lo[4], hi[4];
+    for (int64_t i = 0; i < count; i++) {
+        // Lanes start..start+length of the 16-float row, as the run's own lanes 0..length.
+        lo[i] = v8_mask(length[i]);
+        hi[i] = v8_mask(length[i] - 8);
+    }
+    for (int64_t r = 0; r < kc; r++) {
+        float *d = dst + r * NR;
+        if (valid < NR) {
+            _mm256_storeu_ps(d, _mm256_setzero_ps());
+            _mm256_storeu_ps(d + 8, _mm256_setzero_ps());
+        }
+        for (int64_t i = 0; i < count; i++) {
+            const float *s = x + rows[r] + b_off[start[i]];
+            _mm256_maskstore_ps(d + start[i], lo[i], _mm256_maskload_ps(s, lo[i]));
+            if (length[i] > 8) _mm256_maskstore_ps(d + start[i] + 8, hi[i], _mm256_maskload_ps(s + 8, hi[i]));
+        }
+    }
+    return 1;
+}
+
 /// Packs one tile of B (columns [t, t + valid) of the block, zero up to NR) for K rows [k0, k0 + kc).
 /// Fast paths: unit-stride runs (a strided matrix, a stride-1 convolution row) and stride-2 convolution
 /// rows; everything else element by element.
@@ -146,6 +179,7 @@ AVX2 static void pack_b_tile(const vigil_gemm_problem *p, const column_block *bl
             }
             return;
         }
+        if (unit == 1 && pack_b_segments(x, rows, b_off, valid, kc, dst)) return;
         for (int64_t r = 0; r < kc; r++) {
             const float *s = x + rows[r];
             for (int64_t j = 0; j < valid; j++) dst[r * NR + j] = s[b_off[j]];
