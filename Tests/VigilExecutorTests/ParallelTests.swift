@@ -109,4 +109,26 @@ final class ParallelTests: XCTestCase {
             }
         }
     }
+
+    /// GEMM grids cover every row and column panel pair once, wide products (n ≥ m: weights against a few
+    /// rows) cut by columns first, tall ones by rows first.
+    func testGEMMGridCoversEveryPanelOnceAndCutsTheLargerOperand() {
+        for threads in [1, 2, 3, 8] {
+            for (m, n) in [(1, 1000), (197, 3072), (197, 768), (3072, 197), (7, 5), (64, 64), (600, 20), (13, 1)] {
+                let grid = LinearAlgebraKernels.GEMMGrid(m: m, n: n, threads: threads)
+                var covered = [Int](repeating: 0, count: m * n)
+                for t in 0..<grid.count {
+                    let (rows, columns) = grid[t]
+                    for r in rows { for c in columns { covered[r * n + c] += 1 } }
+                }
+                let label = "threads \(threads) m \(m) n \(n)"
+                XCTAssertEqual(covered.min(), 1, label)
+                XCTAssertEqual(covered.max(), 1, label)
+                if threads == 1 { XCTAssertEqual(grid.count, 1, label) }
+                if threads > 1 && m >= 6 * 4 * threads && n >= 16 * 4 * threads {
+                    XCTAssertEqual(n >= m ? grid.rowChunks : grid.columnChunks, 1, label)
+                }
+            }
+        }
+    }
 }
