@@ -154,6 +154,43 @@ AVX2 static inline __attribute__((always_inline)) void output_block(
     }
 }
 
+/// Stride-1, undilated rows: R output rows (consecutive) by V vectors of columns, in which each padded row
+/// is loaded once per column tap (KH + R - 1 rows for R outputs, not KH * R) and serves every output row
+/// whose window holds it; the R * V accumulators are independent chains. `rows[kh]` are the block's first
+/// output row's padded rows (the next ones follow `row_stride` apart). Constants as in output_block.
+// Long function: a SIMD kernel whose accumulators stay in registers across the taps.
+AVX2 static inline __attribute__((always_inline)) void output_rows_reused(
+    const vigil_depthwise *p, const padded_shape *s, int64_t KH, int64_t KW, const int MODE, const int ACT, const int R, const int V,
+    const float *const *rows, const int64_t *cols, const float *w, float b, const float *res, float *y, int64_t oh) {
+    const __m256 init = MODE == VIGIL_WINDOW_MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_set1_ps(MODE == VIGIL_WINDOW_CONV ? b : 0.0f);
+    for (int64_t ow = 0; ow < p->out_w; ow += 8 * V) {
+        __m256 a[8];
+        for (int i = 0; i < 8; i++) a[i] = init;
+        for (int64_t i = 0; i < KH + R - 1; i++) {
+            const float *row = rows[0] + i * s->row_stride + ow;
+            for (int64_t kw = 0; kw < KW; kw++) {
+                __m256 x[4];
+                for (int v = 0; v < V; v++) x[v] = _mm256_loadu_ps(row + cols[kw] + 8 * v);
+                for (int r = 0; r < R; r++) {
+                    int64_t kh = i - r;
+                    if (kh < 0 || kh >= KH) continue;
+                    if (MODE == VIGIL_WINDOW_CONV) {
+                        __m256 wv = _mm256_broadcast_ss(w + kh * KW + kw);
+                        for (int v = 0; v < V; v++) a[r * V + v] = _mm256_fmadd_ps(wv, x[v], a[r * V + v]);
+                    } else if (MODE == VIGIL_WINDOW_MAX) {
+                        for (int v = 0; v < V; v++) a[r * V + v] = _mm256_max_ps(x[v], a[r * V + v]);  // the tap when larger; the maximum so far when it is NaN
+                    } else {
+                        for (int v = 0; v < V; v++) a[r * V + v] = _mm256_add_ps(a[r * V + v], x[v]);
+                    }
+                }
+            }
+        }
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < V; v++)
+                finish8(p, MODE, ACT, a[r * V + v], res ? res + r * p->out_w : 0, y + r * p->out_w, ow + 8 * v, oh + r);
+    }
+}
+
 /// Where tap (kh, kw) of output column 0 is: padded row oh * stride_h + kh * dilation_h, column (phase, index)
 /// of kw * dilation_w.
 static inline void tap_columns(const vigil_depthwise *p, const padded_shape *s, int64_t *cols) {
@@ -174,7 +211,14 @@ static inline void tap_columns(const vigil_depthwise *p, const padded_shape *s, 
             const float *r = res ? res + oh * p->out_w : 0;                                                                \
             float *out = y + oh * p->out_w;                                                                                \
             int step = s->vectors == 4 || left == 1 ? 1 : s->vectors == 2 || left < 4 ? 2 : 4;                             \
-            if (s->vectors == 1 && step == 4) output_block(p, s, KH, KW, MODE, ACT, 4, 1, rows, cols, w, b, r, out, oh);   \
+            if (p->stride_h == 1 && p->dilation_h == 1 && left >= 2) {                                                      \
+                step = s->vectors == 4 || left < 4 ? 2 : 4;                                                                 \
+                if (s->vectors == 4) output_rows_reused(p, s, KH, KW, MODE, ACT, 2, 4, rows, cols, w, b, r, out, oh);       \
+                else if (step == 4 && s->vectors == 2) output_rows_reused(p, s, KH, KW, MODE, ACT, 4, 2, rows, cols, w, b, r, out, oh); \
+                else if (step == 4) output_rows_reused(p, s, KH, KW, MODE, ACT, 4, 1, rows, cols, w, b, r, out, oh);       \
+                else if (s->vectors == 2) output_rows_reused(p, s, KH, KW, MODE, ACT, 2, 2, rows, cols, w, b, r, out, oh);  \
+                else output_rows_reused(p, s, KH, KW, MODE, ACT, 2, 1, rows, cols, w, b, r, out, oh);                       \
+            } else if (s->vectors == 1 && step == 4) output_block(p, s, KH, KW, MODE, ACT, 4, 1, rows, cols, w, b, r, out, oh);   \
             else if (s->vectors == 1 && step == 2) output_block(p, s, KH, KW, MODE, ACT, 2, 1, rows, cols, w, b, r, out, oh); \
             else if (s->vectors == 1) output_block(p, s, KH, KW, MODE, ACT, 1, 1, rows, cols, w, b, r, out, oh);           \
             else if (s->vectors == 2 && step == 2) output_block(p, s, KH, KW, MODE, ACT, 2, 2, rows, cols, w, b, r, out, oh); \
