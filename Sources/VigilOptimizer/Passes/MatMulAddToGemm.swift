@@ -2,9 +2,9 @@ import VigilIR
 
 /// MatMul of an input by a constant 2-D matrix followed by the addition of a constant row vector
 /// becomes one Gemm. A 2-D input is the Gemm's A; an input of higher rank (a transformer's tokens,
-/// [batch, tokens, features], or a channels-last image) whose sizes are static past the first is read
+/// [batch, tokens, features], or a channels-last image) is read
 /// as a matrix through a Reshape to [-1, k], and the Gemm's output is reshaped back — both views, no
-/// copies. When the Add's only reader is an activation (Gelu after a transformer's first MLP layer), it
+/// copies. At most one of the sizes before the last may be symbolic (the batch, wherever it is). When the Add's only reader is an activation (Gelu after a transformer's first MLP layer), it
 /// moves between the Gemm and the Reshape back, so that `fuse-activations` can apply it in the GEMM's
 /// epilogue as well.
 public struct MatMulAddToGemm: GraphRewritePass {
@@ -38,14 +38,15 @@ public struct MatMulAddToGemm: GraphRewritePass {
         }
     }
 
-    /// MatMul(X, W) + bias with X of rank > 2 and static sizes past the first: Reshape(X, [-1, k]) → Gemm →
-    /// (the Add's activation, if it is its only reader) → Reshape to [-1, sizes…, n]. Returns false, changing
-    /// nothing, when X's sizes are not static past the first.
+    /// MatMul(X, W) + bias with X of rank > 2: Reshape(X, [-1, k]) → Gemm → (the Add's activation, if it
+    /// is its only reader) → Reshape to [sizes…, n] (-1 for the symbolic one). Returns false, changing
+    /// nothing, when more than one of X's sizes is not static.
     func rewriteBatched(_ matmulID: NodeID, _ addID: NodeID, bias: String, k: Int, n: Int, in r: inout Rewrite) throws -> Bool {
         let matmul = r.graph[matmulID], add = r.graph[addID]
         guard let dims = r.analysis.types[matmul.inputs[0]]?.shape.dims, dims.last?.value == k else { return false }
-        let middle = dims.dropFirst().dropLast().map(\.value)
-        guard middle.allSatisfy({ $0 != nil }) else { return false }
+        // The sizes before the last, at most one of them not static (-1 in the shape back).
+        let leading = dims.dropLast().map { $0.value.map(Int64.init) ?? -1 }
+        guard leading.filter({ $0 == -1 }).count <= 1 else { return false }
         // The activation that reads only the Add's output moves inside the reshape.
         var activationID: NodeID?
         if r.graph.readerCount(add.outputs[0], captured: r.captured) == 1, let use = r.graph.users(of: add.outputs[0]).first, use.slot == 0,
@@ -58,7 +59,7 @@ public struct MatMulAddToGemm: GraphRewritePass {
         let flatShape = r.graph.freshName(base + "_rows_shape")
         r.graph.setInitializer(flatShape, try Tensor(int64: [-1, Int64(k)], shape: [2]))
         let outShape = r.graph.freshName(base + "_out_shape")
-        r.graph.setInitializer(outShape, try Tensor(int64: [-1] + middle.map { Int64($0!) } + [Int64(n)], shape: [middle.count + 2]))
+        r.graph.setInitializer(outShape, try Tensor(int64: leading + [Int64(n)], shape: [leading.count + 1]))
         let rows = r.graph.freshName(base + "_rows"), product = r.graph.freshName(base + "_gemm")
         try r.graph.replaceNode(matmulID, with: Node(name: base + "_rows", opType: "Reshape", inputs: [matmul.inputs[0], flatShape], outputs: [rows]))
         var last = product
