@@ -86,31 +86,7 @@ enum ElementwiseKernels {
         let inPlace = k.inputShape(0) == k.outputShape(0) && k.inputDType(0) == k.outputTypes[0].dtype
         let a = k.inputDType(0), b = k.inputDType(1)
 
-        if op == "Pow", a == .int64 || a == .int32 {
-            // Integer bases: compute in Double and truncate, as onnxruntime does.
-            let count = k.inputShape(1).reduce(1, *)
-            let loadExponent = try floatLoader(k, 1)
-            let wide = a == .int64
-            return Kernel(scratchBytes: count * 8) { io, par in
-                let e = io.scratch!.assumingMemoryBound(to: Double.self)
-                for i in 0..<count { e[i] = Double(loadExponent(io.inputs[1]!, i)) }
-                if wide {
-                    broadcastBinary(ix, io.input(0, as: Int64.self), UnsafePointer(e), io.output(0, as: Int64.self), par) { Int64(Foundation.pow(Double($0), $1)) }
-                } else {
-                    broadcastBinary(ix, io.input(0, as: Int32.self), UnsafePointer(e), io.output(0, as: Int32.self), par) { Int32(Foundation.pow(Double($0), $1)) }
-                }
-            }
-        }
-        if op == "Pow" {
-            guard a == .float32 else { throw k.error("Pow supports float32, int32 and int64 bases, got \(a)", subject: k.op.inputLabel(0)) }
-            let count = k.inputShape(1).reduce(1, *)
-            let load = try floatLoader(k, 1)
-            return Kernel(scratchBytes: count * 4, inPlace: inPlace) { io, par in
-                let e = io.scratch!.assumingMemoryBound(to: Float.self)
-                for i in 0..<count { e[i] = load(io.inputs[1]!, i) }
-                broadcastBinary(ix, io.input(0, as: Float.self), UnsafePointer(e), io.output(0, as: Float.self), par) { powf($0, $1) }
-            }
-        }
+        if op == "Pow" { return try powKernel(k, ix, inPlace: inPlace) }
         guard a == b else { throw k.error("inputs have different types \(a) and \(b)") }
         if a == .float32, let vector = vectorOp(op) { return vectorBinary(vector, ix, inPlace: inPlace) }
         if Elementwise.logical.contains(op) {
@@ -159,6 +135,35 @@ enum ElementwiseKernels {
                 broadcastBinary(ix, io.input(0, as: UInt8.self), io.input(1, as: UInt8.self), io.output(0, as: UInt8.self), par) { ($0 != 0) == ($1 != 0) ? 1 : 0 }
             }
         default: throw k.error("the CPU kernel does not support \(a) for \(op)", subject: k.op.inputLabel(0))
+        }
+    }
+
+    /// Pow: integer bases computed in Double and truncated (as onnxruntime does), float32 bases with powf;
+    /// the exponent converted to the base's arithmetic once per run.
+    static func powKernel(_ k: KernelContext, _ ix: BroadcastIndexer, inPlace: Bool) throws(OpError) -> Kernel {
+        let a = k.inputDType(0)
+        if a == .int64 || a == .int32 {
+            // Integer bases: compute in Double and truncate, as onnxruntime does.
+            let count = k.inputShape(1).reduce(1, *)
+            let loadExponent = try floatLoader(k, 1)
+            let wide = a == .int64
+            return Kernel(scratchBytes: count * 8) { io, par in
+                let e = io.scratch!.assumingMemoryBound(to: Double.self)
+                for i in 0..<count { e[i] = Double(loadExponent(io.inputs[1]!, i)) }
+                if wide {
+                    broadcastBinary(ix, io.input(0, as: Int64.self), UnsafePointer(e), io.output(0, as: Int64.self), par) { Int64(Foundation.pow(Double($0), $1)) }
+                } else {
+                    broadcastBinary(ix, io.input(0, as: Int32.self), UnsafePointer(e), io.output(0, as: Int32.self), par) { Int32(Foundation.pow(Double($0), $1)) }
+                }
+            }
+        }
+        guard a == .float32 else { throw k.error("Pow supports float32, int32 and int64 bases, got \(a)", subject: k.op.inputLabel(0)) }
+        let count = k.inputShape(1).reduce(1, *)
+        let load = try floatLoader(k, 1)
+        return Kernel(scratchBytes: count * 4, inPlace: inPlace) { io, par in
+            let e = io.scratch!.assumingMemoryBound(to: Float.self)
+            for i in 0..<count { e[i] = load(io.inputs[1]!, i) }
+            broadcastBinary(ix, io.input(0, as: Float.self), UnsafePointer(e), io.output(0, as: Float.self), par) { powf($0, $1) }
         }
     }
 
