@@ -26,3 +26,16 @@ extension Detector {
         calibrationTPR = tpr
     }
 }
+
+extension Detector {
+    /// Whether each sample is out of distribution for `scorer`: its score is above the calibrated
+    /// threshold (see ``calibrate(_:tpr:)``).
+    ///
+    /// - Throws: ``DetectorError/scorerUnavailable(scorer:reason:)`` when the scorer has no threshold.
+    public func isOutOfDistribution(_ scorer: Scorer, _ outputs: Embeddings) throws(DetectorError) -> [Bool] {
+        guard let threshold = thresholds[scorer.rawValue] else {
+            throw .scorerUnavailable(scorer: scorer.rawValue, reason: "no calibrated threshold (calibrate the detector first)")
+        }
+        return try scores(scorer, outputs).map { $0 > threshold }
+    }
+}

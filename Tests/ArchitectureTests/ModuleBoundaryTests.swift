@@ -19,7 +19,9 @@ final class ModuleBoundaryTests: XCTestCase {
     /// modules such as Foundation, Glibc and Synchronization are always allowed). C sits at the bottom
     /// behind one wrapper each; the IR imports nothing; VigilOps knows only the IR; the optimizer and the
     /// verifier know the IR and the ops (the optimizer evaluates constants through `ConstantEvaluator`,
-    /// which the CLI wires to the executor); only the CLI sees everything.
+    /// which the CLI and the runtime wire to the executor); the runtime (the library API for apps)
+    /// sits on the importers, the executor and the optimizer; the code generator knows only the IR;
+    /// only the CLI sees everything.
     static let allowedImports: [String: Set<String>] = [
         "VigilIR": [],
         "VigilONNX": ["VigilIR", "COnnxProto", "CProtobufC"],
@@ -33,8 +35,10 @@ final class ModuleBoundaryTests: XCTestCase {
         "VigilOptimizer": ["VigilIR", "VigilOps"],
         "VigilParity": ["VigilIR"],
         "VigilDetector": ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"],
+        "VigilRuntime": ["VigilIR", "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOps", "VigilOptimizer"],
+        "VigilCodegen": ["VigilIR"],
         "VigilCLI": ["VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
-                     "VigilOptimizer", "VigilDetector", "ArgumentParser"],
+                     "VigilOptimizer", "VigilDetector", "VigilCodegen", "ArgumentParser"],
         "vigil": ["VigilCLI"],
     ]
 
