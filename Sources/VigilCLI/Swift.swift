@@ -48,11 +48,18 @@ extension Vigil {
         @Option(name: .customLong("dim"), parsing: .singleValue, help: "SYMBOL=SIZE for a symbolic dim of the random sample inputs (default 1); repeatable.")
         var dims: [String] = []
 
+        /// A usage error prints one line (`vigil: error: …`) and exits 2 here, before anything is read or
+        /// written (ArgumentParser would add the usage text to a thrown `ValidationError`).
         func validate() throws {
-            if let problem = PackageSpec.problem(withName: name) { throw ValidationError("--name: \(problem)") }
-            if vigilURL != nil && vigilPath != nil { throw ValidationError("give --vigil-path or --vigil-url, not both") }
-            if (vigilURL == nil) != (vigilVersion == nil) { throw ValidationError("--vigil-url and --vigil-version go together") }
-            _ = try symbolSizes()
+            do {
+                if let problem = PackageSpec.problem(withName: name) { throw ValidationError("--name: \(problem)") }
+                if vigilURL != nil && vigilPath != nil { throw ValidationError("give --vigil-path or --vigil-url, not both") }
+                if (vigilURL == nil) != (vigilVersion == nil) { throw ValidationError("--vigil-url and --vigil-version go together") }
+                _ = try symbolSizes()
+            } catch let error as ValidationError {
+                Vigil.printError(error.message)
+                Foundation.exit(Vigil.Exit.usage)
+            }
         }
 
         func run() throws {
