@@ -18,7 +18,9 @@ public enum Calibration {
 extension Detector {
     /// Calibrates a threshold per scorer at `tpr` on in-distribution validation outputs.
     ///
-    /// - Parameter outputs: per scorer, the validation embeddings (or logits for the logit scorers).
+    /// - Parameters:
+    ///   - outputs: per scorer, the validation embeddings (or logits for the logit scorers).
+    ///   - tpr: the share of validation samples at or below each threshold.
     public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95) throws(DetectorError) {
         for (scorer, values) in outputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             thresholds[scorer.rawValue] = try Calibration.threshold(validationScores: scores(scorer, values), tpr: tpr)

@@ -57,6 +57,7 @@ public final class Network: Sendable {
     ///   - url: an ONNX file (`.onnx`, external data next to it) or a Keras file (`.h5`, `.keras`,
     ///     `.weights.h5` with `kerasConfig`).
     ///   - kerasConfig: the config JSON of a weights-only Keras file.
+    ///   - options: threads, Winograd, in-memory optimization.
     /// - Throws: ``VigilError`` naming the file and the node or layer: an unreadable or invalid file,
     ///   unsupported ops (all of them at once), or a node that fails to plan.
     public convenience init(contentsOf url: URL, kerasConfig: URL? = nil, options: Options = .init()) throws(VigilError) {
@@ -66,7 +67,10 @@ public final class Network: Sendable {
 
     /// Optimizes and plans a model already in memory.
     ///
-    /// - Parameter file: names the model in errors.
+    /// - Parameters:
+    ///   - model: the model, as read by ``ModelFile`` or built in code.
+    ///   - file: names the model in errors.
+    ///   - options: threads, Winograd, in-memory optimization.
     public init(model: Model, file: String? = nil, options: Options = .init()) throws(VigilError) {
         if let threads = options.threads, threads < 1 {
             throw VigilError(.invalidInput, file: file, cause: "threads must be at least 1, not \(threads)")

@@ -15,7 +15,10 @@ public enum Optimization {
     /// Rewrites `model` with the given passes (the default pipeline when `nil`), repeated until
     /// nothing changes. The outputs stay the same up to float rounding.
     ///
-    /// - Parameter file: names the model in errors.
+    /// - Parameters:
+    ///   - model: the model to rewrite in place.
+    ///   - passes: pass names (see ``allPasses``); the default pipeline when `nil`.
+    ///   - file: names the model in errors.
     /// - Throws: ``VigilError`` of kind ``VigilError/Kind/optimization`` naming the pass (or the node).
     public static func optimize(_ model: inout Model, passes: [String]? = nil, file: String? = nil) throws(VigilError) {
         do {

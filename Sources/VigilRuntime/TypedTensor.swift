@@ -1,6 +1,6 @@
 import VigilIR
 
-/// A tensor whose element type is known statically: a ``Tensor`` of `Scalar.dtype`.
+/// A tensor whose element type is known statically: a `Tensor` of `Scalar.dtype`.
 ///
 /// It interoperates with Swift arrays and buffer pointers; the initializers and accessors say when
 /// they copy:
@@ -62,8 +62,11 @@ public struct TypedTensor<Scalar: TensorScalar>: Sendable, Equatable, CustomStri
     /// until `deallocator` is called, which happens once, when the last tensor using it (an input
     /// or an output that passes it through) is released.
     ///
-    /// - Parameter deallocator: releases the memory; `nil` when the caller keeps it alive longer
-    ///   than every tensor made from it.
+    /// - Parameters:
+    ///   - shape: the shape; its element count must be `scalars.count`.
+    ///   - scalars: the elements in row-major order.
+    ///   - deallocator: releases the memory; `nil` when the caller keeps it alive longer than every
+    ///     tensor made from it.
     public init(
         shape: [Int], unsafeNoCopy scalars: UnsafeBufferPointer<Scalar>,
         deallocator: (@Sendable (UnsafeBufferPointer<Scalar>) -> Void)?
