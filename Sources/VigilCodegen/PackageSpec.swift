@@ -39,17 +39,29 @@ public struct PackageSpec: Sendable {
     /// The test target.
     public var testTarget: String { "\(name)Tests" }
 
+    /// Modules the generated code imports or its package depends on: a package of that name would shadow them.
+    static let takenModuleNames: Set<String> = [
+        "Foundation", "XCTest", "Swift", "Dispatch", "Glibc", "Darwin", "VigilRuntime", "VigilNumpy", "VigilIR", "Vigil",
+        "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOptimizer", "VigilOps", "VigilBLAS", "VigilHDF5", "VigilDetector",
+        "VigilVerifier", "ZIPFoundation", "PackageDescription",
+    ]
+
+    /// Types the generated code names: a wrapper type of that name would shadow them in its module.
+    static let takenTypeNames: Set<String> = [
+        "Tensor", "TypedTensor", "TensorScalar", "Network", "VigilError", "DType", "Shape", "Model", "NPY", "NPZ", "NumpyError",
+        "URL", "Bundle", "Data", "FileHandle", "CommandLine", "String", "Int", "Int8", "Int16", "Int32", "Int64", "UInt8",
+        "UInt16", "UInt32", "UInt64", "Float", "Double", "Bool", "Array", "Dictionary", "Optional", "Sendable", "Error",
+        "Never", "Void", "Input", "Output", "XCTestCase",
+    ]
+
     /// Why `name` cannot name the package, or `nil` when it can: it must be a Swift identifier and
-    /// must not shadow a module the generated code imports.
+    /// must not shadow a module the generated code imports or a type it uses.
     public static func problem(withName name: String) -> String? {
         guard SwiftNames.isIdentifier(name) else {
             return "'\(name)' is not a Swift identifier (letters, digits and _, not starting with a digit, not a keyword)"
         }
-        let taken: Set<String> = [
-            "Foundation", "XCTest", "Swift", "Dispatch", "Glibc", "Darwin", "VigilRuntime", "VigilNumpy", "VigilIR", "Vigil",
-            "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOptimizer", "VigilOps", "VigilBLAS", "VigilHDF5", "VigilDetector",
-            "VigilVerifier", "ZIPFoundation", "PackageDescription",
-        ]
-        return taken.contains(name) ? "'\(name)' is the name of a module the generated code imports; choose another" : nil
+        if takenModuleNames.contains(name) { return "'\(name)' is the name of a module the generated code imports; choose another" }
+        if takenTypeNames.contains(name) { return "'\(name)' is the name of a type the generated code uses; choose another" }
+        return nil
     }
 }

@@ -37,6 +37,8 @@ final class SwiftNamesTests: XCTestCase {
         XCTAssertNotNil(PackageSpec.problem(withName: "struct"))
         XCTAssertNotNil(PackageSpec.problem(withName: "Foundation"))
         XCTAssertNotNil(PackageSpec.problem(withName: "VigilRuntime"))
+        XCTAssertNotNil(PackageSpec.problem(withName: "Tensor"))
+        XCTAssertNotNil(PackageSpec.problem(withName: "Network"))
     }
 
     /// The awkward-names fixture: every input and output gets a distinct identifier, dim parameters
