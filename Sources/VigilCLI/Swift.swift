@@ -63,7 +63,9 @@ extension Vigil {
         }
 
         func run() throws {
-            let protected = [modelOptions.model] + (modelOptions.config.map { [$0] } ?? []) + (Self.checkout.map { [$0] } ?? [])
+            // --force never replaces a folder holding the model, the Vigil checkout, the working or the home folder.
+            let protected = [modelOptions.model, FileManager.default.currentDirectoryPath, NSHomeDirectory()]
+                + (modelOptions.config.map { [$0] } ?? []) + (Self.checkout.map { [$0] } ?? [])
             do { try PackageOutput.checkDestination(output, force: force, protecting: protected) } catch { throw CommandFailure(error) }
             let dependency = try self.dependency()
             let loaded = try modelOptions.load()

@@ -46,10 +46,11 @@ public enum PackageOutput {
         let entries = (try? manager.contentsOfDirectory(atPath: url.path)) ?? []
         guard !entries.isEmpty else { return }
         guard force else { throw CodegenError(path: path, reason: "exists and is not empty; use --force to replace it") }
-        let folder = url.resolvingSymlinksInPath().path + "/"
+        func withSlash(_ path: String) -> String { path.hasSuffix("/") ? path : path + "/" }
+        let folder = withSlash(url.resolvingSymlinksInPath().path)
         for item in protected {
             let resolved = URL(fileURLWithPath: item).standardizedFileURL.resolvingSymlinksInPath().path
-            if (resolved + "/").hasPrefix(folder) {
+            if withSlash(resolved).hasPrefix(folder) {
                 throw CodegenError(path: path, reason: "contains \(item); --force would delete it, so choose another folder")
             }
         }

@@ -88,6 +88,14 @@ final class SwiftCommandTests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: output.appendingPathComponent("notes.txt").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("Package.swift").path))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["Net"], "no staging folders left")
+        // Never the folder holding the model, nor the working folder, even with --force.
+        try FileManager.default.copyItem(atPath: model, toPath: output.appendingPathComponent("model.onnx").path)
+        let holdsModel = try vigil("swift", output.appendingPathComponent("model.onnx").path, "--name", "Net", "-o", output.path, "--force")
+        XCTAssertEqual(holdsModel.status, 1)
+        XCTAssertTrue(holdsModel.stderr.contains("contains \(output.appendingPathComponent("model.onnx").path); --force would delete it"), holdsModel.stderr)
+        let working = try vigil("swift", model, "--name", "Net", "-o", "/", "--force")
+        XCTAssertEqual(working.status, 1, working.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("model.onnx").path))
     }
 
     func testBadInputGivesOneLineAndWritesNothing() throws {
