@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "VigilCLI",
             dependencies: [
-                "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
+                "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilOps", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
                 "VigilCodegen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "VigilParityTests", dependencies: ["VigilParity", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilNumpyTests", dependencies: ["VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilONNXTests", dependencies: ["VigilONNX", "VigilIR", "VigilTestSupport"]),
-        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilONNX", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilONNX", "VigilNumpy", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilExecutorTests", dependencies: ["VigilExecutor", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilKerasTests", dependencies: ["VigilKeras", "VigilHDF5", "VigilExecutor", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilVerifierTests", dependencies: ["VigilVerifier", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),

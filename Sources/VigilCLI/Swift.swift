@@ -6,7 +6,7 @@ import VigilNumpy
 
 extension Vigil {
     /// `vigil swift`: generate a SwiftPM package with a typed wrapper for a model.
-    struct Swift: ParsableCommand {
+    struct Swift: ParsableCommand, ExampleProviding {
         static let configuration = CommandConfiguration(
             abstract: "Generate a Swift package with a typed wrapper, a runner and a test for a model.",
             discussion: """
@@ -16,12 +16,14 @@ extension Vigil {
                 checks the outputs the executor computes now on sample inputs: --input, or seeded random values \
                 (floating point in [-1, 1), other types zero) with symbolic dims from --dim (default 1). It depends \
                 on Vigil by path (--vigil-path, default: the checkout this vigil was built from) or by URL and version.
-
-                Examples:
-                  vigil swift embedding.onnx --name Embedding -o Embedding
-                  vigil swift model.h5 --name Classifier -o ../Classifier --input images=batch.npy
-                  vigil swift net.onnx --name Net -o Net --vigil-url https://github.com/example/vigil --vigil-version 0.1.0
                 """)
+
+        static let examples = [
+            Example(what: "A package for an ONNX model, depending on this checkout of Vigil", command: "vigil swift embedding.onnx --name Embedding -o Embedding"),
+            Example(what: "A Keras model, its test recorded on given inputs", command: "vigil swift model.h5 --name Classifier -o Classifier --input images=batch.npy"),
+            Example(what: "Depend on Vigil by URL and version", command:
+                        "vigil swift net.onnx --name Net -o Net --vigil-url https://github.com/example/vigil --vigil-version 0.1.0"),
+        ]
 
         @OptionGroup var modelOptions: ModelOptions
 
@@ -47,6 +49,8 @@ extension Vigil {
 
         @Option(name: .customLong("dim"), parsing: .singleValue, help: "SYMBOL=SIZE for a symbolic dim of the random sample inputs (default 1); repeatable.")
         var dims: [String] = []
+
+        @OptionGroup var outputOptions: OutputOptions
 
         /// A usage error prints one line (`vigil: error: …`) and exits 2 here, before anything is read or
         /// written (ArgumentParser would add the usage text to a thrown `ValidationError`).
@@ -97,7 +101,11 @@ extension Vigil {
             } catch {
                 throw CommandFailure(error)
             }
-            print(Self.report(generator, folder: output))
+            if outputOptions.json {
+                try outputOptions.printJSON(Self.json(generator, folder: output, model: modelOptions.model))
+            } else {
+                print(Self.report(generator, folder: output))
+            }
         }
 
         /// The checkout this binary was built from, when it is still there.
@@ -178,6 +186,26 @@ extension Vigil {
                 feeds[info.name] = tensor
             }
             return feeds
+        }
+
+        /// The `--json` object (keys in `Formats/json.md`).
+        static func json(_ generator: PackageGenerator, folder: String, model: String) -> [String: Any] {
+            func values(_ values: [ModelInterface.Value]) -> [[String: Any]] {
+                values.map { value in
+                    let shape: Any = value.shape.map { $0.dims.map { dim -> Any in dim.value ?? dim.description } } ?? NSNull()
+                    return ["name": value.name, "property": value.property, "swift_type": value.swiftType,
+                            "dtype": value.dtype?.rawValue ?? NSNull(), "shape": shape]
+                }
+            }
+            let dependency: [String: String] = switch generator.spec.dependency {
+            case .path(let path): ["path": path]
+            case .url(let url, let version): ["url": url, "from": version]
+            }
+            return [
+                "package": folder, "name": generator.spec.name, "model": model, "dependency": dependency,
+                "inputs": values(generator.interface.inputs), "outputs": values(generator.interface.outputs),
+                "dim_parameters": generator.interface.dimParameters.map { ["symbol": $0.symbol as Any? ?? NSNull(), "parameter": $0.parameter] as [String: Any] },
+            ]
         }
 
         static func report(_ generator: PackageGenerator, folder: String) -> String {

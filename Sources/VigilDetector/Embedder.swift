@@ -2,16 +2,6 @@ import Foundation
 import VigilExecutor
 import VigilIR
 
-/// How images become network inputs: `input = Float(pixel) · scale`, reshaped to the model's input shape.
-public struct Preprocessing: Sendable, Equatable {
-    /// Multiplies every pixel (1/255 maps uint8 images to [0, 1]).
-    public var scale: Float
-
-    public init(scale: Float = 1.0 / 255.0) {
-        self.scale = scale
-    }
-}
-
 /// Runs a network over an image set in batches and collects one output (an embedding or the logits).
 public final class Embedder {
     public let model: Model
@@ -60,7 +50,7 @@ public final class Embedder {
         } else {
             sampleShape = nil
         }
-        self.preprocessing = preprocessing
+        self.preprocessing = try preprocessing.resolved(sampleShape: sampleShape)
         self.batchSize = batchSize
     }
 
@@ -98,13 +88,8 @@ public final class Embedder {
         try checkShape(of: images)
         let count = images.shape[0]
         let perSample = images.shape.dropFirst().reduce(1, *)
-        let pixels: [Float]
-        let scale = preprocessing.scale
-        switch images.dtype {
-        case .uint8: pixels = images.scalars(as: UInt8.self).map { Float($0) * scale }
-        default: pixels = scale == 1 ? images.scalars(as: Float.self) : images.scalars(as: Float.self).map { $0 * scale }
-        }
         let sample = sampleShape ?? Array(images.shape.dropFirst())
+        let pixels = try preprocessing.apply(images, sampleShape: sample)
         var out: [Float] = []
         var dimension = 0
         var start = 0

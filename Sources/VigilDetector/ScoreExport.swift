@@ -12,7 +12,10 @@ extension Detector {
     ///       → ood_score [N] (float32) → Greater(threshold) → is_ood [N] (bool, when a threshold is calibrated)
     ///
     /// The model's own outputs are kept. Axes are inputs or attributes as the model's opset requires.
-    public func appendingMeanDistanceScore(to model: Model) throws(DetectorError) -> Model {
+    /// With `preprocessing`, the detector's ``Preprocessing`` is put in front of the input
+    /// (``Preprocessing/prepended(to:inputName:)``), so that the model takes the images `vigil detect
+    /// score` takes.
+    public func appendingMeanDistanceScore(to model: Model, preprocessing: Bool = true) throws(DetectorError) -> Model {
         guard let binding = self.model else { throw .invalidArgument("the detector is not bound to a model (fit it through an Embedder)") }
         var result = Embedder.exposing(binding.outputName, in: model)
         var graph = result.graph
@@ -60,6 +63,6 @@ extension Detector {
             do { _ = try graph.addNode(node) } catch { throw .modelInterface("cannot add \(node.name): \(error)") }
         }
         result.graph = graph
-        return result
+        return preprocessing ? try binding.preprocessing.prepended(to: result, inputName: binding.inputName) : result
     }
 }

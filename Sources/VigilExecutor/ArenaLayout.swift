@@ -9,6 +9,7 @@ struct ArenaLayout {
     let graph: Graph
     let inputNames: [String]
     let inputValues: [String: Tensor]
+    let memoryLimit: Int
 
     private var storage: [String: Storage] = [:]
     private var constants: [Tensor] = []
@@ -18,11 +19,12 @@ struct ArenaLayout {
     private var live = Set<Int>()
     private var free: [Int] = []
 
-    init(lowered: Planner.Lowered, graph: Graph, inputNames: [String], inputValues: [String: Tensor]) {
+    init(lowered: Planner.Lowered, graph: Graph, inputNames: [String], inputValues: [String: Tensor], memoryLimit: Int) {
         self.lowered = lowered
         self.graph = graph
         self.inputNames = inputNames
         self.inputValues = inputValues
+        self.memoryLimit = memoryLimit
     }
 
     /// The plan: steps with their storage, the constants, the slot sizes and every value's place.
@@ -34,6 +36,11 @@ struct ArenaLayout {
         for (index, entry) in lowered.scheduled.enumerated() {
             steps.append(place(entry, at: index, lastUse: lastUse))
             scratchBytes = max(scratchBytes, entry.kernel.scratchBytes)
+            // The arena and scratch only grow: check the running total where it crosses the limit.
+            let total = slotBytes.reduce(0) { $0 > Int.max - $1 ? Int.max : $0 + $1 }
+            if total > memoryLimit - min(memoryLimit, scratchBytes) {
+                throw .memoryLimit(node: entry.node.label, bytes: total > Int.max - scratchBytes ? Int.max : total + scratchBytes, limit: memoryLimit)
+            }
             for s in live where slotLast[s] <= index {
                 live.remove(s)
                 free.append(s)

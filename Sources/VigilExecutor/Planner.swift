@@ -14,6 +14,8 @@ struct Planner {
     let parallel: Parallel
     /// Whether convolutions may use the Winograd kernel (``InferenceSession/Options/winograd``).
     let winograd: Bool
+    /// Bytes the plan's values and scratch may take (``InferenceSession/Options/memoryLimit``).
+    let memoryLimit: Int
     /// Initializers, aligned for direct use by kernels.
     let initializers: [String: Tensor]
     /// Names of the inputs the caller supplies, in order.
@@ -37,7 +39,7 @@ struct Planner {
     /// - Parameter inputValues: graph inputs whose values the plan is specialized on (treated as constants).
     func plan(inputTypes: [TensorType], inputValues: [String: Tensor] = [:]) throws(ExecutorError) -> ExecutionPlan {
         let lowered = try lower(inputTypes: inputTypes, inputValues: inputValues)
-        var layout = ArenaLayout(lowered: lowered, graph: graph, inputNames: inputNames, inputValues: inputValues)
+        var layout = ArenaLayout(lowered: lowered, graph: graph, inputNames: inputNames, inputValues: inputValues, memoryLimit: memoryLimit)
         return try layout.plan()
     }
 
@@ -45,7 +47,7 @@ struct Planner {
     /// does not fold.
     func lower(inputTypes: [TensorType], inputValues: [String: Tensor]) throws(ExecutorError) -> Lowered {
         var propagation = GraphPropagation(opsets: opsets, registry: registry,
-                                           evaluator: KernelEvaluator(parallel: parallel, winograd: winograd), evaluationLimit: .max)
+                                           evaluator: KernelEvaluator(parallel: parallel, winograd: winograd), evaluationLimit: memoryLimit)
         for (name, tensor) in initializers { propagation.set(name, .constant(tensor)) }
         for (name, type) in zip(inputNames, inputTypes) {
             propagation.set(name, inputValues[name].map(ValueFacts.constant) ?? ValueFacts(type: type))
@@ -84,12 +86,19 @@ struct Planner {
             return nil
         }
         var outputTypes: [TensorType] = []
+        var outputBytes = 0
         for (name, out) in zip(node.outputs, inferred) {
-            guard out.type.shape.staticSizes != nil else {
+            guard let sizes = out.type.shape.staticSizes else {
                 throw .unresolvedShape(node: node.label, output: name, shape: out.type.shape)
             }
+            // Checked before the kernel is built: builders size their tables from these shapes.
+            guard let count = checkedElementCount(sizes), let bytes = out.type.dtype.storageBytes(count: count) else {
+                throw .node(context.error("output '\(name)' of shape \(sizes) holds more elements than a 64-bit size can count"))
+            }
+            outputBytes = outputBytes > Int.max - bytes ? Int.max : outputBytes + bytes
             outputTypes.append(out.type)
         }
+        guard outputBytes <= memoryLimit else { throw .memoryLimit(node: node.label, bytes: outputBytes, limit: memoryLimit) }
         guard let builder = KernelRegistry.builder(for: node, descriptor: context.descriptor) else {
             throw .unsupportedOps([.init(opType: node.opType, domain: node.domain, nodes: [node.label])])
         }

@@ -21,7 +21,7 @@ public enum NPY {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            throw NumpyError(file: path, reason: "cannot read: \((error as NSError).localizedDescription)")
+            throw NumpyError(file: path, reason: NumpyError.readFailure(path, error))
         }
         return try decode(data, file: path)
     }

@@ -26,16 +26,22 @@ public struct OpDescriptor: Sendable {
     public let traits: OpTraits
     private let inference: Inference
 
+    /// The newest default-domain opset whose operator set Vigil knows (onnx 1.23's
+    /// `onnx_opset_version()`; a test keeps it equal to the verifier's catalog). A model importing a
+    /// newer opset may change any op's semantics, so ops are implemented through this one only.
+    public static let newestKnownOpset = 28
+
     /// - Parameters:
-    ///   - since: the lowest implemented opset; `through` the highest (default: every later one).
+    ///   - since: the lowest implemented opset; `through` the highest (default: ``newestKnownOpset``
+    ///     in the default domain, every later one elsewhere).
     public init(
         _ opType: String, domain: String = "", inputs: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1,
-        since: Int = 1, through: Int = .max, attributes: [AttributeSpec] = [], traits: OpTraits = OpTraits(),
+        since: Int = 1, through: Int? = nil, attributes: [AttributeSpec] = [], traits: OpTraits = OpTraits(),
         infer: @escaping Inference
     ) {
         self.domain = Domain.canonical(domain)
         self.opType = opType
-        self.versions = since...through
+        self.versions = since...(through ?? (Domain.isDefault(domain) ? Self.newestKnownOpset : .max))
         self.inputs = inputs
         self.outputs = outputs
         self.attributes = Dictionary(attributes.map { ($0.name, $0) }) { first, _ in first }

@@ -87,15 +87,18 @@ public enum Resampling {
                 guard scaleList == nil else { throw c.error("only one of scales and sizes may be given") }
                 guard sizeList.count == axes.count else { throw c.error("sizes \(sizeList) must have \(axes.count) values") }
                 for (i, a) in axes.enumerated() {
+                    guard sizeList[i] >= 0 else { throw c.error("sizes must be non-negative, got \(sizeList)", subject: c.inputLabel(3)) }
                     outputShape[a] = sizeList[i]
                     scales[a] = shape[a] == 0 ? 1 : Float(sizeList[i]) / Float(shape[a])
                 }
             } else if let scaleList {
                 guard scaleList.count == axes.count else { throw c.error("scales \(scaleList) must have \(axes.count) values") }
                 for (i, a) in axes.enumerated() {
-                    guard scaleList[i] > 0 else { throw c.error("scales must be positive, got \(scaleList)") }
+                    guard scaleList[i] > 0, scaleList[i].isFinite else { throw c.error("scales must be positive and finite, got \(scaleList)") }
                     scales[a] = scaleList[i]
-                    outputShape[a] = Int((Float(shape[a]) * scaleList[i]).rounded(.down))
+                    let size = (Double(shape[a]) * Double(scaleList[i])).rounded(.down)
+                    guard size < Double(1 << 53) else { throw c.error("scale \(scaleList[i]) makes axis \(a) too large to count") }
+                    outputShape[a] = Int(size)
                 }
             } else {
                 throw c.error("one of scales and sizes is required")

@@ -243,8 +243,10 @@ public enum ShapeOps {
             for (i, rawAxis) in axes.enumerated() {
                 let axis = try c.axis(rawAxis, rank: rank)
                 guard seen.insert(axis).inserted else { throw c.error("axes \(axes) repeat an axis", subject: "axes") }
-                let size = shape[axis], step = steps[i]
-                guard step != 0 else { throw c.error("steps must be non-zero", subject: "steps") }
+                let size = shape[axis]
+                guard steps[i] != 0 else { throw c.error("steps must be non-zero", subject: "steps") }
+                // A step longer than the axis takes one element at most: clamp it so nothing overflows.
+                let step = steps[i] > 0 ? min(steps[i], size + 1) : max(steps[i], -(size + 1))
                 var start = startsList[i], end = endsList[i]
                 if start < 0 { start += size }
                 if end < 0 { end += size }
@@ -468,14 +470,18 @@ public enum ShapeOps {
               let delta = try c.floatsInput(2)?.first
         else { throw c.error("missing inputs") }
         guard delta != 0 else { throw c.error("delta must be non-zero", subject: c.inputLabel(2)) }
-        let count: Int
+        let steps: Double
         if dtype == .int64 || dtype == .int32 {
-            // Exact integer arithmetic for integer ranges.
+            // Integer ranges: the difference in Double cannot overflow.
             let s = try c.intsInput(0)![0], l = try c.intsInput(1)![0], d = try c.intsInput(2)![0]
-            count = max(0, Int((Double(l - s) / Double(d)).rounded(.up)))
+            steps = ((Double(l) - Double(s)) / Double(d)).rounded(.up)
         } else {
-            count = max(0, Int(((Double(limit) - Double(start)) / Double(delta)).rounded(.up)))
+            steps = ((Double(limit) - Double(start)) / Double(delta)).rounded(.up)
         }
+        guard steps.isFinite, steps < Double(1 << 53) else {
+            throw c.error("the range from \(start) to \(limit) by \(delta) has no finite length", subject: c.inputLabel(1))
+        }
+        let count = max(0, Int(steps))
         return [InferredOutput(TensorType(dtype, Shape(static: [count])))]
     }
 

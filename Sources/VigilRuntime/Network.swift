@@ -30,12 +30,17 @@ public final class Network: Sendable {
         /// Whether to run the optimizer's default pipeline before planning (as `vigil run` does);
         /// `false` runs the graph exactly as given.
         public var optimize: Bool
+        /// The most memory, in bytes, a run may use for its values and scratch space (the weights and
+        /// inputs are not counted); `nil` allows the memory the machine has available. A network that
+        /// would need more fails when it is planned, naming the node.
+        public var memoryLimit: Int?
 
         /// Creates options; the defaults are those of `vigil run`.
-        public init(threads: Int? = nil, winograd: Bool = true, optimize: Bool = true) {
+        public init(threads: Int? = nil, winograd: Bool = true, optimize: Bool = true, memoryLimit: Int? = nil) {
             self.threads = threads
             self.winograd = winograd
             self.optimize = optimize
+            self.memoryLimit = memoryLimit
         }
     }
 
@@ -57,7 +62,7 @@ public final class Network: Sendable {
     ///   - url: an ONNX file (`.onnx`, external data next to it) or a Keras file (`.h5`, `.keras`,
     ///     `.weights.h5` with `kerasConfig`).
     ///   - kerasConfig: the config JSON of a weights-only Keras file.
-    ///   - options: threads, Winograd, in-memory optimization.
+    ///   - options: threads, Winograd, in-memory optimization, memory limit.
     /// - Throws: ``VigilError`` naming the file and the node or layer: an unreadable or invalid file,
     ///   unsupported ops (all of them at once), or a node that fails to plan.
     public convenience init(contentsOf url: URL, kerasConfig: URL? = nil, options: Options = .init()) throws(VigilError) {
@@ -70,7 +75,7 @@ public final class Network: Sendable {
     /// - Parameters:
     ///   - model: the model, as read by ``ModelFile`` or built in code.
     ///   - file: names the model in errors.
-    ///   - options: threads, Winograd, in-memory optimization.
+    ///   - options: threads, Winograd, in-memory optimization, memory limit.
     public init(model: Model, file: String? = nil, options: Options = .init()) throws(VigilError) {
         if let threads = options.threads, threads < 1 {
             throw VigilError(.invalidInput, file: file, cause: "threads must be at least 1, not \(threads)")
@@ -78,7 +83,8 @@ public final class Network: Sendable {
         var model = model
         if options.optimize { try Optimization.optimize(&model, file: file) }
         do {
-            session = try InferenceSession(model: model, options: .init(threads: options.threads, winograd: options.winograd))
+            session = try InferenceSession(
+                model: model, options: .init(threads: options.threads, winograd: options.winograd, memoryLimit: options.memoryLimit))
         } catch {
             throw VigilError(error, file: file)
         }

@@ -27,6 +27,8 @@ public struct VigilError: Error, Sendable, Equatable, CustomStringConvertible {
         case optimization
         /// A node failed while the network was planned or run.
         case execution
+        /// Running the network would need more memory than ``Network/Options/memoryLimit`` allows.
+        case memoryLimit
     }
 
     /// The kind of failure.
@@ -99,6 +101,8 @@ extension VigilError {
             self.init(.execution, file: file, node: node, cause: error.description)
         case .invalidGraph:
             self.init(.invalidModel, file: file, cause: error.description)
+        case .memoryLimit(let node, _, _):
+            self.init(.memoryLimit, file: file, node: node, cause: error.description)
         }
     }
 

@@ -37,7 +37,7 @@ final class ModuleBoundaryTests: XCTestCase {
         "VigilDetector": ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"],
         "VigilRuntime": ["VigilIR", "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOps", "VigilOptimizer"],
         "VigilCodegen": ["VigilIR"],
-        "VigilCLI": ["VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
+        "VigilCLI": ["VigilIR", "VigilOps", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
                      "VigilOptimizer", "VigilDetector", "VigilCodegen", "ArgumentParser"],
         "vigil": ["VigilCLI"],
     ]

@@ -49,12 +49,14 @@ final class KerasParityTests: XCTestCase {
     func testNestedFunctional() throws { try check("nested_functional") }
     func testDynamicSpatial() throws { try check("dynamic_spatial") }
     func testDictInputsAndOutputs() throws { try check("dict_io") }
+    func testKeras3Operations() throws { try check("operations") }
+    func testMultiHeadAttention() throws { try check("attention") }
 
     /// Every fixture in the manifest has a parity test above.
     func testEveryFixtureIsCovered() throws {
         let covered: Set<String> = ["dense_mlp", "conv2d_net", "conv1d_net", "activations", "merge_functional",
                                     "norm_shape", "pad_resize", "keras2_legacy", "volumetric", "channels_first",
-                                    "nested_functional", "dynamic_spatial", "dict_io"]
+                                    "nested_functional", "dynamic_spatial", "dict_io", "operations", "attention"]
         XCTAssertEqual(Set(try KerasFixtures.all().map(\.name)), covered)
     }
 }

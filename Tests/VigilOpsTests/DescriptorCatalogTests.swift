@@ -73,6 +73,14 @@ final class DescriptorCatalogTests: XCTestCase {
         }
     }
 
+    /// Ops are implemented through the newest opset the verifier's catalog knows, no further.
+    func testNewestKnownOpsetIsTheCatalogs() {
+        XCTAssertEqual(OpDescriptor.newestKnownOpset, ONNXOpCatalog.latestOpset)
+        let node = Node(opType: "Relu", inputs: ["x"], outputs: ["y"])
+        let c = OpContext(node: node, opset: ONNXOpCatalog.latestOpset + 1, inputTypes: [TensorType(.float32, static: [2])], inputValues: [])
+        XCTAssertThrowsError(try OpRegistry.standard.infer(c)) { XCTAssertEqual(($0 as? OpError)?.kind, .unsupported) }
+    }
+
     /// Forms of one op do not overlap, so a node's opset picks exactly one.
     func testOpsetFormsDoNotOverlap() {
         var forms: [String: [ClosedRange<Int>]] = [:]

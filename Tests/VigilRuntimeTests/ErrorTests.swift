@@ -59,6 +59,17 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(unknown?.input, "Y")
     }
 
+    /// A memory limit too small for the plan fails when the network is planned (here at the first
+    /// run, which binds the batch size), naming the node.
+    func testMemoryLimitNamesTheNode() throws {
+        let url = Repository.onnxFixtures.appendingPathComponent("vgg_like/model.onnx")
+        let network = try Network(contentsOf: url, options: .init(memoryLimit: 1024))
+        let failure = error { _ = try network.run(try TypedTensor<Float>(shape: [1, 3, 32, 32], repeating: 0).tensor) }
+        XCTAssertEqual(failure?.kind, .memoryLimit)
+        XCTAssertNotNil(failure?.node)
+        XCTAssertEqual(failure?.file, url.path)
+    }
+
     /// A node whose shapes do not fit fails when the network is planned, naming the node and its op.
     func testNodeErrorsNameTheNode() {
         var graph = Graph(name: "bad")

@@ -15,7 +15,10 @@ public struct LayoutMerging: GraphRewritePass {
             guard first.domain.isEmpty, first.opType == second.opType else { continue }
             switch second.opType {
             case "Transpose":
-                guard case .ints(let p1)? = first.attribute("perm"), case .ints(let p2)? = second.attribute("perm"), p1.count == p2.count else { continue }
+                // Both must be valid permutations of the same rank (a malformed perm is the verifier's to report).
+                guard case .ints(let p1)? = first.attribute("perm"), case .ints(let p2)? = second.attribute("perm"), p1.count == p2.count,
+                      Set(p1) == Set(0..<Int64(p1.count)), Set(p2) == Set(0..<Int64(p2.count))
+                else { continue }
                 let combined = p2.map { p1[Int($0)] }
                 var merged = second
                 merged.inputs = first.inputs
