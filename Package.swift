@@ -2,7 +2,11 @@
 import PackageDescription
 
 // Module direction (bottom to top):
-//   C system libraries (CProtobufC, CHDF5, COpenBLAS) and the generated ONNX schema (COnnxProto)
+//   C system libraries (CProtobufC, CHDF5, COpenBLAS), the generated ONNX schema (COnnxProto) and
+//   Vigil's own thin C (CVigilKernels, CVigilCleanup: the async-signal-safe temporary-file cleanup)
+//   → VigilFiles: safe file I/O every reader and writer uses (the one output writer, input
+//     identities, temporary files, non-blocking regular-file opening, bounded zip members);
+//     imports only CVigilCleanup and ZIPFoundation
 //   → one Swift wrapper per C library (VigilONNX, …), the only Swift code that imports C
 //   → VigilIR (pure Swift, imports nothing) sits beside them and is what every wrapper produces
 //   → VigilCLI (commands) → the `vigil` executable.
@@ -11,6 +15,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        // Parses untrusted HDF5 files in its own process for VigilHDF5's HDF5Reader; ship it next to
+        // any program that reads Keras or detector files.
+        .executable(name: "vigil-hdf5-reader", targets: ["vigil-hdf5-reader"]),
         .library(name: "VigilIR", targets: ["VigilIR"]),
         .library(name: "VigilONNX", targets: ["VigilONNX"]),
     ],
@@ -40,6 +47,8 @@ let package = Package(
             name: "CVigilKernels",
             cSettings: [.unsafeFlags(["-O3"])]
         ),
+        // Unlinks registered temporary files on SIGINT/SIGTERM/SIGHUP/SIGQUIT, then re-raises.
+        .target(name: "CVigilCleanup"),
         // protobuf-c code generated from Formats/onnx/onnx.proto, plus a wire-format depth guard.
         .target(
             name: "COnnxProto",
@@ -49,31 +58,36 @@ let package = Package(
 
         // MARK: Swift
         .target(name: "VigilIR"),
-        .target(name: "VigilONNX", dependencies: ["VigilIR", "COnnxProto", "CProtobufC"]),
+        .target(
+            name: "VigilFiles",
+            dependencies: ["CVigilCleanup", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
+        .target(name: "VigilONNX", dependencies: ["VigilIR", "VigilFiles", "COnnxProto", "CProtobufC"]),
         .target(name: "VigilBLAS", dependencies: ["COpenBLAS", "CVigilKernels"]),
         .target(
             name: "VigilNumpy",
-            dependencies: ["VigilIR", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["VigilIR", "VigilFiles"]
         ),
         .target(name: "VigilHDF5", dependencies: ["CHDF5"]),
         .target(
             name: "VigilKeras",
-            dependencies: ["VigilIR", "VigilHDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["VigilIR", "VigilHDF5", "VigilFiles"]
         ),
         .target(name: "VigilOps", dependencies: ["VigilIR"]),
         .target(name: "VigilExecutor", dependencies: ["VigilIR", "VigilOps", "VigilBLAS"]),
         .target(name: "VigilVerifier", dependencies: ["VigilIR", "VigilOps"]),
         .target(name: "VigilParity", dependencies: ["VigilIR"]),
-        .target(name: "VigilDetector", dependencies: ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"]),
+        .target(name: "VigilDetector", dependencies: ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5", "VigilFiles"]),
         .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps", "VigilExecutor"]),
         .target(
             name: "VigilCLI",
             dependencies: [
-                "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
+                "VigilIR", "VigilFiles", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "vigil", dependencies: ["VigilCLI"]),
+        .executableTarget(name: "vigil-hdf5-reader", dependencies: ["VigilHDF5"]),
 
         // MARK: Tests
         // Shared by the test targets: fixture paths, tolerance comparisons, a protobuf wire writer.

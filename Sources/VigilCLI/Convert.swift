@@ -21,6 +21,7 @@ extension Vigil {
         @OptionGroup var export: ExportOptions
 
         func run() throws {
+            try export.checkOutputs(inputs: [model, modelOptions.config])
             var loaded = try modelOptions.load()
             let nodesBefore = loaded.model.graph.nodeCount
             if optimize { _ = try optimization.optimize(&loaded.model, file: model) }

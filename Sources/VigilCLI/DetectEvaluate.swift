@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilDetector
+import VigilFiles
 import VigilIR
 
 extension Vigil.Detect {
@@ -66,6 +67,7 @@ extension Vigil.Detect {
         }
 
         func run() throws {
+            try CommandFiles.checkOutputs([report], inputs: [detector, model, inData, novelty, classifier] + anomaly.map { Self.splitAnomaly($0)?.1 })
             let fitted = try DetectSupport.detector(detector)
             var sets: [(name: String, file: String)] = []
             if let novelty { sets.append(("novelty", novelty)) }
@@ -75,6 +77,9 @@ extension Vigil.Detect {
                 scorers = [.meanDistance, .mahalanobis] + (fitted.normalizedTraining == nil ? [] : [.knn])
                 if classifier != nil { scorers += Scorer.logitScorers }
             }
+            let warnings = try DetectScoring.verifyNetworks(
+                detector: fitted, detectorFile: detector, embedding: scorers.contains(where: \.usesEmbedding) ? model : nil,
+                classifier: scorers.contains(where: { !$0.usesEmbedding }) ? classifier : nil, allowMismatch: allowModelMismatch)
             let inImages = try DetectSupport.images(inData)
             let oodImages = try sets.map { try DetectSupport.images($0.file) }
 
@@ -115,9 +120,9 @@ extension Vigil.Detect {
             if let report {
                 let html = DetectReport.html(
                     title: "Vigil novelty and anomaly detection", inName: "in-distribution",
-                    setNames: sets.map(\.name), scorers: scorers, scores: scores, table: table)
-                do { try Data(html.utf8).write(to: URL(fileURLWithPath: report), options: .atomic) } catch {
-                    throw CommandFailure("\(report): cannot write the report: \(error.localizedDescription)")
+                    setNames: sets.map(\.name), scorers: scorers, scores: scores, table: table, warnings: warnings)
+                do { try OutputFile.write(Array(html.utf8), to: report, protecting: CommandFiles.inputs) } catch {
+                    throw CommandFiles.failure(error)
                 }
             }
             if output.json {

@@ -57,6 +57,7 @@ extension Vigil.Detect {
         }
 
         func run() throws {
+            try CommandFiles.checkOutputs([output], inputs: [model, data, labels, val, classifier])
             let images = try DetectSupport.images(data)
             let allLabels = try DetectSupport.labels(labels)
             guard images.shape[0] == allLabels.count else {
@@ -86,9 +87,10 @@ extension Vigil.Detect {
                 let logits = try DetectSupport.naming(val ?? data) { try network.embed(validation) }
                 let outputs = Dictionary(uniqueKeysWithValues: Scorer.logitScorers.map { ($0, logits) })
                 try DetectSupport.naming(classifier) { try calibrated.calibrate(outputs, tpr: tpr) }
+                calibrated.classifierSHA256 = try DetectSupport.sha256(classifier)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            try DetectSupport.naming(output) { try DetectorFile.write(calibrated, to: output) }
+            do { try DetectorFile.write(calibrated, to: output, protecting: CommandFiles.inputs) } catch { throw CommandFailure(error.description) }
             let total = trainImages.shape[0] + (validation?.shape[0] ?? 0)
             print("fitted \(detector.classCount) classes on \(detector.trainingCount) embeddings of width \(detector.dimension)"
                 + " (output '\(embedder.outputName)')")

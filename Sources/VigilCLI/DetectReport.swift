@@ -8,9 +8,10 @@ enum DetectReport {
 
     static func html(
         title: String, inName: String, setNames: [String], scorers: [Scorer], scores: [Scorer: [[Double]]],
-        table: [(set: String, scorer: Scorer, metrics: DetectionMetrics)]
+        table: [(set: String, scorer: Scorer, metrics: DetectionMetrics)], warnings: [String] = []
     ) -> String {
         var body = "<h1>\(escape(title))</h1>\n"
+        for warning in warnings { body += "<p class=\"warning\"><strong>Warning:</strong> \(escape(warning))</p>\n" }
         body += "<p>In-distribution is the positive class; scores are higher = more out-of-distribution.</p>\n"
         body += "<table><tr><th>set</th><th>scorer</th><th>FPR at 95% TPR</th><th>detection error</th><th>AUROC</th><th>AUPR-In</th><th>AUPR-Out</th></tr>\n"
         for row in table {
@@ -36,7 +37,7 @@ enum DetectReport {
             <style>
             body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
             table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
-            td:nth-child(-n+2), th { text-align: left; } .row { display: flex; gap: 2em; flex-wrap: wrap; }
+            td:nth-child(-n+2), th { text-align: left; } .warning { background: #fff3cd; border: 1px solid #e0b000; padding: 6px 10px; } .row { display: flex; gap: 2em; flex-wrap: wrap; }
             svg text { font-size: 11px; }
             </style></head><body>
             \(body)</body></html>

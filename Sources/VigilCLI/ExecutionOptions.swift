@@ -36,6 +36,9 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, parsing: .singleValue, help: "An input as [NAME=]FILE (.npy, .npz or TensorProto .pb); repeatable.")
     var input: [String] = []
 
+    /// The files named by `--input`.
+    var files: [String] { input.map { Self.split($0).1 } }
+
     /// Loads the inputs; unnamed ones fill the model's inputs in order.
     func feeds(for model: Model) throws -> [String: Tensor] {
         var feeds: [String: Tensor] = [:]

@@ -25,6 +25,7 @@ extension Vigil {
         @OptionGroup var export: ExportOptions
 
         func run() throws {
+            try export.checkOutputs(inputs: [model, modelOptions.config])
             var loaded = try modelOptions.load()
             let before = SizeReport(loaded.model)
             let steps = try optimization.optimize(&loaded.model, file: model)

@@ -46,6 +46,7 @@ extension Vigil {
         }
 
         func run() throws {
+            try CommandFiles.checkOutputs([junit], inputs: [model, modelOptions.config, reference, layerwise] + inputs.files)
             let loaded = try modelOptions.load()
             let cases = try ReferenceCases.load(reference, model: loaded.model, extraFeeds: try inputs.feeds(for: loaded.model))
             // Layer-wise comparison needs every intermediate of the graph as given.

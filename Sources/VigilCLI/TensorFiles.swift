@@ -9,12 +9,13 @@ enum TensorFiles {
     static func read(_ file: String) throws -> [(name: String?, tensor: Tensor)] {
         do {
             let lower = file.lowercased()
-            if lower.hasSuffix(".npz") { return try NPZ.read(at: file).map { ($0.name, $0.tensor) } }
+            let inputs = CommandFiles.inputs
+            if lower.hasSuffix(".npz") { return try NPZ.read(at: file, recordingInputsIn: inputs).map { ($0.name, $0.tensor) } }
             if lower.hasSuffix(".pb") {
-                let (name, tensor) = try ONNXReader.readTensor(at: file)
+                let (name, tensor) = try ONNXReader.readTensor(at: file, recordingInputsIn: inputs)
                 return [(name.isEmpty ? nil : name, tensor)]
             }
-            return [(nil, try NPY.read(at: file))]
+            return [(nil, try NPY.read(at: file, recordingInputsIn: inputs))]
         } catch {
             throw CommandFailure(error)
         }
@@ -22,6 +23,6 @@ enum TensorFiles {
 
     /// Writes named arrays to a `.npz` archive, whole or not at all.
     static func writeNPZ(_ arrays: [(name: String, tensor: Tensor)], to file: String) throws {
-        do { try NPZ.write(arrays, to: file) } catch { throw CommandFailure(error) }
+        do { try NPZ.write(arrays, to: file, protecting: CommandFiles.inputs) } catch { throw CommandFailure(error) }
     }
 }

@@ -1,5 +1,10 @@
 import CHDF5
-import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An open HDF5 file, read-only. Closed by ``close()``, at the end of ``withFile(_:_:)``, or when released.
 ///
@@ -13,7 +18,7 @@ public final class HDF5File {
     public init(path: String) throws(HDF5Error) {
         self.path = path
         _ = HDF5Library.lock
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        guard access(path, R_OK) == 0 else {
             throw HDF5Error(.cannotOpen, file: path, object: "/", message: "cannot read the file")
         }
         let id: hid_t = HDF5Library.locked {

@@ -1,6 +1,7 @@
 import COnnxProto
 import CProtobufC
 import VigilIR
+import VigilFiles
 
 /// Reads ONNX models (`ModelProto`) and tensors (`TensorProto`, as in ONNX test-data folders) into the IR.
 ///
@@ -16,14 +17,21 @@ public enum ONNXReader {
     public static let maximumMessageDepth: UInt32 = 100
 
     /// Reads a model file. External data is resolved against the file's folder.
-    public static func readModel(at path: String) throws(ONNXError) -> Model {
+    ///
+    /// - Parameter inputs: when given, the model file and every external data file it uses are
+    ///   added to it, so that writers can refuse to overwrite them.
+    public static func readModel(at path: String, recordingInputsIn inputs: InputFiles? = nil) throws(ONNXError) -> Model {
         let file = try MappedFile(path: path, reportAs: path)
         file.adviseSequential()
-        return try readModel(bytes: file.bytes, reportAs: path, baseDirectory: directory(of: path))
+        inputs?.add(path)
+        return try readModel(bytes: file.bytes, reportAs: path, baseDirectory: directory(of: path), recordingInputsIn: inputs)
     }
 
     /// Reads a model from memory; `baseDirectory` is where external data lives (`nil`: none allowed).
-    public static func readModel(bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?) throws(ONNXError) -> Model {
+    /// External data files used are added to `inputs` when given.
+    public static func readModel(
+        bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?, recordingInputsIn inputs: InputFiles? = nil
+    ) throws(ONNXError) -> Model {
         let proto = try unpack(bytes, file: file, descriptor: vigil_onnx__model_proto__descriptor_pointer()) {
             vigil_onnx__model_proto__unpack($0, $2, $1)
         }
@@ -35,17 +43,20 @@ public enum ONNXReader {
             throw .unsupported(file: file, reason: "IR version \(proto.pointee.ir_version) is not supported (supported: \(supportedIRVersions.lowerBound)–\(supportedIRVersions.upperBound))")
         }
         let decoder = ProtoDecoder(file: file, baseDirectory: baseDirectory)
+        defer { inputs?.add(contentsOf: decoder.externalFiles.resolvedPaths) }
         return try decoder.model(proto)
     }
 
     /// Reads one serialized `TensorProto` (e.g. `input_0.pb`), returning its name and value.
-    public static func readTensor(at path: String) throws(ONNXError) -> (name: String, tensor: Tensor) {
+    public static func readTensor(at path: String, recordingInputsIn inputs: InputFiles? = nil) throws(ONNXError) -> (name: String, tensor: Tensor) {
         let file = try MappedFile(path: path, reportAs: path)
+        inputs?.add(path)
         let proto = try unpack(file.bytes, file: path, descriptor: vigil_onnx__tensor_proto__descriptor_pointer()) {
             vigil_onnx__tensor_proto__unpack($0, $2, $1)
         }
         defer { vigil_onnx__tensor_proto__free_unpacked(proto, nil) }
         let decoder = ProtoDecoder(file: path, baseDirectory: directory(of: path))
+        defer { inputs?.add(contentsOf: decoder.externalFiles.resolvedPaths) }
         let name = cString(proto.pointee.name)
         return (name, try decoder.tensor(proto, what: name.isEmpty ? "tensor" : "tensor '\(name)'"))
     }

@@ -13,6 +13,7 @@ final class ModuleBoundaryTests: XCTestCase {
         "COpenBLAS": ["VigilBLAS"],
         "CVigilKernels": ["VigilBLAS"],
         "CHDF5": ["VigilHDF5"],
+        "CVigilCleanup": ["VigilFiles"],
     ]
 
     /// Swift source files per module folder.
