@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Module direction (bottom to top):
@@ -93,6 +94,8 @@ let package = Package(
         // Shared by the test targets: fixture paths, tolerance comparisons, a protobuf wire writer.
         .target(name: "VigilTestSupport", dependencies: ["VigilIR"], path: "Tests/VigilTestSupport"),
         .testTarget(name: "VigilIRTests", dependencies: ["VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilFilesTests", dependencies: ["VigilFiles", "VigilTestSupport"]),
+        .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5", "VigilTestSupport"]),
         .testTarget(name: "VigilParityTests", dependencies: ["VigilParity", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilNumpyTests", dependencies: ["VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilONNXTests", dependencies: ["VigilONNX", "VigilIR", "VigilTestSupport"]),
@@ -109,3 +112,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer harnesses (Fuzz/Harness), built only for `scripts/fuzz`: VIGIL_FUZZ=1 with
+// -sanitize=fuzzer,address, which supplies `main`, so that the binary cannot link in normal builds.
+if ProcessInfo.processInfo.environment["VIGIL_FUZZ"] == "1" {
+    package.products.append(.executable(name: "vigil-fuzz", targets: ["vigil-fuzz"]))
+    package.targets.append(
+        .executableTarget(
+            name: "vigil-fuzz",
+            dependencies: ["VigilIR", "VigilFiles", "VigilONNX", "VigilNumpy", "VigilHDF5", "VigilKeras", "VigilDetector", "VigilVerifier"],
+            path: "Fuzz/Harness"
+        ))
+}

@@ -58,17 +58,22 @@ public enum HDF5Reader {
         }
     }
 
-    /// Reads `path` under `options`.
+    /// Reads `path` under `options`. With ``Isolation/automatic``, the environment variable
+    /// `VIGIL_HDF5_ISOLATION` (`required` or `inprocess`) overrides the choice (for fuzzing and debugging).
     public static func read(_ path: String, options: Options = Options()) throws(HDF5Error) -> HDF5Snapshot {
         let size = try regularFileSize(path)
         let limits = options.limits ?? .defaults(fileSize: size)
-        if options.isolation != .inProcess {
+        var isolation = options.isolation
+        if isolation == .automatic, let value = getenv("VIGIL_HDF5_ISOLATION").map({ String(cString: $0) }) {
+            isolation = value == "inprocess" ? .inProcess : value == "required" ? .required : .automatic
+        }
+        if isolation != .inProcess {
             if let reader = readerExecutable {
                 let timeout = options.timeout ?? 10 + Double(size) / 20e6
                 let memory = options.memoryLimit ?? (160 << 20) + min(size, Int.max / 8) * 4
                 return try ReaderProcess.read(path, reader: reader, limits: limits, excluded: options.excludingData, timeout: timeout, memoryLimit: memory)
             }
-            if options.isolation == .required {
+            if isolation == .required {
                 throw HDF5Error(.readerFailed, file: path, object: "/", message: "the isolated HDF5 reader (vigil-hdf5-reader) was not found next to this program; set VIGIL_HDF5_READER")
             }
         }

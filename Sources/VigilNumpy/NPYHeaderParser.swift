@@ -4,10 +4,12 @@ enum HeaderValue: Equatable {
     case bool(Bool)
     /// A tuple of non-negative integers (the shape).
     case tuple([Int])
+    /// A non-negative integer (not a valid value for any of numpy's keys).
+    case integer(Int)
 }
 
 /// A strict parser for the Python dict literal of a `.npy` header: string keys; values that are
-/// strings, `True`/`False` or tuples of non-negative integers. Anything else fails (`nil`).
+/// strings, `True`/`False`, non-negative integers or tuples of them. Anything else fails (`nil`).
 struct HeaderParser {
     let text: [Unicode.Scalar]
     var index = 0
@@ -42,6 +44,7 @@ struct HeaderParser {
         if let string = string() { return .string(string) }
         if take("True") { return .bool(true) }
         if take("False") { return .bool(false) }
+        if let number = integer() { return .integer(number) }
         guard take("(") else { return nil }
         var sizes: [Int] = []
         while true {

@@ -122,6 +122,6 @@ final class CheckCommandTests: XCTestCase {
         let failed = try vigil("check", "--sarif", unwritable, corpus("dead_node"))
         XCTAssertEqual(failed.status, 1)
         XCTAssertTrue(failed.stderr.hasPrefix("vigil: error: \(unwritable): cannot write: the folder"), failed.stderr)
-        XCTAssertEqual(failed.stderrLines.count, 1, failed.stderr)
+        XCTAssertEqual(failed.stderr.split(separator: "\n").count, 1, failed.stderr)
     }
 }
