@@ -24,7 +24,7 @@ public enum ONNXReader {
         let file = try MappedFile(path: path, reportAs: path)
         file.adviseSequential()
         inputs?.add(path)
-        return try readModel(bytes: file.bytes, reportAs: path, baseDirectory: directory(of: path), recordingInputsIn: inputs)
+        return try decodeModel(file.bytes, reportAs: path, baseDirectory: directory(of: path), inputs: inputs, releasingSourcePages: true)
     }
 
     /// Reads a model from memory; `baseDirectory` is where external data lives (`nil`: none allowed).
@@ -32,7 +32,15 @@ public enum ONNXReader {
     public static func readModel(
         bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?, recordingInputsIn inputs: InputFiles? = nil
     ) throws(ONNXError) -> Model {
-        let proto = try unpack(bytes, file: file, descriptor: vigil_onnx__model_proto__descriptor_pointer()) {
+        try decodeModel(bytes, reportAs: file, baseDirectory: baseDirectory, inputs: inputs, releasingSourcePages: false)
+    }
+
+    /// `releasingSourcePages`: drop the pages of large `raw_data` fields from `bytes` once copied;
+    /// only for Vigil's own private read-only file mappings, never for a caller's memory.
+    private static func decodeModel(
+        _ bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?, inputs: InputFiles?, releasingSourcePages: Bool
+    ) throws(ONNXError) -> Model {
+        let proto = try unpack(bytes, file: file, releasing: releasingSourcePages, descriptor: vigil_onnx__model_proto__descriptor_pointer()) {
             vigil_onnx__model_proto__unpack($0, $2, $1)
         }
         defer { vigil_onnx__model_proto__free_unpacked(proto, nil) }
@@ -51,7 +59,7 @@ public enum ONNXReader {
     public static func readTensor(at path: String, recordingInputsIn inputs: InputFiles? = nil) throws(ONNXError) -> (name: String, tensor: Tensor) {
         let file = try MappedFile(path: path, reportAs: path)
         inputs?.add(path)
-        let proto = try unpack(file.bytes, file: path, descriptor: vigil_onnx__tensor_proto__descriptor_pointer()) {
+        let proto = try unpack(file.bytes, file: path, releasing: true, descriptor: vigil_onnx__tensor_proto__descriptor_pointer()) {
             vigil_onnx__tensor_proto__unpack($0, $2, $1)
         }
         defer { vigil_onnx__tensor_proto__free_unpacked(proto, nil) }
@@ -65,14 +73,15 @@ public enum ONNXReader {
     static let releaseThreshold = 1 << 16
 
     /// Checks the wire format, then unpacks with protobuf-c. Buffers of the result are malloc'd.
+    /// With `releasing`, source pages of large bytes fields are dropped as they are copied.
     private static func unpack<T>(
-        _ bytes: UnsafeRawBufferPointer, file: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
+        _ bytes: UnsafeRawBufferPointer, file: String, releasing: Bool, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
         _ unpack: (UnsafeMutablePointer<ProtobufCAllocator>, UnsafePointer<UInt8>?, Int) -> UnsafeMutablePointer<T>?
     ) throws(ONNXError) -> UnsafeMutablePointer<T> {
         guard bytes.count > 0 else { throw .malformed(file: file, reason: "the file is empty") }
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let ranges = UnsafeMutablePointer<VigilWireRanges>.allocate(capacity: 1)
-        ranges.initialize(to: VigilWireRanges(min_length: releaseThreshold, items: nil, count: 0, capacity: 0))
+        ranges.initialize(to: VigilWireRanges(min_length: releasing ? releaseThreshold : Int.max, items: nil, count: 0, capacity: 0))
         let allocator = UnsafeMutablePointer<VigilReleasingAllocator>.allocate(capacity: 1)
         defer {
             vigil_wire_ranges_free(ranges)
