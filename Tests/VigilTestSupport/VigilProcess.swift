@@ -23,3 +23,53 @@ public func runVigil(_ arguments: [String]) throws -> VigilRun {
     return VigilRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                     stderr: String(decoding: stderr, as: UTF8.self))
 }
+
+/// What a run of `vigil` under resource limits did.
+public struct LimitedRun: Sendable {
+    public var run: VigilRun
+    /// It was still running after the wall-clock limit and was killed.
+    public var timedOut: Bool
+}
+
+/// Whether this process runs under a sanitizer (whose runtime reserves terabytes of address space,
+/// so heap limits cannot be applied to it or to the binaries built with it).
+public let isSanitized: Bool = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") != nil
+    || dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
+
+/// Runs `vigil` with at most `heapBytes` of data segment (RLIMIT_DATA: heap and private mappings,
+/// plus about 32 MiB the runtime and libraries take) and `cpuSeconds` of CPU time, killing it after
+/// `wallSeconds`. OpenBLAS runs one thread (its per-thread 128 MiB buffers are not Vigil's
+/// allocations). Under a sanitizer only the time limits apply.
+public func runVigil(_ arguments: [String], heapBytes: Int, cpuSeconds: Int = 10, wallSeconds: Double = 60) throws -> LimitedRun {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    let heap = isSanitized ? "unlimited" : String((heapBytes + (32 << 20)) / 1024)
+    process.arguments = ["-c", "ulimit -d \(heap) && ulimit -t \(cpuSeconds) && exec \"$0\" \"$@\"", Repository.vigilBinary.path] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_NUM_THREADS"] = "1"
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let deadline = Date().addingTimeInterval(wallSeconds)
+    var timedOut = false
+    // Read both pipes on other threads so that a chatty child cannot block on a full pipe.
+    nonisolated(unsafe) var stdout = Data(), stderr = Data()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { stdout = out.fileHandleForReading.readDataToEndOfFile() }
+    DispatchQueue.global().async(group: group) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
+    while process.isRunning {
+        if Date() > deadline {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+            break
+        }
+        usleep(10_000)
+    }
+    process.waitUntilExit()
+    group.wait()
+    return LimitedRun(
+        run: VigilRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self)),
+        timedOut: timedOut)
+}
