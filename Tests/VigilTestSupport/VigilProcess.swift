@@ -48,17 +48,19 @@ public func runVigil(_ arguments: [String], heapBytes: Int, cpuSeconds: Int = 10
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_NUM_THREADS"] = "1"
     process.environment = environment
-    let out = Pipe(), err = Pipe()
+    // Output goes to files, read after the process ends (no pipe can fill up and block it).
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
     try process.run()
     let deadline = Date().addingTimeInterval(wallSeconds)
     var timedOut = false
-    // Read both pipes on other threads so that a chatty child cannot block on a full pipe.
-    nonisolated(unsafe) var stdout = Data(), stderr = Data()
-    let group = DispatchGroup()
-    DispatchQueue.global().async(group: group) { stdout = out.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
     while process.isRunning {
         if Date() > deadline {
             timedOut = true
@@ -68,7 +70,9 @@ public func runVigil(_ arguments: [String], heapBytes: Int, cpuSeconds: Int = 10
         usleep(10_000)
     }
     process.waitUntilExit()
-    group.wait()
+    try out.close()
+    try err.close()
+    let stdout = try Data(contentsOf: outURL), stderr = try Data(contentsOf: errURL)
     return LimitedRun(
         run: VigilRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self)),
         timedOut: timedOut)
