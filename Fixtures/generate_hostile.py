@@ -284,6 +284,9 @@ def model(name, nodes, inputs, outputs, initializers=(), opset=17, opset_imports
 
 
 def value(name, dims, dtype=TensorProto.FLOAT):
+    """A typed value; an int for `dims` is a rank of unknown (symbolic) sizes, as the checker requires."""
+    if isinstance(dims, int):
+        dims = [f"{name}_{axis}" for axis in range(dims)]
     return helper.make_tensor_value_info(name, dtype, dims)
 
 
@@ -293,45 +296,46 @@ def ints(name, values):
 
 def executor_cases():
     big = 1 << 62
-    model("reshape_overflow", [helper.make_node("Reshape", ["x", "s"], ["y"])], [value("x", [1, 4])], [value("y", None)],
+    model("reshape_overflow", [helper.make_node("Reshape", ["x", "s"], ["y"])], [value("x", [1, 4])], [value("y", 2)],
           [ints("s", [big, big])])
-    model("slice_huge", [helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"])], [value("x", [4, 4])], [value("y", None)],
+    model("slice_huge", [helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"])], [value("x", [4, 4])], [value("y", 2)],
           [ints("st", [-(1 << 63)]), ints("en", [(1 << 63) - 1]), ints("ax", [0]), ints("sp", [-(1 << 63)])])
     for label, limit in (("nan", np.nan), ("inf", np.inf)):
-        model(f"range_{label}", [helper.make_node("Range", ["a", "b", "d"], ["y"])], [], [value("y", None)],
+        model(f"range_{label}", [helper.make_node("Range", ["a", "b", "d"], ["y"])], [], [value("y", 1)],
               [numpy_helper.from_array(np.array(v, np.float32), n) for n, v in (("a", 0.0), ("b", limit), ("d", 1.0))])
-    model("range_2e62", [helper.make_node("Range", ["a", "b", "d"], ["y"])], [], [value("y", None, TensorProto.INT64)],
+    model("range_2e62", [helper.make_node("Range", ["a", "b", "d"], ["y"])], [], [value("y", 1, TensorProto.INT64)],
           [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in (("a", 0), ("b", big), ("d", 1))])
     model("resize_negative", [helper.make_node("Resize", ["x", "", "", "sz"], ["y"], mode="nearest")],
-          [value("x", [1, 1, 4, 4])], [value("y", None)], [ints("sz", [1, 1, -4, 8])])
+          [value("x", [1, 1, 4, 4])], [value("y", 4)], [ints("sz", [1, 1, -4, 8])])
     model("resize_scales_huge", [helper.make_node("Resize", ["x", "", "sc"], ["y"], mode="nearest")],
-          [value("x", [1, 1, 4, 4])], [value("y", None)], [numpy_helper.from_array(np.array([1, 1, 1e6, 1e6], np.float32), "sc")])
-    model("int32_dims", [helper.make_node("Conv", ["x", "w"], ["y"])], [value("x", [1, 1, 1 << 31, 1])], [value("y", None)],
+          [value("x", [1, 1, 4, 4])], [value("y", 4)], [numpy_helper.from_array(np.array([1, 1, 1e6, 1e6], np.float32), "sc")])
+    model("int32_dims", [helper.make_node("Conv", ["x", "w"], ["y"])], [value("x", [1, 1, 1 << 31, 1])], [value("y", 4)],
           [numpy_helper.from_array(np.ones((1, 1, 1, 1), np.float32), "w")])
-    model("pad_huge", [helper.make_node("Pad", ["x", "p"], ["y"])], [value("x", [1, 4])], [value("y", None)],
+    model("pad_huge", [helper.make_node("Pad", ["x", "p"], ["y"])], [value("x", [1, 4])], [value("y", 2)],
           [ints("p", [0, 1 << 40, 0, 1 << 40])])
     model("conv_pads_huge", [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1 << 20, 1 << 20, 1 << 20, 1 << 20])],
-          [value("x", [1, 1, 4, 4])], [value("y", None)], [numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "w")])
+          [value("x", [1, 1, 4, 4])], [value("y", 4)], [numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "w")])
     model("maxpool_pads_huge", [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], pads=[1 << 20, 1 << 20, 1 << 20, 1 << 20])],
-          [value("x", [1, 1, 4, 4])], [value("y", None)])
-    model("expand_huge", [helper.make_node("Expand", ["x", "s"], ["y"])], [value("x", [1])], [value("y", None)],
+          [value("x", [1, 1, 4, 4])], [value("y", 4)])
+    model("expand_huge", [helper.make_node("Expand", ["x", "s"], ["y"])], [value("x", [1])], [value("y", 3)],
           [ints("s", [1 << 20, 1 << 20, 1 << 10])])
-    model("tile_huge", [helper.make_node("Tile", ["x", "r"], ["y"])], [value("x", [2, 2])], [value("y", None)],
+    model("tile_huge", [helper.make_node("Tile", ["x", "r"], ["y"])], [value("x", [2, 2])], [value("y", 2)],
           [ints("r", [1 << 30, 1 << 30])])
     model("huge_input", [helper.make_node("Relu", ["x"], ["y"])], [value("x", [1 << 20, 1 << 20])], [value("y", [1 << 20, 1 << 20])])
     model("zero_batch", [helper.make_node("Add", ["x", "b"], ["y"])], [value("x", ["N", 4])], [value("y", ["N", 4])],
           [numpy_helper.from_array(np.ones(4, np.float32), "b")])
     np.save(path("executor", "zero_batch_input.npy"), np.zeros((0, 4), np.float32))
-    model("matmul_2e62", [helper.make_node("MatMul", ["x", "w"], ["y"])], [value("x", [big, 4])], [value("y", None)],
+    model("matmul_2e62", [helper.make_node("MatMul", ["x", "w"], ["y"])], [value("x", [big, 4])], [value("y", 2)],
           [numpy_helper.from_array(np.ones((4, 2), np.float32), "w")])
     model("transpose_rank_mismatch", [helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0]),
                                       helper.make_node("Transpose", ["t"], ["y"], perm=[0, 2, 1])],
-          [value("x", [2, 3])], [value("y", None)])
+          [value("x", [2, 3])], [value("y", 3)])
     model("no_opset_import", [helper.make_node("Relu", ["x"], ["y"])], [value("x", [2])], [value("y", [2])], opset_imports=[])
     model("opset_2e62", [helper.make_node("Relu", ["x"], ["y"])], [value("x", [2])], [value("y", [2])],
           opset_imports=[helper.make_opsetid("", big)])
     model("no_outputs", [helper.make_node("Relu", ["x"], ["y"])], [value("x", [2])], [])
-    np.save(path("executor", "x2.npy"), np.array([1.0, -1.0], np.float32))
+    for shape in ((2,), (1,), (1, 4), (4, 4), (2, 2), (2, 3), (1, 1, 4, 4)):
+        np.save(path("executor", "x_" + "x".join(map(str, shape)) + ".npy"), np.ones(shape, np.float32))
 
 
 def main():

@@ -70,7 +70,7 @@ final class ResourceLimitTests: CLITestCase {
 
         let cycle = try writeModel("cycle.onnx", nodes: [("Add", ["x", "b"], "a"), ("Relu", ["a"], "b")], output: "b")
         try assertBounded(["check", cycle], file: cycle, cause: "cycle", status: 1)
-        try assertBounded(["run", cycle, "--input", Repository.fixtures.appendingPathComponent("hostile/executor/x2.npy").path],
+        try assertBounded(["run", cycle, "--input", Repository.fixtures.appendingPathComponent("hostile/executor/x_2.npy").path],
                           file: cycle, cause: "the graph has a cycle through")
 
         let chain = (0..<100_000).map { ("Relu", [$0 == 0 ? "x" : "v\($0 - 1)"], "v\($0)") }
