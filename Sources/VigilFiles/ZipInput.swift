@@ -32,13 +32,14 @@ public final class ZipInput {
         public var declaredSize: Int
     }
 
-    /// Opens an archive (a regular file; anything else is refused without blocking).
+    /// Opens an archive (a regular file; anything else is refused without blocking). The file is
+    /// mapped once and read from memory, so it cannot be swapped for something else in between.
     public init(path: String, budget: Int? = nil) throws(InputError) {
         self.path = path
-        let size = try RegularFile.size(of: path)
-        remainingBudget = budget ?? Self.defaultBudget(archiveSize: size)
+        let bytes = try RegularFile.map(path)
+        remainingBudget = budget ?? Self.defaultBudget(archiveSize: bytes.count)
         do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+            archive = try Archive(data: bytes, accessMode: .read)
         } catch {
             throw InputError(file: path, reason: "not a readable zip archive: \(error)")
         }
