@@ -42,7 +42,12 @@ public enum HDF5ReaderChild {
             HDF5Error(.limit, file: path, object: "/", message: "cannot \(what) the \(builder.dataBytes)-byte snapshot: \(String(cString: strerror(errno)))")
         }
         let header = SnapshotCoding.headerSize, total = header + builder.dataBytes
-        guard ftruncate(3, off_t(total)) == 0 else { throw failure("size") }
+        // Reserve the space first: writing through a mapping into a full file system would SIGBUS.
+        let reserved = posix_fallocate(3, 0, off_t(total))
+        guard reserved == 0 else {
+            errno = reserved
+            throw failure("reserve space for")
+        }
         if builder.dataBytes > 0 {
             guard let address = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_SHARED, 3, 0), address != MAP_FAILED else { throw failure("map") }
             defer { munmap(address, total) }

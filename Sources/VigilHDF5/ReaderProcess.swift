@@ -14,7 +14,7 @@ import Darwin
 enum ReaderProcess {
     static func read(_ path: String, reader: String, limits: HDF5ReadLimits, excluded: [String], timeout: Double, memoryLimit: Int) throws(HDF5Error) -> HDF5Snapshot {
         func failure(_ message: String) -> HDF5Error { HDF5Error(.readerFailed, file: path, object: "/", message: message) }
-        let output = try scratchFile(path)
+        let output = try scratchFile(path, expectedBytes: limits.dataBytes)
         defer { close(output) }
         var arguments = [reader, path, "--data-bytes", String(limits.dataBytes), "--objects", String(limits.objects),
                          "--depth", String(limits.depth), "--attributes-per-object", String(limits.attributesPerObject),
@@ -39,13 +39,18 @@ enum ReaderProcess {
         }
     }
 
-    /// An unlinked file to receive the snapshot: in /dev/shm (memory) when possible, else $TMPDIR.
-    private static func scratchFile(_ path: String) throws(HDF5Error) -> Int32 {
+    /// An unlinked file to receive the snapshot: in /dev/shm (memory) when it has room for
+    /// `expectedBytes` (containers often give it only 64 MB), else $TMPDIR or /tmp.
+    private static func scratchFile(_ path: String, expectedBytes: Int) throws(HDF5Error) -> Int32 {
         var blocked = sigset_t(), previous = sigset_t()
         sigfillset(&blocked)
         pthread_sigmask(SIG_BLOCK, &blocked, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        var folders = ["/dev/shm"]
+        var folders: [String] = []
+        var space = statvfs()
+        if statvfs("/dev/shm", &space) == 0, Double(space.f_bavail) * Double(space.f_frsize) > Double(expectedBytes) + 64e6 {
+            folders.append("/dev/shm")
+        }
         if let tmp = getenv("TMPDIR"), tmp.pointee != 0 { folders.append(String(cString: tmp)) }
         folders.append("/tmp")
         for folder in folders {
