@@ -85,13 +85,18 @@ public enum HDF5Reader {
         try HDF5Library.locked { () throws(HDF5Error) -> HDF5Snapshot in
             let fileId = try openUntrusted(path)
             defer { H5Fclose(fileId) }
-            var builder = SnapshotBuilder(file: path, limits: limits, excluded: excluded)
+            guard let fileRegion = DataRegion.mapFile(path) else {
+                throw HDF5Error(.cannotOpen, file: path, object: "/", message: "cannot map the file")
+            }
+            var builder = SnapshotBuilder(file: path, fileSize: fileRegion.count, limits: limits, excluded: excluded)
             let root = try builder.structure(of: fileId)
             guard let region = DataRegion.anonymous(count: builder.dataBytes) else {
                 throw HDF5Error(.limit, file: path, object: "/", message: "cannot allocate \(builder.dataBytes) bytes for the datasets")
             }
             if let base = region.base { try builder.readData(from: fileId, into: base) }
-            guard case .group(let group) = root.snapshotNode(file: path, region: region) else { fatalError("the root is a group") }
+            guard case .group(let group) = root.snapshotNode(file: path, region: region, fileRegion: fileRegion) else {
+                fatalError("the root is a group")
+            }
             return HDF5Snapshot(file: path, root: group, region: region)
         }
     }

@@ -26,7 +26,8 @@ public enum HDF5ReaderChild {
             try HDF5Library.locked { () throws(HDF5Error) in
                 let fileId = try HDF5Reader.openUntrusted(request.file)
                 defer { H5Fclose(fileId) }
-                var builder = SnapshotBuilder(file: request.file, limits: request.limits, excluded: request.excluded)
+                let size = try HDF5Reader.regularFileSize(request.file)
+                var builder = SnapshotBuilder(file: request.file, fileSize: size, limits: request.limits, excluded: request.excluded)
                 let root = try builder.structure(of: fileId)
                 try writeSnapshot(builder, root: root, fileId: fileId, path: request.file)
             }

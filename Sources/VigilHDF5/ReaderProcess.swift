@@ -70,7 +70,7 @@ enum ReaderProcess {
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_size >= SnapshotCoding.headerSize else { throw malformed("too short") }
         let length = Int(info.st_size)
-        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+        guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
             throw HDF5Error(.limit, file: path, object: "/", message: "cannot map the \(length)-byte snapshot: \(String(cString: strerror(errno)))")
         }
         let bytes = UnsafeRawBufferPointer(start: address, count: length)
@@ -86,10 +86,14 @@ enum ReaderProcess {
             throw malformed("bad header")
         }
         let region = DataRegion(mapping: address, length: length, offset: dataOffset, count: dataSize)
-        var decoder = SnapshotDecoder(bytes: UnsafeRawBufferPointer(rebasing: bytes[structureOffset..<length]), dataSize: dataSize)
+        guard let fileRegion = DataRegion.mapFile(path) else {
+            throw HDF5Error(.cannotOpen, file: path, object: "/", message: "cannot map the file")
+        }
+        var decoder = SnapshotDecoder(
+            bytes: UnsafeRawBufferPointer(rebasing: bytes[structureOffset..<length]), dataSize: dataSize, fileSize: fileRegion.count)
         let root: RawNode
         do { root = try decoder.node() } catch { throw malformed("\(error)") }
-        guard decoder.offset == structureSize, case .group(let group) = root.snapshotNode(file: path, region: region) else {
+        guard decoder.offset == structureSize, case .group(let group) = root.snapshotNode(file: path, region: region, fileRegion: fileRegion) else {
             throw malformed("trailing bytes or no root group")
         }
         return HDF5Snapshot(file: path, root: group, region: region)

@@ -40,6 +40,32 @@ final class HDF5ReaderTests: XCTestCase {
         }
     }
 
+    /// Elements used in place from the file (contiguous little-endian floats) or converted by the
+    /// reader equal libhdf5's own reading of every dataset.
+    func testElementsEqualLibhdf5sOwnReading() throws {
+        var checked = 0
+        for name in Self.fixtures {
+            let snapshot = try HDF5Reader.read(fixture(name))
+            let file = try HDF5File(path: fixture(name))
+            defer { file.close() }
+            func visit(_ group: HDF5Snapshot.Group) throws {
+                for child in group.children.values {
+                    switch child {
+                    case .group(let inner): try visit(inner)
+                    case .dataset(let dataset) where dataset.isNumeric:
+                        let live = try file.root().dataset(String(dataset.path.dropFirst()))
+                        XCTAssertEqual(try dataset.readDoubles(), try live.readDoubles(), "\(name)\(dataset.path)")
+                        XCTAssertEqual(try dataset.readFloats(), try live.readFloats(), "\(name)\(dataset.path)")
+                        checked += 1
+                    default: break
+                    }
+                }
+            }
+            try visit(snapshot.root)
+        }
+        XCTAssertGreaterThan(checked, 30)
+    }
+
     func testExcludedGroupsKeepShapesButNoData() throws {
         let snapshot = try HDF5Reader.read(fixture("keras/dense_mlp/model.h5"), options: .init(excludingData: ["/model_weights/probs"]))
         let excluded = try snapshot.root.dataset("model_weights/probs/dense_mlp/probs/kernel")
@@ -53,7 +79,7 @@ final class HDF5ReaderTests: XCTestCase {
         let dataset = try snapshot.root.dataset("model_weights/hidden/dense_mlp/hidden/kernel")
         let first = try dataset.readFloatBuffer(), second = try dataset.readFloatBuffer()
         XCTAssertEqual(first.pointer, second.pointer, "float32 elements are handed out from the shared region")
-        XCTAssertEqual(Int(bitPattern: first.pointer) % 64, 0)
+        XCTAssertEqual(Int(bitPattern: first.pointer) % 4, 0)
     }
 
     /// A stand-in for the reader that misbehaves in a given way.

@@ -33,6 +33,20 @@ final class DataRegion: @unchecked Sendable {
         return DataRegion(mapping: address, length: count, offset: 0, count: count)
     }
 
+    /// A whole file mapped copy-on-write (writes through a borrowed pointer stay private), or an
+    /// empty region for an empty file; `nil` when it cannot be opened or mapped.
+    static func mapFile(_ path: String) -> DataRegion? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        let size = Int(info.st_size)
+        guard size > 0 else { return DataRegion() }
+        guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), address != MAP_FAILED else { return nil }
+        return DataRegion(mapping: address, length: size, offset: 0, count: size)
+    }
+
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     deinit {

@@ -10,13 +10,41 @@ extension SnapshotBuilder {
         try checkCreationProperties(id, path: path)
         let storage = try storageKind(id, path)
         var range: Range<Int>?
+        var inFile = false
         if storage != .none, !isExcluded(path) {
             let width = storage == .float32 ? 4 : 8
             let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
             guard !overflow else { throw fail(.limit, path, "declares \(shape) elements, too many to address") }
-            range = try reserve(bytes, for: path, storage: storage, describing: shape)
+            if let located = fileRange(id, bytes: bytes, storage: storage) {
+                range = located
+                inFile = true
+            } else {
+                range = try reserve(bytes, for: path, storage: storage, describing: shape)
+            }
         }
-        return RawNode(path: path, attributes: try attributes(of: id, path: path), kind: .dataset(shape: shape, storage: storage, range: range))
+        return RawNode(path: path, attributes: try attributes(of: id, path: path),
+                       kind: .dataset(shape: shape, storage: storage, range: range, inFile: inFile))
+    }
+
+    /// Where the elements lie in the file when they can be used as they are: contiguous, unfiltered,
+    /// allocated, little-endian IEEE float32 or float64, aligned to the element size, inside the file.
+    /// `nil` otherwise (they are then read, and converted, into the region).
+    func fileRange(_ id: hid_t, bytes: Int, storage: HDF5Snapshot.Storage) -> Range<Int>? {
+        guard bytes > 0 else { return nil }
+        let plist = H5Dget_create_plist(id)
+        guard plist >= 0 else { return nil }
+        defer { H5Pclose(plist) }
+        guard H5Pget_layout(plist) == H5D_CONTIGUOUS, H5Pget_nfilters(plist) == 0, H5Pget_external_count(plist) == 0 else { return nil }
+        let type = H5Dget_type(id)
+        guard type >= 0 else { return nil }
+        defer { H5Tclose(type) }
+        let wanted = storage == .float32 ? vigil_h5t_ieee_f32le() : vigil_h5t_ieee_f64le()
+        guard H5Tequal(type, wanted) > 0, H5Dget_storage_size(id) == hsize_t(bytes) else { return nil }
+        let offset = H5Dget_offset(id)
+        let width = storage == .float32 ? 4 : 8
+        guard offset != haddr_t.max, offset <= haddr_t(Int.max), Int(offset) % width == 0,
+              Int(offset) <= fileSize - bytes else { return nil }
+        return Int(offset)..<Int(offset) + bytes
     }
 
     private func datasetShape(_ id: hid_t, _ path: String) throws(HDF5Error) -> [Int] {

@@ -10,6 +10,8 @@ import CHDF5
 /// Callers hold ``HDF5Library/lock``.
 struct SnapshotBuilder {
     let file: String
+    /// The file's size: ranges used in place must lie within it.
+    let fileSize: Int
     let limits: HDF5ReadLimits
     /// Absolute paths of groups whose datasets' elements are not read (their shapes are).
     let excluded: [String]
@@ -21,8 +23,9 @@ struct SnapshotBuilder {
     /// Bytes of the region (64-byte aligned ranges).
     private(set) var dataBytes = 0
 
-    init(file: String, limits: HDF5ReadLimits, excluded: [String]) {
+    init(file: String, fileSize: Int, limits: HDF5ReadLimits, excluded: [String]) {
         self.file = file
+        self.fileSize = fileSize
         self.limits = limits
         self.excluded = excluded
     }

@@ -23,14 +23,14 @@ enum SnapshotCoding {
                 put(name, &out)
                 encode(child, into: &out)
             }
-        case .dataset(let shape, let storage, let range):
+        case .dataset(let shape, let storage, let range, let inFile):
             out.append(2)
             put(node.path, &out)
             putAttributes(node.attributes, &out)
             put(UInt64(shape.count), &out)
             for size in shape { put(UInt64(size), &out) }
             out.append(storage.rawValue)
-            out.append(range == nil ? 0 : 1)
+            out.append(range == nil ? 0 : inFile ? 2 : 1)
             put(UInt64(range?.lowerBound ?? 0), &out)
             put(UInt64(range?.upperBound ?? 0), &out)
         }
@@ -78,6 +78,8 @@ enum SnapshotCoding {
 struct SnapshotDecoder {
     let bytes: UnsafeRawBufferPointer
     let dataSize: Int
+    /// Size of the HDF5 file, which in-file ranges must lie within.
+    let fileSize: Int
     var offset = 0
     var nodes = 0
 
@@ -102,9 +104,12 @@ struct SnapshotDecoder {
             var shape: [Int] = []
             for _ in 0..<rank { shape.append(try length()) }
             guard let storage = HDF5Snapshot.Storage(rawValue: try byte()) else { throw .malformed("storage kind") }
-            let hasRange = try byte() == 1
+            let where_ = try byte()
+            guard where_ <= 2 else { throw .malformed("range kind \(where_)") }
+            let hasRange = where_ != 0, inFile = where_ == 2
             let lower = try length(), upper = try length()
-            guard lower <= upper, upper <= dataSize else { throw .malformed("data range \(lower)..<\(upper) outside \(dataSize) bytes") }
+            let limit = inFile ? fileSize : dataSize
+            guard lower <= upper, upper <= limit else { throw .malformed("data range \(lower)..<\(upper) outside \(limit) bytes") }
             var count = 1
             for size in shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: size)
@@ -113,11 +118,11 @@ struct SnapshotDecoder {
             }
             let width = storage == .float32 ? 4 : 8
             if hasRange {
-                guard storage != .none, count.multipliedReportingOverflow(by: width) == (upper - lower, false), lower % 64 == 0 else {
+                guard storage != .none, count.multipliedReportingOverflow(by: width) == (upper - lower, false), lower % (inFile ? width : 64) == 0 else {
                     throw .malformed("data range of \(upper - lower) bytes for shape \(shape)")
                 }
             }
-            return RawNode(path: path, attributes: attributes, kind: .dataset(shape: shape, storage: storage, range: hasRange ? lower..<upper : nil))
+            return RawNode(path: path, attributes: attributes, kind: .dataset(shape: shape, storage: storage, range: hasRange ? lower..<upper : nil, inFile: inFile))
         default:
             throw .malformed("node kind \(kind)")
         }
