@@ -6,7 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// An open HDF5 file, read-only. Closed by ``close()``, at the end of ``withFile(_:_:)``, or when released.
+/// An open HDF5 file, read-only, through libhdf5 in this process: for files Vigil writes (detectors,
+/// test files) and trusts. Files from elsewhere are read with ``HDF5Reader`` instead, which keeps
+/// libhdf5 out of this process. Closed by ``close()``, at the end of ``withFile(_:_:)``, or when released.
 ///
 /// Objects opened from it keep their own handles; HDF5 keeps the file open until the last one closes.
 public final class HDF5File {
