@@ -3,11 +3,11 @@ import Foundation
 import PackageDescription
 
 // Module direction (bottom to top):
-//   C system libraries (CProtobufC, CHDF5, COpenBLAS), the generated ONNX schema (COnnxProto) and
+//   C system libraries (CProtobufC, CHDF5, COpenBLAS, CZlib), the generated ONNX schema (COnnxProto) and
 //   Vigil's own thin C (CVigilKernels, CVigilCleanup: the async-signal-safe temporary-file cleanup)
 //   → VigilFiles: safe file I/O every reader and writer uses (the one output writer, input
-//     identities, temporary files, non-blocking regular-file opening, bounded zip members);
-//     imports only CVigilCleanup and ZIPFoundation
+//     identities, temporary files, non-blocking regular-file opening, a strict zip reader and
+//     writer); imports only CVigilCleanup and zlib (CZlib)
 //   → one Swift wrapper per C library (VigilONNX, …), the only Swift code that imports C
 //   → VigilIR (pure Swift, imports nothing) sits beside them and is what every wrapper produces
 //   → VigilCLI (commands) → the `vigil` executable.
@@ -24,7 +24,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // MARK: C at the bottom
@@ -37,6 +36,11 @@ let package = Package(
             name: "CHDF5",
             pkgConfig: "hdf5-serial",
             providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         .systemLibrary(
             name: "COpenBLAS",
@@ -61,7 +65,7 @@ let package = Package(
         .target(name: "VigilIR"),
         .target(
             name: "VigilFiles",
-            dependencies: ["CVigilCleanup", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["CVigilCleanup", "CZlib"]
         ),
         .target(name: "VigilONNX", dependencies: ["VigilIR", "VigilFiles", "COnnxProto", "CProtobufC"]),
         .target(name: "VigilBLAS", dependencies: ["COpenBLAS", "CVigilKernels"]),

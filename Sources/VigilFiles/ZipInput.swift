@@ -1,17 +1,21 @@
+import CZlib
 import Foundation
-import ZIPFoundation
 
-/// A zip archive (`.npz`, `.keras`) read as hostile input: members are extracted whole into memory
-/// under a byte budget, with their declared sizes and CRC-32 checked.
+/// A zip archive (`.npz`, `.keras`) read as hostile input, by Vigil's own strict reader: the file is
+/// mapped once; the end-of-central-directory record (zip64 too) and every central-directory entry
+/// must lie inside it; members are stored or deflated (anything else, and encryption, is refused)
+/// and are extracted whole into memory under a byte budget, with their declared sizes and CRC-32
+/// checked.
 ///
 /// - A member may not expand more than ``maximumCompressionRatio`` times (deflate cannot do much
 ///   better than 1032:1, so more is a lie or a bomb).
 /// - All members read together may not exceed the budget (default ``defaultBudget(archiveSize:)``).
-/// - A member must produce exactly its declared size, and its CRC-32 must match.
+/// - A member must inflate to exactly its declared size, and its CRC-32 must match.
 public final class ZipInput {
     /// The archive's path.
     public let path: String
-    private let archive: Archive
+    private let bytes: Data
+    private let entries: [ZipEntry]
     /// Bytes that members read from now on may still take.
     public private(set) var remainingBudget: Int
 
@@ -36,77 +40,52 @@ public final class ZipInput {
     /// mapped once and read from memory, so it cannot be swapped for something else in between.
     public init(path: String, budget: Int? = nil) throws(InputError) {
         self.path = path
-        let bytes = try RegularFile.map(path)
+        bytes = try RegularFile.map(path)
         remainingBudget = budget ?? Self.defaultBudget(archiveSize: bytes.count)
         do {
-            archive = try Archive(data: bytes, accessMode: .read)
+            entries = try bytes.withUnsafeBytes { raw in Result { () throws(ZipFormatError) in try ZipDirectory(raw).entries() } }.get()
         } catch {
-            throw InputError(file: path, reason: "not a readable zip archive: \(error)")
+            throw InputError(file: path, reason: "not a readable zip archive: \(error.reason)")
         }
     }
 
     /// The members, in archive order.
     public var members: [Member] {
-        archive.map { entry in
-            Member(name: entry.path, isFile: entry.type == .file, declaredSize: Int(clamping: entry.uncompressedSize))
-        }
+        entries.map { Member(name: $0.name, isFile: $0.isFile, declaredSize: Int(clamping: $0.size)) }
     }
 
     /// How many members have this exact name.
-    public func count(named name: String) -> Int { archive.filter { $0.path == name }.count }
+    public func count(named name: String) -> Int { entries.filter { $0.name == name }.count }
 
     /// The first member whose name is absolute or climbs out with `..` (`nil` when none does).
     public func unsafeMemberName() -> String? {
-        archive.first { entry in
-            let name = entry.path
-            let parts = name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
-            return name.hasPrefix("/") || name.hasPrefix("\\") || parts.contains("..")
-        }?.path
+        entries.first { entry in
+            let parts = entry.name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+            return entry.name.hasPrefix("/") || entry.name.hasPrefix("\\") || parts.contains("..")
+        }?.name
     }
 
     /// The bytes of the first regular-file member named `name` (`nil` when there is none).
     public func data(of name: String) throws(InputError) -> Data? {
-        guard let entry = archive.first(where: { $0.path == name && $0.type == .file }) else { return nil }
+        guard let entry = entries.first(where: { $0.name == name && $0.isFile }) else { return nil }
         return try extract(entry)
     }
 
-    /// The bytes of every regular-file member, in archive order, as `(name, bytes)`.
-    public func forEachFile(_ body: (String, Data) throws(InputError) -> Void) throws(InputError) {
-        for entry in archive where entry.type == .file {
-            try body(entry.path, try extract(entry))
+    private func extract(_ entry: ZipEntry) throws(InputError) -> Data {
+        let member = "\(path):\(entry.name)"
+        guard entry.size <= max(entry.compressedSize, 1) * UInt64(Self.maximumCompressionRatio) else {
+            throw InputError(file: member, reason: "claims \(entry.size) bytes from \(entry.compressedSize) compressed; refusing a likely zip bomb")
         }
-    }
-
-    private func extract(_ entry: Entry) throws(InputError) -> Data {
-        let member = "\(path):\(entry.path)"
-        let declared = entry.uncompressedSize
-        guard declared <= UInt64(max(entry.compressedSize, 1)) * UInt64(Self.maximumCompressionRatio) else {
-            throw InputError(file: member, reason: "claims \(declared) bytes from \(entry.compressedSize) compressed; refusing a likely zip bomb")
+        guard entry.size <= UInt64(remainingBudget) else {
+            throw InputError(file: member, reason: "needs \(entry.size) bytes, over the \(remainingBudget) bytes this archive may still expand to")
         }
-        guard declared <= UInt64(remainingBudget) else {
-            throw InputError(file: member, reason: "needs \(declared) bytes, over the \(remainingBudget) bytes this archive may still expand to")
-        }
-        let size = Int(declared)
-        var data = Data()
-        data.reserveCapacity(size)
-        let checksum: CRC32
+        let data: Data
         do {
-            checksum = try archive.extract(entry, skipCRC32: false) { chunk in
-                guard data.count + chunk.count <= size else { throw InputError(file: member, reason: "holds more bytes than its declared \(size)") }
-                data.append(chunk)
-            }
-        } catch let error as InputError {
-            throw error
+            data = try bytes.withUnsafeBytes { raw in Result { () throws(ZipFormatError) in try ZipDirectory(raw).contents(of: entry) } }.get()
         } catch {
-            throw InputError(file: member, reason: "cannot extract: \(error)")
+            throw InputError(file: member, reason: error.reason)
         }
-        guard data.count == size else { throw InputError(file: member, reason: "holds \(data.count) bytes, not its declared \(size)") }
-        guard checksum == entry.checksum else {
-            throw InputError(file: member, reason: "CRC-32 mismatch (stored \(hex(entry.checksum)), computed \(hex(checksum))): the member is corrupt")
-        }
-        remainingBudget -= size
+        remainingBudget -= data.count
         return data
     }
-
-    private func hex(_ value: CRC32) -> String { "0x" + String(value, radix: 16) }
 }

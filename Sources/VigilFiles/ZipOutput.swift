@@ -1,5 +1,5 @@
+import CZlib
 import Foundation
-import ZIPFoundation
 
 /// Writes an uncompressed (stored) zip archive member by member into an ``OutputFile``, with
 /// zip64 records for members or offsets past 4 GiB. This is the layout `numpy.savez` writes.
@@ -16,7 +16,9 @@ public final class ZipOutput {
 
     /// Appends a member.
     public func add(_ name: String, _ data: Data) throws(OutputError) {
-        let crc = data.crc32(checksum: 0)
+        let crc = data.withUnsafeBytes { raw in
+            UInt32(truncatingIfNeeded: crc32(0, raw.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(raw.count)))
+        }
         let size = UInt64(data.count)
         let nameBytes = Array(name.utf8)
         let zip64 = size >= 0xFFFF_FFFF || offset >= 0xFFFF_FFFF

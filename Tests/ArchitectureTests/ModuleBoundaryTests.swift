@@ -14,6 +14,7 @@ final class ModuleBoundaryTests: XCTestCase {
         "CVigilKernels": ["VigilBLAS"],
         "CHDF5": ["VigilHDF5"],
         "CVigilCleanup": ["VigilFiles"],
+        "CZlib": ["VigilFiles"],
     ]
 
     /// Swift source files per module folder.

@@ -57,6 +57,13 @@ final class HostileNumpyTests: XCTestCase {
         assertRefused({ try NPZ.read(at: duplicate) }, duplicate, "holds two arrays named 'a'")
     }
 
+    /// Found by the npz fuzz harness: an archive without an end-of-central-directory record. ZIPFoundation
+    /// leaked the whole mapped archive on it (LeakSanitizer); Vigil's own zip reader refuses it cleanly.
+    func testArchiveWithoutEndRecordIsRefused() {
+        let path = file("npz/no_end_record.npz")
+        assertRefused({ try NPZ.read(at: path) }, path, "not a readable .npz (zip) archive: no end of central directory record")
+    }
+
     /// 300 MiB of zeros in a 300 KB archive: refused by the expansion budget before extracting.
     func testZipBombIsRefused() throws {
         let bomb = file("npz/zip_bomb.npz")
