@@ -17,12 +17,25 @@ enum Targets {
         return path
     }()
 
-    /// Writes `data` to `name` in the scratch folder and returns the path.
+    /// Writes `data` to `name` in the scratch folder and returns the path (plain writes: Foundation's
+    /// atomic writes sync to disk and made file-based harnesses crawl).
     static func file(_ name: String, _ data: Data) -> String {
         let path = folder + "/" + name
         let parent = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: path, contents: data)
+        if !FileManager.default.fileExists(atPath: parent) {
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return path }
+        data.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                guard n > 0 else { break }
+                done += n
+            }
+        }
+        close(fd)
         return path
     }
 
