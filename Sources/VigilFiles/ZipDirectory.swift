@@ -69,7 +69,7 @@ struct ZipDirectory {
             end = record
         }
         let first = try offset(start)
-        guard size <= UInt64(end - first) else { throw ZipFormatError("the central directory does not fit before its end record") }
+        guard first <= end, size <= UInt64(end - first) else { throw ZipFormatError("the central directory does not fit before its end record") }
         guard count <= size / 46 + 1 else { throw ZipFormatError("the central directory claims \(count) entries in \(size) bytes") }
         return (first, first + Int(size), count)
     }

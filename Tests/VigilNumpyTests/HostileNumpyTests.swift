@@ -64,6 +64,13 @@ final class HostileNumpyTests: XCTestCase {
         assertRefused({ try NPZ.read(at: path) }, path, "not a readable .npz (zip) archive: no end of central directory record")
     }
 
+    /// Found by the npz fuzz harness in Vigil's own zip reader: a central directory that starts after
+    /// its end record trapped (a negative size); now a one-line error.
+    func testDirectoryStartingAfterItsEndIsRefused() {
+        let path = file("npz/directory_after_end.npz")
+        assertRefused({ try NPZ.read(at: path) }, path, "the central directory does not fit before its end record")
+    }
+
     /// 300 MiB of zeros in a 300 KB archive: refused by the expansion budget before extracting.
     func testZipBombIsRefused() throws {
         let bomb = file("npz/zip_bomb.npz")
