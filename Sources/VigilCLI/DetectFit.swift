@@ -86,8 +86,8 @@ extension Vigil.Detect {
                 let network = try DetectSupport.embedder(classifier, output: nil, scale: scale, execution: execution)
                 let logits = try DetectSupport.naming(val ?? data) { try network.embed(validation) }
                 let outputs = Dictionary(uniqueKeysWithValues: Scorer.logitScorers.map { ($0, logits) })
-                try DetectSupport.naming(classifier) { try calibrated.calibrate(outputs, tpr: tpr) }
-                calibrated.classifierSHA256 = try DetectSupport.sha256(classifier)
+                let hash = try DetectSupport.sha256(classifier)
+                try DetectSupport.naming(classifier) { try calibrated.calibrate(outputs, tpr: tpr, classifierSHA256: hash) }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             do { try DetectorFile.write(calibrated, to: output, protecting: CommandFiles.inputs) } catch { throw CommandFailure(error.description) }

@@ -18,11 +18,15 @@ public enum Calibration {
 extension Detector {
     /// Calibrates a threshold per scorer at `tpr` on in-distribution validation outputs.
     ///
-    /// - Parameter outputs: per scorer, the validation embeddings (or logits for the logit scorers).
-    public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95) throws(DetectorError) {
+    /// - Parameters:
+    ///   - outputs: per scorer, the validation embeddings (or logits for the logit scorers).
+    ///   - classifierSHA256: the SHA-256 of the classifier file the logits came from, recorded so that
+    ///     scoring with another classifier is caught (``verifyClassifier(sha256:allowMismatch:)``).
+    public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95, classifierSHA256: String? = nil) throws(DetectorError) {
         for (scorer, values) in outputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             thresholds[scorer.rawValue] = try Calibration.threshold(validationScores: scores(scorer, values), tpr: tpr)
         }
         calibrationTPR = tpr
+        if let classifierSHA256 { self.classifierSHA256 = classifierSHA256.lowercased() }
     }
 }
