@@ -34,6 +34,12 @@ final class HostileKerasTests: XCTestCase {
         assertRefused("zip_bomb.keras", kind: .archive, "config.json is 314572802 bytes (at most 67108864)")
     }
 
+    /// Found by the keras-zip fuzz harness (in the CI run of a fresh clone): a central directory
+    /// entry pointing past the end of the file made ZIPFoundation trap; Vigil's own reader refuses it.
+    func testCorruptCentralDirectoryIsRefused() {
+        assertRefused("fuzz_zipfoundation_trap.keras", kind: .archive, "not a readable zip archive: an offset points past the end of the file")
+    }
+
     func testConfigsWithNothingToComputeOrACycleAreRefused() {
         assertRefused("no_layers.keras", kind: .invalidConfig, "has no layers (nothing to compute)")
         assertRefused("layer_cycle.keras", kind: .invalidConfig, "its input 'b' (node 0, tensor 0) is never computed")
