@@ -100,7 +100,7 @@ enum ShapeKernels {
         }
     }
 
-    /// ``axisMapCopy(_:_:input:output:maps:elementSize:fill:)`` run by run (`plan`).
+    /// `axisMapCopy` run by run (`plan`).
     static func runCopy(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, plan: RunPlan, output: [Int], maps: [[Int]], strides: [Int],
                         elementSize es: Int, fill: [UInt8]?) {
         let outer = output[..<plan.outerRank].reduce(1, *), bytes = plan.run * es
