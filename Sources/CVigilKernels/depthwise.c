@@ -85,7 +85,7 @@ AVX2 static void pad_plane(const vigil_depthwise *p, const padded_shape *s, cons
 
 /// The epilogue of 8 outputs at column ow (n of them valid): average scaling, residual, activation (ACT:
 /// VIGIL_ACT_NONE, VIGIL_ACT_LINEAR, or -1 for any kind, a constant in each specialization), store.
-AVX2 static inline __attribute__((always_inline)) void finish8(const vigil_depthwise *p, const int MODE, const int ACT, __m256 a,
+AVX2 static inline VIGIL_ALWAYS_INLINE void finish8(const vigil_depthwise *p, const int MODE, const int ACT, __m256 a,
                                                                 const float *res, float *y, int64_t ow, int64_t oh) {
     int64_t n = p->out_w - ow;
     if (n <= 0) return;
@@ -107,7 +107,7 @@ AVX2 static inline __attribute__((always_inline)) void finish8(const vigil_depth
 }
 
 /// Combines two partial windows (sums, or maxima: the second's lanes where the first's are smaller).
-AVX2 static inline __attribute__((always_inline)) __m256 combine8(const int MODE, __m256 a, __m256 b) {
+AVX2 static inline VIGIL_ALWAYS_INLINE __m256 combine8(const int MODE, __m256 a, __m256 b) {
     return MODE == VIGIL_WINDOW_MAX ? _mm256_max_ps(b, a) : _mm256_add_ps(a, b);
 }
 
@@ -120,7 +120,7 @@ AVX2 static inline __attribute__((always_inline)) __m256 combine8(const int MODE
 /// the specialized callers (3 x 3, 5 x 5 and 7 x 7 convolutions), KH and KW else the runtime values (at
 /// most VIGIL_WINDOW_MAX_TAPS per row and column).
 // Long function: a SIMD kernel whose accumulators stay in registers across the taps.
-AVX2 static inline __attribute__((always_inline)) void output_block(
+AVX2 static inline VIGIL_ALWAYS_INLINE void output_block(
     const vigil_depthwise *p, const padded_shape *s, int64_t KH, int64_t KW, const int MODE, const int ACT, const int R, const int V,
     const float *const *rows, const int64_t *cols, const float *w, float b, const float *res, float *y, int64_t oh) {
     const __m256 init = MODE == VIGIL_WINDOW_MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_setzero_ps();
@@ -159,7 +159,7 @@ AVX2 static inline __attribute__((always_inline)) void output_block(
 /// whose window holds it; the R * V accumulators are independent chains. `rows[kh]` are the block's first
 /// output row's padded rows (the next ones follow `row_stride` apart). Constants as in output_block.
 // Long function: a SIMD kernel whose accumulators stay in registers across the taps.
-AVX2 static inline __attribute__((always_inline)) void output_rows_reused(
+AVX2 static inline VIGIL_ALWAYS_INLINE void output_rows_reused(
     const vigil_depthwise *p, const padded_shape *s, int64_t KH, int64_t KW, const int MODE, const int ACT, const int R, const int V,
     const float *const *rows, const int64_t *cols, const float *w, float b, const float *res, float *y, int64_t oh) {
     const __m256 init = MODE == VIGIL_WINDOW_MAX ? _mm256_set1_ps(-__builtin_inff()) : _mm256_set1_ps(MODE == VIGIL_WINDOW_CONV ? b : 0.0f);

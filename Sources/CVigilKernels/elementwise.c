@@ -18,7 +18,7 @@ static inline float scalar_op(int32_t op, float a, float b) {
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 
-AVX2 static inline __attribute__((always_inline)) __m256 op8(int32_t op, __m256 a, __m256 b) {
+AVX2 static inline VIGIL_ALWAYS_INLINE __m256 op8(int32_t op, __m256 a, __m256 b) {
     switch (op) {
     case VIGIL_ADD: return _mm256_add_ps(a, b);
     case VIGIL_SUB: return _mm256_sub_ps(a, b);
@@ -35,7 +35,7 @@ AVX2 static inline __attribute__((always_inline)) __m256 op8(int32_t op, __m256 
     }
 }
 
-AVX512 static inline __attribute__((always_inline)) __m512 op16(int32_t op, __m512 a, __m512 b) {
+AVX512 static inline VIGIL_ALWAYS_INLINE __m512 op16(int32_t op, __m512 a, __m512 b) {
     switch (op) {
     case VIGIL_ADD: return _mm512_add_ps(a, b);
     case VIGIL_SUB: return _mm512_sub_ps(a, b);
@@ -47,7 +47,7 @@ AVX512 static inline __attribute__((always_inline)) __m512 op16(int32_t op, __m5
 }
 
 /// The loop for one operation and operand steps (constants in each specialization).
-AVX512 static inline __attribute__((always_inline)) void binary512(int32_t op, const float *a, int64_t as, const float *b, int64_t bs,
+AVX512 static inline VIGIL_ALWAYS_INLINE void binary512(int32_t op, const float *a, int64_t as, const float *b, int64_t bs,
                                                                     float *y, int64_t n) {
     __m512 av = _mm512_set1_ps(a[0]), bv = _mm512_set1_ps(b[0]);
     int64_t i = 0;
@@ -62,7 +62,7 @@ AVX512 static inline __attribute__((always_inline)) void binary512(int32_t op, c
     }
 }
 
-AVX2 static inline __attribute__((always_inline)) void binary256(int32_t op, const float *a, int64_t as, const float *b, int64_t bs,
+AVX2 static inline VIGIL_ALWAYS_INLINE void binary256(int32_t op, const float *a, int64_t as, const float *b, int64_t bs,
                                                                   float *y, int64_t n) {
     __m256 av = _mm256_set1_ps(a[0]), bv = _mm256_set1_ps(b[0]);
     int64_t i = 0;

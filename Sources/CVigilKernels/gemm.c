@@ -245,7 +245,7 @@ typedef struct {
 } tile_store;
 
 /// One finished row of a tile: v (16 values, `cols` valid) for row `row`, columns at c / residual.
-AVX2 static inline __attribute__((always_inline)) void store_row(__m256 v0, __m256 v1, const tile_store *s, int64_t row, int64_t col,
+AVX2 static inline VIGIL_ALWAYS_INLINE void store_row(__m256 v0, __m256 v1, const tile_store *s, int64_t row, int64_t col,
                                                                   float *c, const float *res, int64_t cols) {
     __m256i m0 = v8_mask(cols), m1 = v8_mask(cols - 8);
     int full = cols == NR;
@@ -321,7 +321,7 @@ AVX2 static void store_scattered(const float *acc, const vigil_gemm_problem *p, 
 /// b[k][0..16) (b rows `ldb` apart), then the tile's store (directly into C when its columns are
 /// consecutive there). Rows beyond R are neither computed nor stored.
 // Long function: the SIMD micro-kernel keeps its accumulators in registers across the K loop and the stores.
-AVX2 static inline __attribute__((always_inline)) void micro_rows(
+AVX2 static inline VIGIL_ALWAYS_INLINE void micro_rows(
     const int R, int64_t kc, const float *a, const float *b, int64_t ldb, const vigil_gemm_problem *p, const tile_store *s, int64_t row0,
     const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -423,7 +423,7 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 
 /// One finished row of an AVX-512 tile: W (1 or 2) vectors of 16 values, `cols` valid.
-AVX512 static inline __attribute__((always_inline)) void store_row512(__m512 v0, __m512 v1, const int W, const tile_store *s, int64_t row,
+AVX512 static inline VIGIL_ALWAYS_INLINE void store_row512(__m512 v0, __m512 v1, const int W, const tile_store *s, int64_t row,
                                                                        int64_t col, float *c, const float *res, int64_t cols) {
     __mmask16 m0 = v16_mask(cols), m1 = v16_mask(cols - 16);
     if (!s->first || s->accumulate) {
@@ -456,7 +456,7 @@ AVX512 static inline __attribute__((always_inline)) void store_row512(__m512 v0,
 /// The AVX-512 micro-kernel: R rows (1 ... 12: the A panels a0 and, beyond 6 rows, a1) by W vectors of 16
 /// columns (the B panels b0 and b1, rows ldb0 and ldb1 apart), R and W constants in each caller.
 // Long function: the SIMD micro-kernel keeps its 24 accumulators in registers across the K loop and the stores.
-AVX512 static inline __attribute__((always_inline)) void micro512(
+AVX512 static inline VIGIL_ALWAYS_INLINE void micro512(
     const int R, const int W, int64_t kc, const float *a0, const float *a1, const float *b0, int64_t ldb0, const float *b1, int64_t ldb1,
     const vigil_gemm_problem *p, const tile_store *s, int64_t row0, const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
 #define DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();

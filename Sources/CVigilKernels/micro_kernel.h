@@ -5,6 +5,17 @@
 
 #include "vigil_kernels.h"
 
+/// Forced inlining in optimized builds only: unoptimized builds give every inlined copy of the vector
+/// math its own stack slots (the AVX-512 GEMM's tile function took a 67 MB frame at -O0 and overflowed
+/// the main thread's stack); there the helpers are ordinary calls.
+#ifndef VIGIL_ALWAYS_INLINE
+#if defined(__OPTIMIZE__)
+#define VIGIL_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define VIGIL_ALWAYS_INLINE
+#endif
+#endif
+
 // K rows per block: a 16 x KC weight panel (16 KB) stays in L1 across the tiles.
 #define KC 256
 // Pixels (or Winograd tiles) per block: the KC x NC pixel block (96 KB) stays in L2.
@@ -28,7 +39,7 @@ static inline int64_t panel_offset(int64_t m_padded, int64_t mb, int64_t k0, int
 
 /// The epilogue activation on one value when `active` (a compile-time constant in each caller's
 /// specialization); NaN stays NaN, as Relu keeps it.
-static inline __attribute__((always_inline)) float activate(int active, float v, const vigil_activation *a) {
+static inline VIGIL_ALWAYS_INLINE float activate(int active, float v, const vigil_activation *a) {
     if (!active) return v;
     v = v < 0.0f ? v * a->slope : v;
     return v < a->low ? a->low : (v > a->high ? a->high : v);
@@ -41,7 +52,7 @@ static inline __attribute__((always_inline)) float activate(int active, float v,
 
 /// c[j][0..16) (+)= sum over kc of a[k][0..16) * b[k][j], for the 6 pixels j of one tile.
 /// Row k of the tile is `b + 6k` (packed) or, for `direct`, `xb + offsets[k]` (in place).
-AVX2 static inline __attribute__((always_inline)) void micro_body(int64_t kc, const float *a, const float *b,
+AVX2 static inline VIGIL_ALWAYS_INLINE void micro_body(int64_t kc, const float *a, const float *b,
                                                                   const float *xb, const int64_t *offsets, int direct,
                                                                   float *c, int accumulate) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;

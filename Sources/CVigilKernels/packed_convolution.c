@@ -129,7 +129,7 @@ AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const 
 /// Writes one weight panel's accumulators for `count` pixels: bias, residual, activation (if `act`), channel
 /// by channel, so that each channel's pixels are written in order (rows of one pixel are a plane apart,
 /// and planes a power of two apart would thrash L1 if written pixel by pixel).
-static inline __attribute__((always_inline)) void store_panel(
+static inline VIGIL_ALWAYS_INLINE void store_panel(
     const vigil_conv_problem *p, int act, const float *acc, int64_t count, const int64_t *out, int64_t mb,
     const float *bias, const float *residual, float *y) {
     int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;

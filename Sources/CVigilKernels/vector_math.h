@@ -9,10 +9,21 @@
 
 #include <math.h>
 
+/// Forced inlining in optimized builds only: unoptimized builds give every inlined copy of the vector
+/// math its own stack slots (the AVX-512 GEMM's tile function took a 67 MB frame at -O0 and overflowed
+/// the main thread's stack); there the helpers are ordinary calls.
+#ifndef VIGIL_ALWAYS_INLINE
+#if defined(__OPTIMIZE__)
+#define VIGIL_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define VIGIL_ALWAYS_INLINE
+#endif
+#endif
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define AVX2_FN __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+#define AVX2_FN __attribute__((target("avx2,fma"))) static inline VIGIL_ALWAYS_INLINE
 
 /// exp(x): x = n ln 2 + r, |r| <= ln 2 / 2, exp(r) by a degree-6 polynomial, 2^n built in the exponent.
 /// Beyond 88.72 the result is +inf (as expf); below -87.3 it is clamped to 1.2e-38 (expf: a denormal or
@@ -125,7 +136,7 @@ AVX2_FN __m256i v8_mask(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), index);
 }
 
-#define AVX512_FN __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) static inline __attribute__((always_inline))
+#define AVX512_FN __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) static inline VIGIL_ALWAYS_INLINE
 
 /// The AVX-512 forms of the functions above (same polynomials, same results lane for lane).
 AVX512_FN __m512 v16_exp(__m512 input) {
