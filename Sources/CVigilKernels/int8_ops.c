@@ -1,0 +1,122 @@
+// Depthwise int8 convolution, zero-point padding, QuantizeLinear and DequantizeLinear loops (see
+// include/vigil_int8_kernels.h).
+#include "int8_common.h"
+
+#include <string.h>
+
+/// Output columns per accumulator run of the depthwise kernel.
+#define RUN 256
+
+void vigil_i8_pad_planes(const uint8_t *x, uint8_t *padded, int64_t planes, int64_t h, int64_t w, int64_t top,
+                         int64_t bottom, int64_t left, int64_t right, uint8_t fill) {
+    int64_t pw = w + left + right, ph = h + top + bottom;
+    for (int64_t p = 0; p < planes; p++) {
+        const uint8_t *src = x + p * h * w;
+        uint8_t *dst = padded + p * ph * pw;
+        memset(dst, fill, (size_t)(top * pw));
+        for (int64_t r = 0; r < h; r++) {
+            uint8_t *row = dst + (top + r) * pw;
+            memset(row, fill, (size_t)left);
+            memcpy(row + left, src + r * w, (size_t)w);
+            memset(row + left + w, fill, (size_t)right);
+        }
+        memset(dst + (top + h) * pw, fill, (size_t)(bottom * pw));
+    }
+}
+
+/// acc[0..n) += w * x[i * stride] for one kernel tap (uint8 or int8 input; the compiler vectorizes the
+/// stride-1 loops).
+static inline __attribute__((always_inline)) void tap(int32_t *acc, int64_t n, int32_t w, const uint8_t *x, int64_t stride, int is_signed) {
+    if (is_signed) {
+        const int8_t *s = (const int8_t *)x;
+        if (stride == 1) { for (int64_t i = 0; i < n; i++) acc[i] += w * (int32_t)s[i]; }
+        else { for (int64_t i = 0; i < n; i++) acc[i] += w * (int32_t)s[i * stride]; }
+    } else {
+        if (stride == 1) { for (int64_t i = 0; i < n; i++) acc[i] += w * (int32_t)x[i]; }
+        else { for (int64_t i = 0; i < n; i++) acc[i] += w * (int32_t)x[i * stride]; }
+    }
+}
+
+static inline __attribute__((always_inline)) void depthwise(const vigil_i8_depthwise *d, int64_t plane_begin, int64_t plane_end) {
+    epilogue e = {d->row_offset, d->multiplier, d->float_bias, d->activation, d->slope, d->low, d->high, d->output,
+                  d->output_zero_point, d->output == VIGIL_I8_OUT_INT8 ? -128 : 0, d->output == VIGIL_I8_OUT_INT8 ? 127 : 255};
+    int32_t acc[RUN];
+    int64_t taps = d->kernel_h * d->kernel_w;
+    for (int64_t q = plane_begin; q < plane_end; q++) {
+        int64_t c = q % d->channels, image = q / d->channels;
+        const uint8_t *plane = d->x + q * d->padded_h * d->padded_w;
+        const int16_t *w = d->w + c * taps;
+        int64_t base = image * d->image_stride + c * d->channel_stride;
+        for (int64_t oh = 0; oh < d->out_h; oh++) {
+            for (int64_t ow0 = 0; ow0 < d->out_w; ow0 += RUN) {
+                int64_t n = d->out_w - ow0 < RUN ? d->out_w - ow0 : RUN;
+                memset(acc, 0, sizeof(int32_t) * (size_t)n);
+                for (int64_t kh = 0; kh < d->kernel_h; kh++) {
+                    const uint8_t *row = plane + (oh * d->stride_h + kh * d->dilation_h) * d->padded_w + ow0 * d->stride_w;
+                    for (int64_t kw = 0; kw < d->kernel_w; kw++) {
+                        tap(acc, n, w[kh * d->kernel_w + kw], row + kw * d->dilation_w, d->stride_w, d->x_signed);
+                    }
+                }
+                for (int64_t i = 0; i < n; i++) store_one(&e, c, acc[i], d->y, base + oh * d->out_w + ow0 + i);
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void quantize(const float *x, int64_t n, float scale, int32_t zero_point,
+                                                            int32_t qmin, int32_t qmax, int32_t is_signed, uint8_t *y) {
+    float lo = (float)(qmin - zero_point) - 1.0f, hi = (float)(qmax - zero_point) + 1.0f;
+    for (int64_t i = 0; i < n; i++) {
+        float t = x[i] / scale;
+        t = t != t ? 0.0f : (t < lo ? lo : (t > hi ? hi : t));
+        int32_t q = (int32_t)nearbyintf(t) + zero_point;
+        q = q < qmin ? qmin : (q > qmax ? qmax : q);
+        y[i] = is_signed ? (uint8_t)(int8_t)q : (uint8_t)q;
+    }
+}
+
+static inline __attribute__((always_inline)) void dequantize(const uint8_t *x, int64_t n, int32_t is_signed, int32_t zero_point,
+                                                              float scale, float *y) {
+    if (is_signed) {
+        const int8_t *s = (const int8_t *)x;
+        for (int64_t i = 0; i < n; i++) y[i] = (float)((int32_t)s[i] - zero_point) * scale;
+    } else {
+        for (int64_t i = 0; i < n; i++) y[i] = (float)((int32_t)x[i] - zero_point) * scale;
+    }
+}
+
+// The same loops compiled for AVX2 (vectorized rounding and 32-bit multiplies), chosen at run time.
+#if defined(__x86_64__)
+#define AVX2 __attribute__((target("avx2,fma")))
+AVX2 static void depthwise_avx2(const vigil_i8_depthwise *d, int64_t b, int64_t e) { depthwise(d, b, e); }
+AVX2 static void quantize_avx2(const float *x, int64_t n, float s, int32_t z, int32_t lo, int32_t hi, int32_t sg, uint8_t *y) {
+    quantize(x, n, s, z, lo, hi, sg, y);
+}
+AVX2 static void dequantize_avx2(const uint8_t *x, int64_t n, int32_t sg, int32_t z, float s, float *y) { dequantize(x, n, sg, z, s, y); }
+static int has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) cached = vigil_i8_variant_available(VIGIL_I8_AVX2);
+    return cached;
+}
+#else
+static void depthwise_avx2(const vigil_i8_depthwise *d, int64_t b, int64_t e) { depthwise(d, b, e); }
+static void quantize_avx2(const float *x, int64_t n, float s, int32_t z, int32_t lo, int32_t hi, int32_t sg, uint8_t *y) {
+    quantize(x, n, s, z, lo, hi, sg, y);
+}
+static void dequantize_avx2(const uint8_t *x, int64_t n, int32_t sg, int32_t z, float s, float *y) { dequantize(x, n, sg, z, s, y); }
+static int has_avx2(void) { return 0; }
+#endif
+
+void vigil_i8_depthwise_compute(const vigil_i8_depthwise *d, int64_t plane_begin, int64_t plane_end) {
+    if (has_avx2()) depthwise_avx2(d, plane_begin, plane_end); else depthwise(d, plane_begin, plane_end);
+}
+
+void vigil_i8_quantize(const float *x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                       int32_t is_signed, uint8_t *y) {
+    if (has_avx2()) quantize_avx2(x, n, scale, zero_point, qmin, qmax, is_signed, y);
+    else quantize(x, n, scale, zero_point, qmin, qmax, is_signed, y);
+}
+
+void vigil_i8_dequantize(const uint8_t *x, int64_t n, int32_t is_signed, int32_t zero_point, float scale, float *y) {
+    if (has_avx2()) dequantize_avx2(x, n, is_signed, zero_point, scale, y); else dequantize(x, n, is_signed, zero_point, scale, y);
+}
