@@ -66,10 +66,12 @@ let package = Package(
         .target(name: "VigilParity", dependencies: ["VigilIR"]),
         .target(name: "VigilDetector", dependencies: ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"]),
         .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps"]),
+        .target(name: "VigilQuantizer", dependencies: ["VigilIR", "VigilOps", "VigilOptimizer", "VigilExecutor", "VigilParity"]),
         .target(
             name: "VigilCLI",
             dependencies: [
                 "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilOps", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
+                "VigilQuantizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,6 +95,10 @@ let package = Package(
         .testTarget(name: "VigilDetectorTests", dependencies: ["VigilDetector", "VigilNumpy", "VigilONNX", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilOpsTests", dependencies: ["VigilOps", "VigilVerifier", "VigilIR"]),
         .testTarget(name: "VigilBLASTests", dependencies: ["VigilBLAS"]),
+        .testTarget(
+            name: "VigilQuantizerTests",
+            dependencies: ["VigilQuantizer", "VigilExecutor", "VigilOptimizer", "VigilONNX", "VigilNumpy", "VigilIR", "VigilTestSupport"]
+        ),
         .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5", "VigilTestSupport"]),
         .testTarget(name: "ArchitectureTests"),
     ],

@@ -31,10 +31,11 @@ final class ModuleBoundaryTests: XCTestCase {
         "VigilExecutor": ["VigilIR", "VigilOps", "VigilBLAS"],
         "VigilVerifier": ["VigilIR", "VigilOps"],
         "VigilOptimizer": ["VigilIR", "VigilOps"],
+        "VigilQuantizer": ["VigilIR", "VigilOps", "VigilOptimizer", "VigilExecutor", "VigilParity"],
         "VigilParity": ["VigilIR"],
         "VigilDetector": ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"],
         "VigilCLI": ["VigilIR", "VigilOps", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
-                     "VigilOptimizer", "VigilDetector", "ArgumentParser"],
+                     "VigilOptimizer", "VigilDetector", "VigilQuantizer", "ArgumentParser"],
         "vigil": ["VigilCLI"],
     ]
 

@@ -33,11 +33,21 @@ enum QuantizationKernels {
             self.granularity = granularity
             switch granularity {
             case .perTensor:
-                (inner, axisSize, along) = (1, 1, 1)
+                // One run over every element.
+                (inner, axisSize, along) = (max(1, shape.reduce(1, *)), 1, 1)
             case .perAxis(let axis):
                 (inner, axisSize, along) = (shape[(axis + 1)...].reduce(1, *), shape[axis], shape[axis])
             case .blocked(let axis, let size):
                 (inner, axisSize, along) = (shape[(axis + 1)...].reduce(1, *), shape[axis], (shape[axis] + size - 1) / size)
+            }
+        }
+
+        /// Whether runs of `inner` elements share one parameter and are long enough for the C loops.
+        var runsShareParameters: Bool {
+            switch granularity {
+            case .perTensor: true
+            case .perAxis: inner >= 16
+            case .blocked: false
             }
         }
 
@@ -48,6 +58,19 @@ enum QuantizationKernels {
             case .blocked(_, let size):
                 let a = (i / inner) % axisSize, outer = i / (inner * axisSize)
                 return (outer * along + a / size) * inner + i % inner
+            }
+        }
+    }
+
+    /// Calls `body(start, length, parameter)` on pieces of `0..<count` in parallel, each piece within one
+    /// run of elements sharing a parameter.
+    static func forEachRun(_ count: Int, _ index: ParameterIndex, _ par: Parallel, _ body: (Int, Int, Int) -> Void) {
+        par.forEach(count, grain: 32768) { r in
+            var i = r.lowerBound
+            while i < r.upperBound {
+                let end = min(r.upperBound, (i / index.inner + 1) * index.inner)
+                body(i, end - i, index(i))
+                i = end
             }
         }
     }
@@ -119,19 +142,14 @@ enum QuantizationKernels {
               let load = realLoader(k.inputDType(0)) else {
             throw k.error("the CPU kernel does not quantize \(k.inputDType(0)) to \(q.quantized)", subject: k.op.inputLabel(0))
         }
-        if k.inputDType(0) == .float32, q.quantized == .int8 || q.quantized == .uint8, index.inner >= 16 || q.granularity == .perTensor {
+        if k.inputDType(0) == .float32, q.quantized == .int8 || q.quantized == .uint8, index.runsShareParameters {
             let signed = q.quantized == .int8
             return Kernel { io, par in
                 let (scales, zeros) = parameters(io, scaleType: scaleType, zeroType: zeroType, count: parameterCount)
                 let x = io.input(0, as: Float.self), y = io.output(0, as: UInt8.self)
-                let runs = count / index.inner
-                par.forEach(runs, grain: max(1, 32768 / index.inner)) { r in
-                    for run in r {
-                        let p = index(run * index.inner)
-                        Int8Quantization.quantize(x + run * index.inner, count: index.inner, scale: scales[p], zeroPoint: Int32(zeros[p]),
-                                                  range: Int32(range.lowerBound)...Int32(range.upperBound), isSigned: signed,
-                                                  into: y + run * index.inner)
-                    }
+                forEachRun(count, index, par) { start, length, p in
+                    Int8Quantization.quantize(x + start, count: length, scale: scales[p], zeroPoint: Int32(zeros[p]),
+                                              range: Int32(range.lowerBound)...Int32(range.upperBound), isSigned: signed, into: y + start)
                 }
             }
         }
@@ -155,18 +173,13 @@ enum QuantizationKernels {
         guard let load = integerLoader(q.quantized), let store = ShapeKernels.storer(q.real) else {
             throw k.error("the CPU kernel does not dequantize \(q.quantized) to \(q.real)", subject: k.op.inputLabel(0))
         }
-        if q.real == .float32, q.quantized == .int8 || q.quantized == .uint8, index.inner >= 16 || q.granularity == .perTensor {
+        if q.real == .float32, q.quantized == .int8 || q.quantized == .uint8, index.runsShareParameters {
             let signed = q.quantized == .int8
             return Kernel { io, par in
                 let (scales, zeros) = parameters(io, scaleType: scaleType, zeroType: zeroType, count: parameterCount)
                 let x = io.input(0, as: UInt8.self), y = io.output(0, as: Float.self)
-                let runs = count / index.inner
-                par.forEach(runs, grain: max(1, 32768 / index.inner)) { r in
-                    for run in r {
-                        let p = index(run * index.inner)
-                        Int8Quantization.dequantize(x + run * index.inner, count: index.inner, isSigned: signed, zeroPoint: Int32(zeros[p]),
-                                                    scale: scales[p], into: y + run * index.inner)
-                    }
+                forEachRun(count, index, par) { start, length, p in
+                    Int8Quantization.dequantize(x + start, count: length, isSigned: signed, zeroPoint: Int32(zeros[p]), scale: scales[p], into: y + start)
                 }
             }
         }
