@@ -108,7 +108,8 @@ struct WeightQuantizer {
             let c = (i / inner) % channels
             maxima[c] = max(maxima[c], abs(v))
         }
-        let scales = maxima.map { $0 > 0 ? $0 / 127 : 1 }
+        // As onnxruntime's symmetric int8 weights: scale = max |w| / 127 in double precision, stored as float32.
+        let scales = maxima.map { $0 > 0 && Double($0) / 127 >= Double(Float.leastNormalMagnitude) ? Float(Double($0) / 127) : 1 }
         let q = values.enumerated().map { i, v -> Int8 in
             let t = (v / scales[(i / inner) % channels]).rounded(.toNearestOrEven)
             return t.isNaN ? 0 : Int8(max(-127, min(127, t)))

@@ -1,14 +1,17 @@
 import VigilIR
 
-/// How activation ranges are found from the calibration data (as onnxruntime's calibrators do).
+/// How activation ranges are found from the calibration data: onnxruntime's calibration methods,
+/// computed as its calibrators compute them on one batch holding all the calibration data.
 public enum CalibrationMethod: Sendable, Equatable, CustomStringConvertible {
     /// The smallest and largest value seen.
     case minMax
-    /// The values at the `(100 − p) / 2` and `100 − (100 − p) / 2` percentiles (p = 99.999 by default):
-    /// the extreme `100 − p` percent of the values are clipped.
+    /// onnxruntime's (asymmetric) percentile method: over a histogram of 2048 bins on [−T, T]
+    /// (T = max |x|), the left edges of the bins where the cumulative distribution reaches
+    /// (100 − p) / 200 and 1 − (100 − p) / 200 (p = 99.999 by default), clamped to [min, max].
     case percentile(Double)
-    /// The clipping threshold of |x| that minimizes the Kullback-Leibler divergence between the
-    /// histogram of the values and its quantized form (TensorRT's entropy calibration).
+    /// onnxruntime's entropy method (TensorRT's KL-divergence calibration) on the same histogram: the
+    /// window around zero whose distribution loses the least information when quantized into 128
+    /// levels, clamped to [min, max].
     case entropy
 
     /// Whether the method needs a histogram (a second pass over the calibration data).

@@ -111,16 +111,21 @@ public struct Quantizer {
         var tensors: [String] = []
         for t in targets { for name in [t.input, t.quantizedOutput] where !tensors.contains(name) { tensors.append(name) } }
         let runner = try ModelRunner(model, capture: tensors, threads: options.threads)
-        var statistics: [String: TensorStatistics] = [:]
+        var statistics: [String: TensorStatistics] = [:], edges: [String: [Float]] = [:]
         for pass in options.method.needsHistogram ? [1, 2] : [1] {
             log("calibrating \(tensors.count) tensors on \(samples.count) samples\(pass == 2 ? " (histograms)" : "")")
+            if pass == 2 { edges = statistics.mapValues(\.edges) }
             for batch in samples.batches(of: options.batchSize) {
                 let values = try runner.run(batch)
                 for name in tensors {
                     guard let tensor = values[name], tensor.dtype == .float32, let buffer = tensor.buffer else { continue }
                     let floats = UnsafeBufferPointer(start: buffer.baseAddress.assumingMemoryBound(to: Float.self), count: tensor.elementCount)
                     withExtendedLifetime(buffer) {
-                        if pass == 1 { statistics[name, default: TensorStatistics()].observeRange(floats) } else { statistics[name]?.observeHistogram(floats) }
+                        if pass == 1 {
+                            statistics[name, default: TensorStatistics()].observeRange(floats)
+                        } else if let e = edges[name] {
+                            statistics[name]?.observeHistogram(floats, edges: e)
+                        }
                     }
                 }
             }
