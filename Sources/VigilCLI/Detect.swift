@@ -85,6 +85,20 @@ enum DetectSupport {
         }
     }
 
+    /// Checks that `model` is the network the detector was fitted on: the same file (SHA-256), or a
+    /// model `vigil quantize` made from it (whose metadata `vigil:quantized_from_sha256` names it).
+    static func verify(_ detector: Detector, detectorFile: String, model: String, allowMismatch: Bool) throws {
+        let hash = try sha256(model)
+        do {
+            try detector.verifyModel(sha256: hash, allowMismatch: allowMismatch)
+        } catch {
+            let origin = try? ModelLoading.load(model).model.metadata.first { $0.key == "vigil:quantized_from_sha256" }?.value
+            guard let origin, let expected = detector.model?.sha256, origin.lowercased() == expected.lowercased() else {
+                throw CommandFailure("\(detectorFile): \(error)")
+            }
+        }
+    }
+
     /// Runs `body`, prefixing a detector error with the file it concerns.
     static func naming<T>(_ file: String, _ body: () throws -> T) throws -> T {
         do {

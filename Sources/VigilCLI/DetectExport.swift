@@ -40,8 +40,7 @@ extension Vigil.Detect {
 
         func run() throws {
             let fitted = try DetectSupport.detector(detector)
-            let hash = try DetectSupport.sha256(model)
-            try DetectSupport.naming(detector) { try fitted.verifyModel(sha256: hash, allowMismatch: allowModelMismatch) }
+            try DetectSupport.verify(fitted, detectorFile: detector, model: model, allowMismatch: allowModelMismatch)
             let loaded = try ModelLoading.load(model)
             let exported = try DetectSupport.naming(model) { try fitted.appendingMeanDistanceScore(to: loaded.model) }
             do {

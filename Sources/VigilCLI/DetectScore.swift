@@ -96,10 +96,7 @@ enum DetectScoring {
         allowModelMismatch: Bool, execution: ExecutionOptions, progress: Progress? = nil
     ) throws -> Embeddings {
         let preprocessing = detector.model?.preprocessing ?? Preprocessing()
-        if embedding {
-            let hash = try DetectSupport.sha256(model)
-            try DetectSupport.naming(detectorFile) { try detector.verifyModel(sha256: hash, allowMismatch: allowModelMismatch) }
-        }
+        if embedding { try DetectSupport.verify(detector, detectorFile: detectorFile, model: model, allowMismatch: allowModelMismatch) }
         let embedder = try DetectSupport.embedder(
             model, output: embedding ? detector.model?.outputName : nil, preprocessing: preprocessing, execution: execution)
         var reported = 0

@@ -228,7 +228,8 @@ public struct LinearQuantization: Sendable, Equatable {
             }
             return .blocked(axis: axis, size: blockSize)
         }
-        if scale.rank == 0 { return .perTensor }
+        // One value is per tensor whatever the axis (which the ONNX definition then ignores).
+        if scale.rank == 0 || (scale.rank == 1 && scale.dims[0] == .fixed(1)) { return .perTensor }
         guard scale.rank == 1 else {
             throw c.error("the scale \(scale) must be a scalar or a 1-D tensor (per axis)\(c.opset >= 21 ? ", or blocked with block_size" : "")",
                           subject: c.inputLabel(1))

@@ -36,7 +36,7 @@ public enum QDQBuilder {
         var weights = WeightQuantizer(perChannel: opset >= 13)
         for t in kept {
             guard let id = graph.nodeIDs.first(where: { graph[$0].outputs.first == t.output }), let x = parameters[t.input] else { continue }
-            let (dq, scales) = try weights.dequantized(t, graph: &graph, names: &names)
+            let (dq, scales) = try weights.dequantized(t, inputScale: x.scale, graph: &graph, names: &names)
             graph.setInput(of: id, slot: 1, to: dq)
             if let bias = t.bias {
                 let value = try quantizedBias(bias, t: t, inputScale: x.scale, weightScales: scales, graph: &graph, names: &names, perChannel: opset >= 13)
@@ -98,8 +98,10 @@ struct WeightQuantizer {
 
     init(perChannel: Bool) { self.perChannel = perChannel }
 
-    /// Symmetric int8 values and scales of `w` (one scale per index of `axis`, or one for all).
-    static func quantize(_ w: Tensor, axis: Int?) -> (values: [Int8], scales: [Float]) {
+    /// Symmetric int8 values and scales of `w` (one scale per index of `axis`, or one for all); `scales`
+    /// when given, else max |w| / 127 per channel, as onnxruntime's symmetric int8 weights (computed in
+    /// double precision, stored as float32).
+    static func quantize(_ w: Tensor, axis: Int?, scales given: [Float]? = nil) -> (values: [Int8], scales: [Float]) {
         let values = w.scalars(as: Float.self)
         let channels = axis.map { w.shape[$0] } ?? 1
         let inner = axis.map { w.shape[($0 + 1)...].reduce(1, *) } ?? values.count
@@ -108,8 +110,7 @@ struct WeightQuantizer {
             let c = (i / inner) % channels
             maxima[c] = max(maxima[c], abs(v))
         }
-        // As onnxruntime's symmetric int8 weights: scale = max |w| / 127 in double precision, stored as float32.
-        let scales = maxima.map { $0 > 0 && Double($0) / 127 >= Double(Float.leastNormalMagnitude) ? Float(Double($0) / 127) : 1 }
+        let scales = given ?? maxima.map { $0 > 0 && Double($0) / 127 >= Double(Float.leastNormalMagnitude) ? Float(Double($0) / 127) : 1 }
         let q = values.enumerated().map { i, v -> Int8 in
             let t = (v / scales[(i / inner) % channels]).rounded(.toNearestOrEven)
             return t.isNaN ? 0 : Int8(max(-127, min(127, t)))
@@ -117,12 +118,29 @@ struct WeightQuantizer {
         return (q, scales)
     }
 
+    /// Weight scales raised, as onnxruntime's `_adjust_weight_scale_for_int32_bias` raises them, where
+    /// the bias would not fit int32 in units of input scale × weight scale (a channel of near-zero
+    /// weights with a bias: its output is the bias).
+    static func adjusted(_ scales: [Float], bias: [Float], inputScale: Float) -> [Float] {
+        let range = Double(Int32.max) - Double(Int32.min + 1)
+        let absmax = bias.map { abs(Double($0)) }
+        return scales.indices.map { i in
+            let smallest = 1.0001 * 2 * (scales.count == 1 ? absmax.max() ?? 0 : absmax[bias.count == 1 ? 0 : i]) / range
+            let candidate = Double(inputScale) * Double(scales[i])
+            return candidate > 0 && candidate < smallest ? Float(Double(scales[i]) * smallest / candidate) : scales[i]
+        }
+    }
+
     /// The DequantizeLinear of the target's quantized weights (added on first use) and their scales.
-    mutating func dequantized(_ t: QuantizationTarget, graph: inout Graph, names: inout NameSource) throws -> (String, [Float]) {
+    mutating func dequantized(_ t: QuantizationTarget, inputScale: Float, graph: inout Graph, names: inout NameSource) throws -> (String, [Float]) {
         let key = "\(t.weight)|\(perChannel ? t.weightAxis : -1)"
         if let found = done[key] { return found }
         let w = graph.initializer(t.weight)!
-        let (values, scales) = Self.quantize(w, axis: perChannel ? t.weightAxis : nil)
+        var (values, scales) = Self.quantize(w, axis: perChannel ? t.weightAxis : nil)
+        if let bias = t.bias.flatMap({ graph.initializer($0) }) {
+            let raised = Self.adjusted(scales, bias: bias.scalars(as: Float.self), inputScale: inputScale)
+            if raised != scales { (values, scales) = Self.quantize(w, axis: perChannel ? t.weightAxis : nil, scales: raised) }
+        }
         let quantized = names.fresh("\(t.weight)_quantized"), scale = names.fresh("\(t.weight)_scale")
         let zero = names.fresh("\(t.weight)_zero_point"), value = names.fresh("\(t.weight)_dequantized")
         graph.setInitializer(quantized, try Tensor(.int8, shape: w.shape, scalars: values))
