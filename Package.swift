@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "VigilBLASTests", dependencies: ["VigilBLAS"]),
         .testTarget(
             name: "VigilQuantizerTests",
-            dependencies: ["VigilQuantizer", "VigilExecutor", "VigilOptimizer", "VigilONNX", "VigilNumpy", "VigilIR", "VigilTestSupport"]
+            dependencies: ["VigilQuantizer", "VigilExecutor", "VigilOptimizer", "VigilVerifier", "VigilBLAS", "VigilONNX", "VigilNumpy", "VigilIR", "VigilTestSupport"]
         ),
         .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5", "VigilTestSupport"]),
         .testTarget(name: "ArchitectureTests"),

@@ -131,7 +131,7 @@ extension Vigil {
                                         calibrationSamples: calibrationSet?.count, validationSamples: validationSet?.count,
                                         validationFiles: validation.isEmpty ? calibration : validation, maxError: maxError)
             guard outcome.withinBudget else {
-                if !output.json { print(report.text) } else { try output.printJSON(report.json) }
+                if !output.json { print(report.text) }
                 let worst = outcome.parity.max { $0.maxAbsoluteError < $1.maxAbsoluteError }
                 throw CommandFailure("\(model): the quantized model's largest output error \(ParityReport.number(worst?.maxAbsoluteError ?? 0)) (output '\(worst?.output ?? "")') exceeds --max-error \(ParityReport.number(maxError ?? 0)); nothing written")
             }
