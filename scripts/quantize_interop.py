@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Issue 17's acceptance on the model zoo's CNNs and the bundled detector networks (run by hand; not
+part of `swift test`): for each network, `vigil quantize` on 32 calibration images, then
+
+- the quantized file's size against the float file's (≤ 30%),
+- `onnx.checker` (full check) and onnxruntime load it,
+- Vigil's outputs on it against onnxruntime's on the same file (8 images), in quantization steps of the
+  output (the DequantizeLinear's scale, else the output's range over onnxruntime's outputs / 255; ≤ 1),
+- the top-1 agreement of the quantized model (run by Vigil) with the float model (onnxruntime) on
+  `--images` calibration-style images: N(0, 1) images drawn like the calibration set (≥ 99%),
+- for the detector: the novelty AUROC and FPR@95 of the mean-distance scorer, quantized against float
+  (`vigil detect evaluate --baseline`; |ΔAUROC| ≤ 0.01), and the classifier's top-1 agreement on the
+  in-distribution test and validation images.
+
+    scripts/quantize_interop.py --vigil .build/release/vigil --zoo Fixtures/zoo [--only resnet18] [--images 200]
+
+Needs onnx 1.23.2 + onnxruntime 1.32.0 (Fixtures/quantized/requirements.txt). Writes models and data to
+`.cache/quantize/` and a JSON summary to `.cache/quantize/summary.json`; prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import numpy_helper
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CNNS = ["squeezenet1_1", "shufflenet_v2_x1_0", "resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+        "efficientnet_b0", "densenet121", "regnet_y_400mf", "convnext_tiny", "resnet18_embedding"]
+
+
+def vigil(binary, *args):
+    result = subprocess.run([binary, *args, "--quiet"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"vigil {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def session(path, threads=2):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.log_severity_level = 3
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def run_vigil(binary, model, name, images, work, batch=25):
+    """The model's first output on `images`, computed by `vigil run`, batch by batch."""
+    outputs = []
+    for start in range(0, len(images), batch):
+        x, y = os.path.join(work, "batch.npy"), os.path.join(work, "batch_out.npz")
+        np.save(x, images[start:start + batch])
+        vigil(binary, "run", model, "--input", f"{name}={x}", "-o", y)
+        with np.load(y) as z:
+            outputs.append(z[z.files[0]])
+    return np.concatenate(outputs)
+
+
+def run_ort(path, name, images, batch=25):
+    s = session(path)
+    return np.concatenate([s.run(None, {name: images[i:i + batch]})[0] for i in range(0, len(images), batch)])
+
+
+def output_step(path, values):
+    model = onnx.load(path)
+    output = model.graph.output[0].name
+    producer = next((n for n in model.graph.node if output in n.output), None)
+    if producer is not None and producer.op_type == "DequantizeLinear":
+        scales = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+        return float(np.max(scales[producer.input[1]]))
+    return float((values.max() - values.min()) / 255.0)
+
+
+def materialise(zoo, name, work):
+    """The zoo's float model: committed whole, or materialised from its stripped graph."""
+    folder = os.path.join(zoo, name, "torchscript")
+    whole = os.path.join(folder, "model.onnx")
+    if os.path.exists(whole):
+        return whole
+    out = os.path.join(work, f"{name}.onnx")
+    if not os.path.exists(out):
+        subprocess.run([sys.executable, os.path.join(zoo, "zoo_weights.py"), "materialise", os.path.join(folder, "graph.onnx"),
+                        os.path.join(folder, "weights.npz"), out], check=True)
+    return out
+
+
+def check_cnn(binary, zoo, name, images, work):
+    source = materialise(zoo, name, work)
+    r = np.random.default_rng([1700, sum(map(ord, name))])
+    calibration = r.standard_normal((32, 3, 224, 224)).astype(np.float32)
+    test = r.standard_normal((images, 3, 224, 224)).astype(np.float32)
+    np.save(os.path.join(work, "calibration.npy"), calibration)
+    quantized = os.path.join(work, f"{name}.int8.onnx")
+    report = json.loads(vigil(binary, "quantize", source, "--calibration", os.path.join(work, "calibration.npy"), "-o", quantized, "--json"))
+    onnx.checker.check_model(quantized, full_check=True)
+    input_name = session(source).get_inputs()[0].name
+    ort_q = run_ort(quantized, input_name, test[:8])
+    vigil_q = run_vigil(binary, quantized, input_name, test[:8], work)
+    step = output_step(quantized, ort_q)
+    floats = run_ort(source, input_name, test)
+    vigil_all = np.concatenate([vigil_q, run_vigil(binary, quantized, input_name, test[8:], work)]) if images > 8 else vigil_q
+    agree = int((floats.argmax(1) == vigil_all.argmax(1)).sum())
+    return {"model": name, "float_bytes": os.path.getsize(source), "int8_bytes": os.path.getsize(quantized),
+            "vigil_vs_ort_steps": float(np.abs(vigil_q - ort_q).max() / step), "top1_agreeing": agree, "images": images,
+            "quantized_nodes": len(report["quantized"]), "kept_float": len(report["kept_float"])}
+
+
+def check_detector(binary, work):
+    d = os.path.join(REPO, "Fixtures", "detector")
+    detector = os.path.join(work, "detector.h5")
+    vigil(binary, "detect", "fit", f"{d}/embedding.onnx", "--data", f"{d}/train_images.npy", "--labels", f"{d}/train_labels.npy", "-o", detector)
+    rows = []
+    for network in ["embedding", "classifier"]:
+        quantized = os.path.join(work, f"{network}.int8.onnx")
+        vigil(binary, "quantize", f"{d}/{network}.onnx", "--detector", detector, "--calibration", f"{d}/train_images.npy", "-o", quantized)
+        onnx.checker.check_model(quantized, full_check=True)
+        session(quantized)
+        row = {"model": f"detector {network}", "float_bytes": os.path.getsize(f"{d}/{network}.onnx"), "int8_bytes": os.path.getsize(quantized)}
+        images = np.concatenate([np.load(f"{d}/test_images.npy"), np.load(f"{d}/val_images.npy")])
+        x = (images.astype(np.float32) / np.float32(255)).reshape(len(images), 28, 28, 1)
+        ort_q = run_ort(quantized, "input", x[:64], batch=64)
+        vigil_q = run_vigil(binary, quantized, "input", x[:64], work, batch=64)
+        row["vigil_vs_ort_steps"] = float(np.abs(vigil_q - ort_q).max() / output_step(quantized, ort_q))
+        if network == "classifier":
+            floats = run_ort(f"{d}/classifier.onnx", "input", x, batch=250)
+            row.update(images=len(x), top1_agreeing=int((floats.argmax(1) == run_vigil(binary, quantized, "input", x, work, batch=250).argmax(1)).sum()))
+        else:
+            evaluation = json.loads(vigil(binary, "detect", "evaluate", detector, quantized, "--baseline", f"{d}/embedding.onnx", "--data",
+                                          f"{d}/test_images.npy", "--novelty", f"{d}/novelty_images.npy", "--scorer", "mean_distance", "--json"))
+            row["novelty_auroc"] = evaluation["metrics"]["novelty"]["mean_distance"]["auroc"]
+            row["novelty_auroc_change"] = evaluation["baseline"]["change"]["novelty"]["mean_distance"]["auroc"]
+            row["novelty_fpr95_change"] = evaluation["baseline"]["change"]["novelty"]["mean_distance"]["fpr_at_95_tpr"]
+        rows.append(row)
+    return rows
+
+
+def table(rows):
+    print("| model | float MB | int8 MB | int8 / float | Vigil vs onnxruntime (steps) | top-1 agreement | novelty ΔAUROC |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        top1 = f"{100 * r['top1_agreeing'] / r['images']:.1f}% ({r['top1_agreeing']}/{r['images']})" if "top1_agreeing" in r else "—"
+        auroc = f"{r['novelty_auroc_change']:+.4f} (AUROC {r['novelty_auroc']:.4f})" if "novelty_auroc_change" in r else "—"
+        print(f"| {r['model']} | {r['float_bytes'] / 1e6:.2f} | {r['int8_bytes'] / 1e6:.2f} | {100 * r['int8_bytes'] / r['float_bytes']:.1f}% | "
+              f"{r['vigil_vs_ort_steps']:.2f} | {top1} | {auroc} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vigil", required=True)
+    parser.add_argument("--zoo", default=os.path.join(REPO, "Fixtures", "zoo"))
+    parser.add_argument("--only", action="append")
+    parser.add_argument("--images", type=int, default=200)
+    args = parser.parse_args()
+    work = os.path.join(REPO, ".cache", "quantize")
+    os.makedirs(work, exist_ok=True)
+    binary = os.path.abspath(args.vigil)
+    rows = [] if args.only and "detector" not in args.only else check_detector(binary, work)
+    for name in CNNS:
+        if args.only and name not in args.only:
+            continue
+        try:
+            rows.append(check_cnn(binary, args.zoo, name, args.images, work))
+        except Exception as e:  # noqa: BLE001 - report and go on
+            rows.append({"model": name, "error": str(e).splitlines()[0]})
+            print(f"{name}: {rows[-1]['error']}", file=sys.stderr)
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    with open(os.path.join(work, "summary.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    table([r for r in rows if "error" not in r])
+    failed = [r for r in rows if "error" in r]
+    for r in failed:
+        print(f"| {r['model']} | failed: {r['error']} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
