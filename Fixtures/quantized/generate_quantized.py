@@ -22,6 +22,8 @@ Models:
 - ort_qdq_matmul: MatMul + Add + Relu on [2, 5, 16] inputs (a transformer's MLP), QDQ, per channel.
 - ort_qoperator: a CNN + MLP quantized to onnxruntime's QOperator format (QLinearConv, QLinearMatMul).
 - ort_dynamic: the same quantized by `quantize_dynamic` (DynamicQuantizeLinear, ConvInteger, MatMulInteger).
+- qdq_elementwise: HardSwish, MaxPool (requantized to another scale), Sigmoid, and Add + LeakyRelu with int8
+  output, each between QDQ pairs, built by hand (onnxruntime's outputs).
 - vigil_cnn_entropy_s8, vigil_cnn_dynamic: the small CNN quantized by `vigil quantize` (entropy
   calibration with int8 activations; --weights-only), checked with onnx.checker and run in onnxruntime.
 - vigil_detector_embedding, vigil_detector_classifier: the bundled detector networks quantized by
@@ -157,6 +159,31 @@ def write_case(name, model_path, feeds, producer, note, extra=None):
     return entry
 
 
+def qdq_elementwise(path):
+    """Elementwise ops between QDQ pairs, as quantized models hold them: x -> Q -> DQ -> HardSwish -> Q ->
+    DQ -> MaxPool(3x3, stride 2, pads 1) -> Q (another scale) -> DQ -> (a) and Sigmoid -> Q -> DQ -> (b);
+    Add(a, b) -> LeakyRelu(0.1) -> Q -> DQ -> y."""
+    def scalar(name, value, dtype=np.float32):
+        return numpy_helper.from_array(np.array(value, dtype), name)
+    inits = [scalar("xs", 0.03), scalar("xz", 128, np.uint8), scalar("hs", 0.02), scalar("hz", 20, np.uint8), scalar("ps", 0.025),
+             scalar("pz", 16, np.uint8), scalar("ss", 1 / 255), scalar("sz", 0, np.uint8), scalar("as", 0.01), scalar("az", -100, np.int8)]
+    Q = lambda i, s, z, o, n: helper.make_node("QuantizeLinear", [i, s, z], [o], name=n)
+    D = lambda i, s, z, o, n: helper.make_node("DequantizeLinear", [i, s, z], [o], name=n)
+    nodes = [Q("x", "xs", "xz", "xq", "x_q"), D("xq", "xs", "xz", "xd", "x_dq"), helper.make_node("HardSwish", ["xd"], ["h"], name="hardswish"),
+             Q("h", "hs", "hz", "hq", "h_q"), D("hq", "hs", "hz", "hd", "h_dq"),
+             helper.make_node("MaxPool", ["hd"], ["p"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], name="maxpool"),
+             Q("p", "ps", "pz", "pq", "p_q"), D("pq", "ps", "pz", "a", "p_dq"),
+             helper.make_node("Sigmoid", ["a"], ["s"], name="sigmoid"), Q("s", "ss", "sz", "sq", "s_q"), D("sq", "ss", "sz", "b", "s_dq"),
+             helper.make_node("Add", ["a", "b"], ["t"], name="add"), helper.make_node("LeakyRelu", ["t"], ["l"], alpha=0.1, name="leaky"),
+             Q("l", "as", "az", "lq", "l_q"), D("lq", "as", "az", "y", "l_dq")]
+    graph = helper.make_graph(nodes, "qdq_elementwise", [helper.make_tensor_value_info("x", F32, ["N", 4, 9, 9])],
+                              [helper.make_tensor_value_info("y", F32, ["N", 4, 5, 5])], inits)
+    model = helper.make_model(graph, producer_name="vigil-fixtures", opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
+
+
 def ort_cases(tmp):
     r = np.random.default_rng(1710)
     cnn, mlp = os.path.join(tmp, "cnn.onnx"), os.path.join(tmp, "mlp.onnx")
@@ -193,6 +220,9 @@ def ort_cases(tmp):
     quantize_dynamic(mlp, os.path.join(tmp, "dynm.onnx"), weight_type=QuantType.QInt8, per_channel=True)
     entries.append(write_case("ort_dynamic_matmul", os.path.join(tmp, "dynm.onnx"), xt, "onnxruntime quantize_dynamic",
                               "DynamicQuantizeLinear + MatMulInteger, per-channel weights"))
+    qdq_elementwise(os.path.join(tmp, "elementwise.onnx"))
+    entries.append(write_case("qdq_elementwise", os.path.join(tmp, "elementwise.onnx"), {"x": r.standard_normal((3, 4, 9, 9)).astype(np.float32) * 3},
+                              "helper (by hand)", "HardSwish, MaxPool (requantized), Sigmoid, Add + LeakyRelu between QDQ pairs"))
     return entries, cnn, images, x
 
 

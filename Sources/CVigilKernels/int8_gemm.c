@@ -12,8 +12,12 @@
 #define MR VIGIL_I8_MR
 #define NR VIGIL_I8_NR
 #define NC VIGIL_I8_NC
+/// Reduction quads per K block of the compute loop.
+#define KCQ 512
 
 static inline int64_t quads(int64_t k) { return (k + 3) / 4; }
+/// Whether a variant multiplies uint8 activations (vpdpbusd) rather than int8 ones.
+static inline int is_vnni(int variant) { return variant == VIGIL_I8_AVXVNNI || variant == VIGIL_I8_AVX512VNNI; }
 static inline int64_t panels_of(int64_t m) { return (m + MR - 1) / MR; }
 
 size_t vigil_i8_packed_weight_bytes(int variant, int64_t m, int64_t k) {
@@ -30,13 +34,13 @@ int32_t vigil_i8_activation_shift(int variant, int source_signed, int32_t zero_p
     // The stored value s relates to the real value x as x = s + d.
     int32_t d = 0;
     if (variant == VIGIL_I8_AVX2 && !source_signed) d = 128;     // uint8 stored as x - 128
-    if (variant == VIGIL_I8_AVXVNNI && source_signed) d = -128;  // int8 stored as x + 128
+    if (is_vnni(variant) && source_signed) d = -128;             // int8 stored as x + 128
     if (variant == VIGIL_I8_PORTABLE) return 0;                   // stored as x - zero_point already
     return d - zero_point;
 }
 
 int vigil_i8_pack_weights(int variant, const int16_t *w, int64_t m, int64_t k, void *packed, int32_t *row_sums) {
-    int lo = variant == VIGIL_I8_AVX2 ? -127 : (variant == VIGIL_I8_AVXVNNI ? -128 : -32768);
+    int lo = variant == VIGIL_I8_AVX2 ? -127 : (is_vnni(variant) ? -128 : -32768);
     int hi = variant == VIGIL_I8_PORTABLE ? 32767 : 127;
     for (int64_t i = 0; i < m * k; i++) {
         if (w[i] < lo || w[i] > hi) return 0;
@@ -71,6 +75,8 @@ static inline uint8_t source_byte(const vigil_i8_source *s, const int64_t *pixel
     return s->data[pixel_offsets[i] + (s->row_offsets ? s->row_offsets[c] : c)];
 }
 
+static void pack_tile(const vigil_i8_source *s, const int64_t *pixels, int64_t valid, int64_t k, uint8_t flip, uint8_t *d);
+
 void vigil_i8_pack_block(int variant, const vigil_i8_source *s, const int64_t *pixel_offsets, int64_t count, int64_t k,
                          void *packed) {
     if (variant == VIGIL_I8_PORTABLE) {
@@ -88,15 +94,21 @@ void vigil_i8_pack_block(int variant, const vigil_i8_source *s, const int64_t *p
     int64_t k4 = quads(k);
     uint8_t *dst = (uint8_t *)packed;
     for (int64_t t = 0; t * NR < count; t++) {
-        uint8_t *d = dst + t * k4 * NR * 4;
+        const int64_t *pixels = pixel_offsets + t * NR;
         int64_t valid = count - t * NR < NR ? count - t * NR : NR;
-        for (int64_t q = 0; q < k4; q++) {
-            for (int64_t j = 0; j < NR; j++) {
-                for (int64_t u = 0; u < 4; u++) {
-                    int64_t c = q * 4 + u;
-                    // Padding (past the block or past K) meets zero weights; any value would do.
-                    d[(q * NR + j) * 4 + u] = j < valid && c < k ? (uint8_t)(source_byte(s, pixel_offsets, t * NR + j, c) ^ flip) : 0;
-                }
+        pack_tile(s, pixels, valid, k, flip, dst + t * k4 * NR * 4);
+    }
+}
+
+/// One tile of up to NR pixels, element by element: quad q holds, for each pixel j, reduction rows
+/// 4q ..< 4q + 4 (zero past the tile's pixels and past K, where the weights are zero too).
+static void pack_tile_scalar(const vigil_i8_source *s, const int64_t *pixels, int64_t valid, int64_t k, uint8_t flip, uint8_t *d) {
+    int64_t k4 = quads(k);
+    for (int64_t q = 0; q < k4; q++) {
+        for (int64_t j = 0; j < NR; j++) {
+            for (int64_t u = 0; u < 4; u++) {
+                int64_t c = q * 4 + u;
+                d[(q * NR + j) * 4 + u] = j < valid && c < k ? (uint8_t)(source_byte(s, pixels, j, c) ^ flip) : 0;
             }
         }
     }
@@ -140,7 +152,19 @@ static void compute_portable(const vigil_i8_gemm *g, const int16_t *x, int64_t p
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma")))
+
+/// Loads the eight 8-lane accumulators of a 16 x 4 tile (or zeroes them).
+#define LOAD_ACC8(acc, accumulate)                                                                              \
+    if (accumulate) {                                                                                          \
+        c00 = _mm256_loadu_si256((const __m256i *)((acc) + 0)); c01 = _mm256_loadu_si256((const __m256i *)((acc) + 8));   \
+        c10 = _mm256_loadu_si256((const __m256i *)((acc) + 16)); c11 = _mm256_loadu_si256((const __m256i *)((acc) + 24)); \
+        c20 = _mm256_loadu_si256((const __m256i *)((acc) + 32)); c21 = _mm256_loadu_si256((const __m256i *)((acc) + 40)); \
+        c30 = _mm256_loadu_si256((const __m256i *)((acc) + 48)); c31 = _mm256_loadu_si256((const __m256i *)((acc) + 56)); \
+    } else {                                                                                                   \
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_si256();                                \
+    }
 #define VNNI __attribute__((target("avx2,fma,avxvnni")))
+#define AVX512VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
 
 int vigil_i8_variant_available(int variant) {
     __builtin_cpu_init();
@@ -148,6 +172,9 @@ int vigil_i8_variant_available(int variant) {
     case VIGIL_I8_PORTABLE: return 1;
     case VIGIL_I8_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case VIGIL_I8_AVXVNNI: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avxvnni");
+    case VIGIL_I8_AVX512VNNI:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512f")
+            && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
     default: return 0;
     }
 }
@@ -155,9 +182,10 @@ int vigil_i8_variant_available(int variant) {
 // Long function: an unrolled SIMD micro-kernel (eight accumulators, two weight vectors, four pixels).
 /// acc[j][0..16) = sum over k of w[..16][k] * x[j][k] for the 4 pixels of a tile, AVX2: |x| (unsigned)
 /// times the weight with x's sign, pairs added by vpmaddubsw (at most 32512: exact) and vpmaddwd.
-AVX2 static void micro_avx2(int64_t k4, const int8_t *w, const int8_t *x, int32_t *acc) {
+AVX2 static void micro_avx2(int64_t k4, const int8_t *w, const int8_t *x, int32_t *acc, int accumulate) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+    LOAD_ACC8(acc, accumulate)
     for (int64_t q = 0; q < k4; q++) {
         __m256i w0 = _mm256_loadu_si256((const __m256i *)w), w1 = _mm256_loadu_si256((const __m256i *)(w + 32));
         __m256i b, a;
@@ -183,8 +211,9 @@ AVX2 static void micro_avx2(int64_t k4, const int8_t *w, const int8_t *x, int32_
 }
 
 /// The same tile with AVX-VNNI: vpdpbusd adds four uint8 x int8 products into int32 without saturation.
-VNNI static void micro_vnni(int64_t k4, const int8_t *w, const int8_t *x, int32_t *acc) {
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+VNNI static void micro_vnni(int64_t k4, const int8_t *w, const int8_t *x, int32_t *acc, int accumulate) {
+    __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+    LOAD_ACC8(acc, accumulate)
     for (int64_t q = 0; q < k4; q++) {
         __m256i w0 = _mm256_loadu_si256((const __m256i *)w), w1 = _mm256_loadu_si256((const __m256i *)(w + 32));
         __m256i b = _mm256_set1_epi32(*(const int32_t *)(x + 0));
@@ -202,6 +231,145 @@ VNNI static void micro_vnni(int64_t k4, const int8_t *w, const int8_t *x, int32_
     _mm256_storeu_si256((__m256i *)(acc + 16), c10); _mm256_storeu_si256((__m256i *)(acc + 24), c11);
     _mm256_storeu_si256((__m256i *)(acc + 32), c20); _mm256_storeu_si256((__m256i *)(acc + 40), c21);
     _mm256_storeu_si256((__m256i *)(acc + 48), c30); _mm256_storeu_si256((__m256i *)(acc + 56), c31);
+}
+
+/// A tile of NR pixels whose reduction values are rows of a matrix (each pixel's K values contiguous):
+/// each quad is four 4-byte loads. Or a convolution's tile whose NR pixels are consecutive input
+/// columns (stride 1, one output row): each reduction row gives 4 contiguous bytes, and a quad's 4 x 4
+/// bytes are transposed with one shuffle.
+AVX2 static void pack_tile_fast(const vigil_i8_source *s, const int64_t *pixels, int64_t k, uint8_t flip, uint8_t *d) {
+    const __m128i f = _mm_set1_epi8((char)flip);
+    const int64_t full = k / 4;
+    if (!s->row_offsets) {
+        const uint8_t *p0 = s->data + pixels[0], *p1 = s->data + pixels[1], *p2 = s->data + pixels[2], *p3 = s->data + pixels[3];
+        for (int64_t q = 0; q < full; q++) {
+            int32_t a0, a1, a2, a3;
+            memcpy(&a0, p0 + 4 * q, 4); memcpy(&a1, p1 + 4 * q, 4); memcpy(&a2, p2 + 4 * q, 4); memcpy(&a3, p3 + 4 * q, 4);
+            _mm_storeu_si128((__m128i *)(d + 16 * q), _mm_xor_si128(_mm_setr_epi32(a0, a1, a2, a3), f));
+        }
+    } else {
+        const __m128i transpose = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        const uint8_t *base = s->data + pixels[0];
+        const int64_t *ro = s->row_offsets;
+        for (int64_t q = 0; q < full; q++) {
+            int32_t a0, a1, a2, a3;
+            memcpy(&a0, base + ro[4 * q], 4); memcpy(&a1, base + ro[4 * q + 1], 4);
+            memcpy(&a2, base + ro[4 * q + 2], 4); memcpy(&a3, base + ro[4 * q + 3], 4);
+            __m128i v = _mm_shuffle_epi8(_mm_setr_epi32(a0, a1, a2, a3), transpose);
+            _mm_storeu_si128((__m128i *)(d + 16 * q), _mm_xor_si128(v, f));
+        }
+    }
+    if (full * 4 < k) {
+        // The last, partial quad.
+        for (int64_t j = 0; j < NR; j++) {
+            for (int64_t u = 0; u < 4; u++) {
+                int64_t c = full * 4 + u;
+                d[(full * NR + j) * 4 + u] = c < k ? (uint8_t)(source_byte(s, pixels, j, c) ^ flip) : 0;
+            }
+        }
+    }
+}
+
+static int has_avx2_cached(void) {
+    static int cached = -1;
+    if (cached < 0) cached = vigil_i8_variant_available(VIGIL_I8_AVX2);
+    return cached;
+}
+
+/// A convolution's tile whose NR pixels are every other input column (stride 2, one output row): 7 bytes
+/// per reduction row, the even ones picked, then transposed as in `pack_tile_fast`.
+AVX2 static void pack_tile_stride2(const vigil_i8_source *s, const int64_t *pixels, int64_t k, uint8_t flip, uint8_t *d) {
+    const __m128i f = _mm_set1_epi8((char)flip);
+    const __m128i even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i transpose = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const uint8_t *base = s->data + pixels[0];
+    const int64_t *ro = s->row_offsets;
+    const int64_t full = k / 4;
+    for (int64_t q = 0; q < full; q++) {
+        uint64_t r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        // Seven bytes: the eighth may lie past the input.
+        memcpy(&r0, base + ro[4 * q], 7); memcpy(&r1, base + ro[4 * q + 1], 7);
+        memcpy(&r2, base + ro[4 * q + 2], 7); memcpy(&r3, base + ro[4 * q + 3], 7);
+        __m128i lo = _mm_shuffle_epi8(_mm_set_epi64x((long long)r1, (long long)r0), even);
+        __m128i hi = _mm_shuffle_epi8(_mm_set_epi64x((long long)r3, (long long)r2), even);
+        __m128i rows = _mm_unpacklo_epi64(lo, hi);
+        _mm_storeu_si128((__m128i *)(d + 16 * q), _mm_xor_si128(_mm_shuffle_epi8(rows, transpose), f));
+    }
+    if (full * 4 < k) {
+        for (int64_t j = 0; j < NR; j++) {
+            for (int64_t u = 0; u < 4; u++) {
+                int64_t c = full * 4 + u;
+                d[(full * NR + j) * 4 + u] = c < k ? (uint8_t)(source_byte(s, pixels, j, c) ^ flip) : 0;
+            }
+        }
+    }
+}
+
+static void pack_tile(const vigil_i8_source *s, const int64_t *pixels, int64_t valid, int64_t k, uint8_t flip, uint8_t *d) {
+    int full = valid == NR && has_avx2_cached();
+    int64_t span = pixels[NR - 1] - pixels[0];
+    if (full && (!s->row_offsets || span == NR - 1)) pack_tile_fast(s, pixels, k, flip, d);
+    else if (full && s->row_offsets && span == 2 * (NR - 1) && pixels[1] - pixels[0] == 2 && pixels[2] - pixels[1] == 2) pack_tile_stride2(s, pixels, k, flip, d);
+    else pack_tile_scalar(s, pixels, valid, k, flip, d);
+}
+
+/// Two weight panels (32 channels) times the 4 pixels of a tile with AVX-512 VNNI: each 512-bit weight
+/// vector is one panel's quad (16 channels x 4 bytes); eight accumulators.
+AVX512VNNI static void micro_avx512(int64_t k4, const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t *acc0, int32_t *acc1,
+                                     int accumulate) {
+    __m512i a0, a1, a2, a3, b0, b1, b2, b3;
+    if (accumulate) {
+        a0 = _mm512_loadu_si512((const void *)(acc0 + 0)); a1 = _mm512_loadu_si512((const void *)(acc0 + 16));
+        a2 = _mm512_loadu_si512((const void *)(acc0 + 32)); a3 = _mm512_loadu_si512((const void *)(acc0 + 48));
+        b0 = _mm512_loadu_si512((const void *)(acc1 + 0)); b1 = _mm512_loadu_si512((const void *)(acc1 + 16));
+        b2 = _mm512_loadu_si512((const void *)(acc1 + 32)); b3 = _mm512_loadu_si512((const void *)(acc1 + 48));
+    } else {
+        a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = _mm512_setzero_si512();
+    }
+    for (int64_t q = 0; q < k4; q++) {
+        __m512i u = _mm512_loadu_si512((const void *)w0), v = _mm512_loadu_si512((const void *)w1);
+        __m512i p = _mm512_set1_epi32(*(const int32_t *)(x + 0));
+        a0 = _mm512_dpbusd_epi32(a0, p, u); b0 = _mm512_dpbusd_epi32(b0, p, v);
+        p = _mm512_set1_epi32(*(const int32_t *)(x + 4));
+        a1 = _mm512_dpbusd_epi32(a1, p, u); b1 = _mm512_dpbusd_epi32(b1, p, v);
+        p = _mm512_set1_epi32(*(const int32_t *)(x + 8));
+        a2 = _mm512_dpbusd_epi32(a2, p, u); b2 = _mm512_dpbusd_epi32(b2, p, v);
+        p = _mm512_set1_epi32(*(const int32_t *)(x + 12));
+        a3 = _mm512_dpbusd_epi32(a3, p, u); b3 = _mm512_dpbusd_epi32(b3, p, v);
+        w0 += MR * 4;
+        w1 += MR * 4;
+        x += NR * 4;
+    }
+    _mm512_storeu_si512((void *)(acc0 + 0), a0); _mm512_storeu_si512((void *)(acc0 + 16), a1);
+    _mm512_storeu_si512((void *)(acc0 + 32), a2); _mm512_storeu_si512((void *)(acc0 + 48), a3);
+    _mm512_storeu_si512((void *)(acc1 + 0), b0); _mm512_storeu_si512((void *)(acc1 + 16), b1);
+    _mm512_storeu_si512((void *)(acc1 + 32), b2); _mm512_storeu_si512((void *)(acc1 + 48), b3);
+}
+
+/// Four weight panels (64 channels) times the 4 pixels of a tile with AVX-512 VNNI: sixteen accumulators,
+/// so that each broadcast pixel quad feeds four products.
+AVX512VNNI static void micro_avx512x4(int64_t k4, const int8_t *w, int64_t panel_stride, const int8_t *x, int32_t *acc, int64_t acc_stride,
+                                      int accumulate) {
+    __m512i c[4][4];
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) c[i][j] = accumulate ? _mm512_loadu_si512((const void *)(acc + i * acc_stride + j * 16)) : _mm512_setzero_si512();
+    }
+    for (int64_t q = 0; q < k4; q++) {
+        __m512i w0 = _mm512_loadu_si512((const void *)w), w1 = _mm512_loadu_si512((const void *)(w + panel_stride));
+        __m512i w2 = _mm512_loadu_si512((const void *)(w + 2 * panel_stride)), w3 = _mm512_loadu_si512((const void *)(w + 3 * panel_stride));
+        for (int j = 0; j < 4; j++) {
+            __m512i p = _mm512_set1_epi32(*(const int32_t *)(x + 4 * j));
+            c[0][j] = _mm512_dpbusd_epi32(c[0][j], p, w0);
+            c[1][j] = _mm512_dpbusd_epi32(c[1][j], p, w1);
+            c[2][j] = _mm512_dpbusd_epi32(c[2][j], p, w2);
+            c[3][j] = _mm512_dpbusd_epi32(c[3][j], p, w3);
+        }
+        w += MR * 4;
+        x += NR * 4;
+    }
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) _mm512_storeu_si512((void *)(acc + i * acc_stride + j * 16), c[i][j]);
+    }
 }
 
 /// Eight channels of one pixel through the epilogue (v: accumulators plus row offsets), as floats or
@@ -277,23 +445,42 @@ void vigil_i8_compute(const vigil_i8_gemm *g, const void *packed_block, int64_t 
     }
     epilogue e = gemm_epilogue(g);
     int64_t out[NC];
-    int32_t acc[NC * MR] __attribute__((aligned(32)));
+    int32_t acc[4][NC * MR] __attribute__((aligned(64)));
     output_offsets(g, p0, count, out);
-    int64_t k4 = quads(g->k);
+    int64_t k4 = quads(g->k), panel_stride = k4 * MR * 4;
     for (int64_t p = panel_begin; p < panel_end; p++) {
-        const int8_t *w = (const int8_t *)g->packed_w + p * k4 * MR * 4;
-        for (int64_t t = 0; t * NR < count; t++) {
-            const int8_t *x = (const int8_t *)packed_block + t * k4 * NR * 4;
-            if (g->variant == VIGIL_I8_AVXVNNI) micro_vnni(k4, w, x, acc + t * NR * MR); else micro_avx2(k4, w, x, acc + t * NR * MR);
+        const int8_t *w = (const int8_t *)g->packed_w + p * panel_stride;
+        // AVX-512 VNNI takes four panels at once, or two, when there are that many left.
+        int left = (int)(panel_end - p);
+        int panels = g->variant != VIGIL_I8_AVX512VNNI ? 1 : (left >= 4 ? 4 : (left >= 2 ? 2 : 1));
+        // K in blocks of KCQ quads, so that a block's weights stay in cache across the tiles.
+        for (int64_t q0 = 0; q0 < k4; q0 += KCQ) {
+            int64_t kc = k4 - q0 < KCQ ? k4 - q0 : KCQ;
+            const int8_t *wq = w + q0 * MR * 4;
+            for (int64_t t = 0; t * NR < count; t++) {
+                const int8_t *x = (const int8_t *)packed_block + (t * k4 + q0) * NR * 4;
+                int32_t *a = acc[0] + t * NR * MR;
+                if (panels == 4) micro_avx512x4(kc, wq, panel_stride, x, a, NC * MR, q0 > 0);
+                else if (panels == 2) micro_avx512(kc, wq, wq + panel_stride, x, a, acc[1] + t * NR * MR, q0 > 0);
+                else if (is_vnni(g->variant)) micro_vnni(kc, wq, x, a, q0 > 0);
+                else micro_avx2(kc, wq, x, a, q0 > 0);
+            }
         }
-        convert_panel(&e, p * MR, acc, count);
-        store_panel(g, acc, p * MR, count, out);
+        for (int i = 0; i < panels; i++) {
+            convert_panel(&e, (p + i) * MR, acc[i], count);
+            store_panel(g, acc[i], (p + i) * MR, count, out);
+        }
+        p += panels - 1;
     }
 }
 
 #else
 
 int vigil_i8_variant_available(int variant) { return variant == VIGIL_I8_PORTABLE; }
+
+static void pack_tile(const vigil_i8_source *s, const int64_t *pixels, int64_t valid, int64_t k, uint8_t flip, uint8_t *d) {
+    pack_tile_scalar(s, pixels, valid, k, flip, d);
+}
 
 void vigil_i8_compute(const vigil_i8_gemm *g, const void *packed_block, int64_t p0, int64_t count, int64_t panel_begin,
                       int64_t panel_end) {
@@ -303,6 +490,7 @@ void vigil_i8_compute(const vigil_i8_gemm *g, const void *packed_block, int64_t 
 #endif
 
 int vigil_i8_best_variant(void) {
+    if (vigil_i8_variant_available(VIGIL_I8_AVX512VNNI)) return VIGIL_I8_AVX512VNNI;
     if (vigil_i8_variant_available(VIGIL_I8_AVXVNNI)) return VIGIL_I8_AVXVNNI;
     if (vigil_i8_variant_available(VIGIL_I8_AVX2)) return VIGIL_I8_AVX2;
     return VIGIL_I8_PORTABLE;

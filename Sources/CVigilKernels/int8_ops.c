@@ -85,6 +85,65 @@ static inline __attribute__((always_inline)) void dequantize(const uint8_t *x, i
     }
 }
 
+static inline __attribute__((always_inline)) void add(const uint8_t *a, int32_t as, float sa, int32_t za, const uint8_t *b, int32_t bs,
+                                                        float sb, int32_t zb, int64_t n, int32_t act, float slope, float low, float high,
+                                                        float sy, int32_t zy, int32_t ys, uint8_t *y) {
+    int32_t qmin = ys ? -128 : 0, qmax = ys ? 127 : 255;
+    float lo = (float)(qmin - zy) - 1.0f, hi = (float)(qmax - zy) + 1.0f;
+    for (int64_t i = 0; i < n; i++) {
+        float fa = (float)((as ? (int32_t)(int8_t)a[i] : (int32_t)a[i]) - za) * sa;
+        float fb = (float)((bs ? (int32_t)(int8_t)b[i] : (int32_t)b[i]) - zb) * sb;
+        float t = fa + fb;
+        if (act) {
+            t = t < 0.0f ? t * slope : t;
+            t = t < low ? low : (t > high ? high : t);
+        }
+        t = t / sy;
+        t = t < lo ? lo : (t > hi ? hi : t);
+        int32_t q = (int32_t)nearbyintf(t) + zy;
+        q = q < qmin ? qmin : (q > qmax ? qmax : q);
+        y[i] = (uint8_t)q;
+    }
+}
+
+/// Max pooling over bytes compared as `T` (uint8_t or int8_t): for each output row, each tap's valid
+/// output columns take the maximum with one input row (loops the compiler vectorizes for stride 1).
+#define MAXPOOL_BODY(T, MINIMUM)                                                                                        \
+    for (int64_t q = 0; q < planes; q++) {                                                                              \
+        const T *plane = (const T *)x + q * in_h * in_w;                                                                \
+        T *out = (T *)y + q * out_h * out_w;                                                                            \
+        for (int64_t oh = 0; oh < out_h; oh++) {                                                                        \
+            T *row = out + oh * out_w;                                                                                  \
+            for (int64_t ow = 0; ow < out_w; ow++) row[ow] = MINIMUM;                                                   \
+            for (int64_t kh = 0; kh < kernel_h; kh++) {                                                                 \
+                int64_t ih = oh * stride_h - pad_top + kh * dilation_h;                                                 \
+                if (ih < 0 || ih >= in_h) continue;                                                                     \
+                const T *line = plane + ih * in_w;                                                                      \
+                for (int64_t kw = 0; kw < kernel_w; kw++) {                                                             \
+                    int64_t off = kw * dilation_w - pad_left;                                                           \
+                    int64_t lo = off >= 0 ? 0 : (-off + stride_w - 1) / stride_w;                                       \
+                    int64_t hi = in_w - off <= 0 ? 0 : (in_w - off + stride_w - 1) / stride_w;                          \
+                    if (hi > out_w) hi = out_w;                                                                         \
+                    for (int64_t ow = lo; ow < hi; ow++) {                                                              \
+                        T v = line[ow * stride_w + off];                                                                \
+                        row[ow] = v > row[ow] ? v : row[ow];                                                            \
+                    }                                                                                                   \
+                }                                                                                                       \
+            }                                                                                                           \
+        }                                                                                                               \
+    }
+
+static inline __attribute__((always_inline)) void maxpool(const uint8_t *x, int32_t is_signed, int64_t planes, int64_t in_h, int64_t in_w,
+                                                          int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
+                                                          int64_t stride_w, int64_t dilation_h, int64_t dilation_w, int64_t pad_top,
+                                                          int64_t pad_left, uint8_t *y) {
+    if (is_signed) { MAXPOOL_BODY(int8_t, -128) } else { MAXPOOL_BODY(uint8_t, 0) }
+}
+
+void vigil_i8_lookup(const uint8_t *x, int64_t n, const uint8_t *table, uint8_t *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = table[x[i]];
+}
+
 // The same loops compiled for AVX2 (vectorized rounding and 32-bit multiplies), chosen at run time.
 #if defined(__x86_64__)
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -93,6 +152,14 @@ AVX2 static void quantize_avx2(const float *x, int64_t n, float s, int32_t z, in
     quantize(x, n, s, z, lo, hi, sg, y);
 }
 AVX2 static void dequantize_avx2(const uint8_t *x, int64_t n, int32_t sg, int32_t z, float s, float *y) { dequantize(x, n, sg, z, s, y); }
+AVX2 static void add_avx2(const uint8_t *a, int32_t as, float sa, int32_t za, const uint8_t *b, int32_t bs, float sb, int32_t zb, int64_t n,
+                          int32_t act, float slope, float low, float high, float sy, int32_t zy, int32_t ys, uint8_t *y) {
+    add(a, as, sa, za, b, bs, sb, zb, n, act, slope, low, high, sy, zy, ys, y);
+}
+AVX2 static void maxpool_avx2(const uint8_t *x, int32_t sg, int64_t p, int64_t ih, int64_t iw, int64_t oh, int64_t ow, int64_t kh, int64_t kw,
+                              int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, uint8_t *y) {
+    maxpool(x, sg, p, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, y);
+}
 static int has_avx2(void) {
     static int cached = -1;
     if (cached < 0) cached = vigil_i8_variant_available(VIGIL_I8_AVX2);
@@ -104,6 +171,14 @@ static void quantize_avx2(const float *x, int64_t n, float s, int32_t z, int32_t
     quantize(x, n, s, z, lo, hi, sg, y);
 }
 static void dequantize_avx2(const uint8_t *x, int64_t n, int32_t sg, int32_t z, float s, float *y) { dequantize(x, n, sg, z, s, y); }
+static void add_avx2(const uint8_t *a, int32_t as, float sa, int32_t za, const uint8_t *b, int32_t bs, float sb, int32_t zb, int64_t n,
+                     int32_t act, float slope, float low, float high, float sy, int32_t zy, int32_t ys, uint8_t *y) {
+    add(a, as, sa, za, b, bs, sb, zb, n, act, slope, low, high, sy, zy, ys, y);
+}
+static void maxpool_avx2(const uint8_t *x, int32_t sg, int64_t p, int64_t ih, int64_t iw, int64_t oh, int64_t ow, int64_t kh, int64_t kw,
+                         int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, uint8_t *y) {
+    maxpool(x, sg, p, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, y);
+}
 static int has_avx2(void) { return 0; }
 #endif
 
@@ -119,4 +194,17 @@ void vigil_i8_quantize(const float *x, int64_t n, float scale, int32_t zero_poin
 
 void vigil_i8_dequantize(const uint8_t *x, int64_t n, int32_t is_signed, int32_t zero_point, float scale, float *y) {
     if (has_avx2()) dequantize_avx2(x, n, is_signed, zero_point, scale, y); else dequantize(x, n, is_signed, zero_point, scale, y);
+}
+
+void vigil_i8_add(const uint8_t *a, int32_t a_signed, float sa, int32_t za, const uint8_t *b, int32_t b_signed, float sb, int32_t zb,
+                  int64_t n, int32_t activation, float slope, float low, float high, float sy, int32_t zy, int32_t y_signed, uint8_t *y) {
+    if (has_avx2()) add_avx2(a, a_signed, sa, za, b, b_signed, sb, zb, n, activation, slope, low, high, sy, zy, y_signed, y);
+    else add(a, a_signed, sa, za, b, b_signed, sb, zb, n, activation, slope, low, high, sy, zy, y_signed, y);
+}
+
+void vigil_i8_maxpool2d(const uint8_t *x, int32_t is_signed, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                        int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t dilation_h, int64_t dilation_w,
+                        int64_t pad_top, int64_t pad_left, uint8_t *y) {
+    if (has_avx2()) maxpool_avx2(x, is_signed, planes, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, y);
+    else maxpool(x, is_signed, planes, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, y);
 }

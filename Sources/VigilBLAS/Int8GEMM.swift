@@ -1,12 +1,13 @@
 import CVigilKernels
 
-/// Which integer kernel computes an int8 GEMM: AVX2 (`vpmaddubsw`/`vpmaddwd`), AVX-VNNI (`vpdpbusd`), or
-/// portable C (int16 dot products). All three give exact int32 accumulators; the fastest one this CPU
+/// Which integer kernel computes an int8 GEMM: AVX2 (`vpmaddubsw`/`vpmaddwd`), AVX-VNNI (`vpdpbusd`),
+/// AVX-512 VNNI (`vpdpbusd` on 512-bit registers, two weight panels per tile), or portable C (int16 dot products). All three give exact int32 accumulators; the fastest one this CPU
 /// runs is chosen at run time (``best``).
 public enum Int8KernelVariant: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case portable = 0
     case avx2 = 1
     case avxVNNI = 2
+    case avx512VNNI = 3
 
     /// The fastest variant this CPU runs.
     public static let best = Int8KernelVariant(rawValue: vigil_i8_best_variant()) ?? .portable
@@ -19,7 +20,7 @@ public enum Int8KernelVariant: Int32, Sendable, CaseIterable, CustomStringConver
         switch self {
         case .portable: -32768...32767
         case .avx2: -127...127
-        case .avxVNNI: -128...127
+        case .avxVNNI, .avx512VNNI: -128...127
         }
     }
 
@@ -28,6 +29,7 @@ public enum Int8KernelVariant: Int32, Sendable, CaseIterable, CustomStringConver
         case .portable: "portable"
         case .avx2: "avx2"
         case .avxVNNI: "avx-vnni"
+        case .avx512VNNI: "avx512-vnni"
         }
     }
 }
@@ -290,6 +292,40 @@ public enum Int8Quantization {
     public static func dequantize(_ x: UnsafePointer<UInt8>, count: Int, isSigned: Bool, zeroPoint: Int32, scale: Float,
                                   into y: UnsafeMutablePointer<Float>) {
         vigil_i8_dequantize(x, Int64(count), isSigned ? 1 : 0, zeroPoint, scale, y)
+    }
+
+    /// The parameters of one side of a quantized elementwise op: int8 (`isSigned`) or uint8 values, scale, zero point.
+    public struct Operand {
+        public var values: UnsafePointer<UInt8>
+        public var isSigned: Bool
+        public var scale: Float
+        public var zeroPoint: Int32
+
+        public init(values: UnsafePointer<UInt8>, isSigned: Bool, scale: Float, zeroPoint: Int32) {
+            (self.values, self.isSigned, self.scale, self.zeroPoint) = (values, isSigned, scale, zeroPoint)
+        }
+    }
+
+    /// `y = saturate(round(act(DQ(a) + DQ(b)) / scale) + zeroPoint)` for `count` elements, as the separate
+    /// DequantizeLinear, Add, activation and QuantizeLinear compute it.
+    public static func add(_ a: Operand, _ b: Operand, count: Int, activation: EpilogueActivation, scale: Float, zeroPoint: Int32,
+                           isSigned: Bool, into y: UnsafeMutablePointer<UInt8>) {
+        vigil_i8_add(a.values, a.isSigned ? 1 : 0, a.scale, a.zeroPoint, b.values, b.isSigned ? 1 : 0, b.scale, b.zeroPoint, Int64(count),
+                     activation.active ? 1 : 0, activation.slope, activation.low, activation.high, scale, zeroPoint, isSigned ? 1 : 0, y)
+    }
+
+    /// 2-D max pooling of int8 or uint8 planes (padding ignored).
+    public static func maxPool(_ x: UnsafePointer<UInt8>, isSigned: Bool, planes: Int, input: (height: Int, width: Int), output: (height: Int, width: Int),
+                               kernel: (height: Int, width: Int), strides: (height: Int, width: Int), dilations: (height: Int, width: Int),
+                               padTop: Int, padLeft: Int, into y: UnsafeMutablePointer<UInt8>) {
+        vigil_i8_maxpool2d(x, isSigned ? 1 : 0, Int64(planes), Int64(input.height), Int64(input.width), Int64(output.height), Int64(output.width),
+                           Int64(kernel.height), Int64(kernel.width), Int64(strides.height), Int64(strides.width), Int64(dilations.height),
+                           Int64(dilations.width), Int64(padTop), Int64(padLeft), y)
+    }
+
+    /// `y[i] = table[x[i]]` (int8 values index the table by their bit pattern).
+    public static func lookup(_ x: UnsafePointer<UInt8>, count: Int, table: UnsafePointer<UInt8>, into y: UnsafeMutablePointer<UInt8>) {
+        vigil_i8_lookup(x, Int64(count), table, y)
     }
 
     /// Copies planes of `height × width` bytes into planes bordered by `fill` bytes.

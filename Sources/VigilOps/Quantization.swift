@@ -343,6 +343,9 @@ extension Quantization {
     ///   output); B is int32 (in units of x_scale · w_scale, as QLinearConv's) or float32.
     /// - `QMatMul(a, a_scale, a_zero_point, b, b_scale, b_zero_point, [y_scale, y_zero_point], [bias])` =
     ///   `Q(act(DQ(a) · DQ(b)ᵀ? + bias))` for a 2-D b ([K, N], or [N, K] with `transB`), a of any rank ≥ 1.
+    /// - `QAdd`, `QActivation`, `QMaxPool`: an Add (with an activation), an elementwise activation and a MaxPool
+    ///   between per-tensor DequantizeLinear and QuantizeLinear nodes, computed on the quantized values
+    ///   (QActivation and QMaxPool's requantization as a table of 256 values).
     ///
     /// Zero points may be omitted (0); `activation` is a piecewise-linear activation (Relu, LeakyRelu,
     /// Clip), applied to the real value before it is requantized. Exporters lower both back to
@@ -355,7 +358,72 @@ extension Quantization {
             },
             OpDescriptor("QMatMul", domain: FusedOps.domain, inputs: 6...9, since: 1, attributes: [.int("transB", 0)] + activation,
                          infer: inferFusedMatMul),
+            OpDescriptor("QAdd", domain: FusedOps.domain, inputs: 7...8, since: 1, attributes: activation, infer: inferQuantizedAdd),
+            OpDescriptor("QActivation", domain: FusedOps.domain, inputs: 4...5, since: 1,
+                         attributes: [.required("activation", .string), .optional("activation_params", .floats)], infer: inferQuantizedUnary),
+            OpDescriptor("QMaxPool", domain: FusedOps.domain, inputs: 4...5, since: 1, attributes: maxPoolAttributes, infer: inferQuantizedMaxPool),
         ]
+    }
+
+    /// MaxPool's attributes (QMaxPool takes them all).
+    static let maxPoolAttributes: [AttributeSpec] = [
+        .string("auto_pad", "NOTSET"), .int("ceil_mode", 0), .optional("dilations", .ints), .required("kernel_shape", .ints),
+        .optional("pads", .ints), .optional("strides", .ints), .int("storage_order", 0),
+    ]
+
+    /// The output type of a fused op whose inputs `yScale`, `yZero` requantize (the zero point's type, uint8 without it).
+    static func requantizedType(_ c: OpContext, yZero: Int) throws(OpError) -> DType {
+        guard c.hasInput(yZero) else { return .uint8 }
+        return try c.requireType(yZero, in: integerOperands).dtype
+    }
+
+    /// Checks that the given slots hold per-tensor scales (float) or zero points.
+    static func requirePerTensor(_ c: OpContext, scales: [Int], zeros: [Int]) throws(OpError) {
+        for slot in scales + zeros where c.hasInput(slot) {
+            guard isPerTensor(try c.input(slot).shape) else {
+                throw c.error("\(c.inputLabel(slot)) must be a scalar (per-tensor)", subject: c.inputLabel(slot))
+            }
+        }
+        for slot in scales { _ = try c.requireType(slot, in: scaleTypes(opset: 19)) }
+    }
+
+    /// `QAdd(a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, [y_zero_point])` = Q(act(DQ(a) + DQ(b))):
+    /// per-tensor parameters, a and b of one shape.
+    static func inferQuantizedAdd(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let a = try c.requireType(0, in: integerOperands), b = try c.requireType(3, in: integerOperands)
+        guard a.shape == b.shape else { throw c.error("a \(a.shape) and b \(b.shape) must have one shape", subject: c.inputLabel(3)) }
+        try requirePerTensor(c, scales: [1, 4, 6], zeros: [2, 5, 7])
+        _ = try FusedActivation(fusedNode: c)
+        return [InferredOutput(TensorType(try requantizedType(c, yZero: 7), a.shape))]
+    }
+
+    /// `QActivation(x, x_scale, x_zero_point, y_scale, [y_zero_point])` = Q(act(DQ(x))) for an 8-bit x: a
+    /// table of 256 values.
+    static func inferQuantizedUnary(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: integerOperands)
+        try requirePerTensor(c, scales: [1, 3], zeros: [2, 4])
+        guard try FusedActivation(fusedNode: c) != nil else { throw c.error("the attribute activation is missing", subject: "activation") }
+        return [InferredOutput(TensorType(try requantizedType(c, yZero: 4), x.shape))]
+    }
+
+    /// `QMaxPool(x, x_scale, x_zero_point, y_scale, [y_zero_point])` = Q(MaxPool(DQ(x))): the maximum of the
+    /// quantized values, requantized.
+    static func inferQuantizedMaxPool(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let x = try c.requireType(0, in: integerOperands)
+        try requirePerTensor(c, scales: [1, 3], zeros: [2, 4])
+        let attrs = try Pooling.PoolAttributes(maxPool(c))
+        let shape = Shape(Array(x.shape.dims.prefix(2)) + attrs.geometry.outputSpatial)
+        return [InferredOutput(TensorType(try requantizedType(c, yZero: 4), shape))]
+    }
+
+    /// A QMaxPool read as the float MaxPool (opset 12) it stands for.
+    public static func maxPool(_ c: OpContext) throws(OpError) -> OpContext {
+        let x = try c.input(0)
+        var node = c.node
+        (node.domain, node.opType) = ("", "MaxPool")
+        node.inputs = [node.inputs[0]]
+        return OpContext(node: node, opset: 12, inputTypes: [TensorType(.float32, x.shape)], inputValues: [],
+                         descriptor: OpRegistry.standard.descriptor(domain: "", opType: "MaxPool", opset: 12))
     }
 
     static func inferFusedMatMul(_ c: OpContext) throws(OpError) -> [InferredOutput] {

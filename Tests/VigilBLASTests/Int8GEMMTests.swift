@@ -63,7 +63,7 @@ final class Int8GEMMTests: XCTestCase {
 
     func testAccumulatorsAreExactForOddSizesInEveryVariant() {
         XCTAssertTrue(Self.variants.contains(.portable))
-        for (m, k, rows) in [(1, 1, 1), (5, 3, 7), (17, 29, 4), (33, 300, 97), (16, 64, 96), (3, 7, 200)] {
+        for (m, k, rows) in [(1, 1, 1), (5, 3, 7), (17, 29, 4), (33, 300, 97), (16, 64, 96), (3, 7, 200), (48, 1037, 9), (64, 520, 5), (80, 2101, 6)] {
             for signed in [false, true] {
                 let weights = Self.integers(m * k, -127...127, seed: UInt64(m * 31 + k)).map(Int16.init)
                 let x = Self.integers(rows * k, signed ? -128...127 : 0...255, seed: UInt64(rows + k)).map { UInt8(truncatingIfNeeded: $0) }
@@ -105,6 +105,7 @@ final class Int8GEMMTests: XCTestCase {
         XCTAssertNil(Int8PackedWeights(weights: [-128, 0, 1, 2], rows: 1, reduction: 4, variant: .avx2))
         XCTAssertNotNil(Int8PackedWeights(weights: [-128, 0, 1, 2], rows: 1, reduction: 4, variant: .avxVNNI))
         XCTAssertNil(Int8PackedWeights(weights: [200, 0, 1, 2], rows: 1, reduction: 4, variant: .avxVNNI))
+        XCTAssertNotNil(Int8PackedWeights(weights: [-128, 0, 1, 2], rows: 1, reduction: 4, variant: .avx512VNNI))
         XCTAssertNotNil(Int8PackedWeights(weights: [200, -255, 1, 2], rows: 1, reduction: 4, variant: .portable))
     }
 

@@ -75,7 +75,8 @@ final class QuantizedModelTests: XCTestCase {
 
     /// The QDQ fixtures' Conv/Gemm/MatMul all become integer ops that read the int8 weights themselves.
     func testQDQConvolutionsAndMatMulsAreFused() throws {
-        for entry in try Self.manifest() where entry.ops.contains("QuantizeLinear") && !entry.ops.contains { $0.hasPrefix("QLinear") } {
+        for entry in try Self.manifest() where entry.ops.contains("QuantizeLinear") && !entry.ops.contains(where: { $0.hasPrefix("QLinear") })
+            && entry.ops.contains(where: { ["Conv", "Gemm", "MatMul"].contains($0) }) {
             let (model, _, _) = try Self.load(entry)
             let fused = try Self.optimized(model)
             let histogram = fused.graph.opHistogram
@@ -86,6 +87,17 @@ final class QuantizedModelTests: XCTestCase {
                 XCTAssertTrue([.int8, .uint8].contains(fused.graph.initializer(node.inputs[3])?.dtype), "\(entry.name): \(node.label)")
             }
         }
+    }
+
+    /// Activations, MaxPool and Add between QDQ pairs run on the 8-bit values (QActivation, QMaxPool, QAdd).
+    func testElementwiseOpsBetweenQDQPairsAreFused() throws {
+        let entry = try XCTUnwrap(try Self.manifest().first { $0.name == "qdq_elementwise" })
+        let (model, _, _) = try Self.load(entry)
+        let histogram = try Self.optimized(model).graph.opHistogram
+        XCTAssertEqual(histogram["QActivation"], 2, "\(histogram)")
+        XCTAssertEqual(histogram["QMaxPool"], 1, "\(histogram)")
+        XCTAssertEqual(histogram["QAdd"], 1, "\(histogram)")
+        for op in ["HardSwish", "Sigmoid", "MaxPool", "Add", "LeakyRelu"] { XCTAssertNil(histogram[op], "\(op): \(histogram)") }
     }
 
     /// Every int8 kernel variant this CPU runs (AVX-VNNI, AVX2 and portable) gives onnxruntime's outputs.

@@ -10,6 +10,8 @@
 //   (`vpsignb`), weights in [-127, 127]: a pair sums to at most 2 * 128 * 127 = 32512 < 32767.
 // - AVX-VNNI: `vpdpbusd` (uint8 x int8, four products summed into int32 with no intermediate
 //   saturation); activations stored as uint8 (int8 sources shifted by +128), weights in [-128, 127].
+// - AVX-512 VNNI: the same products on 512-bit registers, two weight panels (32 channels) per tile,
+//   with the AVX-VNNI variant's packing.
 // - portable: int16 dot products in plain C, for weights outside those ranges (uint8 weights with a
 //   zero point) and CPUs without AVX2.
 // The shift and the activations' zero point come back as a per-channel correction of the int32
@@ -31,6 +33,7 @@
 #define VIGIL_I8_PORTABLE 0
 #define VIGIL_I8_AVX2 1
 #define VIGIL_I8_AVXVNNI 2
+#define VIGIL_I8_AVX512VNNI 3
 
 /// Output kinds of the epilogue.
 #define VIGIL_I8_OUT_INT32 0
@@ -49,7 +52,7 @@ size_t vigil_i8_packed_weight_bytes(int variant, int64_t m, int64_t k);
 
 /// Packs weights `w` (M x K, row-major, int16 values already minus their zero point) for `variant` and
 /// sums each row into `row_sums`. Returns 0, packing nothing, when a value does not fit the variant
-/// ([-127, 127] for AVX2, [-128, 127] for AVX-VNNI, [-32768, 32767] for portable).
+/// ([-127, 127] for AVX2, [-128, 127] for the VNNI variants, [-32768, 32767] for portable).
 int vigil_i8_pack_weights(int variant, const int16_t *w, int64_t m, int64_t k, void *packed, int32_t *row_sums);
 
 /// The constant by which each channel's weight sum is multiplied and added to the accumulator:
@@ -142,5 +145,20 @@ void vigil_i8_quantize(const float *x, int64_t n, float scale, int32_t zero_poin
 
 /// DequantizeLinear of n int8 (`is_signed`) or uint8 values: y = (x - zero_point) * scale.
 void vigil_i8_dequantize(const uint8_t *x, int64_t n, int32_t is_signed, int32_t zero_point, float scale, float *y);
+
+/// The Add of two int8/uint8 tensors between DequantizeLinear and QuantizeLinear, on n elements:
+/// y = saturate(round_half_even(act((a - za) * sa + (b - zb) * sb) / sy) + zy), act as in `vigil_i8_gemm`,
+/// computed with the same float operations as the separate nodes.
+void vigil_i8_add(const uint8_t *a, int32_t a_signed, float sa, int32_t za, const uint8_t *b, int32_t b_signed, float sb, int32_t zb,
+                  int64_t n, int32_t activation, float slope, float low, float high, float sy, int32_t zy, int32_t y_signed, uint8_t *y);
+
+/// 2-D max pooling of int8 (`is_signed`) or uint8 planes (padding ignored, as MaxPool's): plane q's
+/// output (out_h x out_w) from its input (in_h x in_w).
+void vigil_i8_maxpool2d(const uint8_t *x, int32_t is_signed, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                        int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t dilation_h, int64_t dilation_w,
+                        int64_t pad_top, int64_t pad_left, uint8_t *y);
+
+/// y[i] = table[x[i]] for n bytes (int8 values index the table by their bit pattern).
+void vigil_i8_lookup(const uint8_t *x, int64_t n, const uint8_t *table, uint8_t *y);
 
 #endif

@@ -9,7 +9,7 @@ import VigilOps
 /// 2-bit types, float16/bfloat16 real values, blocked scales) element by element.
 enum QuantizationKernels {
     static var builders: [String: KernelBuilder] {
-        [
+        elementwiseBuilders.merging([
             "QuantizeLinear": { k in try buildQuantize(k) },
             "DequantizeLinear": { k in try buildDequantize(k) },
             "DynamicQuantizeLinear": { k in try buildDynamicQuantize(k) },
@@ -19,7 +19,7 @@ enum QuantizationKernels {
             "QLinearMatMul": { k in try IntegerKernels.buildMatMul(k, .qLinearMatMul) },
             "MatMulInteger": { k in try IntegerKernels.buildMatMul(k, .matMulInteger) },
             "\(FusedOps.domain)::QMatMul": { k in try IntegerKernels.buildMatMul(k, .fusedMatMul) },
-        ]
+        ]) { _, _ in preconditionFailure("two quantization kernels for one op") }
     }
 
     /// Where each element finds its scale and zero point: element i of a tensor of `count` elements

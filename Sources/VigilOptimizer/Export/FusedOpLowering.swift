@@ -38,9 +38,12 @@ extension ExportTransforms {
                 default: break
                 }
             }
-            if node.domain == FusedOps.domain, ["FusedConv", "FusedGemm", "QConv", "QMatMul"].contains(node.opType) {
-                let replacements = node.opType.hasPrefix("Q")
-                    ? try quantizedLowering(node, opset: opset, graph: &graph) : try lowering(node, opset: opset, graph: &graph)
+            if node.domain == FusedOps.domain, ["FusedConv", "FusedGemm", "QConv", "QMatMul", "QAdd", "QActivation", "QMaxPool"].contains(node.opType) {
+                let replacements = switch node.opType {
+                case "QConv", "QMatMul": try quantizedLowering(node, opset: opset, graph: &graph)
+                case "QAdd", "QActivation", "QMaxPool": try quantizedElementwiseLowering(node, opset: opset, graph: &graph)
+                default: try lowering(node, opset: opset, graph: &graph)
+                }
                 graph.removeNode(id)
                 for replacement in replacements {
                     if position + 1 < order.count { try graph.insertNode(replacement, before: order[position + 1]) } else { try graph.addNode(replacement) }

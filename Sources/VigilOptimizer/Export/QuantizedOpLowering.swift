@@ -115,3 +115,64 @@ extension ExportTransforms {
         return (node, value, (scaleName, scale))
     }
 }
+
+extension ExportTransforms {
+    /// `QAdd`, `QActivation` and `QMaxPool` written back as DequantizeLinear → Add [→ activation] /
+    /// activation / MaxPool → QuantizeLinear.
+    static func quantizedElementwiseLowering(_ fused: Node, opset: Int, graph: inout Graph) throws -> [Node] {
+        guard fused.outputs.count == 1, let output = fused.outputs.first, !output.isEmpty else {
+            throw OptimizerError(pass: "lower-fused-ops", message: "\(fused.label) must have one output")
+        }
+        let activation: FusedActivation?
+        do { activation = try FusedActivation(fusedNode: OpContext(node: fused, opset: FusedOps.version, inputTypes: [], inputValues: [])) } catch {
+            throw OptimizerError(pass: "lower-fused-ops", message: "\(fused.label): \(error)")
+        }
+        let input = { (i: Int) in i < fused.inputs.count ? fused.inputs[i] : "" }
+        let stem = fused.name.isEmpty ? output : fused.name
+        var taken = Set<String>()
+        let current = graph
+        func fresh(_ base: String) -> String {
+            var name = current.freshName(base), counter = 1
+            while taken.contains(name) { name = current.freshName("\(base)_\(counter)"); counter += 1 }
+            taken.insert(name)
+            return name
+        }
+        func dequantize(_ slots: [Int]) -> Node {
+            let name = fresh("\(stem)_dequantized")
+            var inputs = slots.map(input)
+            while inputs.last == "" { inputs.removeLast() }
+            return Node(name: name, opType: "DequantizeLinear", inputs: inputs, outputs: [name])
+        }
+        var nodes: [Node] = [], value = fresh("\(stem)_real"), quantizeSlots = [3, 4]
+        switch fused.opType {
+        case "QAdd":
+            let (a, b) = (dequantize([0, 1, 2]), dequantize([3, 4, 5]))
+            nodes += [a, b, Node(name: fused.name, opType: "Add", inputs: [a.outputs[0], b.outputs[0]], outputs: [value])]
+            quantizeSlots = [6, 7]
+        case "QMaxPool":
+            let x = dequantize([0, 1, 2])
+            nodes += [x, Node(name: fused.name, opType: "MaxPool", inputs: [x.outputs[0]], outputs: [value], attributes: fused.attributes)]
+        default:
+            let x = dequantize([0, 1, 2])
+            nodes.append(x)
+            value = x.outputs[0]
+        }
+        if let activation {
+            let out = fresh("\(stem)_activated")
+            var constants: [(String, Tensor)] = []
+            nodes += try activation.lowered(ActivationLowering(
+                opType: activation.opType, parameters: activation.parameters, opset: opset, input: value, output: out, stem: stem, freshName: fresh,
+                addConstant: { base, tensor in
+                    let name = fresh(base)
+                    constants.append((name, tensor))
+                    return name
+                }))
+            for (name, tensor) in constants { graph.setInitializer(name, tensor) }
+            value = out
+        }
+        var inputs = [value] + quantizeSlots.map(input)
+        while inputs.last == "" { inputs.removeLast() }
+        nodes.append(Node(name: "\(stem)_quantize", opType: "QuantizeLinear", inputs: inputs, outputs: [output]))
+        return nodes
+    }
+}

@@ -10,7 +10,10 @@ import VigilOps
 /// MatMul, the constant row vector of a following Add), a following piecewise-linear activation
 /// (Relu, LeakyRelu, Clip with constant bounds) and a following per-tensor `QuantizeLinear` are
 /// absorbed: the kernel's epilogue adds the bias, applies the activation to the real value and
-/// requantizes. Without a QuantizeLinear after it, the fused op writes the float value.
+/// requantizes. Without a QuantizeLinear after it, the fused op writes the float value. An Add of two
+/// dequantized tensors (with a piecewise-linear activation), an elementwise activation of one and a
+/// MaxPool of one, followed by a QuantizeLinear, become `QAdd`, `QActivation` and `QMaxPool`, which
+/// compute on the 8-bit values.
 ///
 /// Weight DequantizeLinears left unfused (a float activation input, weights-only models) are folded
 /// into float weights when the executor plans, as constant nodes are; `fold-constants` leaves them
@@ -22,9 +25,9 @@ public struct QDQFusion: GraphRewritePass {
 
     public func rewrite(_ r: inout Rewrite) throws {
         for id in r.graph.nodeIDs {
-            guard let node = r.graph.node(id), node.isDefaultDomain, ["Conv", "Gemm", "MatMul"].contains(node.opType),
-                  let fused = Self.fusion(of: node, in: r)
-            else { continue }
+            guard let node = r.graph.node(id), node.isDefaultDomain else { continue }
+            let linear = ["Conv", "Gemm", "MatMul"].contains(node.opType)
+            guard let fused = linear ? Self.fusion(of: node, in: r) : Self.elementwiseFusion(of: node, in: r) else { continue }
             for absorbed in fused.absorbed { r.graph.removeNode(absorbed) }
             try r.graph.replaceNode(id, with: fused.node)
             for (name, tensor) in fused.constants { r.graph.setInitializer(name, tensor) }
