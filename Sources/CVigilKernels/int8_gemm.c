@@ -372,48 +372,87 @@ AVX512VNNI static void micro_avx512x4(int64_t k4, const int8_t *w, int64_t panel
     }
 }
 
-/// Eight channels of one pixel through the epilogue (v: accumulators plus row offsets), as floats or
-/// as saturated integers in int32 lanes.
-AVX2 static inline __m256i epilogue8(const epilogue *e, int64_t m, __m256i v, __m256 *as_float) {
-    __m256 t = _mm256_cvtepi32_ps(v);
-    t = _mm256_fmadd_ps(t, _mm256_loadu_ps(e->multiplier + m), e->float_bias ? _mm256_loadu_ps(e->float_bias + m) : _mm256_setzero_ps());
-    if (e->activation) {
-        __m256 negative = _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_LT_OQ);
-        t = _mm256_blendv_ps(t, _mm256_mul_ps(t, _mm256_set1_ps(e->slope)), negative);
-        t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(e->low)), _mm256_set1_ps(e->high));
-    }
-    *as_float = t;
-    if (e->output == VIGIL_I8_OUT_FLOAT) return _mm256_setzero_si256();
-    float lo = (float)(e->qmin - e->zero_point) - 1.0f, hi = (float)(e->qmax - e->zero_point) + 1.0f;
-    t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(lo)), _mm256_set1_ps(hi));
-    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(e->zero_point));  // MXCSR: round half to even
-    return _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(e->qmin)), _mm256_set1_epi32(e->qmax));
-}
-
 /// Converts a panel's accumulators (acc[j][0..16) for `count` pixels) in place: int32 results, float
-/// bit patterns or saturated integers, ready to be stored. Row offsets and parameters are padded to whole panels.
+/// bit patterns, or 16 bytes per pixel at the front of the buffer (pixel j's at byte 16 j, below the
+/// rows not yet read). Row offsets and parameters are padded to whole panels.
 AVX2 static void convert_panel(const epilogue *e, int64_t m0, int32_t *acc, int64_t count) {
     __m256i off0 = _mm256_loadu_si256((const __m256i *)(e->row_offset + m0));
     __m256i off1 = _mm256_loadu_si256((const __m256i *)(e->row_offset + m0 + 8));
+    if (e->output == VIGIL_I8_OUT_INT32) {
+        for (int64_t j = 0; j < count; j++) {
+            int32_t *a = acc + j * MR;
+            _mm256_storeu_si256((__m256i *)a, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)a), off0));
+            _mm256_storeu_si256((__m256i *)(a + 8), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + 8)), off1));
+        }
+        return;
+    }
+    epilogue_avx2 c = epilogue_avx2_make(e);
+    __m256 mul0 = _mm256_loadu_ps(e->multiplier + m0), mul1 = _mm256_loadu_ps(e->multiplier + m0 + 8);
+    __m256 bias0 = e->float_bias ? _mm256_loadu_ps(e->float_bias + m0) : _mm256_setzero_ps();
+    __m256 bias1 = e->float_bias ? _mm256_loadu_ps(e->float_bias + m0 + 8) : _mm256_setzero_ps();
+    int is_signed = e->output == VIGIL_I8_OUT_INT8;
     for (int64_t j = 0; j < count; j++) {
         int32_t *a = acc + j * MR;
-        __m256i v0 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)a), off0);
-        __m256i v1 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + 8)), off1);
-        if (e->output == VIGIL_I8_OUT_INT32) {
-            _mm256_storeu_si256((__m256i *)a, v0);
-            _mm256_storeu_si256((__m256i *)(a + 8), v1);
-            continue;
-        }
-        __m256 f0, f1;
-        __m256i q0 = epilogue8(e, m0, v0, &f0), q1 = epilogue8(e, m0 + 8, v1, &f1);
+        __m256 f0 = epilogue_avx2_float(&c, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)a), off0), mul0, bias0);
+        __m256 f1 = epilogue_avx2_float(&c, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + 8)), off1), mul1, bias1);
         if (e->output == VIGIL_I8_OUT_FLOAT) {
             _mm256_storeu_ps((float *)a, f0);
             _mm256_storeu_ps((float *)(a + 8), f1);
-        } else {
-            _mm256_storeu_si256((__m256i *)a, q0);
-            _mm256_storeu_si256((__m256i *)(a + 8), q1);
+            continue;
+        }
+        __m256i q0 = epilogue_avx2_quantized(&c, f0), q1 = epilogue_avx2_quantized(&c, f1);
+        __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xd8);
+        __m128i lo = _mm256_castsi256_si128(words), hi = _mm256_extracti128_si256(words, 1);
+        __m128i bytes = is_signed ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
+        _mm_storeu_si128((__m128i *)((uint8_t *)acc + j * MR), bytes);
+    }
+}
+
+/// Transposes 16 rows of 16 bytes in place (r[i] byte j becomes r[j] byte i).
+AVX2 static void transpose16(__m128i r[16]) {
+    // t[p][h]: rows 2p, 2p + 1 interleaved, columns 8h..8h+7 (16-bit units).
+    __m128i t[8][2], u[4][4], w[2][4][2];
+    for (int p = 0; p < 8; p++) { t[p][0] = _mm_unpacklo_epi8(r[2 * p], r[2 * p + 1]); t[p][1] = _mm_unpackhi_epi8(r[2 * p], r[2 * p + 1]); }
+    // u[k][q]: rows 4k..4k+3, columns 4q..4q+3 (32-bit units).
+    for (int k = 0; k < 4; k++)
+        for (int h = 0; h < 2; h++) {
+            u[k][2 * h] = _mm_unpacklo_epi16(t[2 * k][h], t[2 * k + 1][h]);
+            u[k][2 * h + 1] = _mm_unpackhi_epi16(t[2 * k][h], t[2 * k + 1][h]);
+        }
+    // w[l][q][h]: rows 8l..8l+7, columns 4q + 2h, 4q + 2h + 1 (64-bit units).
+    for (int l = 0; l < 2; l++)
+        for (int q = 0; q < 4; q++) {
+            w[l][q][0] = _mm_unpacklo_epi32(u[2 * l][q], u[2 * l + 1][q]);
+            w[l][q][1] = _mm_unpackhi_epi32(u[2 * l][q], u[2 * l + 1][q]);
+        }
+    for (int q = 0; q < 4; q++)
+        for (int h = 0; h < 2; h++) {
+            r[4 * q + 2 * h] = _mm_unpacklo_epi64(w[0][q][h], w[1][q][h]);
+            r[4 * q + 2 * h + 1] = _mm_unpackhi_epi64(w[0][q][h], w[1][q][h]);
+        }
+}
+
+/// Writes a converted byte panel (16 bytes per pixel): channel by channel in runs of 16 pixels when
+/// the pixels' outputs are consecutive, pixel by pixel when the channels' are, else byte by byte.
+AVX2 static void store_panel_bytes(const vigil_i8_gemm *g, const uint8_t *bytes, int64_t m0, int64_t count, const int64_t *out) {
+    int64_t rows = g->m - m0 < MR ? g->m - m0 : MR, j = 0;
+    uint8_t *y = (uint8_t *)g->y + m0 * g->channel_stride;
+    if (rows == MR && g->channel_stride == 1) {
+        for (; j < count; j++) _mm_storeu_si128((__m128i *)(y + out[j]), _mm_loadu_si128((const __m128i *)(bytes + j * MR)));
+        return;
+    }
+    int contiguous = 1;
+    for (int64_t i = 1; i < count; i++) contiguous &= out[i] == out[0] + i;
+    if (contiguous) {
+        for (; j + 16 <= count; j += 16) {
+            __m128i r[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(bytes + (j + i) * MR));
+            transpose16(r);
+            for (int64_t i = 0; i < rows; i++) _mm_storeu_si128((__m128i *)(y + i * g->channel_stride + out[j]), r[i]);
         }
     }
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t jj = j; jj < count; jj++) y[i * g->channel_stride + out[jj]] = bytes[jj * MR + i];
 }
 
 /// Writes a converted panel channel by channel (each channel's pixels in order).
@@ -468,7 +507,8 @@ void vigil_i8_compute(const vigil_i8_gemm *g, const void *packed_block, int64_t 
         }
         for (int i = 0; i < panels; i++) {
             convert_panel(&e, (p + i) * MR, acc[i], count);
-            store_panel(g, acc[i], (p + i) * MR, count, out);
+            if (g->output == VIGIL_I8_OUT_UINT8 || g->output == VIGIL_I8_OUT_INT8) store_panel_bytes(g, (const uint8_t *)acc[i], (p + i) * MR, count, out);
+            else store_panel(g, acc[i], (p + i) * MR, count, out);
         }
         p += panels - 1;
     }

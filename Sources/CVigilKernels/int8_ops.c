@@ -39,18 +39,62 @@ static inline __attribute__((always_inline)) void tap(int32_t *acc, int64_t n, i
 
 #if defined(__x86_64__)
 static void store_run_avx2(const epilogue *e, int64_t m, const int32_t *acc, int64_t n, void *y, int64_t index);
+static void tap_stride2_avx2(int32_t *acc, int64_t n, int32_t w, const uint8_t *x, int is_signed);
+static void bytes_run_avx2(const epilogue *e, int64_t m, const int32_t *acc, int64_t n, uint8_t *bytes);
 #endif
 
 static inline __attribute__((always_inline)) void depthwise(const vigil_i8_depthwise *d, int64_t plane_begin, int64_t plane_end, int vector) {
     epilogue e = {d->row_offset, d->multiplier, d->float_bias, d->activation, d->slope, d->low, d->high, d->output,
                   d->output_zero_point, d->output == VIGIL_I8_OUT_INT8 ? -128 : 0, d->output == VIGIL_I8_OUT_INT8 ? 127 : 255};
-    int32_t acc[RUN];
+    int32_t acc[RUN + 8];  // the vector epilogue may read past a run's end (values it does not store)
     int64_t taps = d->kernel_h * d->kernel_w;
     for (int64_t q = plane_begin; q < plane_end; q++) {
         int64_t c = q % d->channels, image = q / d->channels;
         const uint8_t *plane = d->x + q * d->padded_h * d->padded_w;
         const int16_t *w = d->w + c * taps;
         int64_t base = image * d->image_stride + c * d->channel_stride;
+        if (d->stride_h == 1 && d->stride_w == 1) {
+            // Stride 1: the outputs as one run over padded-width rows (output j at padded column j %
+            // padded_w), so that every tap is one long contiguous loop even on small planes; the
+            // padded_w - out_w extra columns of each row are computed and dropped.
+            int64_t pw = d->padded_w, total = (d->out_h - 1) * pw + d->out_w;
+            for (int64_t j0 = 0; j0 < total; j0 += RUN) {
+                int64_t n = total - j0 < RUN ? total - j0 : RUN;
+                memset(acc, 0, sizeof(int32_t) * (size_t)n);
+                for (int64_t kh = 0; kh < d->kernel_h; kh++) {
+                    for (int64_t kw = 0; kw < d->kernel_w; kw++) {
+                        tap(acc, n, w[kh * d->kernel_w + kw], plane + j0 + kh * d->dilation_h * pw + kw * d->dilation_w, 1, d->x_signed);
+                    }
+                }
+#if defined(__x86_64__)
+                if (vector && (d->output == VIGIL_I8_OUT_UINT8 || d->output == VIGIL_I8_OUT_INT8)) {
+                    // The whole run through the epilogue at once, then each row's outputs copied.
+                    uint8_t bytes[RUN + 8];
+                    bytes_run_avx2(&e, c, acc, n, bytes);
+                    for (int64_t j = j0; j < j0 + n;) {
+                        int64_t oh = j / pw, ow = j % pw;
+                        if (ow >= d->out_w) { j += pw - ow; continue; }
+                        int64_t run = d->out_w - ow < j0 + n - j ? d->out_w - ow : j0 + n - j;
+                        memcpy((uint8_t *)d->y + base + oh * d->out_w + ow, bytes + (j - j0), (size_t)run);
+                        j += run;
+                    }
+                    continue;
+                }
+#endif
+                for (int64_t j = j0; j < j0 + n;) {
+                    int64_t oh = j / pw, ow = j % pw;
+                    if (ow >= d->out_w) { j += pw - ow; continue; }
+                    int64_t run = d->out_w - ow < j0 + n - j ? d->out_w - ow : j0 + n - j;
+#if defined(__x86_64__)
+                    if (vector) store_run_avx2(&e, c, acc + (j - j0), run, d->y, base + oh * d->out_w + ow);
+                    else
+#endif
+                    for (int64_t i = 0; i < run; i++) store_one(&e, c, acc[j - j0 + i], d->y, base + oh * d->out_w + ow + i);
+                    j += run;
+                }
+            }
+            continue;
+        }
         for (int64_t oh = 0; oh < d->out_h; oh++) {
             for (int64_t ow0 = 0; ow0 < d->out_w; ow0 += RUN) {
                 int64_t n = d->out_w - ow0 < RUN ? d->out_w - ow0 : RUN;
@@ -58,6 +102,12 @@ static inline __attribute__((always_inline)) void depthwise(const vigil_i8_depth
                 for (int64_t kh = 0; kh < d->kernel_h; kh++) {
                     const uint8_t *row = plane + (oh * d->stride_h + kh * d->dilation_h) * d->padded_w + ow0 * d->stride_w;
                     for (int64_t kw = 0; kw < d->kernel_w; kw++) {
+#if defined(__x86_64__)
+                        if (vector && d->stride_w == 2) {
+                            tap_stride2_avx2(acc, n, w[kh * d->kernel_w + kw], row + kw * d->dilation_w, d->x_signed);
+                            continue;
+                        }
+#endif
                         tap(acc, n, w[kh * d->kernel_w + kw], row + kw * d->dilation_w, d->stride_w, d->x_signed);
                     }
                 }
@@ -164,26 +214,55 @@ AVX2 static void depthwise_avx2(const vigil_i8_depthwise *d, int64_t b, int64_t 
 AVX2 static void store_run_avx2(const epilogue *e, int64_t m, const int32_t *acc, int64_t n, void *y, int64_t index) {
     const __m256i offset = _mm256_set1_epi32(e->row_offset[m]);
     const __m256 mul = _mm256_set1_ps(e->multiplier ? e->multiplier[m] : 1.0f), bias = _mm256_set1_ps(e->float_bias ? e->float_bias[m] : 0.0f);
-    const __m256 slope = _mm256_set1_ps(e->slope), low = _mm256_set1_ps(e->low), high = _mm256_set1_ps(e->high);
-    const __m256 lo = _mm256_set1_ps((float)(e->qmin - e->zero_point) - 1.0f), hi = _mm256_set1_ps((float)(e->qmax - e->zero_point) + 1.0f);
-    const __m256i zero = _mm256_set1_epi32(e->zero_point), qmin = _mm256_set1_epi32(e->qmin), qmax = _mm256_set1_epi32(e->qmax);
+    epilogue_avx2 c = epilogue_avx2_make(e);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + i)), offset);
         if (e->output == VIGIL_I8_OUT_INT32) { _mm256_storeu_si256((__m256i *)((int32_t *)y + index + i), v); continue; }
-        __m256 t = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), mul), bias);
-        if (e->activation) {
-            t = _mm256_blendv_ps(t, _mm256_mul_ps(t, slope), _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_LT_OQ));
-            t = _mm256_min_ps(_mm256_max_ps(t, low), high);
-        }
+        __m256 t = epilogue_avx2_float(&c, v, mul, bias);
         if (e->output == VIGIL_I8_OUT_FLOAT) { _mm256_storeu_ps((float *)y + index + i, t); continue; }
-        t = _mm256_min_ps(_mm256_max_ps(t, lo), hi);
-        __m256i q = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(t), zero), qmin), qmax);
+        __m256i q = epilogue_avx2_quantized(&c, t);
         __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
         __m128i bytes = e->output == VIGIL_I8_OUT_INT8 ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
         _mm_storel_epi64((__m128i *)((uint8_t *)y + index + i), bytes);
     }
+    if (i < n && e->output != VIGIL_I8_OUT_INT32 && e->output != VIGIL_I8_OUT_FLOAT) {
+        // The last 1-7 outputs: eight computed (acc has room past n), the first n - i stored.
+        uint8_t bytes[8];
+        store_run_avx2(e, m, acc + i, 8, bytes, 0);
+        memcpy((uint8_t *)y + index + i, bytes, (size_t)(n - i));
+        return;
+    }
     for (; i < n; i++) store_one(e, m, acc[i], y, index + i);
+}
+
+/// The epilogue of `n` consecutive quantized outputs of channel m into bytes[0 ..< n rounded up to 8).
+AVX2 static void bytes_run_avx2(const epilogue *e, int64_t m, const int32_t *acc, int64_t n, uint8_t *bytes) {
+    const __m256i offset = _mm256_set1_epi32(e->row_offset[m]);
+    const __m256 mul = _mm256_set1_ps(e->multiplier ? e->multiplier[m] : 1.0f), bias = _mm256_set1_ps(e->float_bias ? e->float_bias[m] : 0.0f);
+    epilogue_avx2 c = epilogue_avx2_make(e);
+    int is_signed = e->output == VIGIL_I8_OUT_INT8;
+    for (int64_t i = 0; i < n; i += 8) {
+        __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + i)), offset);
+        __m256i q = epilogue_avx2_quantized(&c, epilogue_avx2_float(&c, v, mul, bias));
+        __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        _mm_storel_epi64((__m128i *)(bytes + i), is_signed ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words));
+    }
+}
+
+/// `tap` for stride 2: the even bytes of 16, eight outputs at a time. Reads stay below x[2 * (n - 1)].
+AVX2 static void tap_stride2_avx2(int32_t *acc, int64_t n, int32_t w, const uint8_t *x, int is_signed) {
+    const __m128i even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i weight = _mm256_set1_epi32(w);
+    int64_t i = 0;
+    for (; i + 8 < n; i += 8) {
+        __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(x + 2 * i)), even);
+        __m256i v = is_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
+        __m256i *a = (__m256i *)(acc + i);
+        _mm256_storeu_si256(a, _mm256_add_epi32(_mm256_loadu_si256(a), _mm256_mullo_epi32(v, weight)));
+    }
+    if (is_signed) { for (; i < n; i++) acc[i] += w * (int32_t)(int8_t)x[2 * i]; }
+    else { for (; i < n; i++) acc[i] += w * (int32_t)x[2 * i]; }
 }
 AVX2 static void quantize_avx2(const float *x, int64_t n, float s, int32_t z, int32_t lo, int32_t hi, int32_t sg, uint8_t *y) {
     quantize(x, n, s, z, lo, hi, sg, y);

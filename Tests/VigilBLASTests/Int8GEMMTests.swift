@@ -17,17 +17,18 @@ final class Int8GEMMTests: XCTestCase {
     static var variants: [Int8KernelVariant] { Int8KernelVariant.allCases.filter(\.isAvailable) }
 
     /// One GEMM through a variant: activations (rows of `x`, K wide) times weights, with the zero-point
-    /// correction, written as `output` through `epilogue`. Returns the raw output bytes.
+    /// correction, written as `output` through `epilogue`. Returns the raw output bytes (pixel-major, or channel-major as an NCHW convolution writes them).
     static func run(_ variant: Int8KernelVariant, weights: [Int16], m: Int, k: Int, x: [UInt8], rows: Int, signed: Bool, zeroPoint: Int32,
                     bias: [Int32], multiplier: [Float], floatBias: [Float]? = nil, activation: EpilogueActivation = .none,
-                    output: Int8Output) -> [UInt8]? {
+                    output: Int8Output, channelMajor: Bool = false) -> [UInt8]? {
         guard let packed = Int8PackedWeights(weights: weights, rows: m, reduction: k, variant: variant) else { return nil }
         let shift = packed.activationShift(isSigned: signed, zeroPoint: zeroPoint)
         let offsets = zip(bias, packed.rowSums).map { $0 + shift * $1 }
         let epilogue = Int8Epilogue(rowOffset: offsets, multiplier: multiplier, floatBias: floatBias, activation: activation, output: output)
         var y = [UInt8](repeating: 0xEE, count: rows * m * output.elementSize)
         var block = [UInt8](repeating: 0, count: packed.blockBytes)
-        let layout = Int8OutputLayout(pixelsPerImage: rows, imageStride: 0, pixelStride: m, channelStride: 1)
+        let layout = channelMajor ? Int8OutputLayout(pixelsPerImage: rows, imageStride: 0, pixelStride: 1, channelStride: rows)
+            : Int8OutputLayout(pixelsPerImage: rows, imageStride: 0, pixelStride: m, channelStride: 1)
         x.withUnsafeBufferPointer { xs in
             var first = 0
             while first < rows {
@@ -212,6 +213,90 @@ final class Int8GEMMTests: XCTestCase {
                         }
                     }
                     XCTAssertEqual(y[(q * oh + i) * ow + j], sum, "plane \(q) [\(i), \(j)]")
+                }
+            }
+        }
+    }
+
+    /// The requantized value of a real result `t` for a uint8 or int8 output: round half to even plus the
+    /// zero point, saturated; and the tolerance (1 when `t` sits within float rounding of a half step).
+    static func requantized(_ t: Double, _ output: Int8Output) -> (value: Double, tolerance: Double) {
+        let (z, lo, hi): (Double, Double, Double)
+        switch output {
+        case .uint8(let zp): (z, lo, hi) = (Double(zp), 0, 255)
+        case .int8(let zp): (z, lo, hi) = (Double(zp), -128, 127)
+        default: fatalError("not a quantized output")
+        }
+        return (min(max(t.rounded(.toNearestOrEven) + z, lo), hi), abs(t - t.rounded(.down) - 0.5) < 1e-4 ? 1 : 0)
+    }
+
+    /// Quantized outputs written channel by channel (an NCHW convolution's layout: runs of 16 pixels
+    /// transposed, a partial last panel, pixel counts that are not multiples of 16) equal the
+    /// requantized definition in every variant.
+    func testQuantizedOutputsInChannelMajorLayout() {
+        for (m, k, rows) in [(37, 19, 45), (16, 8, 32), (5, 40, 300)] {
+            let weights = Self.integers(m * k, -127...127, seed: UInt64(31 + m)).map(Int16.init)
+            let x = Self.integers(rows * k, 0...255, seed: UInt64(32 + rows)).map { UInt8($0) }
+            let bias = Self.integers(m, -3000...3000, seed: 33).map(Int32.init)
+            let multiplier = Self.integers(m, 1...40, seed: 34).map { Float($0) / 2048 }
+            let acc = Self.reference(weights: weights, m: m, k: k, x: x, rows: rows, signed: false, zeroPoint: 3, bias: bias)
+            for variant in Self.variants {
+                for (output, activation) in [(Int8Output.uint8(zeroPoint: 0), EpilogueActivation(slope: 0, low: 0, high: .infinity)),
+                                             (.int8(zeroPoint: 7), EpilogueActivation.none), (.uint8(zeroPoint: 120), EpilogueActivation(slope: 0.1, low: -8, high: 6))] {
+                    let y = Self.run(variant, weights: weights, m: m, k: k, x: x, rows: rows, signed: false, zeroPoint: 3, bias: bias,
+                                     multiplier: multiplier, activation: activation, output: output, channelMajor: true)!
+                    for p in 0..<rows {
+                        for o in 0..<m {
+                            var t = Double(acc[p * m + o]) * Double(multiplier[o])
+                            if t < 0 { t *= Double(activation.slope) }
+                            t = min(max(t, Double(activation.low)), Double(activation.high))
+                            let (want, tolerance) = Self.requantized(t, output)
+                            let byte = y[o * rows + p]
+                            let got = output == .int8(zeroPoint: 7) ? Double(Int8(bitPattern: byte)) : Double(byte)
+                            XCTAssertEqual(got, want, accuracy: tolerance, "\(variant) \(output) m \(m) rows \(rows) [\(o), \(p)]")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The depthwise kernel with a requantizing epilogue at stride 1 (outputs computed as runs over the
+    /// padded rows, more than one run per plane) and stride 2, uint8 and int8 outputs, against the definition.
+    func testDepthwiseRequantizesAtStrideOneAndTwo() {
+        let (c, ph, pw, kh, kw) = (3, 21, 19, 3, 3)
+        let x = Self.integers(c * ph * pw, 0...255, seed: 41).map { UInt8($0) }
+        let weights = Self.integers(c * kh * kw, -127...127, seed: 42).map(Int16.init)
+        let multiplier: [Float] = [0.004, 0.0125, 0.02]
+        let floatBias: [Float] = [-3.5, 0.25, 2]
+        let zeroPoint: Int32 = 128
+        for s in [1, 2] {
+            let (oh, ow) = ((ph - kh) / s + 1, (pw - kw) / s + 1)
+            let conv = Int8Depthwise(channels: c, paddedHeight: ph, paddedWidth: pw, outputHeight: oh, outputWidth: ow, kernel: (kh, kw),
+                                     strides: (s, s), dilations: (1, 1), weights: weights, imageStride: c * oh * ow, channelStride: oh * ow)
+            for output in [Int8Output.uint8(zeroPoint: 10), .int8(zeroPoint: -20)] {
+                let activation = EpilogueActivation(slope: 0.5, low: -40, high: 90)
+                let epilogue = Int8Epilogue(rowOffset: conv.channelSums.map { -zeroPoint * $0 }, multiplier: multiplier, floatBias: floatBias,
+                                            activation: activation, output: output)
+                var y = [UInt8](repeating: 0xEE, count: c * oh * ow)
+                x.withUnsafeBufferPointer { xs in
+                    y.withUnsafeMutableBytes { conv.compute(x: xs.baseAddress!, isSigned: false, planes: 0..<c, epilogue: epilogue, output: $0.baseAddress!) }
+                }
+                for q in 0..<c {
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            var sum = 0
+                            for a in 0..<kh {
+                                for b in 0..<kw { sum += (Int(x[(q * ph + i * s + a) * pw + j * s + b]) - Int(zeroPoint)) * Int(weights[q * kh * kw + a * kw + b]) }
+                            }
+                            var t = Double(sum) * Double(multiplier[q]) + Double(floatBias[q])
+                            if t < 0 { t *= 0.5 }
+                            let (want, tolerance) = Self.requantized(min(max(t, -40), 90), output)
+                            let byte = y[(q * oh + i) * ow + j]
+                            let got = output == .uint8(zeroPoint: 10) ? Double(byte) : Double(Int8(bitPattern: byte))
+                            XCTAssertEqual(got, want, accuracy: tolerance, "stride \(s) \(output) plane \(q) [\(i), \(j)]")
+                        }
+                    }
                 }
             }
         }
