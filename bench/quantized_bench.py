@@ -55,6 +55,9 @@ def main():
                     for side, measure in sides[shift:] + sides[:shift]:
                         results.setdefault((name, threads, batch), {}).setdefault(side, []).append(measure())
             print(f"round {round_index + 1}/{rounds} done", file=sys.stderr, flush=True)
+    cores = sorted({x["openblas_core"] for r in results.values() for side in ("vigil", "float") for x in r[side]})
+    print(f"OpenBLAS kernel (openblas_get_corename, Vigil's runs): {', '.join(cores)}; {rounds} paired rounds")
+    print()
     print("| model | threads | batch | onnxruntime int8 ms | Vigil int8 ms | Vigil / onnxruntime throughput (paired median, range) | Vigil ≥ ort in "
           "| Vigil float ms | int8 / float throughput (paired median) | peak RSS MB: ort int8, Vigil int8, Vigil float |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")

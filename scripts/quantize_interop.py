@@ -6,11 +6,17 @@ part of `swift test`): for each network, `vigil quantize` on 32 calibration imag
 - `onnx.checker` (full check) and onnxruntime load it,
 - Vigil's outputs on it against onnxruntime's on the same file (8 images), in quantization steps of the
   output (the DequantizeLinear's scale, else the output's range over onnxruntime's outputs / 255; ≤ 1),
+  against onnxruntime as optimized (integer kernels: QLinearConv, QLinearAdd, …) and as written
+  (graph optimizations off: every QDQ pair computed in float), and onnxruntime's two forms against each
+  other (how far two faithful implementations of the same file drift apart through a deep network),
 - the top-1 agreement of the quantized model (run by Vigil) with the float model (onnxruntime) on
   `--images` calibration-style images: N(0, 1) images drawn like the calibration set (≥ 99%),
 - for the detector: the novelty AUROC and FPR@95 of the mean-distance scorer, quantized against float
   (`vigil detect evaluate --baseline`; |ΔAUROC| ≤ 0.01), and the classifier's top-1 agreement on the
-  in-distribution test and validation images.
+  in-distribution test and validation images,
+- the same top-1 agreement for onnxruntime's own `quantize_static` (QDQ, per-channel int8 weights,
+  uint8 activations, min-max on the same calibration images) run by onnxruntime: the reference for
+  what int8 quantization costs on these networks and images.
 
     scripts/quantize_interop.py --vigil .build/release/vigil --zoo Fixtures/zoo [--only resnet18] [--images 200]
 
@@ -43,11 +49,30 @@ def vigil(binary, *args):
     return result.stdout
 
 
-def session(path, threads=2):
+def session(path, threads=2, optimize=True):
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.log_severity_level = 3
+    if not optimize:  # QDQ as written: DequantizeLinear → float op → QuantizeLinear (no integer kernels)
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def ort_quantize_static(source, target, input_name, calibration):
+    """onnxruntime's own static QDQ quantization with the options `vigil quantize` defaults to (per-channel
+    int8 weights, uint8 activations, min-max on the same calibration images): the reference quantizer."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{input_name: image[None]} for image in calibration])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    if not os.path.exists(target):
+        quantize_static(source, target, Reader(), quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8)
 
 
 def run_vigil(binary, model, name, images, work, batch=25):
@@ -62,8 +87,8 @@ def run_vigil(binary, model, name, images, work, batch=25):
     return np.concatenate(outputs)
 
 
-def run_ort(path, name, images, batch=25):
-    s = session(path)
+def run_ort(path, name, images, batch=25, optimize=True):
+    s = session(path, optimize=optimize)
     return np.concatenate([s.run(None, {name: images[i:i + batch]})[0] for i in range(0, len(images), batch)])
 
 
@@ -90,7 +115,7 @@ def materialise(zoo, name, work):
     return out
 
 
-def check_cnn(binary, zoo, name, images, work):
+def check_cnn(binary, zoo, name, images, work, reference_quantizer=True):
     source = materialise(zoo, name, work)
     r = np.random.default_rng([1700, sum(map(ord, name))])
     calibration = r.standard_normal((32, 3, 224, 224)).astype(np.float32)
@@ -101,14 +126,23 @@ def check_cnn(binary, zoo, name, images, work):
     onnx.checker.check_model(quantized, full_check=True)
     input_name = session(source).get_inputs()[0].name
     ort_q = run_ort(quantized, input_name, test[:8])
+    literal_q = run_ort(quantized, input_name, test[:8], optimize=False)
     vigil_q = run_vigil(binary, quantized, input_name, test[:8], work)
     step = output_step(quantized, ort_q)
     floats = run_ort(source, input_name, test)
     vigil_all = np.concatenate([vigil_q, run_vigil(binary, quantized, input_name, test[8:], work)]) if images > 8 else vigil_q
     agree = int((floats.argmax(1) == vigil_all.argmax(1)).sum())
-    return {"model": name, "float_bytes": os.path.getsize(source), "int8_bytes": os.path.getsize(quantized),
-            "vigil_vs_ort_steps": float(np.abs(vigil_q - ort_q).max() / step), "top1_agreeing": agree, "images": images,
-            "quantized_nodes": len(report["quantized"]), "kept_float": len(report["kept_float"])}
+    row = {"model": name, "float_bytes": os.path.getsize(source), "int8_bytes": os.path.getsize(quantized),
+           "vigil_vs_ort_steps": float(np.abs(vigil_q - ort_q).max() / step),
+           "vigil_vs_ort_literal_steps": float(np.abs(vigil_q - literal_q).max() / step),
+           "ort_vs_ort_literal_steps": float(np.abs(ort_q - literal_q).max() / step),
+           "top1_agreeing": agree, "images": images, "quantized_nodes": len(report["quantized"]), "kept_float": len(report["kept_float"])}
+    if reference_quantizer:
+        ort_file = os.path.join(work, f"{name}.ort-int8.onnx")
+        ort_quantize_static(source, ort_file, input_name, calibration)
+        row.update(ort_int8_bytes=os.path.getsize(ort_file),
+                   ort_top1_agreeing=int((floats.argmax(1) == run_ort(ort_file, input_name, test).argmax(1)).sum()))
+    return row
 
 
 def check_detector(binary, work):
@@ -125,11 +159,20 @@ def check_detector(binary, work):
         images = np.concatenate([np.load(f"{d}/test_images.npy"), np.load(f"{d}/val_images.npy")])
         x = (images.astype(np.float32) / np.float32(255)).reshape(len(images), 28, 28, 1)
         ort_q = run_ort(quantized, "input", x[:64], batch=64)
+        literal_q = run_ort(quantized, "input", x[:64], batch=64, optimize=False)
         vigil_q = run_vigil(binary, quantized, "input", x[:64], work, batch=64)
-        row["vigil_vs_ort_steps"] = float(np.abs(vigil_q - ort_q).max() / output_step(quantized, ort_q))
+        step = output_step(quantized, ort_q)
+        row.update(vigil_vs_ort_steps=float(np.abs(vigil_q - ort_q).max() / step), vigil_vs_ort_literal_steps=float(np.abs(vigil_q - literal_q).max() / step),
+                   ort_vs_ort_literal_steps=float(np.abs(ort_q - literal_q).max() / step))
         if network == "classifier":
             floats = run_ort(f"{d}/classifier.onnx", "input", x, batch=250)
             row.update(images=len(x), top1_agreeing=int((floats.argmax(1) == run_vigil(binary, quantized, "input", x, work, batch=250).argmax(1)).sum()))
+            train = np.load(f"{d}/train_images.npy")
+            calibration = (train.astype(np.float32) / np.float32(255)).reshape(len(train), 28, 28, 1)
+            ort_file = os.path.join(work, "classifier.ort-int8.onnx")
+            ort_quantize_static(f"{d}/classifier.onnx", ort_file, "input", calibration)
+            row.update(ort_int8_bytes=os.path.getsize(ort_file),
+                       ort_top1_agreeing=int((floats.argmax(1) == run_ort(ort_file, "input", x, batch=250).argmax(1)).sum()))
         else:
             evaluation = json.loads(vigil(binary, "detect", "evaluate", detector, quantized, "--baseline", f"{d}/embedding.onnx", "--data",
                                           f"{d}/test_images.npy", "--novelty", f"{d}/novelty_images.npy", "--scorer", "mean_distance", "--json"))
@@ -141,13 +184,22 @@ def check_detector(binary, work):
 
 
 def table(rows):
-    print("| model | float MB | int8 MB | int8 / float | Vigil vs onnxruntime (steps) | top-1 agreement | novelty ΔAUROC |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| model | float MB | int8 MB | int8 / float | Vigil vs onnxruntime (steps) | Vigil vs onnxruntime, QDQ as written (steps) "
+          "| onnxruntime vs itself, QDQ as written (steps) | top-1 agreement (Vigil int8 vs float) "
+          "| top-1 agreement, onnxruntime's quantize_static | novelty ΔAUROC |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+    def steps(r, key):
+        return f"{r[key]:.2f}" if key in r else "—"
+
+    def top1(r, key):
+        return f"{100 * r[key] / r['images']:.1f}% ({r[key]}/{r['images']})" if key in r else "—"
+
     for r in rows:
-        top1 = f"{100 * r['top1_agreeing'] / r['images']:.1f}% ({r['top1_agreeing']}/{r['images']})" if "top1_agreeing" in r else "—"
         auroc = f"{r['novelty_auroc_change']:+.4f} (AUROC {r['novelty_auroc']:.4f})" if "novelty_auroc_change" in r else "—"
         print(f"| {r['model']} | {r['float_bytes'] / 1e6:.2f} | {r['int8_bytes'] / 1e6:.2f} | {100 * r['int8_bytes'] / r['float_bytes']:.1f}% | "
-              f"{r['vigil_vs_ort_steps']:.2f} | {top1} | {auroc} |")
+              f"{steps(r, 'vigil_vs_ort_steps')} | {steps(r, 'vigil_vs_ort_literal_steps')} | {steps(r, 'ort_vs_ort_literal_steps')} | "
+              f"{top1(r, 'top1_agreeing')} | {top1(r, 'ort_top1_agreeing')} | {auroc} |")
 
 
 def main():

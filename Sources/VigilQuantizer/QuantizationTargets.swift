@@ -1,3 +1,4 @@
+import VigilExecutor
 import VigilIR
 import VigilOps
 import VigilOptimizer
@@ -27,10 +28,14 @@ public struct QuantizationTarget: Sendable, Equatable {
 /// Finds the quantizable nodes of a model.
 public enum QuantizationTargets {
     /// The quantizable nodes (in graph order), and the Conv/Gemm/MatMul nodes left in float with the reason.
-    public static func find(in model: Model, exclude: Set<String> = []) -> (targets: [QuantizationTarget], skipped: [(name: String, reason: String)]) {
+    /// - Parameter sampleShapes: shapes of sample inputs (calibration data, batch first): the graph inputs'
+    ///   unknown dims are taken from them (batch 1) for the type analysis, so that shapes computed from
+    ///   the input's (Shape → Gather → Concat → Reshape, as a channel shuffle) are known.
+    public static func find(in model: Model, exclude: Set<String> = [], sampleShapes: [String: [Int]] = [:])
+        -> (targets: [QuantizationTarget], skipped: [(name: String, reason: String)]) {
         var graph = model.graph
         try? graph.sortTopologically()
-        let analysis = GraphAnalysis(model)
+        let analysis = GraphAnalysis(withSampleShapes(model, sampleShapes), evaluator: KernelEvaluator(), evaluationLimit: 1 << 20)
         var targets: [QuantizationTarget] = [], skipped: [(String, String)] = []
         for node in graph.nodes where node.isDefaultDomain && ["Conv", "Gemm", "MatMul"].contains(node.opType) {
             let name = node.name.isEmpty ? (node.outputs.first ?? node.opType) : node.name
@@ -47,6 +52,17 @@ public enum QuantizationTargets {
             }
         }
         return (targets, skipped)
+    }
+
+    /// The model with its inputs' unknown dims set from `shapes` (the first, the batch, to 1).
+    static func withSampleShapes(_ model: Model, _ shapes: [String: [Int]]) -> Model {
+        var model = model
+        for (i, input) in model.graph.inputs.enumerated() {
+            guard let sample = shapes[input.name], case .tensor(let dtype, let shape?)? = input.type, shape.rank == sample.count else { continue }
+            let dims = shape.dims.enumerated().map { d, dim in dim.value == nil ? Dim.fixed(d == 0 ? 1 : sample[d]) : dim }
+            model.graph.inputs[i].type = .tensor(dtype, Shape(dims))
+        }
+        return model
     }
 
     static func target(_ node: Node, name: String, graph: Graph, analysis: GraphAnalysis) -> Result<QuantizationTarget, QuantizationError> {

@@ -41,7 +41,8 @@ public struct Quantizer {
 
     public func quantize(_ model: Model, calibration: SampleSet?, validation: SampleSet?, maxError: Double? = nil, autoExclude: Bool = false,
                          log: Log = { _ in }) throws -> Outcome {
-        let (targets, skipped) = QuantizationTargets.find(in: model, exclude: options.exclude)
+        let shapes = (calibration ?? validation)?.inputs.mapValues(\.shape) ?? [:]
+        let (targets, skipped) = QuantizationTargets.find(in: model, exclude: options.exclude, sampleShapes: shapes)
         guard !targets.isEmpty else {
             let reasons = skipped.map { "\($0.name): \($0.reason)" }.joined(separator: "; ")
             throw QuantizationError("the model has no Conv, Gemm or MatMul node to quantize" + (reasons.isEmpty ? "" : " (\(reasons))"))

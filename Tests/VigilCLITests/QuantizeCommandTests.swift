@@ -27,6 +27,14 @@ final class QuantizeCommandTests: CLITestCase {
         XCTAssertEqual(dynamic.status, 0, dynamic.stderr)
         XCTAssertTrue(dynamic.stdout.contains("activations quantized at run time"), dynamic.stdout)
         XCTAssertTrue(try vigil("inspect", temp("d.onnx")).stdout.contains("dynamic"))
+        // A model named through a symbolic link: the float size reported is the linked file's.
+        let link = temp("linked.onnx")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixture("cnn_embedding"))
+        let linked = try vigil("quantize", link, "--calibration", input, "-o", temp("l.onnx"), "--json")
+        XCTAssertEqual(linked.status, 0, linked.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(linked.stdout.utf8)) as? [String: Any])
+        let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: fixture("cnn_embedding"))[.size] as? NSNumber).intValue
+        XCTAssertEqual(report["float_bytes"] as? Int, size)
     }
 
     func testUsageErrors() throws {

@@ -66,6 +66,38 @@ final class QuantizerTests: XCTestCase {
         }
     }
 
+    /// A Conv reading a Reshape whose target shape is computed from the input's (Shape → Gather →
+    /// Concat, as torch exports a channel shuffle) with a symbolic batch: its input's type is unknown
+    /// from the declared types alone, and known once the inputs take the calibration data's shapes.
+    func testShapesComputedFromTheInputAreKnownFromTheSamples() throws {
+        var graph = Graph(name: "shuffle", inputs: [ValueInfo(name: "X", type: .tensor(.float32, Shape([.symbolic("batch"), .fixed(4), .fixed(3), .fixed(3)])))],
+                          outputs: [ValueInfo(name: "Y", type: nil)])
+        graph.setInitializer("zero", try Tensor(int64: [0], shape: [1]))
+        graph.setInitializer("rest", try Tensor(int64: [2, 2, 9], shape: [3]))
+        graph.setInitializer("back", try Tensor(int64: [4, 3, 3], shape: [3]))
+        graph.setInitializer("W", try Tensor(float32: (0..<32).map { Float($0 % 5) / 5 - 0.4 }, shape: [8, 4, 1, 1]))
+        for node in [
+            Node(name: "shape", opType: "Shape", inputs: ["X"], outputs: ["s"]),
+            Node(name: "batch", opType: "Gather", inputs: ["s", "zero"], outputs: ["n"]),
+            Node(name: "split_shape", opType: "Concat", inputs: ["n", "rest"], outputs: ["s1"], attributes: [Attribute(name: "axis", value: .int(0))]),
+            Node(name: "merge_shape", opType: "Concat", inputs: ["n", "back"], outputs: ["s2"], attributes: [Attribute(name: "axis", value: .int(0))]),
+            Node(name: "split", opType: "Reshape", inputs: ["X", "s1"], outputs: ["r1"]),
+            Node(name: "swap", opType: "Transpose", inputs: ["r1"], outputs: ["t"], attributes: [Attribute(name: "perm", value: .ints([0, 2, 1, 3]))]),
+            Node(name: "merge", opType: "Reshape", inputs: ["t", "s2"], outputs: ["r2"]),
+            Node(name: "conv", opType: "Conv", inputs: ["r2", "W"], outputs: ["Y"]),
+        ] { try graph.addNode(node) }
+        let model = Model(irVersion: 10, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph)
+        let declared = QuantizationTargets.find(in: model)
+        XCTAssertEqual(declared.targets.count, 0)
+        XCTAssertEqual(declared.skipped.map(\.reason), ["its input is not a float32 activation"])
+        let sampled = QuantizationTargets.find(in: model, sampleShapes: ["X": [5, 4, 3, 3]])
+        XCTAssertEqual(sampled.targets.map(\.name), ["conv"])
+        XCTAssertEqual(sampled.targets.first?.input, "r2")
+        // The quantizer takes the shapes from its calibration data.
+        let samples = try SampleSet(["X": try Tensor(float32: (0..<180).map { Float($0 % 11) / 11 - 0.5 }, shape: [5, 4, 3, 3])])
+        XCTAssertEqual(try Quantizer().quantize(model, calibration: samples, validation: nil).quantized.map(\.name), ["conv"])
+    }
+
     func testExclusionsByNameAndOpType() throws {
         let (model, feeds, _) = try Self.fixture("cnn_embedding")
         let names = QuantizationTargets.find(in: model).targets.map(\.name)
