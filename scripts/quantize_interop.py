@@ -102,6 +102,11 @@ def output_step(path, values):
     return float((values.max() - values.min()) / 255.0)
 
 
+def within_one_step(a, b, step):
+    """The fraction of output values that differ by at most one quantization step (a little float slack)."""
+    return float(np.mean(np.abs(a - b) <= step * 1.0001))
+
+
 def materialise(zoo, name, work):
     """The zoo's float model: committed whole, or materialised from its stripped graph."""
     folder = os.path.join(zoo, name, "torchscript")
@@ -134,8 +139,10 @@ def check_cnn(binary, zoo, name, images, work, reference_quantizer=True):
     agree = int((floats.argmax(1) == vigil_all.argmax(1)).sum())
     row = {"model": name, "float_bytes": os.path.getsize(source), "int8_bytes": os.path.getsize(quantized),
            "vigil_vs_ort_steps": float(np.abs(vigil_q - ort_q).max() / step),
+           "vigil_vs_ort_within_one_step": within_one_step(vigil_q, ort_q, step),
            "vigil_vs_ort_literal_steps": float(np.abs(vigil_q - literal_q).max() / step),
            "ort_vs_ort_literal_steps": float(np.abs(ort_q - literal_q).max() / step),
+           "ort_vs_ort_literal_within_one_step": within_one_step(ort_q, literal_q, step),
            "top1_agreeing": agree, "images": images, "quantized_nodes": len(report["quantized"]), "kept_float": len(report["kept_float"])}
     if reference_quantizer:
         ort_file = os.path.join(work, f"{name}.ort-int8.onnx")
@@ -162,8 +169,10 @@ def check_detector(binary, work):
         literal_q = run_ort(quantized, "input", x[:64], batch=64, optimize=False)
         vigil_q = run_vigil(binary, quantized, "input", x[:64], work, batch=64)
         step = output_step(quantized, ort_q)
-        row.update(vigil_vs_ort_steps=float(np.abs(vigil_q - ort_q).max() / step), vigil_vs_ort_literal_steps=float(np.abs(vigil_q - literal_q).max() / step),
-                   ort_vs_ort_literal_steps=float(np.abs(ort_q - literal_q).max() / step))
+        row.update(vigil_vs_ort_steps=float(np.abs(vigil_q - ort_q).max() / step), vigil_vs_ort_within_one_step=within_one_step(vigil_q, ort_q, step),
+                   vigil_vs_ort_literal_steps=float(np.abs(vigil_q - literal_q).max() / step),
+                   ort_vs_ort_literal_steps=float(np.abs(ort_q - literal_q).max() / step),
+                   ort_vs_ort_literal_within_one_step=within_one_step(ort_q, literal_q, step))
         if network == "classifier":
             floats = run_ort(f"{d}/classifier.onnx", "input", x, batch=250)
             row.update(images=len(x), top1_agreeing=int((floats.argmax(1) == run_vigil(binary, quantized, "input", x, work, batch=250).argmax(1)).sum()))
@@ -184,13 +193,15 @@ def check_detector(binary, work):
 
 
 def table(rows):
-    print("| model | float MB | int8 MB | int8 / float | Vigil vs onnxruntime (steps) | Vigil vs onnxruntime, QDQ as written (steps) "
+    print("| model | float MB | int8 MB | int8 / float | Vigil vs onnxruntime: max steps (values within 1) | Vigil vs onnxruntime, QDQ as written (steps) "
           "| onnxruntime vs itself, QDQ as written (steps) | top-1 agreement (Vigil int8 vs float) "
           "| top-1 agreement, onnxruntime's quantize_static | novelty ΔAUROC |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
-    def steps(r, key):
-        return f"{r[key]:.2f}" if key in r else "—"
+    def steps(r, key, within=None):
+        if key not in r:
+            return "—"
+        return f"{r[key]:.2f}" + (f" ({100 * r[within]:.2f}% ≤ 1)" if within in r else "")
 
     def top1(r, key):
         return f"{100 * r[key] / r['images']:.1f}% ({r[key]}/{r['images']})" if key in r else "—"
@@ -198,7 +209,8 @@ def table(rows):
     for r in rows:
         auroc = f"{r['novelty_auroc_change']:+.4f} (AUROC {r['novelty_auroc']:.4f})" if "novelty_auroc_change" in r else "—"
         print(f"| {r['model']} | {r['float_bytes'] / 1e6:.2f} | {r['int8_bytes'] / 1e6:.2f} | {100 * r['int8_bytes'] / r['float_bytes']:.1f}% | "
-              f"{steps(r, 'vigil_vs_ort_steps')} | {steps(r, 'vigil_vs_ort_literal_steps')} | {steps(r, 'ort_vs_ort_literal_steps')} | "
+              f"{steps(r, 'vigil_vs_ort_steps', 'vigil_vs_ort_within_one_step')} | {steps(r, 'vigil_vs_ort_literal_steps')} | "
+              f"{steps(r, 'ort_vs_ort_literal_steps', 'ort_vs_ort_literal_within_one_step')} | "
               f"{top1(r, 'top1_agreeing')} | {top1(r, 'ort_top1_agreeing')} | {auroc} |")
 
 
