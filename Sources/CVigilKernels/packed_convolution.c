@@ -35,6 +35,7 @@ size_t vigil_conv_workspace_count(int64_t mblocks) {
 void vigil_pad_planes(const float *x, float *padded, int64_t planes, int64_t h, int64_t w, int64_t top,
                       int64_t bottom, int64_t left, int64_t right) {
     int64_t pw = w + left + right, ph = h + top + bottom;
+    UNROLL_COUNT(4)
     for (int64_t p = 0; p < planes; p++) {
         const float *src = x + p * h * w;
         float *dst = padded + p * ph * pw;
@@ -113,9 +114,12 @@ AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const 
                 _mm256_storeu_ps(d + kk * NR, v);
             }
         } else {
+            UNROLL_COUNT(8)
             for (int64_t kk = 0; kk < kc; kk++) {
                 int64_t off = offsets[kk];
+                UNROLL_FULL
                 for (int64_t j = 0; j < valid; j++) d[kk * NR + j] = x[base[j] + off];
+                UNROLL_FULL
                 for (int64_t j = valid; j < NR; j++) d[kk * NR + j] = 0.0f;
             }
         }
@@ -138,6 +142,7 @@ static inline __attribute__((always_inline)) void store_panel(
         for (int64_t j0 = 0; j0 < count; j0 += NR) {
             const float *c = acc + j0 * MR + i;
             int64_t lanes = count - j0 < NR ? count - j0 : NR;
+            UNROLL_FULL
             for (int64_t lane = 0; lane < lanes; lane++) {
                 int64_t o = out[j0 + lane];
                 float v = c[lane * MR] + b;

@@ -71,6 +71,7 @@ AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, 
             for (int64_t ch = 0; ch < c; ch++) {
                 const float *d = base + ch * p->in_channel_stride;
                 __m256 s[4][4];
+                UNROLL_FULL
                 for (int i = 0; i < 4; i++) {
                     const float *row = d + i * w;
                     __m256 d0, d1, d2, d3;
@@ -147,7 +148,9 @@ AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, 
             tt += 1;
         }
     }
+    UNROLL_FULL
     for (int64_t xi = 0; xi < 16; xi++)
+        UNROLL_COUNT(8)
         for (int64_t ch = 0; ch < c; ch++)
             for (int64_t tt = count; tt < rounded; tt++) v[(xi * c + ch) * WT + tt] = 0.0f;
     return _mm256_movemask_ps(bad) != 0 || bad_scalar != bad_scalar;

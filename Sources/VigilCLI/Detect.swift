@@ -64,11 +64,12 @@ enum DetectSupport {
 
     static func detector(_ file: String) throws -> Detector {
         try ErrorText.requireReadableFile(file)
-        do { return try DetectorFile.read(at: file) } catch { throw CommandFailure(error.description) }
+        do { return try DetectorFile.read(at: file, recordingInputsIn: CommandFiles.inputs) } catch { throw CommandFailure(error.description) }
     }
 
     static func sha256(_ file: String) throws -> String {
         try ErrorText.requireReadableFile(file)
+        CommandFiles.record(file)
         do { return try SHA256.hex(fileAt: file) } catch { throw CommandFailure(error.description) }
     }
 
@@ -87,16 +88,13 @@ enum DetectSupport {
 
     /// Checks that `model` is the network the detector was fitted on: the same file (SHA-256), or a
     /// model `vigil quantize` made from it (whose metadata `vigil:quantized_from_sha256` names it).
-    static func verify(_ detector: Detector, detectorFile: String, model: String, allowMismatch: Bool) throws {
+    /// - Returns: with `allowMismatch`, a warning describing a mismatch (`nil` when the model is accepted).
+    static func verify(_ detector: Detector, detectorFile: String, model: String, allowMismatch: Bool) throws -> String? {
         let hash = try sha256(model)
-        do {
-            try detector.verifyModel(sha256: hash, allowMismatch: allowMismatch)
-        } catch {
-            let origin = try? ModelLoading.load(model).model.metadata.first { $0.key == "vigil:quantized_from_sha256" }?.value
-            guard let origin, let expected = detector.model?.sha256, origin.lowercased() == expected.lowercased() else {
-                throw CommandFailure("\(detectorFile): \(error)")
-            }
-        }
+        if (try? detector.verifyModel(sha256: hash)) != nil { return nil }
+        let origin = try? ModelLoading.load(model).model.metadata.first { $0.key == "vigil:quantized_from_sha256" }?.value
+        if let origin, let expected = detector.model?.sha256, origin.lowercased() == expected.lowercased() { return nil }
+        return try naming(detectorFile) { try detector.verifyModel(sha256: hash, allowMismatch: allowMismatch) }
     }
 
     /// Runs `body`, prefixing a detector error with the file it concerns.
@@ -121,12 +119,17 @@ enum DetectSupport {
     /// Writes Double values as a float64 `.npy`.
     static func writeScores(_ values: [Double], to file: String) throws {
         do {
-            try NPY.write(Tensor(.float64, shape: [values.count], scalars: values), to: file)
+            try NPY.write(Tensor(.float64, shape: [values.count], scalars: values), to: file, protecting: CommandFiles.inputs)
         } catch let error as CommandFailure {
             throw error
         } catch {
             throw CommandFailure("\(file): \(error)")
         }
+    }
+
+    /// Prints a warning line on stderr.
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("vigil: warning: \(message)\n".utf8))
     }
 
     /// The preprocessing rule as JSON (`Formats/json.md`).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilDetector
+import VigilFiles
 import VigilIR
 
 extension Vigil.Detect {
@@ -72,13 +73,19 @@ extension Vigil.Detect {
         }
 
         func run() throws {
-            let fitted = try DetectSupport.detector(detector)
             let sets = try DetectSupport.oodSets(novelty: novelty, anomaly: anomaly)
+            try CommandFiles.checkOutputs([html], inputs: [detector, model, data, classifier, baseline] + sets.map(\.file))
+            let fitted = try DetectSupport.detector(detector)
             var scorers = try scorer.map(DetectSupport.scorer)
             if scorers.isEmpty {
                 scorers = [.meanDistance, .mahalanobis] + (fitted.normalizedTraining == nil ? [] : [.knn])
                 if classifier != nil { scorers += Scorer.logitScorers }
             }
+            let warnings = try DetectScoring.verifyNetworks(
+                detector: fitted, detectorFile: detector, embedding: scorers.contains(where: \.usesEmbedding) ? model : nil,
+                classifier: scorers.contains(where: { !$0.usesEmbedding }) ? classifier : nil, allowMismatch: allowModelMismatch)
+                + (baseline.map { try DetectScoring.verifyNetworks(detector: fitted, detectorFile: detector, embedding: $0, classifier: nil,
+                                                                    allowMismatch: allowModelMismatch) } ?? [])
             let inImages = try DetectSupport.images(data)
             let oodImages = try sets.map { try DetectSupport.images($0.file) }
             // Each network runs once per image set; scores[scorer][set] has the in-distribution set first.
@@ -105,7 +112,8 @@ extension Vigil.Detect {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let table = try metricsTable(sets: sets, scorers: scorers, scores: run.scores)
             let baselineTable = try baselineRun.map { try metricsTable(sets: sets, scorers: scorers.filter(\.usesEmbedding), scores: $0.scores) }
-            if let html { try writeReport(to: html, fitted: fitted, sets: sets, counts: allImages.map { $0.shape[0] }, scorers: scorers, scores: run.scores, table: table) }
+            if let html { try writeReport(to: html, fitted: fitted, sets: sets, counts: allImages.map { $0.shape[0] }, scorers: scorers, scores: run.scores, table: table,
+                                             warnings: warnings) }
             if output.json {
                 var counts = ["in": inImages.shape[0]]
                 for (set, images) in zip(sets, oodImages) { counts[set.name] = images.shape[0] }
@@ -195,7 +203,7 @@ extension Vigil.Detect {
         /// The HTML report, with the provenance of everything it shows.
         private func writeReport(
             to path: String, fitted: Detector, sets: [(name: String, file: String)], counts: [Int], scorers: [Scorer],
-            scores: [Scorer: [[Double]]], table: [DetectReport.Row]
+            scores: [Scorer: [[Double]]], table: [DetectReport.Row], warnings: [String]
         ) throws {
             var files: [DetectReport.Provenance.File] = [
                 .init(role: "detector", path: detector, sha256: try DetectSupport.sha256(detector)),
@@ -213,9 +221,9 @@ extension Vigil.Detect {
                 version: Vigil.configuration.version, date: ISO8601DateFormatter().string(from: Date()))
             let page = DetectReport.html(
                 title: "Vigil novelty and anomaly detection", inName: "in-distribution", setNames: sets.map(\.name), scorers: scorers,
-                scores: scores, thresholds: fitted.thresholds, table: table, provenance: provenance)
-            if let problem = ReportFile.writeAtomically(Data(page.utf8), to: path) {
-                throw CommandFailure("\(path): cannot write the report: \(problem)")
+                scores: scores, thresholds: fitted.thresholds, table: table, provenance: provenance, warnings: warnings)
+            do { try OutputFile.write(Array(page.utf8), to: path, protecting: CommandFiles.inputs) } catch {
+                throw CommandFiles.failure(error)
             }
         }
     }

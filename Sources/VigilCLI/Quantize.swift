@@ -112,6 +112,7 @@ extension Vigil {
         }
 
         func run() throws {
+            try CommandFiles.checkOutputs([outputFile], inputs: [model, modelOptions.config, detector] + calibration + validation)
             let loaded = try modelOptions.load()
             try QuantizeSupport.checkExclusions(exclude, in: loaded.model)
             let samples = QuantizeSupport.SampleReader(model: loaded.model, file: model, detector: detector)
@@ -149,7 +150,7 @@ extension Vigil {
         /// Writes the model to `--output`, whole or not at all.
         func write(_ model: Model) throws -> ONNXWriter.Report {
             do {
-                return try Progress.activity("writing \(outputFile)") { try ONNXWriter.write(model, to: outputFile) }
+                return try Progress.activity("writing \(outputFile)") { try ONNXWriter.write(model, to: outputFile, protecting: CommandFiles.inputs) }
             } catch {
                 throw CommandFailure(ErrorText.plain(error, path: outputFile))
             }

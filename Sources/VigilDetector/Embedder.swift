@@ -14,9 +14,12 @@ public final class Embedder {
     private let session: InferenceSession
 
     /// - Parameters:
+    ///   - model: the network, with exactly one float32 input `[N, …]`.
     ///   - output: the graph output to collect; the model's first output when `nil`.
+    ///   - preprocessing: how images become network inputs.
+    ///   - batchSize: samples per run.
     ///   - threads: executor threads (all cores when `nil`).
-    ///   - winograd: whether 3×3 convolutions may use the Winograd kernel (``InferenceSession/Options/winograd``).
+    ///   - winograd: whether 3×3 convolutions may use the Winograd kernel (`InferenceSession.Options.winograd`).
     public init(
         model: Model, output: String? = nil, preprocessing: Preprocessing = .init(), batchSize: Int = 256, threads: Int? = nil,
         winograd: Bool = true
@@ -76,7 +79,9 @@ public final class Embedder {
 
     /// Runs the network over `images` (`[N, …]`, uint8 or float32) in batches.
     ///
-    /// - Parameter progress: called after each batch with (samples done, total).
+    /// - Parameters:
+    ///   - images: the samples, `[N, …]`.
+    ///   - progress: called after each batch with (samples done, total).
     /// - Throws: ``DetectorError/imageShape(expected:actual:)``, ``DetectorError/nonFiniteEmbedding(sample:)``,
     ///   ``DetectorError/execution(_:)``.
     public func embed(_ images: Tensor, progress: ((Int, Int) -> Void)? = nil) throws(DetectorError) -> Embeddings {

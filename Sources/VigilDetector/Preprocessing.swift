@@ -27,8 +27,12 @@ public struct Preprocessing: Sendable, Equatable, CustomStringConvertible {
     /// Their per-sample shape (without the batch axis).
     public var imageShape: [Int]?
 
-    /// - Parameter scale: multiplies images of every element type; `nil` for the defaults (uint8 · 1/255,
-    ///   float32 unchanged).
+    /// - Parameters:
+    ///   - scale: multiplies images of every element type; `nil` for the defaults (uint8 · 1/255,
+    ///     float32 unchanged).
+    ///   - mean: subtracted after scaling: none (empty), one value, or one per channel.
+    ///   - std: divides after the mean is subtracted: none (empty), one value, or one per channel.
+    ///   - channelAxis: the network input's axis that per-channel `mean` and `std` run along.
     public init(scale: Float? = nil, mean: [Float] = [], std: [Float] = [], channelAxis: Int? = nil) {
         self.uint8Scale = scale ?? Self.defaultUInt8Scale
         self.float32Scale = scale ?? 1

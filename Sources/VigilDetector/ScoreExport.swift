@@ -1,7 +1,7 @@
 import VigilIR
 
 extension Detector {
-    /// Names of the outputs that ``appendingMeanDistanceScore(to:)`` adds.
+    /// Names of the outputs that ``appendingMeanDistanceScore(to:preprocessing:)`` adds.
     public static let exportedScoreOutput = "ood_score"
     public static let exportedDecisionOutput = "is_ood"
 

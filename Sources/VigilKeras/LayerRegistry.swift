@@ -44,6 +44,9 @@ enum LayerRegistry {
         "Flatten": ShapeLayers.flatten,
         "Reshape": ShapeLayers.reshape,
         "Permute": ShapeLayers.permute,
+        // keras.applications' own layers
+        "LayerScale": ApplicationLayers.layerScale,
+        "StochasticDepth": Regularization.passThrough,
         // Inference no-ops
         "Dropout": Regularization.passThrough,
         "SpatialDropout1D": Regularization.passThrough,

@@ -2,7 +2,7 @@ import VigilIR
 import VigilOps
 
 /// Types and constant values of a graph's values, from VigilOps's one propagation
-/// (``GraphPropagation``: the declared input types, the initializers and each op's own inference,
+/// (`GraphPropagation`: the declared input types, the initializers and each op's own inference,
 /// the same inference the executor and the verifier use). Values whose inference fails stay
 /// unknown: passes that need them skip those nodes. Initializers that are also graph inputs (IR < 4)
 /// may be overridden at run time, so they count as typed, not constant.
@@ -10,7 +10,11 @@ public struct GraphAnalysis: Sendable {
     public private(set) var types: [String: TensorType] = [:]
     public private(set) var constants: [String: Tensor] = [:]
 
-    /// - Parameter evaluator: also evaluates all-constant nodes (up to `evaluationLimit` bytes each).
+    /// - Parameters:
+    ///   - model: the model whose main graph is analysed.
+    ///   - registry: the op descriptors that infer each node.
+    ///   - evaluator: also evaluates all-constant nodes (up to `evaluationLimit` bytes each).
+    ///   - evaluationLimit: the largest output, in bytes, that `evaluator` computes.
     public init(_ model: Model, registry: OpRegistry = .standard, evaluator: (any ConstantEvaluator)? = nil, evaluationLimit: Int = 64 << 20) {
         let graph = model.graph
         var propagation = GraphPropagation(opsets: Opsets(model: model), registry: registry, evaluator: evaluator,

@@ -38,7 +38,7 @@ final class JSONSchemaTests: CLITestCase {
 
     func testEveryCommandPrintsItsDocumentedKeys() throws {
         XCTAssertEqual(Set(try Self.schemas().keys), ["inspect", "check", "convert", "optimize", "quantize", "run", "parity", "bench",
-                                                      "detect fit", "detect score", "detect evaluate", "detect metrics", "detect export"])
+                                                      "detect fit", "detect score", "detect evaluate", "detect metrics", "detect export", "swift"])
         let fixtureDir = Repository.onnxFixtures.appendingPathComponent("cnn_embedding")
         let model = fixture("cnn_embedding"), input = fixtureDir.appendingPathComponent("test_data_set_0/input_0.pb").path
         func temp(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -56,6 +56,8 @@ final class JSONSchemaTests: CLITestCase {
         _ = try assertDocumented("parity", ["parity", model, "--reference", fixtureDir.appendingPathComponent("test_data_set_0").path])
         let bench = try assertDocumented("bench", ["bench", model, "--runs", "3", "--profile"])
         XCTAssertNotNil(bench["profile_total_ms"])
+        let swift = try assertDocumented("swift", ["swift", model, "--name", "Embedding", "-o", temp("Embedding"), "--input", input])
+        XCTAssertEqual((swift["inputs"] as? [[String: Any]])?.first?["swift_type"] as? String, "TypedTensor<Float>")
 
         let data = Repository.root.appendingPathComponent("Fixtures/detector")
         func d(_ name: String) -> String { data.appendingPathComponent(name).path }

@@ -2,9 +2,9 @@ import VigilIR
 import VigilOps
 
 /// Fuses a Conv or Gemm with the activation that reads it — any op whose descriptor has a fusable
-/// ``OpTraits/activation`` with constant parameters (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
+/// `OpTraits.activation` with constant parameters (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
 /// HardSwish, Gelu, Mish, …) — into Vigil's `FusedConv` / `FusedGemm` (domain `ai.vigil`, see
-/// ``FusedOps``), which the executor applies as it writes the GEMM output. A Conv (or a FusedConv
+/// `FusedOps`), which the executor applies as it writes the GEMM output. A Conv (or a FusedConv
 /// with neither activation nor residual) followed by the Add of a residual Z of exactly its static
 /// shape becomes a FusedConv reading Z as input 3, and an activation after that Add fuses too:
 /// act(Conv(X, W, B) + Z). The fused op's output must be read only by the absorbed node, and the

@@ -4,7 +4,7 @@ import VigilOps
 /// Replaces nodes whose outputs are constants with initializers, under a size cap: values that
 /// inference knows (a `Shape` of a static shape, and so the Shape → Gather → Unsqueeze → Concat →
 /// Reshape chains exporters emit), and nodes whose inputs are all constant, evaluated by the
-/// context's ``ConstantEvaluator`` (the executor's kernels, wired in by the command line).
+/// context's `ConstantEvaluator` (the executor's kernels, wired in by the command line).
 ///
 /// Initializers count as constants; the `initializers-not-inputs` pass runs first so that none of
 /// them can be overridden at run time. Nodes whose op enlarges the model when folded

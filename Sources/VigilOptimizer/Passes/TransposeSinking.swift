@@ -2,7 +2,7 @@ import VigilIR
 import VigilOps
 
 /// Moves a Transpose below the op that reads it when that op commutes with layout changes
-/// (``OpTraits/commutesWithLayout``: elementwise on its first input, scalars elsewhere), so
+/// (`OpTraits.commutesWithLayout`: elementwise on its first input, scalars elsewhere), so
 /// Transpose→Relu becomes Relu→Transpose and the layout transposes an importer puts around each
 /// convolution (NCHW → NHWC → activation → NCHW) meet and cancel in `merge-layout-ops`.
 public struct TransposeSinking: GraphRewritePass {
