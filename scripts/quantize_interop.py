@@ -10,7 +10,8 @@ part of `swift test`): for each network, `vigil quantize` on 32 calibration imag
   (graph optimizations off: every QDQ pair computed in float), and onnxruntime's two forms against each
   other (how far two faithful implementations of the same file drift apart through a deep network),
 - the top-1 agreement of the quantized model (run by Vigil) with the float model (onnxruntime) on
-  `--images` calibration-style images: N(0, 1) images drawn like the calibration set (≥ 99%),
+  `--images` calibration-style images: N(0, 1) images drawn like the calibration set (≥ 99%); for an
+  embedding network (`*_embedding`) the smallest cosine similarity to the float embeddings instead,
 - for the detector: the novelty AUROC and FPR@95 of the mean-distance scorer, quantized against float
   (`vigil detect evaluate --baseline`; |ΔAUROC| ≤ 0.01), and the classifier's top-1 agreement on the
   in-distribution test and validation images,
@@ -136,6 +137,7 @@ def check_cnn(binary, zoo, name, images, work, reference_quantizer=True):
     step = output_step(quantized, ort_q)
     floats = run_ort(source, input_name, test)
     vigil_all = np.concatenate([vigil_q, run_vigil(binary, quantized, input_name, test[8:], work)]) if images > 8 else vigil_q
+    embedding = name.endswith("_embedding")  # an embedding has no classes: its cosine to the float one instead
     agree = int((floats.argmax(1) == vigil_all.argmax(1)).sum())
     row = {"model": name, "float_bytes": os.path.getsize(source), "int8_bytes": os.path.getsize(quantized),
            "vigil_vs_ort_steps": float(np.abs(vigil_q - ort_q).max() / step),
@@ -143,13 +145,27 @@ def check_cnn(binary, zoo, name, images, work, reference_quantizer=True):
            "vigil_vs_ort_literal_steps": float(np.abs(vigil_q - literal_q).max() / step),
            "ort_vs_ort_literal_steps": float(np.abs(ort_q - literal_q).max() / step),
            "ort_vs_ort_literal_within_one_step": within_one_step(ort_q, literal_q, step),
-           "top1_agreeing": agree, "images": images, "quantized_nodes": len(report["quantized"]), "kept_float": len(report["kept_float"])}
+           "images": images, "quantized_nodes": len(report["quantized"]), "kept_float": len(report["kept_float"])}
+    if embedding:
+        row["cosine_min"] = min_cosine(vigil_all, floats)
+    else:
+        row["top1_agreeing"] = agree
     if reference_quantizer:
         ort_file = os.path.join(work, f"{name}.ort-int8.onnx")
         ort_quantize_static(source, ort_file, input_name, calibration)
-        row.update(ort_int8_bytes=os.path.getsize(ort_file),
-                   ort_top1_agreeing=int((floats.argmax(1) == run_ort(ort_file, input_name, test).argmax(1)).sum()))
+        ort_all = run_ort(ort_file, input_name, test)
+        row["ort_int8_bytes"] = os.path.getsize(ort_file)
+        if embedding:
+            row["ort_cosine_min"] = min_cosine(ort_all, floats)
+        else:
+            row["ort_top1_agreeing"] = int((floats.argmax(1) == ort_all.argmax(1)).sum())
     return row
+
+
+def min_cosine(a, b):
+    """The smallest cosine similarity between corresponding rows."""
+    a, b = a.reshape(len(a), -1).astype(np.float64), b.reshape(len(b), -1).astype(np.float64)
+    return float(np.min((a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))))
 
 
 def check_detector(binary, work):
@@ -203,7 +219,9 @@ def table(rows):
             return "—"
         return f"{r[key]:.2f}" + (f" ({100 * r[within]:.2f}% ≤ 1)" if within in r else "")
 
-    def top1(r, key):
+    def top1(r, key, cosine):
+        if cosine in r:
+            return f"cosine ≥ {r[cosine]:.4f}"
         return f"{100 * r[key] / r['images']:.1f}% ({r[key]}/{r['images']})" if key in r else "—"
 
     for r in rows:
@@ -211,7 +229,7 @@ def table(rows):
         print(f"| {r['model']} | {r['float_bytes'] / 1e6:.2f} | {r['int8_bytes'] / 1e6:.2f} | {100 * r['int8_bytes'] / r['float_bytes']:.1f}% | "
               f"{steps(r, 'vigil_vs_ort_steps', 'vigil_vs_ort_within_one_step')} | {steps(r, 'vigil_vs_ort_literal_steps')} | "
               f"{steps(r, 'ort_vs_ort_literal_steps', 'ort_vs_ort_literal_within_one_step')} | "
-              f"{top1(r, 'top1_agreeing')} | {top1(r, 'ort_top1_agreeing')} | {auroc} |")
+              f"{top1(r, 'top1_agreeing', 'cosine_min')} | {top1(r, 'ort_top1_agreeing', 'ort_cosine_min')} | {auroc} |")
 
 
 def main():

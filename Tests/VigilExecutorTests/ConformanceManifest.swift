@@ -1297,7 +1297,10 @@ enum ConformanceManifest {
     static let coveredElsewhere: [String: String] = [
         "ai.vigil::FusedConv": "Vigil's own op: FixtureTests.testFusedActivations and the optimizer tests against onnxruntime",
         "ai.vigil::FusedGemm": "Vigil's own op: FixtureTests.testFusedActivations and the optimizer tests against onnxruntime",
-        "ai.vigil::QConv": "Vigil's own op: QuantizedFixtureTests (onnxruntime's quantized models, fused and unfused) and Int8GEMMTests",
-        "ai.vigil::QMatMul": "Vigil's own op: QuantizedFixtureTests (onnxruntime's quantized models, fused and unfused) and Int8GEMMTests",
+        "ai.vigil::QConv": "Vigil's own op: QuantizedModelTests (onnxruntime's quantized models, fused and unfused) and Int8GEMMTests",
+        "ai.vigil::QMatMul": "Vigil's own op: QuantizedModelTests (onnxruntime's quantized models, fused and unfused) and Int8GEMMTests",
+        "ai.vigil::QAdd": "Vigil's own op: QuantizedModelTests (the qdq_elementwise fixture, fused, against onnxruntime's outputs)",
+        "ai.vigil::QActivation": "Vigil's own op: QuantizedModelTests (the qdq_elementwise fixture, fused, against onnxruntime's outputs)",
+        "ai.vigil::QMaxPool": "Vigil's own op: QuantizedModelTests (the qdq_elementwise fixture, fused, against onnxruntime's outputs)",
     ]
 }
