@@ -272,9 +272,64 @@ AVX2 static void add_avx2(const uint8_t *a, int32_t as, float sa, int32_t za, co
                           int32_t act, float slope, float low, float high, float sy, int32_t zy, int32_t ys, uint8_t *y) {
     add(a, as, sa, za, b, bs, sb, zb, n, act, slope, low, high, sy, zy, ys, y);
 }
-AVX2 static void maxpool_avx2(const uint8_t *x, int32_t sg, int64_t p, int64_t ih, int64_t iw, int64_t oh, int64_t ow, int64_t kh, int64_t kw,
-                              int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, uint8_t *y) {
-    maxpool(x, sg, p, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, y);
+/// The maximum of 16 bytes, as int8 or as uint8.
+AVX2 static inline __m128i max16(__m128i a, __m128i b, int32_t is_signed) { return is_signed ? _mm_max_epi8(a, b) : _mm_max_epu8(a, b); }
+
+/// row[0..16) = max(row[0..16), src[0], src[s], …, src[15 s]) for s = 1 or 2, reading src[0 ..< 16 s − s + 1).
+AVX2 static inline void max_columns(const uint8_t *src, uint8_t *row, int64_t stride, int32_t is_signed) {
+    __m128i v = _mm_loadu_si128((const __m128i *)src);
+    if (stride == 2) {
+        const __m128i even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+        const __m128i odd = _mm_setr_epi8(1, 3, 5, 7, 9, 11, 13, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+        // Columns 8..15 are bytes 16, 18, …, 30: the odd bytes of the 16 from src + 15.
+        v = _mm_unpacklo_epi64(_mm_shuffle_epi8(v, even), _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(src + 15)), odd));
+    }
+    _mm_storeu_si128((__m128i *)row, max16(_mm_loadu_si128((const __m128i *)row), v, is_signed));
+}
+
+/// `maxpool` with stride-1 and stride-2 columns 16 outputs at a time (the last 16 of a row overlapping
+/// the others), every window column clipped to the row as the portable loop clips it; what is left,
+/// and other strides, byte by byte. A vector never reads past the row it is on. (Long for a kernel:
+/// the clipping and both strides in one loop nest.)
+AVX2 static void maxpool_avx2(const uint8_t *x, int32_t sg, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                              int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t dilation_h, int64_t dilation_w,
+                              int64_t pad_top, int64_t pad_left, uint8_t *y) {
+    if (stride_w != 1 && stride_w != 2) {
+        maxpool(x, sg, planes, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, y);
+        return;
+    }
+    const int64_t reach = stride_w == 1 ? 16 : 31;  // the bytes one vector of 16 columns reads
+    const uint8_t minimum = sg ? 0x80 : 0;
+    for (int64_t q = 0; q < planes; q++) {
+        const uint8_t *plane = x + q * in_h * in_w;
+        for (int64_t oh = 0; oh < out_h; oh++) {
+            uint8_t *row = y + (q * out_h + oh) * out_w;
+            memset(row, minimum, (size_t)out_w);
+            for (int64_t kh = 0; kh < kernel_h; kh++) {
+                int64_t ih = oh * stride_h - pad_top + kh * dilation_h;
+                if (ih < 0 || ih >= in_h) continue;
+                const uint8_t *line = plane + ih * in_w;
+                for (int64_t kw = 0; kw < kernel_w; kw++) {
+                    int64_t off = kw * dilation_w - pad_left;
+                    int64_t lo = off >= 0 ? 0 : (-off + stride_w - 1) / stride_w;
+                    int64_t hi = in_w - off <= 0 ? 0 : (in_w - off + stride_w - 1) / stride_w;
+                    if (hi > out_w) hi = out_w;
+                    int64_t ow = lo;
+                    for (; ow + 16 <= hi && ow * stride_w + off + reach <= in_w; ow += 16) max_columns(line + ow * stride_w + off, row + ow, stride_w, sg);
+                    if (ow < hi && hi - 16 >= lo && (hi - 16) * stride_w + off + reach <= in_w) {
+                        // The last 16 columns again, overlapping the ones done (a maximum does not mind).
+                        max_columns(line + (hi - 16) * stride_w + off, row + hi - 16, stride_w, sg);
+                        ow = hi;
+                    }
+                    for (; ow < hi; ow++) {
+                        uint8_t v = line[ow * stride_w + off];
+                        if (sg) { if ((int8_t)v > (int8_t)row[ow]) row[ow] = v; }
+                        else if (v > row[ow]) row[ow] = v;
+                    }
+                }
+            }
+        }
+    }
 }
 static int has_avx2(void) {
     static int cached = -1;

@@ -302,6 +302,45 @@ final class Int8GEMMTests: XCTestCase {
         }
     }
 
+    /// 2-D max pooling of int8 and uint8 planes at strides 1 and 2 (rows wide enough for the vector
+    /// loop, windows clipped by padding at both ends and past the last row and column) against the
+    /// definition: the maximum of the window's values inside the input.
+    func testMaxPoolMatchesTheDefinition() {
+        let (planes, ih, iw) = (3, 9, 75)
+        for signed in [false, true] {
+            let x = Self.integers(planes * ih * iw, signed ? -128...127 : 0...255, seed: signed ? 51 : 52).map { UInt8(truncatingIfNeeded: $0) }
+            for (k, s, d, pad) in [(3, 2, 1, 1), (3, 1, 1, 1), (2, 2, 1, 0), (3, 2, 2, 2), (5, 1, 1, 2), (3, 3, 1, 1)] {
+                let extent = (k - 1) * d + 1
+                // One more output than the floor formula: the last windows reach past the input (ceil mode).
+                let (oh, ow) = ((ih + 2 * pad - extent) / s + 2, (iw + 2 * pad - extent) / s + 2)
+                var y = [UInt8](repeating: 0xEE, count: planes * oh * ow)
+                x.withUnsafeBufferPointer { xs in
+                    Int8Quantization.maxPool(xs.baseAddress!, isSigned: signed, planes: planes, input: (ih, iw), output: (oh, ow), kernel: (k, k),
+                                             strides: (s, s), dilations: (d, d), padTop: pad, padLeft: pad, into: &y)
+                }
+                for q in 0..<planes {
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            var best: Int?
+                            for a in 0..<k {
+                                for b in 0..<k {
+                                    let (r, c) = (i * s - pad + a * d, j * s - pad + b * d)
+                                    guard r >= 0, r < ih, c >= 0, c < iw else { continue }
+                                    let byte = x[(q * ih + r) * iw + c]
+                                    let v = signed ? Int(Int8(bitPattern: byte)) : Int(byte)
+                                    best = max(best ?? v, v)
+                                }
+                            }
+                            let byte = y[(q * oh + i) * ow + j]
+                            let got = signed ? Int(Int8(bitPattern: byte)) : Int(byte)
+                            XCTAssertEqual(got, best ?? (signed ? -128 : 0), "signed \(signed) k \(k) s \(s) d \(d) pad \(pad) [\(q), \(i), \(j)]")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// QuantizeLinear rounds half to even and saturates; DequantizeLinear inverts it on the grid.
     func testQuantizeAndDequantizeLoops() {
         let x: [Float] = [-1000, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.49, 126, 127.5, 1e9, .nan]
