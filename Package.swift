@@ -19,11 +19,14 @@ let package = Package(
         // What an app needs (README "Use it from Swift"): everything below in one product, or the
         // finer products one by one. None of their targets uses unsafeFlags, so another package can
         // depend on Vigil by version.
-        .library(name: "Vigil", targets: ["VigilRuntime", "VigilDetector", "VigilNumpy", "VigilVerifier", "VigilOptimizer"]),
+        .library(name: "Vigil", targets: ["VigilRuntime", "VigilDetector", "VigilNumpy", "VigilVerifier", "VigilOptimizer", "VigilFiles"]),
         // Load ONNX/Keras, optimize, plan and run; typed tensors and errors (re-exports VigilIR).
         .library(name: "VigilRuntime", targets: ["VigilRuntime"]),
         .library(name: "VigilDetector", targets: ["VigilDetector"]),
         .library(name: "VigilNumpy", targets: ["VigilNumpy"]),
+        // Safe file I/O: the one output writer (never over a symlink, device or input) and `InputFiles`,
+        // which the writers of the other products take as `protecting:`.
+        .library(name: "VigilFiles", targets: ["VigilFiles"]),
         // For tools: static checks, and the optimizer's passes.
         .library(name: "VigilVerifier", targets: ["VigilVerifier"]),
         .library(name: "VigilOptimizer", targets: ["VigilOptimizer"]),

@@ -109,7 +109,7 @@ enum GraphPage {
     }
 
     static func nodeItem(_ node: Node, index: Int, graph: Graph, initializers: Set<String>) -> Item {
-        let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain)::\(node.opType)"
+        let op = Domain.qualified(node.domain, node.opType)
         var lines = [op]
         if !node.name.isEmpty { lines.append(short(node.name, 40)) }
         let weights = node.inputs.filter { initializers.contains($0) }

@@ -20,6 +20,7 @@ extension Detector {
     ///
     /// - Parameters:
     ///   - outputs: per scorer, the validation embeddings (or logits for the logit scorers).
+    ///   - tpr: the share of validation samples at or below each threshold.
     ///   - classifierSHA256: the SHA-256 of the classifier file the logits came from, recorded so that
     ///     scoring with another classifier is caught (``verifyClassifier(sha256:allowMismatch:)``).
     public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95, classifierSHA256: String? = nil) throws(DetectorError) {

@@ -17,7 +17,7 @@ public enum DetectorFile {
     public static let formatName = "vigil-detector"
     public static let formatVersion = "2"
 
-    /// Writes `detector` to `path` through ``OutputFile``: whole or not at all, never over a
+    /// Writes `detector` to `path` through `OutputFile`: whole or not at all, never over a
     /// symlink, a non-regular file or one of `inputs` (the networks and data it was fitted on).
     public static func write(_ detector: Detector, to path: String, protecting inputs: InputFiles = InputFiles()) throws(DetectorError) {
         let output: OutputFile
@@ -70,7 +70,7 @@ public enum DetectorFile {
         }
     }
 
-    /// Reads a detector file as untrusted input: through the isolated ``HDF5Reader`` (external
+    /// Reads a detector file as untrusted input: through the isolated `HDF5Reader` (external
     /// storage, links and virtual datasets refused; sizes bounded), then every number is checked:
     /// counts and sizes are integers in range and consistent with the datasets, statistics and
     /// thresholds are finite.

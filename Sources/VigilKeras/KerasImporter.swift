@@ -157,7 +157,7 @@ public enum KerasImporter {
     /// Largest config JSON accepted (Keras configs of very large models are a few MB).
     public static let maximumConfigBytes = 64 << 20
 
-    /// Reads the file (HDF5 through the isolated ``HDF5Reader``, or a `.keras` zip archive), finds
+    /// Reads the file (HDF5 through the isolated `HDF5Reader`, or a `.keras` zip archive), finds
     /// the config and the weights, and runs `body` on them.
     private static func withSource(at path: String, config configPath: String?, _ body: (Source) throws -> Void) throws {
         let (fd, _) = try readable(path)

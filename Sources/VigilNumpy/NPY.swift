@@ -171,7 +171,7 @@ public enum NPY {
         return result
     }
 
-    /// Writes a tensor to a `.npy` file through ``OutputFile`` (whole or not at all, never over a
+    /// Writes a tensor to a `.npy` file through `OutputFile` (whole or not at all, never over a
     /// symlink, a non-regular file or one of `inputs`).
     public static func write(_ tensor: Tensor, to path: String, protecting inputs: InputFiles = InputFiles()) throws(NumpyError) {
         let data: Data

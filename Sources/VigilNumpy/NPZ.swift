@@ -5,14 +5,15 @@ import VigilIR
 /// NumPy `.npz` archives: a zip file of `.npy` members, stored or deflated, keyed by member name
 /// without the `.npy` suffix.
 ///
-/// Reading treats the archive as hostile (``ZipInput``): members are checked against their
+/// Reading treats the archive as hostile (`ZipInput`): members are checked against their
 /// declared sizes and CRC-32, may not expand more than 1100:1, and all of them together stay within
 /// a byte budget (by default 96 MiB, or 64× the archive's size for larger archives).
 public enum NPZ {
     /// Reads every array of an archive, keyed by name, in archive order.
     /// - Parameters:
+    ///   - path: the archive.
     ///   - inputs: when given, the archive is added to it.
-    ///   - budget: the most bytes all members may expand to (default ``ZipInput/defaultBudget(archiveSize:)``).
+    ///   - budget: the most bytes all members may expand to (default: `ZipInput.defaultBudget(archiveSize:)`).
     public static func read(
         at path: String, recordingInputsIn inputs: InputFiles? = nil, budget: Int? = nil
     ) throws(NumpyError) -> [(name: String, tensor: Tensor)] {
@@ -33,7 +34,7 @@ public enum NPZ {
         return arrays
     }
 
-    /// Writes arrays to an uncompressed archive through ``OutputFile`` (whole or not at all,
+    /// Writes arrays to an uncompressed archive through `OutputFile` (whole or not at all,
     /// never over a symlink, a non-regular file or one of `inputs`).
     public static func write(
         _ arrays: [(name: String, tensor: Tensor)], to path: String, protecting inputs: InputFiles = InputFiles()

@@ -19,8 +19,10 @@ public enum ONNXReader {
 
     /// Reads a model file. External data is resolved against the file's folder.
     ///
-    /// - Parameter inputs: when given, the model file and every external data file it uses are
-    ///   added to it, so that writers can refuse to overwrite them.
+    /// - Parameters:
+    ///   - path: the `.onnx` file; external data is resolved beside it.
+    ///   - inputs: when given, the model file and every external data file it uses are added to it,
+    ///     so that writers can refuse to overwrite them.
     public static func readModel(at path: String, recordingInputsIn inputs: InputFiles? = nil) throws(ONNXError) -> Model {
         let file = try MappedFile(path: path, reportAs: path)
         file.adviseSequential()

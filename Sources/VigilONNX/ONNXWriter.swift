@@ -10,7 +10,7 @@ import Darwin
 #endif
 
 /// Writes IR models as standard ONNX (`ModelProto`), optionally moving large tensors into an
-/// external data file. Files are written through ``OutputFile``: under temporary names, renamed
+/// external data file. Files are written through `OutputFile`: under temporary names, renamed
 /// into place only when complete, and never over a symlink, a non-regular file or an input.
 public enum ONNXWriter {
     /// How to write a model.
@@ -42,9 +42,13 @@ public enum ONNXWriter {
 
     /// Writes `model` to `path` (and its external data file beside it).
     ///
-    /// - Parameter inputs: files the caller read (the model it came from, its external data
-    ///   files, …); neither output may be one of them. Both destinations are checked before
-    ///   anything is written.
+    /// - Parameters:
+    ///   - model: the model to write.
+    ///   - path: the `.onnx` file (its external data file, if any, goes beside it).
+    ///   - options: the external data threshold.
+    ///   - inputs: files the caller read (the model it came from, its external data files, …);
+    ///     neither output may be one of them. Both destinations are checked before anything is
+    ///     written.
     @discardableResult
     public static func write(
         _ model: Model, to path: String, options: Options = Options(), protecting inputs: InputFiles = InputFiles()

@@ -108,6 +108,20 @@ final class ModuleBoundaryTests: XCTestCase {
         XCTAssertTrue(long.isEmpty, "functions longer than 80 lines:\n" + long.joined(separator: "\n"))
     }
 
+    /// The default domain's long name is spelled only in `VigilIR/Domain.swift` (everything else asks
+    /// `Domain`), so that no comparison forgets the alias.
+    func testDefaultDomainAliasIsSpelledInOnePlace() throws {
+        var places: [String] = []
+        for file in try Self.sourceFiles() where file.pathExtension == "swift" {
+            let lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
+            for (index, line) in lines.enumerated() where line.contains("\"ai.onnx\"") {
+                places.append("\(file.lastPathComponent):\(index + 1)")
+            }
+        }
+        XCTAssertLessThanOrEqual(places.count, 2, "\"ai.onnx\" is spelled in: \(places.joined(separator: ", "))")
+        XCTAssertTrue(places.allSatisfy { $0.hasPrefix("Domain.swift:") }, places.joined(separator: ", "))
+    }
+
     /// Swift and C source files under Sources/.
     static func sourceFiles() throws -> [URL] {
         guard let enumerator = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil) else { return [] }
