@@ -98,6 +98,7 @@ let package = Package(
         .target(name: "VigilParity", dependencies: ["VigilIR"]),
         .target(name: "VigilDetector", dependencies: ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5", "VigilFiles"]),
         .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps"]),
+        .target(name: "VigilQuantizer", dependencies: ["VigilIR", "VigilOps", "VigilOptimizer", "VigilExecutor", "VigilParity"]),
         // The library API for apps: loading, in-memory optimization, running, typed tensors and errors.
         .target(name: "VigilRuntime", dependencies: ["VigilIR", "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOps", "VigilOptimizer"]),
         // `vigil swift`: a SwiftPM package with a typed wrapper generated from a model's interface.
@@ -106,7 +107,7 @@ let package = Package(
             name: "VigilCLI",
             dependencies: [
                 "VigilIR", "VigilFiles", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilOps", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
-                "VigilCodegen",
+                "VigilQuantizer", "VigilCodegen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -133,6 +134,10 @@ let package = Package(
         .testTarget(name: "VigilDetectorTests", dependencies: ["VigilDetector", "VigilNumpy", "VigilONNX", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilOpsTests", dependencies: ["VigilOps", "VigilVerifier", "VigilIR"]),
         .testTarget(name: "VigilBLASTests", dependencies: ["VigilBLAS"]),
+        .testTarget(
+            name: "VigilQuantizerTests",
+            dependencies: ["VigilQuantizer", "VigilExecutor", "VigilOptimizer", "VigilVerifier", "VigilBLAS", "VigilONNX", "VigilNumpy", "VigilIR", "VigilTestSupport"]
+        ),
         .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilNumpy", "VigilTestSupport"]),
         .testTarget(name: "VigilCodegenTests", dependencies: ["VigilCodegen", "VigilRuntime", "VigilNumpy", "VigilTestSupport"]),
         .testTarget(name: "ArchitectureTests"),

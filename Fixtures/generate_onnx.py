@@ -769,11 +769,67 @@ def m_trait_activations():
                 note="Conv/Gemm followed by activations that fuse through their descriptors' traits (Mish, Gelu, ...)")
 
 
+def m_qdq_patterns():
+    """A quantized model in the QDQ format, as onnxruntime's quantize_static writes it, for the
+    optimizer's fuse-qdq pass (opset 13, per-channel weights): x -> Q -> DQ -> Conv(DQ(int8 W, per
+    channel), DQ(int32 B)) -> Relu -> Q -> DQ -> Conv(DQ(W), no bias, pads) -> LeakyRelu(0.1) -> Q -> DQ
+    -> GlobalAveragePool -> Flatten -> Q -> DQ -> Gemm(DQ(W), float C, transB, alpha 0.5) -> Y (float)."""
+    rng = np.random.default_rng(1021)
+
+    def qweights(shape, axis):
+        w = rng.standard_normal(shape).astype(np.float32)
+        moved = np.moveaxis(w, axis, 0).reshape(shape[axis], -1)
+        scale = (np.abs(moved).max(axis=1) / 127.0).astype(np.float32)
+        q = np.clip(np.rint(w / np.expand_dims(scale, tuple(i for i in range(len(shape)) if i != axis))), -127, 127).astype(np.int8)
+        return q, scale
+
+    w1, s1 = qweights((8, 3, 3, 3), 0)
+    w2, s2 = qweights((8, 8, 3, 3), 0)
+    wf, sf = qweights((5, 8), 0)
+    x_scale, r1_scale, r2_scale, f_scale = np.float32(0.02), np.float32(0.05), np.float32(0.03), np.float32(0.01)
+    b1 = np.rint(rng.standard_normal(8) * 0.1 / (x_scale * s1)).astype(np.int32)
+    inits = [
+        numpy_helper.from_array(np.array(x_scale), "x_scale"), numpy_helper.from_array(np.array(128, np.uint8), "x_zp"),
+        numpy_helper.from_array(w1, "w1_q"), numpy_helper.from_array(s1, "w1_scale"), numpy_helper.from_array(np.zeros(8, np.int8), "w1_zp"),
+        numpy_helper.from_array(b1, "b1_q"), numpy_helper.from_array((x_scale * s1).astype(np.float32), "b1_scale"),
+        numpy_helper.from_array(np.array(r1_scale), "r1_scale"), numpy_helper.from_array(np.array(0, np.uint8), "r1_zp"),
+        numpy_helper.from_array(w2, "w2_q"), numpy_helper.from_array(s2, "w2_scale"),
+        numpy_helper.from_array(np.array(r2_scale), "r2_scale"), numpy_helper.from_array(np.array(20, np.uint8), "r2_zp"),
+        numpy_helper.from_array(np.array(f_scale), "f_scale"), numpy_helper.from_array(np.array(30, np.uint8), "f_zp"),
+        numpy_helper.from_array(wf, "wf_q"), numpy_helper.from_array(sf, "wf_scale"),
+        init("fc_C", rnd(rng, 5, scale=0.1)),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["X", "x_scale", "x_zp"], ["xq"], name="x_q"),
+        helper.make_node("DequantizeLinear", ["xq", "x_scale", "x_zp"], ["xd"], name="x_dq"),
+        helper.make_node("DequantizeLinear", ["w1_q", "w1_scale", "w1_zp"], ["w1"], axis=0, name="w1_dq"),
+        helper.make_node("DequantizeLinear", ["b1_q", "b1_scale"], ["b1"], axis=0, name="b1_dq"),
+        helper.make_node("Conv", ["xd", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("QuantizeLinear", ["r1", "r1_scale", "r1_zp"], ["r1q"], name="r1_q"),
+        helper.make_node("DequantizeLinear", ["r1q", "r1_scale", "r1_zp"], ["r1d"], name="r1_dq"),
+        helper.make_node("DequantizeLinear", ["w2_q", "w2_scale"], ["w2"], axis=0, name="w2_dq"),
+        helper.make_node("Conv", ["r1d", "w2"], ["c2"], pads=[1, 1, 1, 1], strides=[2, 2], name="conv2"),
+        helper.make_node("LeakyRelu", ["c2"], ["r2"], alpha=0.1, name="leaky2"),
+        helper.make_node("QuantizeLinear", ["r2", "r2_scale", "r2_zp"], ["r2q"], name="r2_q"),
+        helper.make_node("DequantizeLinear", ["r2q", "r2_scale", "r2_zp"], ["r2d"], name="r2_dq"),
+        helper.make_node("GlobalAveragePool", ["r2d"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("QuantizeLinear", ["f", "f_scale", "f_zp"], ["fq"], name="f_q"),
+        helper.make_node("DequantizeLinear", ["fq", "f_scale", "f_zp"], ["fd"], name="f_dq"),
+        helper.make_node("DequantizeLinear", ["wf_q", "wf_scale"], ["wf"], axis=0, name="wf_dq"),
+        helper.make_node("Gemm", ["fd", "wf", "fc_C"], ["Y"], transB=1, alpha=0.5, name="fc"),
+    ]
+    graph = helper.make_graph(nodes, "qdq_patterns", [vi("X", F, [2, 3, 8, 8])], [vi("Y", F, [2, 5])], inits)
+    return Spec("qdq_patterns", finish_model(graph, 13), {"X": rnd(rng, 2, 3, 8, 8)},
+                note="a QDQ model (per-channel int8 weights, uint8 activations, int32 bias) for fuse-qdq")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
     m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv, m_fused_activations,
-    m_trait_activations, m_constant_if, m_mobile_patterns,
+    m_trait_activations, m_constant_if, m_mobile_patterns, m_qdq_patterns,
 ]
 
 

@@ -42,7 +42,8 @@ F32, F16, BF16, I64, I32, BOOL = (TensorProto.FLOAT, TensorProto.FLOAT16, Tensor
                                   TensorProto.INT32, TensorProto.BOOL)
 NP_TO_ONNX = {np.dtype("float32"): F32, np.dtype("float16"): F16, np.dtype("int64"): I64, np.dtype("int32"): I32,
               np.dtype("bool"): BOOL, np.dtype(ml_dtypes.bfloat16): BF16, np.dtype("float64"): TensorProto.DOUBLE,
-              np.dtype("uint8"): TensorProto.UINT8, np.dtype("int8"): TensorProto.INT8}
+              np.dtype("uint8"): TensorProto.UINT8, np.dtype("int8"): TensorProto.INT8, np.dtype("int16"): TensorProto.INT16,
+              np.dtype("uint16"): TensorProto.UINT16}
 
 CASES = []  # (name, dict)
 
@@ -268,6 +269,84 @@ def cases_new_ops():
              note=f"condition is a Constant node ({taken}); {'then' if taken else 'else'} branch taken")
 
 
+def cases_quantization():
+    """QuantizeLinear/DequantizeLinear in each form onnx.reference implements (19 per tensor and per axis,
+    21 blocked and 16-bit, 23 output_dtype, the newest; the backend tests cover opsets 10 and 13), DynamicQuantizeLinear, and the integer ops QLinearConv,
+    ConvInteger, QLinearMatMul and MatMulInteger at the newest opset (issue 17)."""
+    r = np.random.default_rng(3100)
+    i8 = lambda *shape, lo=-128, hi=127: r.integers(lo, hi + 1, shape).astype(np.int8)
+    u8 = lambda *shape, lo=0, hi=255: r.integers(lo, hi + 1, shape).astype(np.uint8)
+    x = u(r, 2, 3, 4, lo=-20, hi=20)
+    x[0, 0, :] = [0.5, 1.5, 2.5, -2.5]  # halves: round to even
+    case("quantizelinear_uint8_opset19", "QuantizeLinear", [("x", x), ("scale", np.array(0.5, np.float32)),
+                                                             ("zero_point", np.array(128, np.uint8))], opset=19)
+    case("quantizelinear_axis_int8_opset19", "QuantizeLinear", [("x", x), ("scale", np.array([0.1, 0.2, 0.4], np.float32)),
+                                                                 ("zero_point", np.array([-3, 0, 5], np.int8))], opset=19, axis=1)
+    case("quantizelinear_negative_axis_uint8", "QuantizeLinear", [("x", x), ("scale", u(r, 4, lo=0.05, hi=0.3)),
+                                                                   ("zero_point", u8(4, lo=100, hi=150))], axis=-1)
+    case("quantizelinear_no_zero_point", "QuantizeLinear", [("x", x), ("scale", np.array(0.25, np.float32))],
+         note="no zero point: uint8, zero point 0, negatives saturate to 0")
+    case("quantizelinear_blocked_int16_opset21", "QuantizeLinear", [("x", u(r, 2, 6, lo=-200, hi=200)),
+                                                                     ("scale", u(r, 2, 3, lo=0.01, hi=0.1)),
+                                                                     ("zero_point", r.integers(-100, 100, (2, 3)).astype(np.int16))],
+         opset=21, axis=1, block_size=2)
+    case("quantizelinear_output_dtype_int8_opset23", "QuantizeLinear", [("x", x), ("scale", np.array(0.2, np.float32))], opset=23,
+         output_dtype=TensorProto.INT8)
+    case("quantizelinear_uint16", "QuantizeLinear", [("x", x), ("scale", np.array(0.001, np.float32)),
+                                                      ("zero_point", np.array(30000, np.uint16))])
+    case("dequantizelinear_uint8_opset19", "DequantizeLinear", [("x", u8(2, 5)), ("scale", np.array(0.05, np.float32)),
+                                                                 ("zero_point", np.array(120, np.uint8))], opset=19)
+    case("dequantizelinear_axis0_int8_opset19", "DequantizeLinear", [("x", i8(3, 2, 2)), ("scale", u(r, 3, lo=0.01, hi=0.1)),
+                                                                      ("zero_point", np.zeros(3, np.int8))], opset=19, axis=0)
+    case("dequantizelinear_int32_bias", "DequantizeLinear", [("x", r.integers(-100000, 100000, (6,)).astype(np.int32)),
+                                                              ("scale", u(r, 6, lo=1e-4, hi=1e-3))], axis=0,
+         note="an int32 bias, per channel, no zero point")
+    case("dequantizelinear_blocked_int16_opset21", "DequantizeLinear", [("x", r.integers(-3000, 3000, (4, 3)).astype(np.int16)),
+                                                                         ("scale", u(r, 2, 3, lo=0.01, hi=0.1)),
+                                                                         ("zero_point", r.integers(-50, 50, (2, 3)).astype(np.int16))],
+         opset=21, axis=0, block_size=2)
+    case("dequantizelinear_float16_scale", "DequantizeLinear", [("x", i8(2, 4)), ("scale", np.array(0.125, np.float16)),
+                                                                 ("zero_point", np.array(3, np.int8))], note="float16 scale and output")
+    case("dynamicquantizelinear_mixed", "DynamicQuantizeLinear", [("x", u(r, 3, 5, lo=-2, hi=6))], outputs=["y", "y_scale", "y_zero_point"])
+    case("dynamicquantizelinear_positive", "DynamicQuantizeLinear", [("x", u(r, 2, 7, lo=0.5, hi=3))],
+         outputs=["y", "y_scale", "y_zero_point"], note="all positive: the range starts at 0")
+    xq = u8(2, 4, 7, 7)
+    case("qlinearconv_per_channel_pads_strides", "QLinearConv",
+         [("x", xq), ("x_scale", np.array(0.02, np.float32)), ("x_zero_point", np.array(112, np.uint8)),
+          ("w", i8(6, 4, 3, 3, lo=-127)), ("w_scale", u(r, 6, lo=0.002, hi=0.01)), ("w_zero_point", np.zeros(6, np.int8)),
+          ("y_scale", np.array(0.05, np.float32)), ("y_zero_point", np.array(90, np.uint8)),
+          ("b", r.integers(-2000, 2000, (6,)).astype(np.int32))], pads=[1, 1, 1, 1], strides=[2, 2])
+    case("qlinearconv_group_int8", "QLinearConv",
+         [("x", i8(1, 4, 6, 6)), ("x_scale", np.array(0.03, np.float32)), ("x_zero_point", np.array(-5, np.int8)),
+          ("w", i8(4, 2, 3, 3, lo=-127)), ("w_scale", np.array(0.004, np.float32)), ("w_zero_point", np.array(0, np.int8)),
+          ("y_scale", np.array(0.08, np.float32)), ("y_zero_point", np.array(10, np.int8))], group=2, dilations=[2, 2], pads=[2, 2, 2, 2])
+    case("qlinearconv_depthwise_uint8_weights", "QLinearConv",
+         [("x", u8(1, 3, 5, 5)), ("x_scale", np.array(0.02, np.float32)), ("x_zero_point", np.array(128, np.uint8)),
+          ("w", u8(3, 1, 3, 3)), ("w_scale", u(r, 3, lo=0.002, hi=0.01)), ("w_zero_point", np.array([120, 128, 136], np.uint8)),
+          ("y_scale", np.array(0.02, np.float32)), ("y_zero_point", np.array(128, np.uint8))], group=3, pads=[1, 1, 1, 1],
+         note="uint8 weights with per-channel zero points (the portable kernel)")
+    case("qlinearconv_1d", "QLinearConv",
+         [("x", u8(2, 3, 9)), ("x_scale", np.array(0.02, np.float32)), ("x_zero_point", np.array(100, np.uint8)),
+          ("w", i8(5, 3, 3, lo=-127)), ("w_scale", np.array(0.005, np.float32)), ("w_zero_point", np.array(0, np.int8)),
+          ("y_scale", np.array(0.05, np.float32)), ("y_zero_point", np.array(128, np.uint8))], strides=[2])
+    case("convinteger_pads_per_channel_zero_point", "ConvInteger",
+         [("x", u8(1, 3, 5, 5)), ("w", u8(4, 3, 3, 3)), ("x_zero_point", np.array(128, np.uint8)),
+          ("w_zero_point", np.array([120, 125, 130, 135], np.uint8))], pads=[1, 1, 1, 1])
+    case("convinteger_int8_group", "ConvInteger", [("x", i8(1, 4, 5, 5)), ("w", i8(6, 2, 2, 2)), ("x_zero_point", np.array(3, np.int8))],
+         group=2)
+    case("qlinearmatmul_per_column_3d", "QLinearMatMul",
+         [("a", u8(2, 3, 8)), ("a_scale", np.array(0.03, np.float32)), ("a_zero_point", np.array(113, np.uint8)),
+          ("b", i8(8, 5, lo=-127)), ("b_scale", u(r, 5, lo=0.002, hi=0.01)), ("b_zero_point", np.zeros(5, np.int8)),
+          ("y_scale", np.array(0.04, np.float32)), ("y_zero_point", np.array(120, np.uint8))])
+    case("qlinearmatmul_int8_float16_scales", "QLinearMatMul",
+         [("a", i8(4, 6)), ("a_scale", np.array(0.05, np.float16)), ("a_zero_point", np.array(2, np.int8)),
+          ("b", i8(6, 3)), ("b_scale", np.array(0.01, np.float16)), ("b_zero_point", np.array(-1, np.int8)),
+          ("y_scale", np.array(0.1, np.float16)), ("y_zero_point", np.array(-4, np.int8))], opset=21)
+    case("matmulinteger_per_column_zero_points", "MatMulInteger",
+         [("a", u8(4, 6)), ("b", u8(6, 3)), ("a_zero_point", np.array(131, np.uint8)), ("b_zero_point", u8(3, lo=100, hi=150))])
+    case("matmulinteger_batched_int8", "MatMulInteger", [("a", i8(2, 3, 5)), ("b", i8(2, 5, 4)), ("a_zero_point", np.array(-7, np.int8))])
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -428,6 +507,7 @@ def main():
     cases_supported_newest_forms()
     cases_common_at_newest()
     cases_new_ops()
+    cases_quantization()
     names = [n for n, _ in CASES]
     dup = {n for n in names if names.count(n) > 1}
     assert not dup, dup

@@ -23,8 +23,22 @@ static void unlink_registered(void) {
     }
 }
 
+/* Temporary files being created (between mkstemp and their registration), and a signal deferred
+   until they are registered. */
+static _Atomic int creating = 0;
+static _Atomic int pending_signal = 0;
+
 static void handle(int sig, siginfo_t *info, void *context) {
     int saved = errno;
+    if (atomic_load(&creating) > 0) {
+        atomic_store(&pending_signal, sig);
+        /* Still creating: vigil_cleanup_end_create raises the signal again. Done meanwhile: whoever
+           takes the pending signal first (here or there) handles it. */
+        if (atomic_load(&creating) > 0 || atomic_exchange(&pending_signal, 0) == 0) {
+            errno = saved;
+            return;
+        }
+    }
     unlink_registered();
     for (int i = 0; i < HANDLED_COUNT; i++) {
         if (handled_signals[i] != sig) continue;
@@ -76,6 +90,14 @@ int vigil_cleanup_register(const char *path) {
 void vigil_cleanup_unregister(int slot) {
     if (slot < 0 || slot >= VIGIL_CLEANUP_SLOTS) return;
     atomic_store(&slot_state[slot], FREE);
+}
+
+void vigil_cleanup_begin_create(void) { atomic_fetch_add(&creating, 1); }
+
+void vigil_cleanup_end_create(void) {
+    atomic_fetch_sub(&creating, 1);
+    int sig = atomic_exchange(&pending_signal, 0);
+    if (sig != 0) raise(sig);
 }
 
 int vigil_cleanup_count(void) {

@@ -86,6 +86,17 @@ enum DetectSupport {
         }
     }
 
+    /// Checks that `model` is the network the detector was fitted on: the same file (SHA-256), or a
+    /// model `vigil quantize` made from it (whose metadata `vigil:quantized_from_sha256` names it).
+    /// - Returns: with `allowMismatch`, a warning describing a mismatch (`nil` when the model is accepted).
+    static func verify(_ detector: Detector, detectorFile: String, model: String, allowMismatch: Bool) throws -> String? {
+        let hash = try sha256(model)
+        if (try? detector.verifyModel(sha256: hash)) != nil { return nil }
+        let origin = try? ModelLoading.load(model).model.metadata.first { $0.key == "vigil:quantized_from_sha256" }?.value
+        if let origin, let expected = detector.model?.sha256, origin.lowercased() == expected.lowercased() { return nil }
+        return try naming(detectorFile) { try detector.verifyModel(sha256: hash, allowMismatch: allowMismatch) }
+    }
+
     /// Runs `body`, prefixing a detector error with the file it concerns.
     static func naming<T>(_ file: String, _ body: () throws -> T) throws -> T {
         do {

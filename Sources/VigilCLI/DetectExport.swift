@@ -41,8 +41,7 @@ extension Vigil.Detect {
         func run() throws {
             try CommandFiles.checkOutputs([output], inputs: [detector, model])
             let fitted = try DetectSupport.detector(detector)
-            let hash = try DetectSupport.sha256(model)
-            if let warning = try DetectSupport.naming(detector, { try fitted.verifyModel(sha256: hash, allowMismatch: allowModelMismatch) }) {
+            if let warning = try DetectSupport.verify(fitted, detectorFile: detector, model: model, allowMismatch: allowModelMismatch) {
                 DetectSupport.warn("\(detector): \(warning)")
             }
             let loaded = try ModelLoading.load(model)

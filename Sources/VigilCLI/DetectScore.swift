@@ -93,17 +93,16 @@ extension Vigil.Detect {
 /// Running a model and a scorer on images, shared by `score` and `evaluate`.
 enum DetectScoring {
     /// Checks that the networks are the ones the detector was fitted and calibrated with (by SHA-256
-    /// of the file): a mismatch is an error, or with `allowMismatch` a warning, printed to stderr and
-    /// returned (for the report).
+    /// of the file; an embedding network may also be a model `vigil quantize` made from the detector's):
+    /// a mismatch is an error, or with `allowMismatch` a warning, printed to stderr and returned (for the
+    /// report).
     static func verifyNetworks(
         detector: Detector, detectorFile: String, embedding: String?, classifier: String?, allowMismatch: Bool
     ) throws -> [String] {
         var warnings: [String] = []
-        if let embedding {
-            let hash = try DetectSupport.sha256(embedding)
-            if let warning = try DetectSupport.naming(detectorFile, { try detector.verifyModel(sha256: hash, allowMismatch: allowMismatch) }) {
-                warnings.append("\(embedding): \(warning)")
-            }
+        if let embedding,
+           let warning = try DetectSupport.verify(detector, detectorFile: detectorFile, model: embedding, allowMismatch: allowMismatch) {
+            warnings.append("\(embedding): \(warning)")
         }
         if let classifier {
             let hash = try DetectSupport.sha256(classifier)

@@ -39,8 +39,10 @@ enum ModelLoading {
         }
     }
 
+    /// The size of the file at `path` (of the file a symbolic link names), 0 when it cannot be read.
     static func fileSize(_ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        return ((try? FileManager.default.attributesOfItem(atPath: target))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
     private static func read(_ path: String, kerasConfig: String?) throws -> Loaded {

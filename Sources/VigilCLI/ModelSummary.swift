@@ -1,4 +1,5 @@
 import VigilIR
+import VigilQuantizer
 
 /// The facts `vigil inspect` reports about a model, as text or JSON.
 struct ModelSummary {
@@ -32,6 +33,39 @@ struct ModelSummary {
     }
 
     var json: [String: Any] {
+        var object = plainJSON
+        let quantized = QuantizedTensors.list(in: model)
+        if !quantized.isEmpty { object["quantization"] = quantized.map(Self.quantizationJSON) }
+        return object
+    }
+
+    static func quantizationJSON(_ t: QuantizedTensor) -> [String: Any] {
+        var axis: Any = NSNullValue.null
+        if case .perAxis(let a, _) = t.granularity { axis = a }
+        if case .blocked(let a, _) = t.granularity { axis = a }
+        return ["tensor": t.name, "dtype": t.dtype?.rawValue ?? "undefined", "granularity": t.granularity.description, "axis": axis,
+                "scales": t.scales.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNullValue.null,
+                "zero_points": t.zeroPoints.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNullValue.null, "constant": t.isConstant]
+    }
+
+    /// One line per quantized tensor: type, granularity, scale and zero point (ranges when per channel).
+    static func quantizationLines(_ tensors: [QuantizedTensor]) -> [String] {
+        let width = min(max(tensors.map(\.name.count).max() ?? 0, 6), 48)
+        let constant = tensors.filter(\.isConstant).count
+        var lines = ["  quantization \(tensors.count) quantized tensors (\(constant) constant)"]
+        for t in tensors {
+            func range(_ r: ClosedRange<Double>?) -> String {
+                guard let r else { return "at run time" }
+                return r.lowerBound == r.upperBound ? String(format: "%.6g", r.lowerBound) : String(format: "%.6g…%.6g", r.lowerBound, r.upperBound)
+            }
+            let zero = t.zeroPoints.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)…\($0.upperBound)" } ?? "at run time"
+            lines.append("    " + t.name.padding(width + 2) + (t.dtype?.rawValue ?? "?").padding(7) + t.granularity.description.padding(22)
+                         + "scale " + range(t.scales).padding(22) + "zero point " + zero)
+        }
+        return lines
+    }
+
+    var plainJSON: [String: Any] {
         [
             "producer_name": model.producerName,
             "producer_version": model.producerVersion,
@@ -75,6 +109,8 @@ struct ModelSummary {
         row("initializers", String(model.graph.initializers.count + model.graph.sparseInitializers.count))
         let external = model.externalDataLocations
         row("external data", external.isEmpty ? "none" : external.joined(separator: ", "))
+        let quantized = QuantizedTensors.list(in: model)
+        if !quantized.isEmpty { lines += Self.quantizationLines(quantized) }
         return lines.joined(separator: "\n")
     }
 }

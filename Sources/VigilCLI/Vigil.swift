@@ -7,7 +7,7 @@ public struct Vigil: ParsableCommand, ExampleProviding {
         commandName: "vigil",
         abstract: "Import, check, convert and run neural networks (ONNX), with proof that nothing changed.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Check.self, Run.self, Parity.self, Bench.self, Optimize.self, Detect.self, Swift.self]
+        subcommands: [Inspect.self, Convert.self, Check.self, Run.self, Parity.self, Bench.self, Optimize.self, Quantize.self, Detect.self, Swift.self]
     )
 
     static let examples = [

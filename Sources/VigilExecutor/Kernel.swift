@@ -96,6 +96,7 @@ enum KernelRegistry {
             ElementwiseKernels.builders, LinearAlgebraKernels.builders, ConvolutionKernels.builders,
             PoolingKernels.builders, NormalizationKernels.builders, ReductionKernels.builders,
             ShapeKernels.builders, ResamplingKernels.builders, IndexingKernels.builders, EinsumKernels.builders, FusedKernels.builders,
+            QuantizationKernels.builders,
         ] {
             table.merge(family) { _, _ in preconditionFailure("two kernels are registered for one op") }
         }

@@ -77,6 +77,11 @@ extension OutputFile {
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&blocked, signal) }
         pthread_sigmask(SIG_BLOCK, &blocked, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        // This thread blocks the signals; another may take one between mkstemp and the registration,
+        // which the handler then defers until the file is registered (raised again here, delivered
+        // when the mask is restored).
+        vigil_cleanup_begin_create()
+        defer { vigil_cleanup_end_create() }
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw OutputError(.ioFailure, path: destination, reason: "cannot create a file in the folder '\(directory)': \(errnoText())")

@@ -104,12 +104,19 @@ public enum Convolution {
         public var outputChannels: Dim
 
         public init(_ c: OpContext) throws(OpError) {
-            let x = try c.requireType(0, in: TypeSets.float)
-            let w = try c.requireType(1, in: TypeSets.float)
+            _ = try c.requireType(0, in: TypeSets.float)
+            _ = try c.requireType(1, in: TypeSets.float)
             _ = try c.sameType([0, 1, 2])
-            guard x.rank >= 3 else { throw c.error("X must have rank ≥ 3 (N, C, spatial…), got \(x.shape)", subject: c.inputLabel(0)) }
+            try self.init(c, x: 0, w: 1, bias: 2)
+        }
+
+        /// The attributes of a Conv-like node whose input, weights and bias are at other slots
+        /// (QLinearConv, ConvInteger); the caller checks the element types.
+        public init(_ c: OpContext, x xIndex: Int, w wIndex: Int, bias bIndex: Int?) throws(OpError) {
+            let x = try c.input(xIndex), w = try c.input(wIndex)
+            guard x.rank >= 3 else { throw c.error("X must have rank ≥ 3 (N, C, spatial…), got \(x.shape)", subject: c.inputLabel(xIndex)) }
             guard w.rank == x.rank else {
-                throw c.error("W \(w.shape) must have the rank of X \(x.shape)", subject: c.inputLabel(1))
+                throw c.error("W \(w.shape) must have the rank of X \(x.shape)", subject: c.inputLabel(wIndex))
             }
             group = try c.int("group")
             guard group >= 1 else { throw c.error("group must be ≥ 1, got \(group)", subject: "group") }
@@ -127,16 +134,16 @@ public enum Convolution {
                 kernel = sizes
             }
             if let cin = x.shape.dims[1].value, let wc = w.shape.dims[1].value, cin != wc * group {
-                throw c.error("X has \(cin) channels but W \(w.shape) with group \(group) expects \(wc * group)", subject: c.inputLabel(1))
+                throw c.error("X has \(cin) channels but W \(w.shape) with group \(group) expects \(wc * group)", subject: c.inputLabel(wIndex))
             }
             if let m = w.shape.dims[0].value, m % group != 0 {
                 throw c.error("W has \(m) output channels, not divisible by group \(group)", subject: "group")
             }
             outputChannels = w.shape.dims[0]
-            if c.hasInput(2) {
-                let b = try c.requireRank(2, 1...1)
+            if let bIndex, c.hasInput(bIndex) {
+                let b = try c.requireRank(bIndex, 1...1)
                 if let m = outputChannels.value, let bm = b.shape.dims[0].value, m != bm {
-                    throw c.error("B has \(bm) elements but W has \(m) output channels", subject: c.inputLabel(2))
+                    throw c.error("B has \(bm) elements but W has \(m) output channels", subject: c.inputLabel(bIndex))
                 }
             }
             geometry = try WindowGeometry.resolve(c, inputSpatial: Array(x.shape.dims.dropFirst(2)), kernel: kernel)

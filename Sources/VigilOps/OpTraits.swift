@@ -14,11 +14,17 @@ public struct OpTraits: Sendable {
     /// Whether nodes whose inputs are all constant may be evaluated ahead of time (false for ops
     /// with side effects or randomness).
     public var foldable: Bool
+    /// Evaluating the node ahead of time stores a larger constant than it reads (DequantizeLinear
+    /// turns int8 weights back into float32): the optimizer's constant folding leaves it, and what is
+    /// computed from it, alone, so that written models stay small; the executor still folds it when it
+    /// plans (or fuses it into an integer kernel first).
+    public var enlargesWhenFolded: Bool
 
-    public init(activation: ScalarActivation? = nil, commutesWithLayout: Bool? = nil, foldable: Bool = true) {
+    public init(activation: ScalarActivation? = nil, commutesWithLayout: Bool? = nil, foldable: Bool = true, enlargesWhenFolded: Bool = false) {
         self.activation = activation
         self.commutesWithLayout = commutesWithLayout ?? (activation != nil)
         self.foldable = foldable
+        self.enlargesWhenFolded = enlargesWhenFolded
     }
 }
 

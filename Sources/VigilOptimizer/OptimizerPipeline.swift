@@ -18,6 +18,7 @@ public enum OptimizerPipeline {
         CommonSubexpressionElimination(),
         DuplicateInitializerElimination(),
         DeadCodeElimination(),
+        QDQFusion(),
         SwishFusion(),
         ActivationFusion(),
     ]

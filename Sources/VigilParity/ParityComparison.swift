@@ -102,6 +102,7 @@ extension Tensor {
         case .uint16: scalars(as: UInt16.self).map(Double.init)
         case .uint32: scalars(as: UInt32.self).map(Double.init)
         case .uint64: scalars(as: UInt64.self).map(Double.init)
+        case .int4, .uint4, .int2, .uint2: packedIntegers?.map(Double.init)
         default: nil
         }
     }

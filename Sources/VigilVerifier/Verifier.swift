@@ -40,6 +40,7 @@ public struct Verifier: Sendable {
         Check(name: "versions", isLint: false, run: ModelChecks.versions),
         Check(name: "structure", isLint: false, run: { $0.structureDiagnostics }),
         Check(name: "inference", isLint: false, run: InferenceCheck.run),
+        Check(name: "quantization", isLint: false, run: QuantizationCheck.run),
         Check(name: "weights", isLint: true, run: WeightLint.weights),
         Check(name: "reachability", isLint: true, run: WeightLint.reachability),
     ]

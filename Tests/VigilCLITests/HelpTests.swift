@@ -15,7 +15,7 @@ final class HelpTests: CLITestCase {
 
     func testEveryCommandHasExamplesThatParse() throws {
         let paths = Self.commandPaths()
-        XCTAssertEqual(paths.count, 15, "\(paths)")
+        XCTAssertEqual(paths.count, 16, "\(paths)")
         for path in paths {
             let help = try vigil(path + ["--help"])
             XCTAssertEqual(help.status, 0, help.stderr)

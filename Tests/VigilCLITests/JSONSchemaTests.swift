@@ -37,7 +37,7 @@ final class JSONSchemaTests: CLITestCase {
     }
 
     func testEveryCommandPrintsItsDocumentedKeys() throws {
-        XCTAssertEqual(Set(try Self.schemas().keys), ["inspect", "check", "convert", "optimize", "run", "parity", "bench",
+        XCTAssertEqual(Set(try Self.schemas().keys), ["inspect", "check", "convert", "optimize", "quantize", "run", "parity", "bench",
                                                       "detect fit", "detect score", "detect evaluate", "detect metrics", "detect export", "swift"])
         let fixtureDir = Repository.onnxFixtures.appendingPathComponent("cnn_embedding")
         let model = fixture("cnn_embedding"), input = fixtureDir.appendingPathComponent("test_data_set_0/input_0.pb").path
@@ -47,6 +47,10 @@ final class JSONSchemaTests: CLITestCase {
         _ = try assertDocumented("check", ["check", model])
         _ = try assertDocumented("convert", ["convert", model, "-o", temp("c.onnx"), "--external-data-threshold", "1024"])
         _ = try assertDocumented("optimize", ["optimize", model, "-o", temp("o.onnx"), "--input", input])
+        let quantize = try assertDocumented("quantize", ["quantize", model, "--calibration", input, "-o", temp("q.onnx")])
+        XCTAssertEqual((quantize["outputs"] as? [[String: Any]])?.first?["samples"] as? Int, 4)
+        let quantized = try assertDocumented("inspect", ["inspect", temp("q.onnx")])
+        XCTAssertEqual((quantized["quantization"] as? [[String: Any]])?.first?["dtype"] as? String, "uint8")
         let run = try assertDocumented("run", ["run", model, "--input", input, "-o", temp("out.npz")])
         XCTAssertEqual(((run["outputs"] as? [[String: Any]])?.first?["shape"] as? [Int])?.last, 10)
         _ = try assertDocumented("parity", ["parity", model, "--reference", fixtureDir.appendingPathComponent("test_data_set_0").path])
@@ -67,6 +71,10 @@ final class JSONSchemaTests: CLITestCase {
         XCTAssertEqual((score["scores"] as? [Double])?.count, 300)
         _ = try assertDocumented("detect evaluate", ["detect", "evaluate", temp("d.h5"), d("embedding.onnx"), "--data", d("test_images.npy"),
                                                      "--anomaly", d("photos_images.npy"), "--html", temp("r.html")])
+        let baseline = try assertDocumented("detect evaluate", ["detect", "evaluate", temp("d.h5"), d("embedding.onnx"), "--data", d("test_images.npy"),
+                                                              "--anomaly", d("photos_images.npy"), "--baseline", d("embedding.onnx")])
+        let change = ((baseline["baseline"] as? [String: Any])?["change"] as? [String: Any])?["photos_images"] as? [String: [String: Double]]
+        XCTAssertEqual(change?["mean_distance"]?["auroc"], 0, "the same network against itself")
         let scores = temp("s.npy")
         XCTAssertEqual(try vigil("detect", "score", temp("d.h5"), d("embedding.onnx"), "--data", d("test_images.npy"), "-o", scores).status, 0)
         _ = try assertDocumented("detect metrics", ["detect", "metrics", "--data", scores, "--anomaly", "same=\(scores)"])

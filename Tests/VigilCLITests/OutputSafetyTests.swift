@@ -47,6 +47,9 @@ final class OutputSafetyTests: CLITestCase {
                 ["detect", "evaluate", self.path("detector.h5"), self.path("embedding.onnx"), "--in", self.path("images.npy"),
                  "--novelty", self.path("images.npy"), "--report", $0]
             }, input: path("detector.h5")),
+            Writer(name: "quantize", arguments: {
+                ["quantize", self.path("embedding.onnx"), "--detector", self.path("detector.h5"), "--calibration", self.path("images.npy"), "-o", $0]
+            }, input: path("images.npy")),
             Writer(name: "detect export", arguments: { ["detect", "export", self.path("detector.h5"), self.path("embedding.onnx"), "-o", $0] },
                    input: path("detector.h5")),
         ]

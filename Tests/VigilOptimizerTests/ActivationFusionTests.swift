@@ -20,6 +20,8 @@ final class ActivationFusionTests: XCTestCase {
         "control_flow_if": (0, 0), "dynamic_batch_mlp": (0, 1), "optimizer_patterns": (1, 1), "vgg_like": (10, 1),
         "bn_then_conv": (2, 1), "fused_activations": (7, 1), "trait_activations": (7, 1), "mobile_patterns": (7, 0),
     ]
+    /// Quantized fixtures, whose Conv/Gemm fuse-qdq turns into integer ops first (QDQFusionTests).
+    static let quantizedFixtures: Set<String> = ["qdq_patterns"]
 
     func optimize(_ model: Model, passes: [any OptimizationPass]? = nil) throws -> (Model, [PassManager.Step]) {
         var optimized = model
@@ -59,7 +61,7 @@ final class ActivationFusionTests: XCTestCase {
     func testDefaultPipelineFusesEveryFixtureAndLowersToStandardONNX() throws {
         let cases = try OptimizerParityTests.cases()
         XCTAssertGreaterThanOrEqual(cases.count, 14)
-        for item in cases {
+        for item in cases where !Self.quantizedFixtures.contains(item.name) {
             let expected = try XCTUnwrap(Self.expectedFusions[item.name], "no expectation for \(item.name)")
             let (model, _) = try optimize(item.model)
             let histogram = model.graph.opHistogram

@@ -52,6 +52,7 @@ extension Tensor {
         case .uint64: scalars(as: UInt64.self).map(Double.init)
         case .float16: scalars(as: UInt16.self).map { halfToDouble($0) }
         case .bfloat16: scalars(as: UInt16.self).map { Double(Float(bitPattern: UInt32($0) << 16)) }
+        case .int4, .uint4, .int2, .uint2: packedIntegers!.map(Double.init)
         default: preconditionFailure("doubleValues: unsupported dtype \(dtype)")
         }
     }

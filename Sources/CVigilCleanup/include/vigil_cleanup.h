@@ -19,6 +19,14 @@ int vigil_cleanup_register(const char *path);
 /* Forgets a slot returned by vigil_cleanup_register (does not unlink). Negative slots are ignored. */
 void vigil_cleanup_unregister(int slot);
 
+/* Brackets the creation and registration of a temporary file. A handled signal that arrives
+ * meanwhile on another thread (a process-directed signal goes to any thread that does not block
+ * it) is deferred: the handler returns, and vigil_cleanup_end_create raises it again once the new
+ * file is registered, so that the handler then unlinks it too. Calls may nest and overlap across
+ * threads. */
+void vigil_cleanup_begin_create(void);
+void vigil_cleanup_end_create(void);
+
 /* The number of registered paths (for tests). */
 int vigil_cleanup_count(void);
 

@@ -6,7 +6,8 @@ extension ExportTransforms {
     /// default-domain opset, so that any ONNX runtime loads the file: `FusedConv(X, W, B, Z)` becomes
     /// Conv → Add(Z) → activation and `FusedGemm` becomes Gemm → activation. Clip takes its bounds as
     /// attributes below opset 11 and as constant inputs from 11 (an infinite bound is omitted);
-    /// HardSwish below opset 14 becomes x · HardSigmoid(x; α = 1/6, β = 0.5). The `ai.vigil` opset
+    /// HardSwish below opset 14 becomes x · HardSigmoid(x; α = 1/6, β = 0.5). `QConv` and `QMatMul`
+    /// become their QDQ patterns again (``quantizedLowering(_:opset:graph:)``). The `ai.vigil` opset
     /// import is dropped when no node of that domain remains. Returns the number of nodes lowered.
     @discardableResult
     public static func lowerFusedOps(_ model: inout Model) throws -> Int {
@@ -37,8 +38,12 @@ extension ExportTransforms {
                 default: break
                 }
             }
-            if node.domain == FusedOps.domain, ["FusedConv", "FusedGemm"].contains(node.opType) {
-                let replacements = try lowering(node, opset: opset, graph: &graph)
+            if node.domain == FusedOps.domain, ["FusedConv", "FusedGemm", "QConv", "QMatMul", "QAdd", "QActivation", "QMaxPool"].contains(node.opType) {
+                let replacements = switch node.opType {
+                case "QConv", "QMatMul": try quantizedLowering(node, opset: opset, graph: &graph)
+                case "QAdd", "QActivation", "QMaxPool": try quantizedElementwiseLowering(node, opset: opset, graph: &graph)
+                default: try lowering(node, opset: opset, graph: &graph)
+                }
                 graph.removeNode(id)
                 for replacement in replacements {
                     if position + 1 < order.count { try graph.insertNode(replacement, before: order[position + 1]) } else { try graph.addNode(replacement) }

@@ -7,7 +7,8 @@ import VigilOps
 /// context's `ConstantEvaluator` (the executor's kernels, wired in by the command line).
 ///
 /// Initializers count as constants; the `initializers-not-inputs` pass runs first so that none of
-/// them can be overridden at run time.
+/// them can be overridden at run time. Nodes whose op enlarges the model when folded
+/// (``OpTraits/enlargesWhenFolded``: DequantizeLinear), and nodes computed from them, are kept.
 public struct ConstantFolding: GraphRewritePass {
     public let name = "fold-constants"
     /// Largest folded output, in bytes.
@@ -18,8 +19,16 @@ public struct ConstantFolding: GraphRewritePass {
     public var evaluatesConstants: Bool { true }
 
     public func rewrite(_ r: inout Rewrite) throws {
+        // Values computed from an op whose folding enlarges the model (DequantizeLinear of int8 weights)
+        // stay computed, so that a written model keeps its compact weights.
+        var expanding = Set<String>()
         for id in r.graph.nodeIDs {
             let node = r.graph[id]
+            let descriptor = r.context.registry.descriptor(for: node, opset: r.opsets.version(for: node.domain))
+            if descriptor?.traits.enlargesWhenFolded == true || node.inputs.contains(where: expanding.contains) {
+                expanding.formUnion(node.outputs)
+                continue
+            }
             let outputs = node.outputs.filter { !$0.isEmpty }
             // A folded graph output becomes an initializer of the same name, as ONNX allows.
             guard node.subgraphs.isEmpty, !outputs.isEmpty, outputs.allSatisfy({ !r.captured.contains($0) }) else { continue }

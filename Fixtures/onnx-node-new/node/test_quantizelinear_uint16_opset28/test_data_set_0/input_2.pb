@@ -1,0 +1,2 @@
+B
+zero_pointJ0u
