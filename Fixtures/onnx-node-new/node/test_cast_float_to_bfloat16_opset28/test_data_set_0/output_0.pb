@@ -1,0 +1,1 @@
+ByJmBBKÂ<B¿BFBBºÂBwB/Â
