@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""keras.applications families and Keras 3 operation-layer models against the Vigil CLI. Runs in the
+virtualenv pinned by Fixtures/keras_apps/requirements.txt (Keras 3 on jax, onnxruntime); see
+scripts/zoo-interop.sh.
+
+The models committed under Fixtures/keras_apps/ are used as they are; the others are materialised
+first: Fixtures/keras_apps/generate_keras_apps.py writes them (seeded, with Keras's outputs) into
+.cache/keras_apps/, once per generator version. Then for every model, in .h5 and .keras:
+
+  check    `vigil check`: 0 errors
+  run      `vigil run` at --threads 1 and 2, with and without --no-optimize, vs Keras's outputs:
+           |vigil - keras| <= atol + rtol |keras|, atol 1e-4, rtol 1e-3
+  convert  `vigil convert` -> onnxruntime runs the written file, same outputs as Keras
+
+Expected failures come from Fixtures/zoo/expected_failures.json, as in scripts/zoo_interop.py.
+
+    python scripts/keras_apps_interop.py --vigil .build/release/vigil [--only NAME ...] [--strict] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APPS = os.path.join(ROOT, "Fixtures", "keras_apps")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from zoo_interop import Results, check_report, compare, error_stats, last_line, read_npz, vigil  # noqa: E402
+
+FORMATS = ("h5", "keras")
+
+
+def materialise(names, cache):
+    """Runs the generator for the models not committed (or whose cache is stale); returns seconds."""
+    generator = os.path.join(APPS, "generate_keras_apps.py")
+    with open(generator, "rb") as fh:
+        key = hashlib.sha256(fh.read()).hexdigest()
+    stale = [n for n in names
+             if not (os.path.exists(os.path.join(cache, n, "stamp")) and open(os.path.join(cache, n, "stamp")).read() == key)]
+    if not stale:
+        return 0.0
+    started = time.time()
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    p = subprocess.run([sys.executable, generator, "--out", cache] + stale, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"keras-apps: materialising failed: {last_line(p.stderr)}")
+    for n in stale:
+        with open(os.path.join(cache, n, "stamp"), "w") as fh:
+            fh.write(key)
+    return time.time() - started
+
+
+def check_model(res, binary, name, folder, facts, tmp, timeout):
+    tol = facts["tolerance"]
+    atol, rtol = tol["atol"], tol["rtol"]
+    x = os.path.join(folder, "input_0.npy")
+    want = np.load(os.path.join(folder, "output_0.npy"))
+    for fmt in FORMATS:
+        model = os.path.join(folder, f"model.{fmt}")
+        key = f"keras {name} [{fmt}]"
+        res.record(f"{key} check", *check_report(binary, model, timeout))
+        for threads in (1, 2):
+            for optimize in (True, False):
+                tag = f"run t{threads} {'opt' if optimize else 'noopt'}"
+                dst = os.path.join(tmp, f"{name}_{fmt}_{threads}_{optimize}.npz")
+                args = ["run", model, "--input", x, "-o", dst, "--threads", str(threads)]
+                ok, _, err = vigil(binary, args + ([] if optimize else ["--no-optimize"]), timeout)
+                if not ok:
+                    res.record(f"{key} {tag}", False, err)
+                    continue
+                outputs = list(read_npz(dst).values())
+                problem = compare(outputs[0], want, atol, rtol) if len(outputs) == 1 else f"{len(outputs)} outputs"
+                res.record(f"{key} {tag}", problem is None,
+                           problem or "max abs %.3g, max rel %.3g" % error_stats(outputs[0], want))
+                os.remove(dst)
+        converted = os.path.join(tmp, f"{name}_{fmt}.onnx")
+        ok, _, err = vigil(binary, ["convert", model, "-o", converted], timeout)
+        if not res.record(f"{key} convert", ok, err):
+            continue
+        try:
+            so = ort.SessionOptions()
+            so.log_severity_level = 3
+            session = ort.InferenceSession(converted, so, providers=["CPUExecutionProvider"])
+            got = session.run(None, {session.get_inputs()[0].name: np.load(x)})[0]
+        except Exception as e:  # noqa: BLE001
+            res.record(f"{key} convert+ort", False, last_line(str(e)))
+            continue
+        finally:
+            if os.path.exists(converted):
+                os.remove(converted)
+        problem = compare(got, want, atol, rtol)
+        res.record(f"{key} convert+ort", problem is None, problem or "max abs %.3g, max rel %.3g" % error_stats(got, want))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vigil", required=True)
+    ap.add_argument("--only", action="append", metavar="NAME")
+    ap.add_argument("--cache", default=os.path.join(ROOT, ".cache", "keras_apps"))
+    ap.add_argument("--strict", action="store_true")
+    ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--timeout", type=float, default=600.0)
+    args = ap.parse_args()
+    binary = os.path.abspath(args.vigil)
+    if not os.access(binary, os.X_OK):
+        print(f"error: vigil binary not found or not executable: {args.vigil}", file=sys.stderr)
+        return 2
+    with open(os.path.join(APPS, "manifest.json")) as fh:
+        manifest = {k: v for k, v in json.load(fh).items() if not k.startswith("_")}
+    names = [n for n in manifest if not args.only or n in args.only]
+    with open(os.path.join(ROOT, "Fixtures", "zoo", "expected_failures.json")) as fh:
+        res = Results(json.load(fh)["failures"], args.strict)
+    timings = {"materialise": round(materialise([n for n in names if not manifest[n]["committed"]], args.cache), 1)}
+    tmp = tempfile.mkdtemp(prefix="vigil-keras-apps-")
+    try:
+        for name in names:
+            started = time.time()
+            folder = os.path.join(APPS if manifest[name]["committed"] else args.cache, name)
+            check_model(res, binary, name, folder, manifest[name], tmp, args.timeout)
+            timings[name] = round(time.time() - started, 1)
+            print(f"---- keras {name}: {timings[name]:.0f} s", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c = res.counts
+    print(f"timings (s): {json.dumps(timings)}")
+    print(f"{c['PASS']} passed, {c['FAIL']} failed, {c['XFAIL']} expected failures, {c['XPASS']} unexpectedly passed")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"results": res.records, "timings": timings, "counts": c}, fh, indent=1)
+    return 1 if c["FAIL"] or not res.records else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
