@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""keras.applications families and Keras 3 operation-layer models against the Vigil CLI. Runs in the
-virtualenv pinned by Fixtures/keras_apps/requirements.txt (Keras 3 on jax, onnxruntime); see
+"""keras.applications families and Keras 3 operation-layer models against the Vigil CLI, with the
+references Keras computed when Fixtures/keras_apps/generate_keras_apps.py wrote them. Needs numpy,
+h5py and onnxruntime only (the virtualenv of Fixtures/zoo/requirements-interop.txt); see
 scripts/zoo-interop.sh.
 
-The models committed under Fixtures/keras_apps/ are used as they are; the others are materialised
-first: Fixtures/keras_apps/generate_keras_apps.py writes them (seeded, with Keras's outputs) into
-.cache/keras_apps/, once per generator version. Then for every model, in .h5 and .keras:
+The small models are committed whole under Fixtures/keras_apps/; the applications are committed as
+skeletons that Fixtures/keras_apps/keras_weights.py materialises, bit for bit, into
+.cache/keras_apps/ (with the seeded input). Then for every model, in .h5 and .keras:
 
   check    `vigil check`: 0 errors
   run      `vigil run` at --threads 1 and 2, with and without --no-optimize, vs Keras's outputs:
@@ -24,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,28 +35,29 @@ import onnxruntime as ort
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPS = os.path.join(ROOT, "Fixtures", "keras_apps")
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, APPS)
+import keras_weights  # noqa: E402
 from zoo_interop import Results, check_report, compare, error_stats, last_line, read_npz, vigil  # noqa: E402
 
 FORMATS = ("h5", "keras")
 
 
-def materialise(names, cache):
-    """Runs the generator for the models not committed (or whose cache is stale); returns seconds."""
-    generator = os.path.join(APPS, "generate_keras_apps.py")
-    with open(generator, "rb") as fh:
-        key = hashlib.sha256(fh.read()).hexdigest()
-    stale = [n for n in names
-             if not (os.path.exists(os.path.join(cache, n, "stamp")) and open(os.path.join(cache, n, "stamp")).read() == key)]
-    if not stale:
+def materialise(name, facts, cache):
+    """Materialises a skeleton into cache/<name>/ unless it is up to date; returns the seconds spent."""
+    skeleton, folder = os.path.join(APPS, name), os.path.join(cache, name)
+    key = hashlib.sha256(b"".join(open(os.path.join(skeleton, f), "rb").read() for f in sorted(os.listdir(skeleton)))
+                         + open(os.path.join(APPS, "keras_weights.py"), "rb").read()).hexdigest()
+    stamp = os.path.join(folder, "stamp")
+    if os.path.exists(stamp) and open(stamp).read() == key:
         return 0.0
     started = time.time()
-    env = dict(os.environ, KERAS_BACKEND="jax")
-    p = subprocess.run([sys.executable, generator, "--out", cache] + stale, env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit(f"keras-apps: materialising failed: {last_line(p.stderr)}")
-    for n in stale:
-        with open(os.path.join(cache, n, "stamp"), "w") as fh:
-            fh.write(key)
+    shutil.rmtree(folder, ignore_errors=True)
+    keras_weights.materialise(skeleton, folder)
+    shape = facts["input_shape"][1:]
+    np.save(os.path.join(folder, "input_0.npy"), keras_weights.inputs_for(facts["input_range"], shape, facts["seed"]))
+    shutil.copy(os.path.join(skeleton, "output_0.npy"), os.path.join(folder, "output_0.npy"))
+    with open(stamp, "w") as fh:
+        fh.write(key)
     return time.time() - started
 
 
@@ -120,7 +121,8 @@ def main() -> int:
     names = [n for n in manifest if not args.only or n in args.only]
     with open(os.path.join(ROOT, "Fixtures", "zoo", "expected_failures.json")) as fh:
         res = Results(json.load(fh)["failures"], args.strict)
-    timings = {"materialise": round(materialise([n for n in names if not manifest[n]["committed"]], args.cache), 1)}
+    timings = {"materialise": round(sum(materialise(n, manifest[n], args.cache) for n in names
+                                        if not manifest[n]["committed"]), 1)}
     tmp = tempfile.mkdtemp(prefix="vigil-keras-apps-")
     try:
         for name in names:

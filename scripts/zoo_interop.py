@@ -175,6 +175,17 @@ def check_zoo_model(res, binary, entry, cache, tmp, timeout):
                    else "differs from the committed model.onnx")
     x = {b: os.path.join(folder, f"input_b{b}.npy") for b in (1, 2)}
     want = {b: np.load(os.path.join(folder, f"ort_b{b}.npy")) for b in (1, 2)}
+    if entry.get("path"):  # the committed references (what `swift test` uses) agree with today's run
+        problems = []
+        for index, batch in enumerate((1, 2)):
+            data = os.path.join(ZOO, os.path.dirname(entry["path"]), f"test_data_set_{index}")
+            _, committed_x = load_pb(os.path.join(data, "input_0.pb"))
+            _, committed_y = load_pb(os.path.join(data, "output_0.pb"))
+            if not np.array_equal(committed_x, np.load(x[batch])):
+                problems.append(f"test_data_set_{index} input differs from the seeded input")
+            elif compare(committed_y, want[batch], 1e-6, 1e-6):
+                problems.append(f"test_data_set_{index}: {compare(committed_y, want[batch], 1e-6, 1e-6)}")
+        res.record(f"{name} references", not problems, "; ".join(problems) or "committed test data = onnxruntime today")
     out_name = entry["outputs"][0]["name"]
 
     ok, out, err = vigil(binary, ["inspect", "--json", model], timeout)
@@ -204,7 +215,13 @@ def check_zoo_model(res, binary, entry, cache, tmp, timeout):
                 res.record(f"{name} {tag}", problem is None, detail)
 
     optimized = os.path.join(tmp, name.replace("/", "_") + ".opt.onnx")
-    ok, _, err = vigil(binary, ["optimize", model, "-o", optimized, "--json"], timeout)
+    ok, out, err = vigil(binary, ["optimize", model, "-o", optimized, "--json"], timeout)
+    if ok:
+        try:
+            report = json.loads(out)
+            err = f"nodes {report['before']['nodes']} -> {report['after']['nodes']}"
+        except (json.JSONDecodeError, KeyError):
+            err = ""
     if res.record(f"{name} optimize", ok, err):
         dst = optimized + ".npz"
         ok, _, err = vigil(binary, ["run", optimized, "--input", f"input={x[2]}", "-o", dst, "--threads", "2"], timeout)

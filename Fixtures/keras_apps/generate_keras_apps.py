@@ -6,19 +6,29 @@
 
 Every model (``MODELS``) is built with ``weights=None`` (keras.applications, ``classifier_activation=None``
 so the outputs are logits) or by the functions below, seeded with ``keras.utils.set_random_seed(seed)``,
-then made plausible: BatchNormalization/LayerNormalization scales drawn from U(0.5, 1.5) and shifts
-from N(0, 0.1), zero biases from N(0, 0.05), ConvNeXt's 1e-6 layer scales from U(0.1, 0.5);
-BatchNormalization moving statistics calibrated on one batch of ``CALIBRATION_BATCH`` random inputs
-(momentum 0, training mode, dropout off); the last Dense (MobileNetV3: the last Conv2D) rescaled so
-the logits' standard deviation is ``LOGIT_STD``. Then, in ``<out>/<name>/``:
+then given plausible random weights:
 
-    model.h5, model.keras     the model in both full-model formats
-    input_0.npy, output_0.npy seeded inputs (batch 2) and Keras's outputs (model.predict), float32
+* every weight of rank >= 2 (kernels) is set to ``std * z``, z drawn by numpy from ``[seed, i]`` (i its
+  position in ``model.weights``), std the standard deviation of Keras's own initial values (see
+  keras_weights.py), so that it can be redrawn exactly without Keras;
+* BatchNormalization/LayerNormalization scales from U(0.5, 1.5), shifts from N(0, 0.1); zero biases
+  from N(0, 0.05); ConvNeXt's 1e-6 layer scales from U(0.1, 0.5);
+* BatchNormalization moving statistics calibrated on one batch of ``CALIBRATION_BATCH`` random inputs
+  (momentum 0, training mode, dropout off);
+* the last Dense (MobileNetV3: the last Conv2D) rescaled (its std) so the logits' standard deviation
+  is ``LOGIT_STD``.
 
-Small models (``committed`` in MODELS) are committed under Fixtures/keras_apps/; the applications are
-too big (15-110 MB each) and are materialised by the interop step (scripts/keras_apps_interop.py runs
-this generator into .cache/keras_apps/ and checks vigil there). manifest.json (committed) describes
-all of them. Same versions, same seed: same weights and outputs.
+Written into ``<out>/<name>/``: ``output_0.npy``, Keras's outputs (``model.predict``, float32) on the
+seeded input ``keras_weights.inputs_for(kind, shape, seed)`` (batch 2), and
+
+* small models (``committed`` in MODELS: vit_small, ops_layers): ``model.h5``, ``model.keras`` and
+  ``input_0.npy`` (like Fixtures/keras/);
+* the applications (15-110 MB each): skeletons of ``model.h5`` and ``model.keras`` with
+  ``weights.json`` + ``weights.npz``, from which ``keras_weights.py`` (numpy + h5py) materialises the
+  exact files; the generator checks that Keras loads the materialised files and reproduces
+  ``output_0.npy``.
+
+``manifest.json`` describes all of them. Same versions, same seed: same weights and outputs.
 """
 from __future__ import annotations
 
@@ -34,6 +44,10 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
+import tempfile  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import keras_weights  # noqa: E402
 from keras import layers as L  # noqa: E402
 from keras import ops  # noqa: E402
 
@@ -117,12 +131,6 @@ MODELS = {
 }
 
 
-def inputs_for(kind, shape, rng, batch):
-    if kind == "image255":
-        return rng.uniform(0.0, 255.0, (batch,) + shape).astype("float32")
-    return rng.standard_normal((batch,) + shape).astype("float32")
-
-
 def all_layers(model):
     for layer in model.layers:
         if isinstance(layer, keras.Model):
@@ -140,7 +148,9 @@ def randomise(model, rng):
         for var in layer.weights:
             name = var.path.split("/")[-1]
             value = np.asarray(var)
-            if isinstance(layer, (L.BatchNormalization, L.LayerNormalization)):
+            if value.ndim >= 2:
+                pass  # drawn by draw_kernels
+            elif isinstance(layer, (L.BatchNormalization, L.LayerNormalization)):
                 if name == "gamma":
                     value = rng.uniform(0.5, 1.5, value.shape)
                 elif name == "beta":
@@ -173,24 +183,52 @@ def calibrate(model, x):
         d.rate = r
 
 
-def scale_logits(model, x):
+def draw_kernels(model, seed):
+    """Sets every weight of rank >= 2 to keras_weights.draw(seed, i, shape, std), std the standard
+    deviation of Keras's initial values; returns {variable path: (i, std)}."""
+    drawn = {}
+    statistics = {var.path for layer in all_layers(model) if isinstance(layer, L.Normalization) for var in layer.weights}
+    for i, var in enumerate(model.weights):
+        value = np.asarray(var)
+        if value.ndim < 2 or value.dtype != np.float32 or var.path in statistics:
+            continue
+        std = float(np.float32(value.std())) or float(np.float32(1.0 / np.sqrt(value[..., 0].size)))
+        var.assign(keras_weights.draw(seed, i, value.shape, std))
+        drawn[var.path] = (i, std)
+    return drawn
+
+
+def scale_logits(model, x, seed, drawn):
+    """Scales the last Dense/Conv2D (its drawn std, exactly, and its bias) so the logits' standard
+    deviation is LOGIT_STD."""
     last = [layer for layer in all_layers(model) if isinstance(layer, (L.Dense, L.Conv2D))][-1]
     std = float(np.std(np.asarray(model(x, training=False))))
-    if std > 0:
-        last.set_weights([w * (LOGIT_STD / std) for w in last.get_weights()])
+    if std <= 0:
+        return
+    factor = LOGIT_STD / std
+    for var in last.weights:
+        if var.path in drawn:
+            i, old = drawn[var.path]
+            new = float(np.float32(old * factor))
+            var.assign(keras_weights.draw(seed, i, var.shape, new))
+            drawn[var.path] = (i, new)
+        else:
+            var.assign(np.asarray(var) * np.float32(factor))
 
 
 def build(name):
+    """The model with its plausible weights, and {variable path: (index, std)} of the drawn ones."""
     ctor, seed, shape, kind, _ = MODELS[name]
     keras.backend.clear_session()  # layer names do not depend on what was built before
     keras.utils.set_random_seed(seed)
     model = ctor()
+    drawn = draw_kernels(model, seed)
     rng = np.random.default_rng(seed)
     randomise(model, rng)
-    calibration = inputs_for(kind, shape, rng, CALIBRATION_BATCH)
+    calibration = keras_weights.inputs_for(kind, shape, seed + 1, CALIBRATION_BATCH)
     calibrate(model, calibration)
-    scale_logits(model, calibration)
-    return model
+    scale_logits(model, calibration, seed, drawn)
+    return model, drawn
 
 
 def layer_histogram(model):
@@ -204,24 +242,45 @@ def layer_histogram(model):
 def write(name, out):
     started = time.time()
     _, seed, shape, kind, committed = MODELS[name]
-    model = build(name)
+    model, drawn = build(name)
     folder = os.path.join(out, name)
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
-    x = inputs_for(kind, shape, np.random.default_rng([seed, 2]), 2)
+    x = keras_weights.inputs_for(kind, shape, seed)
     y = np.asarray(model.predict(x, verbose=0), dtype="float32")
-    np.save(os.path.join(folder, "input_0.npy"), x)
     np.save(os.path.join(folder, "output_0.npy"), y)
-    model.save(os.path.join(folder, "model.h5"))
-    model.save(os.path.join(folder, "model.keras"))
-    reloaded = keras.models.load_model(os.path.join(folder, "model.keras"))
-    again = np.asarray(reloaded.predict(x, verbose=0), dtype="float32")
-    assert np.allclose(again, y, atol=1e-5, rtol=1e-5), f"{name}: the reloaded .keras disagrees"
+    with tempfile.TemporaryDirectory() as tmp:
+        full = folder if committed else tmp
+        model.save(os.path.join(full, "model.h5"))
+        model.save(os.path.join(full, "model.keras"))
+        if committed:
+            np.save(os.path.join(folder, "input_0.npy"), x)
+        else:
+            by_content = {}
+            for var in model.weights:
+                if var.path in drawn:
+                    by_content[keras_weights.content_key(np.asarray(var))] = drawn[var.path]
+            keras_weights.skeletonise(tmp, folder, seed, by_content)
+            check = os.path.join(tmp, "materialised")
+            keras_weights.materialise(folder, check)
+            full = check
+        reload_problems = {}
+        for fmt in ("keras", "h5"):
+            try:
+                reloaded = keras.models.load_model(os.path.join(full, f"model.{fmt}"))
+            except Exception as e:  # noqa: BLE001  Keras's legacy .h5 loader cannot rebuild some op layers
+                if fmt == "keras":
+                    raise
+                reload_problems[fmt] = str(e).strip().splitlines()[0]
+                continue
+            again = np.asarray(reloaded.predict(x, verbose=0))
+            assert np.allclose(again, y, atol=1e-6, rtol=1e-6), f"{name}: the {fmt} file does not reproduce Keras's outputs"
     entry = {
         "committed": committed, "seed": seed, "input_shape": [None] + list(shape), "input_range": kind,
         "inputs": [layer.name for layer in model.layers if isinstance(layer, L.InputLayer)], "outputs": 1,
         "parameter_count": int(model.count_params()), "logit_std": float(y.std()),
-        "layers": layer_histogram(model), "tolerance": TOLERANCE,
+        "drawn_weights": len(drawn), "layers": layer_histogram(model), "tolerance": TOLERANCE,
+        "keras_cannot_reload": reload_problems,
     }
     print(f"{name}: {entry['parameter_count']} parameters, logit std {entry['logit_std']:.3g}, "
           f"{time.time() - started:.0f} s", flush=True)
@@ -248,9 +307,6 @@ def main():
         with open(path, "w") as fh:
             json.dump(dict(sorted(manifest.items())), fh, indent=1)
             fh.write("\n")
-        for name in entries:  # only the committed ones stay in the repository
-            if not MODELS[name][4]:
-                shutil.rmtree(os.path.join(HERE, name), ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Groups the failures of scripts/zoo_interop.py and scripts/keras_apps_interop.py (their --json
+files) by root cause, for Fixtures/zoo/STATUS.md, and writes Fixtures/zoo/expected_failures.json.
+
+    python scripts/zoo_status.py RESULTS.json ... [--expected Fixtures/zoo/expected_failures.json] [--markdown FILE]
+
+A failure's cause is the first rule of CAUSES whose pattern matches its message (paths removed);
+anything else is its own cause (its message, numbers kept). XFAIL counts as a failure here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import sys
+
+# (pattern on the message, cause, with \1 etc. from the pattern)
+CAUSES = [
+    (r"IR version (\d+) is not supported", r"IR version \1 rejected"),
+    (r"ai\.onnx opset (\d+) does not exist", r"verifier: ai.onnx opset \1 unknown"),
+    (r"unsupported ops: ([A-Za-z0-9_, ]+?) \(", r"unsupported op(s): \1"),
+    (r"does not support float16", "float16 kernels missing"),
+    (r"dtype bfloat16 cannot be written", "bfloat16 output cannot be written to .npz"),
+    (r"layer '[^']*' \((\w+)\): expects at least two inputs, got 1", r"Keras operation layer \1 (one tensor and a constant)"),
+    (r"V003 expects at least two inputs, got 1", "Keras operation layer (one tensor and a constant)"),
+    (r"unsupported Keras layer[^:]*: (\S+)", r"unsupported Keras layer \1"),
+    (r"out of tolerance", "parity"),
+]
+
+
+def cause_of(detail: str) -> str:
+    text = re.sub(r"(/[^\s:']+)+", "<path>", detail)
+    for pattern, cause in CAUSES:
+        m = re.search(pattern, text)
+        if m:
+            return m.expand(cause)
+    return re.sub(r"^exit \d+: (vigil: error: )?(<path>: )?", "", text)
+
+
+def subject_and_check(key: str):
+    subject, _, check = key.partition(" ") if not key.startswith("keras ") else (
+        " ".join(key.split(" ")[:3]), None, " ".join(key.split(" ")[3:]))
+    return subject, check
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", nargs="+")
+    ap.add_argument("--expected", help="write the expected-failures file here")
+    ap.add_argument("--markdown", help="write the grouped failures here")
+    args = ap.parse_args()
+    records = []
+    for path in args.results:
+        with open(path) as fh:
+            records += json.load(fh)["results"]
+    failed = [r for r in records if r["status"] in ("FAIL", "XFAIL")]
+    by_cause = collections.defaultdict(list)
+    for r in failed:
+        by_cause[cause_of(r["detail"])].append(r)
+    lines = [f"{len(failed)} failing checks of {len(records)}, {len(by_cause)} causes", ""]
+    for cause, items in sorted(by_cause.items(), key=lambda kv: -len(kv[1])):
+        subjects = collections.OrderedDict()
+        for r in items:
+            subject, check = subject_and_check(r["key"])
+            subjects.setdefault(subject, []).append(check)
+        lines.append(f"### {cause} ({len(items)} checks, {len(subjects)} subjects)")
+        lines.append("")
+        for subject, checks in subjects.items():
+            lines.append(f"- `{subject}`: {', '.join(checks)}")
+        lines.append("")
+    text = "\n".join(lines)
+    if args.markdown:
+        with open(args.markdown, "w") as fh:
+            fh.write(text + "\n")
+    else:
+        print(text)
+    if args.expected:
+        expected = {r["key"]: cause_of(r["detail"]) for r in sorted(failed, key=lambda r: r["key"])}
+        with open(args.expected, "w") as fh:
+            json.dump({"about": "checks that fail with today's Vigil (see STATUS.md), key -> root cause; "
+                                "scripts/zoo_status.py writes it from the interop results",
+                       "failures": expected}, fh, indent=1)
+            fh.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
