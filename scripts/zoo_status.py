@@ -45,16 +45,48 @@ def subject_and_check(key: str):
     return subject, check
 
 
+def zoo_table(records, manifest_path):
+    """Markdown: per zoo model and exporter, nodes before/after `vigil optimize`, parameters, and the
+    worst run parity (max abs, max rel over batch 1/2, 1/2 threads, with/without --no-optimize)."""
+    with open(manifest_path) as fh:
+        models = json.load(fh)["models"]
+    by_key = {r["key"]: r for r in records}
+    rows = ["| model | exporter | IR | opset | nodes | after optimize | parameters | run: max abs | run: max rel | failing checks |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for m in models:
+        name = m["name"]
+        opt = by_key.get(f"{name} optimize", {}).get("detail", "")
+        after = re.search(r"-> (\d+)", opt)
+        worst_abs = worst_rel = None
+        for r in records:
+            if r["key"].startswith(f"{name} run ") or r["key"] == f"{name} optimize+run":
+                found = re.search(r"max abs ([0-9.e+-]+), max rel ([0-9.e+-]+)", r["detail"])
+                if found:
+                    worst_abs = max(worst_abs or 0.0, float(found[1]))
+                    worst_rel = max(worst_rel or 0.0, float(found[2]))
+        failing = [r["key"][len(name) + 1:] for r in records
+                   if r["key"].startswith(name + " ") and r["status"] in ("FAIL", "XFAIL")]
+        rows.append(f"| {m['architecture']} | {m['exporter']} | {m['ir_version']} | {m['opsets'][0]['version']} | "
+                    f"{m['node_count']} | {after[1] if after else '—'} | {m['parameter_count']:,} | "
+                    f"{'—' if worst_abs is None else f'{worst_abs:.2g}'} | "
+                    f"{'—' if worst_rel is None else f'{worst_rel:.2g}'} | {', '.join(failing) or 'none'} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results", nargs="+")
     ap.add_argument("--expected", help="write the expected-failures file here")
     ap.add_argument("--markdown", help="write the grouped failures here")
+    ap.add_argument("--zoo-table", metavar="MANIFEST", help="print the per-model table of the zoo results")
     args = ap.parse_args()
     records = []
     for path in args.results:
         with open(path) as fh:
             records += json.load(fh)["results"]
+    if args.zoo_table:
+        print(zoo_table(records, args.zoo_table))
+        return 0
     failed = [r for r in records if r["status"] in ("FAIL", "XFAIL")]
     by_cause = collections.defaultdict(list)
     for r in failed:

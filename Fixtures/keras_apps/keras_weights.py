@@ -2,9 +2,11 @@
 """Keras model files without their weights, and the weights put back exactly (numpy + h5py only).
 
 The keras.applications models are 15-110 MB each, so Fixtures/keras_apps/<name>/ holds them as
-*skeletons*: `model.h5` and `model.keras` exactly as Keras saved them (config, attributes, every
-group and dataset with its name, shape and dtype) except that every weight dataset is empty (HDF5
-fill value 0, no storage), plus `weights.json` and `weights.npz` to fill them in again:
+*skeletons*: `model.h5.gz` and `model.keras`, the files as Keras saved them (config, attributes,
+every group and dataset with its name, shape and dtype) except that every weight dataset is empty
+(HDF5 fill value 0, no storage) and, to keep the repository small, the HDF5 file gzip-compressed and
+the .keras archive's entries deflated (Keras stores them); plus `weights.json` and `weights.npz` to
+fill them in again:
 
 * every weight of rank >= 2 (kernels) was *set* by the generator to ``std * z`` with
   z = ``numpy.random.default_rng([seed, i]).standard_normal(n, dtype=float32)`` (i: the weight's
@@ -13,8 +15,9 @@ fill value 0, no storage), plus `weights.json` and `weights.npz` to fill them in
   LayerNorm, LayerScale, Normalization mean/variance/count) is stored verbatim in `weights.npz`
   (once, keyed by content, shared by both files).
 
-So the materialised files hold bit for bit the weights Keras computed its reference outputs with
-(`output_0.npy`, committed), and the check needs neither Keras nor jax. The reference input is
+So the materialised `model.h5` and `model.keras` (entries stored, as Keras writes them) hold bit for
+bit the weights Keras computed its reference outputs with (`output_0.npy`, committed), and the check
+needs neither Keras nor jax. The reference input is
 redrawn from the seed (`inputs_for`).
 
     python Fixtures/keras_apps/keras_weights.py materialise SKELETON_DIR OUT_DIR
@@ -22,6 +25,7 @@ redrawn from the seed (`inputs_for`).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -86,8 +90,9 @@ def copy_h5(src_path: str, dst_path: str, values):
         src.visititems(visit)
 
 
-def _rezip(src_zip: str, dst_zip: str, transform):
-    """Rewrites a .keras archive; the weights entry goes through transform(in_path, out_path)."""
+def _rezip(src_zip: str, dst_zip: str, transform, compression):
+    """Rewrites a .keras archive with entries compressed by `compression` (zipfile.ZIP_*); the weights
+    entry goes through transform(in_path, out_path)."""
     with zipfile.ZipFile(src_zip) as zin, zipfile.ZipFile(dst_zip, "w") as zout, tempfile.TemporaryDirectory() as tmp:
         for info in zin.infolist():
             data = zin.read(info)
@@ -98,7 +103,10 @@ def _rezip(src_zip: str, dst_zip: str, transform):
                 transform(src, dst)
                 with open(dst, "rb") as fh:
                     data = fh.read()
-            zout.writestr(info, data)
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = compression
+            entry.external_attr = info.external_attr
+            zout.writestr(entry, data)
 
 
 def skeletonise(folder: str, out: str, seed: int, drawn: dict):
@@ -120,9 +128,13 @@ def skeletonise(folder: str, out: str, seed: int, drawn: dict):
         return values
 
     os.makedirs(out, exist_ok=True)
-    copy_h5(os.path.join(folder, "model.h5"), os.path.join(out, "model.h5"), classify("h5"))
+    with tempfile.TemporaryDirectory() as tmp:
+        copy_h5(os.path.join(folder, "model.h5"), os.path.join(tmp, "model.h5"), classify("h5"))
+        with open(os.path.join(tmp, "model.h5"), "rb") as src, open(os.path.join(out, "model.h5.gz"), "wb") as raw:
+            with gzip.GzipFile(filename="model.h5", mode="wb", fileobj=raw, mtime=0) as dst:
+                dst.write(src.read())
     _rezip(os.path.join(folder, "model.keras"), os.path.join(out, "model.keras"),
-           lambda src, dst: copy_h5(src, dst, classify("keras")))
+           lambda src, dst: copy_h5(src, dst, classify("keras")), zipfile.ZIP_DEFLATED)
     with open(os.path.join(out, "weights.json"), "w") as fh:
         json.dump(spec, fh, indent=1, sort_keys=True)
         fh.write("\n")
@@ -149,9 +161,13 @@ def materialise(skeleton: str, out: str):
                 return verbatim[entry["verbatim"]]
             return values
 
-        copy_h5(os.path.join(skeleton, "model.h5"), os.path.join(out, "model.h5"), filler("h5"))
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = os.path.join(tmp, "model.h5")
+            with gzip.open(os.path.join(skeleton, "model.h5.gz"), "rb") as src, open(plain, "wb") as dst:
+                dst.write(src.read())
+            copy_h5(plain, os.path.join(out, "model.h5"), filler("h5"))
         _rezip(os.path.join(skeleton, "model.keras"), os.path.join(out, "model.keras"),
-               lambda src, dst: copy_h5(src, dst, filler("keras")))
+               lambda src, dst: copy_h5(src, dst, filler("keras")), zipfile.ZIP_STORED)
 
 
 def main(argv) -> int:
