@@ -11,12 +11,25 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        // What an app needs (README "Use it from Swift"): everything below in one product, or the
+        // finer products one by one. None of their targets uses unsafeFlags, so another package can
+        // depend on Vigil by version.
+        .library(name: "Vigil", targets: ["VigilRuntime", "VigilDetector", "VigilNumpy", "VigilVerifier", "VigilOptimizer"]),
+        // Load ONNX/Keras, optimize, plan and run; typed tensors and errors (re-exports VigilIR).
+        .library(name: "VigilRuntime", targets: ["VigilRuntime"]),
+        .library(name: "VigilDetector", targets: ["VigilDetector"]),
+        .library(name: "VigilNumpy", targets: ["VigilNumpy"]),
+        // For tools: static checks, and the optimizer's passes.
+        .library(name: "VigilVerifier", targets: ["VigilVerifier"]),
+        .library(name: "VigilOptimizer", targets: ["VigilOptimizer"]),
         .library(name: "VigilIR", targets: ["VigilIR"]),
         .library(name: "VigilONNX", targets: ["VigilONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        // Only for `swift package generate-documentation` (DocC catalogs in Sources/*/*.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: C at the bottom
@@ -35,11 +48,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
-        // Vigil's own AVX2 + FMA convolution kernel (runtime-dispatched; optimized even in debug builds).
-        .target(
-            name: "CVigilKernels",
-            cSettings: [.unsafeFlags(["-O3"])]
-        ),
+        // Vigil's own AVX2 + FMA convolution kernel (runtime-dispatched). No unsafeFlags (SwiftPM refuses
+        // them in a package depended on by version): release builds compile it at SwiftPM's -O2.
+        .target(name: "CVigilKernels"),
         // protobuf-c code generated from Formats/onnx/onnx.proto, plus a wire-format depth guard.
         .target(
             name: "COnnxProto",
@@ -65,11 +76,16 @@ let package = Package(
         .target(name: "VigilVerifier", dependencies: ["VigilIR", "VigilOps"]),
         .target(name: "VigilParity", dependencies: ["VigilIR"]),
         .target(name: "VigilDetector", dependencies: ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5"]),
-        .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps", "VigilExecutor"]),
+        .target(name: "VigilOptimizer", dependencies: ["VigilIR", "VigilOps"]),
+        // The library API for apps: loading, in-memory optimization, running, typed tensors and errors.
+        .target(name: "VigilRuntime", dependencies: ["VigilIR", "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOps", "VigilOptimizer"]),
+        // `vigil swift`: a SwiftPM package with a typed wrapper generated from a model's interface.
+        .target(name: "VigilCodegen", dependencies: ["VigilIR"]),
         .target(
             name: "VigilCLI",
             dependencies: [
-                "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
+                "VigilIR", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilOps", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity", "VigilOptimizer", "VigilDetector",
+                "VigilCodegen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,15 +98,20 @@ let package = Package(
         .testTarget(name: "VigilParityTests", dependencies: ["VigilParity", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilNumpyTests", dependencies: ["VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilONNXTests", dependencies: ["VigilONNX", "VigilIR", "VigilTestSupport"]),
-        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilONNX", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilONNX", "VigilNumpy", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilExecutorTests", dependencies: ["VigilExecutor", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
-        .testTarget(name: "VigilKerasTests", dependencies: ["VigilKeras", "VigilHDF5", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilKerasTests", dependencies: ["VigilKeras", "VigilHDF5", "VigilExecutor", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilVerifierTests", dependencies: ["VigilVerifier", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(
             name: "VigilOptimizerTests",
             dependencies: ["VigilOptimizer", "VigilVerifier", "VigilExecutor", "VigilONNX", "VigilKeras", "VigilNumpy", "VigilIR", "VigilTestSupport"]
         ),
         .testTarget(name: "VigilDetectorTests", dependencies: ["VigilDetector", "VigilNumpy", "VigilONNX", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilOpsTests", dependencies: ["VigilOps", "VigilVerifier", "VigilIR"]),
+        .testTarget(name: "VigilBLASTests", dependencies: ["VigilBLAS"]),
+        .testTarget(name: "VigilHDF5Tests", dependencies: ["VigilHDF5", "VigilTestSupport"]),
+        .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilNumpy", "VigilTestSupport"]),
+        .testTarget(name: "VigilCodegenTests", dependencies: ["VigilCodegen", "VigilRuntime", "VigilNumpy", "VigilTestSupport"]),
         .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]

@@ -439,12 +439,14 @@ def main():
 def check_export(onnx_path, images_path, scores_path):
     """Runs a `vigil detect export` model in onnxruntime and compares its `ood_score` with the scores
     `vigil detect score --scorer mean_distance -o` wrote for the same images (rtol 1e-5, atol 1e-4)."""
-    x = preprocess(np.load(images_path))
+    # The exported model takes the image file as `vigil detect score` does (uint8 [N, 28, 28]); its own
+    # Cast/Mul/Reshape nodes apply the preprocessing recorded in the detector.
+    x = np.load(images_path)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
-    got = dict(zip(names, sess.run(None, {"input": x})))
+    got = dict(zip(names, sess.run(None, {sess.get_inputs()[0].name: x})))
     expected = np.load(scores_path)
     score = got["ood_score"].astype(np.float64)
     err = np.abs(score - expected) - (1e-4 + 1e-5 * np.abs(expected))

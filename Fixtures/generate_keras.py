@@ -245,6 +245,49 @@ def dict_io():
                        name="dict_io")
 
 
+def operations():
+    """Keras 3 operation layers: arithmetic with Python numbers and constant tensors on either side,
+    keras.ops functions (activations, reductions, shapes, indexing, split, stack, where, matmul)."""
+    from keras import ops
+    x = keras.Input((6, 4), name="x")
+    h = L.Dense(4, name="proj")(x)
+    a = (h + 3.0) * (1 / 6)                                 # Add, Multiply with constants
+    a = 2.0 * ops.relu6(a) - ops.maximum(h, -0.5) / 3.0     # constants on the left, Maximum, TrueDivide
+    a = a + ops.convert_to_tensor(np.linspace(-1, 1, 4, dtype="float32"))  # a constant tensor
+    b = ops.softmax(h, axis=1) + ops.log_softmax(h) + ops.silu(h) + ops.gelu(h) + ops.gelu(h, approximate=False)
+    b = b + ops.hard_sigmoid(h) + ops.hard_silu(h) + ops.leaky_relu(h, negative_slope=0.3) + ops.elu(h, alpha=0.7)
+    b = b + ops.softplus(h) + ops.sigmoid(h) + ops.tanh(h) + ops.erf(h) + ops.square(h) - ops.negative(ops.abs(h))
+    b = b + ops.exp(-ops.abs(h)) + ops.sqrt(ops.abs(h) + 1) * ops.log(ops.abs(h) + 1) + ops.power(ops.abs(h) + 1, 1.5)
+    b = b + ops.clip(h, -0.5, 0.5) + ops.where(h > 0, h, 0.1 * h) + ops.minimum(h, 0.2)
+    c = ops.mean(h, axis=1, keepdims=True) + ops.sum(h, axis=-1, keepdims=True) + ops.max(h, axis=1, keepdims=True)
+    c = c + ops.min(h, axis=-1, keepdims=True) + ops.expand_dims(ops.var(h, axis=-1) + ops.std(h, axis=-1), -1)
+    d = ops.matmul(h, ops.transpose(h, (0, 2, 1)))          # [N, 6, 6]
+    d = ops.reshape(d, (-1, 36))
+    e = ops.concatenate([x[:, 0], x[:, -1, ::2], x[..., 1:3][:, 2]], axis=-1)   # indexing
+    s = ops.split(h, [1, 3], axis=-1)
+    f = ops.concatenate([s[0], s[2], ops.squeeze(ops.expand_dims(s[1], 1), 1)], axis=-1)
+    g = ops.reshape(ops.stack([h, a], axis=1), (-1, 48))
+    out = L.Dense(5, name="head")(L.Concatenate(name="cat")([ops.reshape(a + b + c + f, (-1, 24)), d, e, g]))
+    return keras.Model(x, [out, ops.argmax(h, axis=-1)], name="operations")
+
+
+def attention():
+    """A ViT-style encoder block: patches, a learned position table added as a constant, LayerNorm,
+    MultiHeadAttention (self-attention), an MLP with GELU, residual adds."""
+    x = keras.Input((8, 8, 3), name="image")
+    h = L.Conv2D(16, 2, strides=2, name="patches")(x)
+    h = L.Reshape((16, 16), name="tokens")(h)
+    h = h + keras.ops.convert_to_tensor(np.random.default_rng(7).normal(0, 0.1, (16, 16)).astype("float32"))
+    for i in range(2):
+        n = L.LayerNormalization(epsilon=1e-6, name=f"ln{i}a")(h)
+        h = L.Add(name=f"res{i}a")([h, L.MultiHeadAttention(num_heads=4, key_dim=4, name=f"mha{i}")(n, n)])
+        n = L.LayerNormalization(epsilon=1e-6, name=f"ln{i}b")(h)
+        h = h + L.Dense(16, name=f"mlp{i}_out")(L.Dense(32, activation="gelu", name=f"mlp{i}_in")(n))
+    n = L.LayerNormalization(epsilon=1e-6, name="final_ln")(h)
+    cross = L.MultiHeadAttention(num_heads=2, key_dim=6, name="cross")(n[:, :4], n)
+    return keras.Model(x, [L.Dense(5, name="head")(L.GlobalAveragePooling1D(name="pool")(n)), cross], name="attention")
+
+
 MODELS = {
     "dense_mlp": (dense_mlp, [(3, 8)]),
     "conv2d_net": (conv2d_net, [(2, 12, 12, 3)]),
@@ -258,11 +301,16 @@ MODELS = {
     "nested_functional": (nested_functional, [(3, 5), (3, 5)]),
     "dynamic_spatial": (dynamic_spatial, [(2, 13, 11, 3)]),
     "dict_io": (dict_io, [(3, 4), (3, 4)]),
+    "operations": (operations, [(3, 6, 4)]),
+    "attention": (attention, [(2, 8, 8, 3)]),
 }
 
 
 def save_npy(path, array):
-    np.save(path, np.ascontiguousarray(array, dtype="<f4"))
+    """Little-endian float32, or int64 for integer results (argmax)."""
+    array = np.asarray(array)
+    dtype = "<i8" if np.issubdtype(array.dtype, np.integer) else "<f4"
+    np.save(path, np.ascontiguousarray(array, dtype=dtype))
 
 
 def legacy_weights(path):

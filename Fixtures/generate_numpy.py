@@ -83,3 +83,20 @@ for atol, rtol in [(1e-5, 1e-4), (1e-3, 0.0), (0.0, 1e-2), (1.0, 1.0)]:
     })
 with open(os.path.join(OUT, "parity_metrics.json"), "w") as f:
     json.dump(metrics, f, indent=1)
+
+# String arrays (string tensors): byte strings ('S', NUL-padded) and Unicode strings ('U', UTF-32),
+# one in Fortran order; their values as UTF-8 text in strings.json.
+string_arrays = {
+    "bytes_2x2": np.array([[b"a", b"bc"], [b"", b"xyz"]], dtype="S3"),
+    "unicode_3": np.array(["x", "h\u00e9", "\u4e2d\u6587"], dtype="<U2"),
+    "fortran_unicode_2x3": np.asfortranarray(np.array([["a", "bb", "c"], ["dd", "e", "\u00e9"]], dtype="<U2")),
+}
+string_values = {}
+for name, array in string_arrays.items():
+    np.save(os.path.join(OUT, name + ".npy"), array)
+    string_values[name] = {
+        "shape": list(array.shape),
+        "values": [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in np.ravel(array, order="C")],
+    }
+with open(os.path.join(OUT, "strings.json"), "w") as f:
+    json.dump(string_values, f, indent=1, sort_keys=True, ensure_ascii=False)

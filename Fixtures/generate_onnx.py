@@ -429,6 +429,32 @@ def m_control_flow_if():
                 note="If with then/else GRAPH attributes referencing outer-scope X, A, B")
 
 
+def m_constant_if():
+    """An If on a condition that shape inference can fold (what exporters leave from Python `if`s
+    on shapes): Greater(Gather(Shape(X), 0), 1) is true for X of static shape [2, 4]; the then
+    branch has a local Constant, an initializer and two nodes, the else branch one node."""
+    rng = np.random.default_rng(1021)
+    inits = [init("axis0", np.array(0, dtype=np.int64)), init("one", np.array(1, dtype=np.int64)), init("W", rnd(rng, 4, 3))]
+    then_g = helper.make_graph(
+        [helper.make_node("Constant", [], ["two"], value=numpy_helper.from_array(np.array(2.0, dtype=np.float32)), name="two"),
+         helper.make_node("Mul", ["X", "two"], ["scaled"], name="then_mul"),
+         helper.make_node("MatMul", ["scaled", "bias_W"], ["then_out"], name="then_matmul")],
+        "then_branch", [], [vi("then_out", F, [2, 3])], [init("bias_W", rnd(rng, 4, 3))])
+    else_g = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["else_out"], name="else_matmul")],
+        "else_branch", [], [vi("else_out", F, [2, 3])])
+    nodes = [
+        helper.make_node("Shape", ["X"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "axis0"], ["rows"], axis=0, name="rows"),
+        helper.make_node("Greater", ["rows", "one"], ["cond"], name="greater"),
+        helper.make_node("If", ["cond"], ["H"], then_branch=then_g, else_branch=else_g, name="if"),
+        helper.make_node("Relu", ["H"], ["Y"], name="relu"),
+    ]
+    graph = helper.make_graph(nodes, "constant_if", [vi("X", F, [2, 4])], [vi("Y", F, [2, 3])], inits)
+    return Spec("constant_if", finish_model(graph, 17), {"X": rnd(rng, 2, 4)},
+                note="If whose condition folds from static shapes; inline-constant-if replaces it by the then branch")
+
+
 def m_attribute_kinds():
     rng = np.random.default_rng(1012)
     t1 = numpy_helper.from_array(rnd(rng, 2, 2), name="attr_tensor")
@@ -652,10 +678,42 @@ def m_fused_activations():
                 note="Conv/Gemm followed by each fusable activation, and a residual Add before Relu")
 
 
+def m_trait_activations():
+    """The activations that fuse through their descriptors' traits beyond the classic ones, at opset 20
+    (Gelu needs 20, Mish 18): Conv -> Mish, Conv -> Gelu(tanh), Conv -> HardSigmoid(0.3, 0.4),
+    Conv -> Elu(0.7), Conv -> Selu, Conv -> Softplus, Conv -> Gelu, then GlobalAveragePool -> Flatten
+    -> Gemm -> Celu(alpha 1.3)."""
+    rng = np.random.default_rng(1020)
+    inits = [init("fc_W", rnd(rng, 5, 8, scale=0.3)), init("fc_B", rnd(rng, 5, scale=0.1))]
+    nodes, x, cin = [], "X", 3
+    acts = [
+        ("mish", "Mish", {}, 2.0), ("gelu_tanh", "Gelu", {"approximate": "tanh"}, 2.0),
+        ("hardsigmoid", "HardSigmoid", {"alpha": 0.3, "beta": 0.4}, 4.0), ("elu", "Elu", {"alpha": 0.7}, 2.0),
+        ("selu", "Selu", {}, 1.0), ("softplus", "Softplus", {}, 2.0), ("gelu", "Gelu", {}, 1.0),
+    ]
+    for i, (tag, op, attrs, gain) in enumerate(acts):
+        weight = (conv_weight(rng, 8, cin, 3) * gain).astype(np.float32)
+        inits += [init(f"conv{i}_W", weight), init(f"conv{i}_B", rnd(rng, 8, scale=0.1))]
+        nodes.append(helper.make_node("Conv", [x, f"conv{i}_W", f"conv{i}_B"], [f"c{i}"], kernel_shape=[3, 3],
+                                      pads=[1, 1, 1, 1], name=f"conv_{tag}"))
+        nodes.append(helper.make_node(op, [f"c{i}"], [f"a{i}"], name=tag, **attrs))
+        x, cin = f"a{i}", 8
+    nodes += [
+        helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc_W", "fc_B"], ["h"], transB=1, name="fc"),
+        helper.make_node("Celu", ["h"], ["Y"], name="fc_celu", alpha=1.3),
+    ]
+    graph = helper.make_graph(nodes, "trait_activations", [vi("X", F, [2, 3, 8, 8])], [vi("Y", F, [2, 5])], inits)
+    return Spec("trait_activations", finish_model(graph, 20), {"X": rnd(rng, 2, 3, 8, 8)},
+                note="Conv/Gemm followed by activations that fuse through their descriptors' traits (Mish, Gelu, ...)")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
     m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv, m_fused_activations,
+    m_trait_activations, m_constant_if,
 ]
 
 

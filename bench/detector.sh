@@ -11,7 +11,7 @@ start=$(date +%s.%N)
 "$vigil" detect fit "$d/embedding.onnx" --data "$d/train_images.npy" --labels "$d/train_labels.npy" \
     --val "$d/val_images.npy" --classifier "$d/classifier.onnx" -o "$out/detector.h5" | grep -E "images/s|fitted"
 mid=$(date +%s.%N)
-"$vigil" detect evaluate "$out/detector.h5" "$d/embedding.onnx" --in "$d/test_images.npy" \
+"$vigil" detect evaluate "$out/detector.h5" "$d/embedding.onnx" --data "$d/test_images.npy" \
     --novelty "$d/novelty_images.npy" --anomaly "gaussian=$d/gaussian_images.npy" \
     --anomaly "uniform=$d/uniform_images.npy" --anomaly "photos=$d/photos_images.npy" \
     --classifier "$d/classifier.onnx" | grep -E "images/s"

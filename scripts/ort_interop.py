@@ -214,7 +214,8 @@ DETECTOR_FIXTURES = os.path.join(ROOT, "Fixtures", "detector")
 
 def check_detector(res, vigil, tmp, timeout):
     """`vigil detect export` appends the class-mean distance score to the embedding network as
-    standard ONNX ops; onnxruntime must compute the same scores as `vigil detect score`."""
+    standard ONNX ops, with the detector's preprocessing in front; onnxruntime, fed the same image
+    file, must compute the same scores as `vigil detect score`."""
     d, out = DETECTOR_FIXTURES, os.path.join(tmp, "detector")
     os.makedirs(out, exist_ok=True)
     detector, exported, scores = (os.path.join(out, n) for n in ("detector.h5", "scored.onnx", "scores.npy"))
@@ -238,12 +239,16 @@ def check_detector(res, vigil, tmp, timeout):
         res.record(True, "detector export onnx.checker")
     except Exception as e:  # noqa: BLE001
         res.record(False, "detector export onnx.checker", str(e).strip().splitlines()[0])
-    images = np.load(os.path.join(d, "test_images.npy")).astype(np.float32) / 255.0
+    # The exported model takes what `vigil detect score` takes: the uint8 images as stored, [N, 28, 28];
+    # its own Cast, Mul(1/255) and Reshape do the preprocessing recorded in the detector.
+    images = np.load(os.path.join(d, "test_images.npy"))
     sess = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
     feed_name = sess.get_inputs()[0].name
-    shape = sess.get_inputs()[0].shape
-    feed = images.reshape((images.shape[0],) + tuple(int(s) for s in shape[1:]))
-    got = sess.run(["ood_score"], {feed_name: feed})[0].astype(np.float64)
+    if sess.get_inputs()[0].type != "tensor(uint8)" or list(sess.get_inputs()[0].shape[1:]) != list(images.shape[1:]):
+        res.record(False, "detector export input", f"{sess.get_inputs()[0].type} {sess.get_inputs()[0].shape}, "
+                   f"vigil detect score takes uint8 {list(images.shape)}")
+        return
+    got = sess.run(["ood_score"], {feed_name: images})[0].astype(np.float64)
     want = np.load(scores).astype(np.float64)
     # Convolutions in the two runtimes differ by about 1e-6, which moves small squared distances
     # by more than 1e-5 relative; hence the absolute term.

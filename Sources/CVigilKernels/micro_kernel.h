@@ -12,20 +12,26 @@
 #define MR VIGIL_CONV_MR
 #define NR VIGIL_CONV_NR
 
+// Loop unrolling that clang's -O3 does on its own and -O2 does not. The kernels build at SwiftPM's
+// default optimization (-O2 in release; no unsafeFlags, so that a package depending on Vigil by
+// version can build them), and these hints on the loops where -O3's unrolling differs (found with
+// -Rpass=loop-unroll) keep the -O3 code there. Ignored without optimization.
+#define VIGIL_PRAGMA(x) _Pragma(#x)
+#define UNROLL_FULL VIGIL_PRAGMA(clang loop unroll(full))
+#define UNROLL_COUNT(n) VIGIL_PRAGMA(clang loop unroll_count(n))
+
 /// Packed layout: K blocks of KC rows one after another; within a block, panel after panel of kc x 16,
 /// so a run over all panels of one K block (what a thin output needs) reads memory in order.
 static inline int64_t panel_offset(int64_t m_padded, int64_t mb, int64_t k0, int64_t kc) {
     return k0 * m_padded + mb * MR * kc;
 }
 
-/// A clamp-type activation `act` (VIGIL_ACTIVATION_*) on one value; NaN stays NaN, as Relu keeps it.
-static inline __attribute__((always_inline)) float activate(int act, float v, float alpha, float beta) {
-    switch (act) {
-    case VIGIL_ACTIVATION_RELU: return v < 0.0f ? 0.0f : v;
-    case VIGIL_ACTIVATION_LEAKY_RELU: return v < 0.0f ? v * alpha : v;
-    case VIGIL_ACTIVATION_CLIP: return v < alpha ? alpha : (v > beta ? beta : v);
-    default: return v;
-    }
+/// The epilogue activation on one value when `active` (a compile-time constant in each caller's
+/// specialization); NaN stays NaN, as Relu keeps it.
+static inline __attribute__((always_inline)) float activate(int active, float v, const vigil_activation *a) {
+    if (!active) return v;
+    v = v < 0.0f ? v * a->slope : v;
+    return v < a->low ? a->low : (v > a->high ? a->high : v);
 }
 
 #if defined(__x86_64__)

@@ -35,6 +35,7 @@ size_t vigil_conv_workspace_count(int64_t mblocks) {
 void vigil_pad_planes(const float *x, float *padded, int64_t planes, int64_t h, int64_t w, int64_t top,
                       int64_t bottom, int64_t left, int64_t right) {
     int64_t pw = w + left + right, ph = h + top + bottom;
+    UNROLL_COUNT(4)
     for (int64_t p = 0; p < planes; p++) {
         const float *src = x + p * h * w;
         float *dst = padded + p * ph * pw;
@@ -113,23 +114,26 @@ AVX2 static void pack_pixels(const vigil_conv_problem *p, const float *x, const 
                 _mm256_storeu_ps(d + kk * NR, v);
             }
         } else {
+            UNROLL_COUNT(8)
             for (int64_t kk = 0; kk < kc; kk++) {
                 int64_t off = offsets[kk];
+                UNROLL_FULL
                 for (int64_t j = 0; j < valid; j++) d[kk * NR + j] = x[base[j] + off];
+                UNROLL_FULL
                 for (int64_t j = valid; j < NR; j++) d[kk * NR + j] = 0.0f;
             }
         }
     }
 }
 
-/// Writes one weight panel's accumulators for `count` pixels: bias, residual, activation `act`, channel
+/// Writes one weight panel's accumulators for `count` pixels: bias, residual, activation (if `act`), channel
 /// by channel, so that each channel's pixels are written in order (rows of one pixel are a plane apart,
 /// and planes a power of two apart would thrash L1 if written pixel by pixel).
 static inline __attribute__((always_inline)) void store_panel(
     const vigil_conv_problem *p, int act, const float *acc, int64_t count, const int64_t *out, int64_t mb,
     const float *bias, const float *residual, float *y) {
     int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;
-    const float alpha = p->alpha, beta = p->beta;
+    const vigil_activation activation = p->activation;
     for (int64_t i = 0; i < rows; i++) {
         int64_t co = mb * MR + i;
         const float b = bias ? bias[co] : 0.0f;
@@ -138,11 +142,12 @@ static inline __attribute__((always_inline)) void store_panel(
         for (int64_t j0 = 0; j0 < count; j0 += NR) {
             const float *c = acc + j0 * MR + i;
             int64_t lanes = count - j0 < NR ? count - j0 : NR;
+            UNROLL_FULL
             for (int64_t lane = 0; lane < lanes; lane++) {
                 int64_t o = out[j0 + lane];
                 float v = c[lane * MR] + b;
                 if (rrow) v += rrow[o];
-                yrow[o] = activate(act, v, alpha, beta);
+                yrow[o] = activate(act, v, &activation);
             }
         }
     }
@@ -182,18 +187,13 @@ AVX2 void vigil_conv_compute(const vigil_conv_problem *p, const float *x, const 
                 }
             }
         }
-        // Epilogue, one specialization per activation.
+        // Epilogue, specialized with and without an activation.
         for (int64_t mb = mblock_begin; mb < mblock_end; mb++) {
             const float *c = acc + (mb - mblock_begin) * tiles * MR * NR;
-            switch (p->activation) {
-            case VIGIL_ACTIVATION_RELU:
-                store_panel(p, VIGIL_ACTIVATION_RELU, c, count, out_offsets, mb, bias, residual, y); break;
-            case VIGIL_ACTIVATION_LEAKY_RELU:
-                store_panel(p, VIGIL_ACTIVATION_LEAKY_RELU, c, count, out_offsets, mb, bias, residual, y); break;
-            case VIGIL_ACTIVATION_CLIP:
-                store_panel(p, VIGIL_ACTIVATION_CLIP, c, count, out_offsets, mb, bias, residual, y); break;
-            default:
-                store_panel(p, VIGIL_ACTIVATION_NONE, c, count, out_offsets, mb, bias, residual, y); break;
+            if (p->activation.active) {
+                store_panel(p, 1, c, count, out_offsets, mb, bias, residual, y);
+            } else {
+                store_panel(p, 0, c, count, out_offsets, mb, bias, residual, y);
             }
         }
     }

@@ -56,6 +56,8 @@ AVX2 static inline void deinterleave(__m256 a, __m256 b, __m256 *even, __m256 *o
 /// whole micro-tile), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. Eight (or four)
 /// tiles on one tile row are transformed at once; others one by one. Returns whether any V is NaN or
 /// infinite (a non-finite input, which the transform would spread to the tile's other outputs).
+// Long function: a SIMD kernel whose AVX2 (8 tiles), SSE (4 tiles) and scalar paths share their loads
+// and stay in one function so that the compiler keeps the transform in registers.
 AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), inf = _mm256_set1_ps(__builtin_inff());
     __m256 bad = _mm256_setzero_ps();
@@ -69,6 +71,7 @@ AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, 
             for (int64_t ch = 0; ch < c; ch++) {
                 const float *d = base + ch * p->in_channel_stride;
                 __m256 s[4][4];
+                UNROLL_FULL
                 for (int i = 0; i < 4; i++) {
                     const float *row = d + i * w;
                     __m256 d0, d1, d2, d3;
@@ -145,7 +148,9 @@ AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, 
             tt += 1;
         }
     }
+    UNROLL_FULL
     for (int64_t xi = 0; xi < 16; xi++)
+        UNROLL_COUNT(8)
         for (int64_t ch = 0; ch < c; ch++)
             for (int64_t tt = count; tt < rounded; tt++) v[(xi * c + ch) * WT + tt] = 0.0f;
     return _mm256_movemask_ps(bad) != 0 || bad_scalar != bad_scalar;
@@ -173,7 +178,7 @@ static void winograd_exact_tiles(const vigil_winograd_problem *p, const float *x
                 }
                 int64_t o = n * p->out_image_stride + co * p->out_channel_stride + oy * ow + ox;
                 if (residual) sum += residual[o];
-                y[o] = activate(p->activation, sum, p->alpha, p->beta);
+                y[o] = activate(p->activation.active, sum, &p->activation);
             }
         }
     }
@@ -187,7 +192,9 @@ AVX2 static void winograd_output(const vigil_winograd_problem *p, const float *a
                                  const float *bias, const float *residual, float *y, float *staged) {
     const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), ow = p->out_w;
     const int64_t acc_stride = (WT / NR) * MR * NR;  // floats between the accumulators of two xi
-    const __m256 zero = _mm256_setzero_ps(), alpha = _mm256_set1_ps(p->alpha), beta = _mm256_set1_ps(p->beta);
+    const int active = p->activation.active;
+    const __m128 zero = _mm_setzero_ps(), slope = _mm_set1_ps(p->activation.slope), low = _mm_set1_ps(p->activation.low),
+                 high = _mm_set1_ps(p->activation.high);
     int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;
     for (int64_t half = 0; half * 8 < rows; half++) {
         int64_t co0 = mb * MR + half * 8, lanes = rows - half * 8 < 8 ? rows - half * 8 : 8;
@@ -230,15 +237,10 @@ AVX2 static void winograd_output(const vigil_winograd_problem *p, const float *a
                 int64_t o = n * p->out_image_stride + 2 * ty * ow + 2 * tx;
                 __m128 v = _mm_loadu_ps(st + tt * 4);  // y00 y01 y10 y11
                 if (res) v = _mm_add_ps(v, _mm_setr_ps(res[o], res[o + 1], res[o + ow], res[o + ow + 1]));
-                switch (p->activation) {
-                case VIGIL_ACTIVATION_RELU: v = _mm_max_ps(_mm256_castps256_ps128(zero), v); break;  // NaN stays NaN
-                case VIGIL_ACTIVATION_LEAKY_RELU:
-                    v = _mm_blendv_ps(v, _mm_mul_ps(v, _mm256_castps256_ps128(alpha)), _mm_cmplt_ps(v, _mm256_castps256_ps128(zero)));
-                    break;
-                case VIGIL_ACTIVATION_CLIP:
-                    v = _mm_min_ps(_mm256_castps256_ps128(beta), _mm_max_ps(_mm256_castps256_ps128(alpha), v));
-                    break;
-                default: break;
+                if (active) {
+                    // max/min return their second operand when one is NaN: NaN stays NaN.
+                    v = _mm_blendv_ps(v, _mm_mul_ps(v, slope), _mm_cmplt_ps(v, zero));
+                    v = _mm_min_ps(high, _mm_max_ps(low, v));
                 }
                 _mm_storel_pi((__m64 *)(dst + o), v);
                 _mm_storeh_pi((__m64 *)(dst + o + ow), v);

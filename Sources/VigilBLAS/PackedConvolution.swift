@@ -1,23 +1,23 @@
 import CVigilKernels
 
-/// An activation a kernel applies to each output element as it writes it (clamp-type only).
-public enum EpilogueActivation: Sendable, Equatable {
-    case none
-    case relu
-    /// `x < 0 ? alpha·x : x`
-    case leakyRelu(alpha: Float)
-    /// `min(max(x, low), high)`
-    case clip(low: Float, high: Float)
+/// The activation a convolution kernel applies to each output element as it writes it:
+/// `y = clamp(x < 0 ? slope·x : x, low, high)` (NaN stays NaN), or nothing. Relu is
+/// (1, 0, ∞), LeakyRelu (α, −∞, ∞), Clip (1, min, max).
+public struct EpilogueActivation: Sendable, Equatable {
+    public var slope: Float, low: Float, high: Float
+    let active: Bool
 
-    /// The C kernels' activation code and its two parameters.
-    var cValues: (Int32, Float, Float) {
-        switch self {
-        case .none: (Int32(VIGIL_ACTIVATION_NONE), 0, 0)
-        case .relu: (Int32(VIGIL_ACTIVATION_RELU), 0, 0)
-        case .leakyRelu(let alpha): (Int32(VIGIL_ACTIVATION_LEAKY_RELU), alpha, 0)
-        case .clip(let low, let high): (Int32(VIGIL_ACTIVATION_CLIP), low, high)
-        }
+    public init(slope: Float, low: Float, high: Float) {
+        (self.slope, self.low, self.high, active) = (slope, low, high, true)
     }
+
+    private init() { (slope, low, high, active) = (1, -.infinity, .infinity, false) }
+
+    /// No activation.
+    public static let none = EpilogueActivation()
+
+    /// The C kernels' form.
+    var cValue: vigil_activation { vigil_activation(active: active ? 1 : 0, slope: slope, low: low, high: high) }
 }
 
 /// A 2-D convolution (one group) whose weights were packed once for Vigil's AVX2 + FMA kernel.
@@ -114,7 +114,7 @@ public final class PackedConvolution: @unchecked Sendable {
         problem.m = Int64(outputChannels)
         problem.out_channel_stride = Int64(layout.outputChannelStride)
         problem.out_image_stride = Int64(layout.outputImageStride)
-        (problem.activation, problem.alpha, problem.beta) = activation.cValues
+        problem.activation = activation.cValue
         vigil_conv_compute(&problem, input, packed, bias, residual, output, Int64(pixels.lowerBound), Int64(pixels.upperBound),
                            Int64(panels.lowerBound), Int64(panels.upperBound), workspace)
     }

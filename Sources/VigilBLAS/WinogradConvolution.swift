@@ -54,7 +54,7 @@ public final class WinogradConvolution: @unchecked Sendable {
         problem.out_w = Int64(layout.outputWidth)
         problem.out_channel_stride = Int64(layout.outputChannelStride)
         problem.out_image_stride = Int64(layout.outputImageStride)
-        (problem.activation, problem.alpha, problem.beta) = activation.cValues
+        problem.activation = activation.cValue
         problem.weights = weights
         vigil_winograd_compute(&problem, input, packed, bias, residual, output, Int64(tiles.lowerBound), Int64(tiles.upperBound),
                                Int64(panels.lowerBound), Int64(panels.upperBound), workspace)

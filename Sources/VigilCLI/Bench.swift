@@ -6,9 +6,21 @@ import VigilIR
 
 extension Vigil {
     /// `vigil bench`: latency, throughput and peak memory of the executor on a model.
-    struct Bench: ParsableCommand {
+    struct Bench: ParsableCommand, ExampleProviding {
         static let configuration = CommandConfiguration(
-            abstract: "Time the executor on a model with random inputs: median and min latency, throughput, peak RSS.")
+            abstract: "Time the executor on a model with random inputs: median and min latency, throughput, peak RSS.",
+            discussion: """
+                With --profile, every timed run is followed by a profiled run (each op timed). The time per op \
+                is the mean over the half of the profiled runs nearest the median latency, plus a 'between ops' \
+                row for the rest of those runs, so the rows add up to their mean wall time; the profiler's \
+                overhead (median profiled run against the median timed run) is reported.
+                """)
+
+        static let examples = [
+            Example(what: "Median latency at batch 1 on every core", command: "vigil bench model.onnx"),
+            Example(what: "Batch 64 on two threads, as JSON", command: "vigil bench model.onnx --batch 64 --threads 2 --json"),
+            Example(what: "Where the time goes, per op type and per node", command: "vigil bench model.onnx --profile --profile-nodes"),
+        ]
 
         @OptionGroup var modelOptions: ModelOptions
 
@@ -25,16 +37,15 @@ extension Vigil {
 
         @OptionGroup var inputs: InputOptions
 
-        @Flag(help: "Print a JSON object (batch, threads, median_ms, min_ms, throughput_per_s, peak_rss_bytes).")
-        var json = false
-
-        @Flag(help: "Also report time per op type, summed over the timed runs.")
+        @Flag(help: "Also report time per op type.")
         var profile = false
 
         @Flag(help: "Like --profile, per node (name and output shape) instead of per op type.")
         var profileNodes = false
 
         @OptionGroup var execution: ExecutionOptions
+
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard batch >= 1, runs >= 1, warmup >= 0 else { throw ValidationError("--batch and --runs must be at least 1, --warmup 0 or more") }
@@ -47,52 +58,61 @@ extension Vigil {
                 feeds[info.name] = try Self.randomInput(info, batch: batch, file: model)
             }
             let session = try execution.session(for: loaded.model, file: model)
+            let profiling = profile || profileNodes
             var times: [Double] = []
-            var perOp: [String: (count: Int, seconds: Double)] = [:]
+            var profiled: [ProfiledRun] = []
+            let progress = Progress("timing \(model) at batch \(batch)", total: warmup + runs * (profiling ? 2 : 1), unit: "runs")
             do {
-                for _ in 0..<warmup { _ = try session.run(feeds) }
+                for _ in 0..<warmup {
+                    _ = try session.run(feeds)
+                    progress.advance()
+                }
                 for _ in 0..<runs {
                     let start = DispatchTime.now().uptimeNanoseconds
                     _ = try session.run(feeds)
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                }
-                // Profiled runs are separate, so that timing each step does not skew the latency.
-                if profile || profileNodes {
-                    for _ in 0..<runs {
-                        for op in try session.runProfiled(feeds, byNode: profileNodes).profile {
-                            perOp[op.opType, default: (0, 0)].count += op.count
-                            perOp[op.opType, default: (0, 0)].seconds += op.seconds
-                        }
-                    }
+                    progress.advance()
+                    // A profiled run after each timed run, so that both see the same machine state.
+                    guard profiling else { continue }
+                    let result = try session.runProfiled(feeds, byNode: profileNodes)
+                    profiled.append(ProfiledRun(wallMs: result.seconds * 1000, steps: result.profile))
+                    progress.advance()
                 }
             } catch {
+                progress.finish()
                 throw CommandFailure("\(model): \(error)")
             }
-            times.sort()
-            let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+            progress.finish()
+            let median = Self.median(times)
             let threads = session.options.threads
             let throughput = Double(batch) / (median / 1000)
             let rss = Self.peakResidentBytes()
-            let ops = perOp.sorted { $0.value.seconds > $1.value.seconds }
-            let total = max(ops.reduce(0) { $0 + $1.value.seconds }, 1e-12)
-            if json {
+            let summary = profiling ? ProfileSummary(profiled, latency: median) : nil
+            if output.json {
                 var object: [String: Any] = [
-                    "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times[0],
+                    "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times.min()!,
                     "throughput_per_s": throughput, "peak_rss_bytes": rss, "openblas_core": BLAS.coreName,
                 ]
-                if profile || profileNodes {
-                    object["profile"] = ops.map { [profileNodes ? "node" : "op_type": $0.key, "nodes_per_run": $0.value.count / runs,
-                                                   "ms_per_run": $0.value.seconds * 1000 / Double(runs)] as [String: Any] }
+                if let summary {
+                    object["profile"] = summary.ops.map { [profileNodes ? "node" : "op_type": $0.key, "nodes_per_run": $0.nodes,
+                                                           "ms_per_run": $0.ms] as [String: Any] }
+                    object["profile_between_ops_ms"] = summary.betweenMs
+                    object["profile_total_ms"] = summary.totalMs
+                    object["profile_runs_used"] = summary.used
+                    object["profiled_median_ms"] = summary.medianWallMs
+                    object["profiler_overhead_ms"] = summary.medianWallMs - median
                 }
-                try JSONOutput.print(object)
-            } else {
-                print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up, OpenBLAS kernel \(BLAS.coreName)")
-                print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@", median, times[0], throughput, byteString(rss)))
-                for (op, entry) in ops {
-                    print(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.padding(profileNodes ? 40 : 22), entry.seconds * 1000 / Double(runs),
-                                 entry.seconds / total * 100, entry.count / runs))
-                }
+                try output.printJSON(object)
+                return
             }
+            print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up, OpenBLAS kernel \(BLAS.coreName)")
+            print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@", median, times.min()!, throughput, byteString(rss)))
+            if let summary { print(summary.text(byNode: profileNodes, latency: median).joined(separator: "\n")) }
+        }
+
+        static func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
 
         /// Seeded standard-normal floats (or zeros for integer inputs), symbolic dims bound to the batch size.
@@ -126,5 +146,67 @@ extension Vigil {
             getrusage(RUSAGE_SELF.rawValue, &usage)
             return Int(usage.ru_maxrss) * 1024
         }
+    }
+}
+
+/// One profiled run: its wall time and the time of each op type (or node).
+struct ProfiledRun {
+    var wallMs: Double
+    var steps: [InferenceSession.OpProfile]
+}
+
+/// Per-op times of the half of the profiled runs nearest the median latency, which add up (with the
+/// time between ops) to those runs' mean wall time.
+struct ProfileSummary {
+    struct Op {
+        var key: String
+        var nodes: Int
+        var ms: Double
+    }
+
+    /// Slowest first.
+    var ops: [Op]
+    /// Time of those runs outside any op: binding inputs, views, copying outputs, the profiler's clock reads.
+    var betweenMs: Double
+    /// Sum of `ops` and `betweenMs`: the mean wall time of the runs used.
+    var totalMs: Double
+    /// How many profiled runs were used.
+    var used: Int
+    var medianWallMs: Double
+
+    /// Uses the half of `runs` whose wall time is nearest `latency` (the median of the timed runs), so
+    /// that the rows describe runs of typical length even on a busy machine.
+    init(_ runs: [ProfiledRun], latency: Double) {
+        let nearest = Array(runs.sorted { abs($0.wallMs - latency) < abs($1.wallMs - latency) }.prefix((runs.count + 1) / 2))
+        var totals: [String: (count: Int, seconds: Double)] = [:]
+        var between = 0.0, wall = 0.0
+        for run in nearest {
+            for step in run.steps {
+                totals[step.opType, default: (0, 0)].count += step.count
+                totals[step.opType, default: (0, 0)].seconds += step.seconds
+            }
+            wall += run.wallMs
+            between += run.wallMs - run.steps.reduce(0) { $0 + $1.seconds * 1000 }
+        }
+        let n = Double(nearest.count)
+        ops = totals.map { Op(key: $0.key, nodes: $0.value.count / nearest.count, ms: $0.value.seconds * 1000 / n) }
+            .sorted { ($0.ms, $1.key) > ($1.ms, $0.key) }
+        betweenMs = between / n
+        totalMs = wall / n
+        used = nearest.count
+        medianWallMs = Vigil.Bench.median(runs.map(\.wallMs))
+    }
+
+    func text(byNode: Bool, latency: Double) -> [String] {
+        let width = byNode ? 40 : 22
+        var lines = ["  time per \(byNode ? "node" : "op type"): mean of the \(used) profiled runs nearest the median latency"]
+        for op in ops {
+            lines.append(String(format: "  %@ %8.3f ms/run  %5.1f%%  (%d nodes)", op.key.padding(width), op.ms, op.ms / totalMs * 100, op.nodes))
+        }
+        lines.append(String(format: "  %@ %8.3f ms/run  %5.1f%%", "(between ops)".padding(width), betweenMs, betweenMs / totalMs * 100))
+        let overhead = medianWallMs - latency
+        lines.append(String(format: "  total %.3f ms/run; profiled runs' median %.3f ms, %+.3f ms (%+.1f%%) against the median latency",
+                            totalMs, medianWallMs, overhead, overhead / latency * 100))
+        return lines
     }
 }

@@ -7,7 +7,7 @@ import VigilVerifier
 
 extension Vigil {
     /// `vigil check`: the static verifier. Reports every problem in one run.
-    struct Check: ParsableCommand {
+    struct Check: ParsableCommand, ExampleProviding {
         static let configuration = CommandConfiguration(
             abstract: "Verify a model: structure, operator schemas, types and shapes, and weight lint.",
             discussion: """
@@ -15,6 +15,12 @@ extension Vigil {
                 found or the file cannot be read as a model, 2 on usage errors. Codes are listed in \
                 Formats/diagnostics.md.
                 """)
+
+        static let examples = [
+            Example(what: "Check a model and list every problem", command: "vigil check model.onnx"),
+            Example(what: "Fail on warnings too, and write a SARIF log for code scanning", command: "vigil check model.onnx --strict --sarif check.sarif"),
+            Example(what: "A Keras weights file with its config, as JSON", command: "vigil check model.weights.h5 --config config.json --json"),
+        ]
 
         @OptionGroup var input: ModelOptions
 
@@ -41,7 +47,8 @@ extension Vigil {
             let start = DispatchTime.now().uptimeNanoseconds
             var loadSeconds: Double?
             var checkSeconds: Double?
-            switch Self.read(model, kerasConfig: input.config) {
+            let read = Progress.activity("reading \(model)") { Self.read(model, kerasConfig: input.config) }
+            switch read {
             case .success(let loaded):
                 let loadedAt = DispatchTime.now().uptimeNanoseconds
                 loadSeconds = Double(loadedAt - start) / 1e9

@@ -5,14 +5,24 @@ import VigilIR
 
 extension Vigil.Detect {
     /// `vigil detect evaluate`: the five metrics per OOD set and scorer.
-    struct Evaluate: ParsableCommand {
+    struct Evaluate: ParsableCommand, ExampleProviding {
         static let configuration = CommandConfiguration(
             abstract: "Evaluate a detector on in-distribution test data against novelty and anomaly sets.",
             discussion: """
                 Prints FPR at 95% TPR, detection error, AUROC, AUPR-In and AUPR-Out (in-distribution positive) for \
                 each OOD set and scorer. With --classifier, the softmax baselines (max_softmax, max_logit, energy, \
-                odin) are evaluated on that classifier's logits too.
+                odin) are evaluated on that classifier's logits too. Sets are [NAME=]FILE: --novelty is named \
+                'novelty' and --anomaly after its file unless named.
                 """)
+
+        static let examples = [
+            Example(what: "Novelty and two anomaly sets, every scorer that applies", command:
+                        "vigil detect evaluate detector.h5 embedding.onnx --data test.npy --novelty unseen.npy --anomaly noise=noise.npy --anomaly photos.npy"),
+            Example(what: "With the softmax baselines and an HTML report", command:
+                        "vigil detect evaluate detector.h5 embedding.onnx --data test.npy --novelty unseen.npy --classifier classifier.onnx --html report.html"),
+            Example(what: "Two scorers, as JSON", command:
+                        "vigil detect evaluate detector.h5 embedding.onnx --data test.npy --anomaly noise.npy --scorer knn --scorer mahalanobis --json"),
+        ]
 
         @Argument(help: "The detector file (HDF5).")
         var detector: String
@@ -20,13 +30,13 @@ extension Vigil.Detect {
         @Argument(help: "The embedding network the detector was fitted on (.onnx).")
         var model: String
 
-        @Option(name: .customLong("in"), help: "In-distribution test images (.npy).")
-        var inData: String
+        @Option(name: .long, help: "In-distribution test images (.npy).")
+        var data: String
 
-        @Option(name: .long, help: "Novelty images (.npy): unseen classes related to the training classes.")
-        var novelty: String?
+        @Option(name: .long, parsing: .singleValue, help: "A novelty set as [NAME=]FILE (.npy): unseen classes related to the training classes; repeatable.")
+        var novelty: [String] = []
 
-        @Option(name: .long, parsing: .singleValue, help: "An anomaly set as NAME=FILE.npy; repeatable.")
+        @Option(name: .long, parsing: .singleValue, help: "An anomaly set as [NAME=]FILE (.npy); repeatable.")
         var anomaly: [String] = []
 
         @Option(name: .long, help: "A classifier (.onnx, logits output) for the softmax baselines.")
@@ -35,8 +45,8 @@ extension Vigil.Detect {
         @Option(name: .long, parsing: .singleValue, help: "Scorers to evaluate (default: all that apply); repeatable.")
         var scorer: [String] = []
 
-        @Option(name: .long, help: "Write a self-contained HTML report (ROC curves and score histograms as inline SVG).")
-        var report: String?
+        @Option(name: .long, help: "Write a self-contained HTML report: metrics tables, ROC curves, score histograms, provenance.")
+        var html: String?
 
         @Flag(name: .customLong("allow-model-mismatch"), help: "Use the detector even if MODEL is not the model it was fitted on.")
         var allowModelMismatch = false
@@ -46,52 +56,39 @@ extension Vigil.Detect {
 
         func validate() throws {
             for name in scorer { _ = try DetectSupport.scorer(name) }
-            guard novelty != nil || !anomaly.isEmpty else { throw ValidationError("give at least one --novelty or --anomaly set") }
-            for item in anomaly where Self.splitAnomaly(item) == nil {
-                throw ValidationError("--anomaly must be NAME=FILE, got '\(item)'")
-            }
-            let names = (novelty == nil ? [] : ["novelty"]) + anomaly.compactMap { Self.splitAnomaly($0)?.0 }
-            if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-                throw ValidationError("the set name '\(duplicate)' is used twice")
-            }
+            guard !novelty.isEmpty || !anomaly.isEmpty else { throw ValidationError("give at least one --novelty or --anomaly set") }
+            _ = try DetectSupport.oodSets(novelty: novelty, anomaly: anomaly)
             if classifier == nil, let logit = try scorer.map(DetectSupport.scorer).first(where: { !$0.usesEmbedding }) {
                 throw ValidationError("scorer \(logit.rawValue) needs --classifier")
             }
         }
 
-        static func splitAnomaly(_ item: String) -> (String, String)? {
-            guard let equals = item.firstIndex(of: "=") else { return nil }
-            let name = String(item[..<equals]), file = String(item[item.index(after: equals)...])
-            return name.isEmpty || file.isEmpty ? nil : (name, file)
-        }
-
         func run() throws {
             let fitted = try DetectSupport.detector(detector)
-            var sets: [(name: String, file: String)] = []
-            if let novelty { sets.append(("novelty", novelty)) }
-            sets += anomaly.compactMap(Self.splitAnomaly)
+            let sets = try DetectSupport.oodSets(novelty: novelty, anomaly: anomaly)
             var scorers = try scorer.map(DetectSupport.scorer)
             if scorers.isEmpty {
                 scorers = [.meanDistance, .mahalanobis] + (fitted.normalizedTraining == nil ? [] : [.knn])
                 if classifier != nil { scorers += Scorer.logitScorers }
             }
-            let inImages = try DetectSupport.images(inData)
+            let inImages = try DetectSupport.images(data)
             let oodImages = try sets.map { try DetectSupport.images($0.file) }
 
             // Each network runs once per image set; scores[scorer][set] has the in-distribution set first.
-            let files = [inData] + sets.map(\.file)
+            let files = [data] + sets.map(\.file)
             let allImages = [inImages] + oodImages
+            let networks = [true, false].filter { embedding in scorers.contains { $0.usesEmbedding == embedding } }
+            let progress = Progress("running the networks", total: allImages.reduce(0) { $0 + $1.shape[0] } * networks.count, unit: "images")
             var scores: [Scorer: [[Double]]] = [:]
             var networkImages = 0, scored = 0, scoringSeconds = 0.0
             let start = DispatchTime.now().uptimeNanoseconds
-            for embedding in [true, false] {
+            for embedding in networks {
                 let group = scorers.filter { $0.usesEmbedding == embedding }
-                guard !group.isEmpty else { continue }
                 let network = embedding ? model : classifier!
                 let outputs = try zip(allImages, files).map { images, file in
                     try DetectScoring.outputs(
                         embedding: embedding, detector: fitted, detectorFile: detector, model: network, images: images,
-                        imagesFile: file, allowModelMismatch: allowModelMismatch, execution: execution)
+                        imagesFile: file, allowModelMismatch: allowModelMismatch, execution: execution, progress: progress)
                 }
                 networkImages += outputs.reduce(0) { $0 + $1.count }
                 let scoring = DispatchTime.now().uptimeNanoseconds
@@ -103,23 +100,17 @@ extension Vigil.Detect {
                 }
                 scoringSeconds += Double(DispatchTime.now().uptimeNanoseconds - scoring) / 1e9
             }
+            progress.finish()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
-            var table: [(set: String, scorer: Scorer, metrics: DetectionMetrics)] = []
+            var table: [DetectReport.Row] = []
             for (index, set) in sets.enumerated() {
                 for s in scorers {
                     let m = try DetectSupport.naming(set.file) { try DetectionMetrics(inScores: scores[s]![0], oodScores: scores[s]![index + 1]) }
-                    table.append((set.name, s, m))
+                    table.append(.init(set: set.name, scorer: s, metrics: m))
                 }
             }
-            if let report {
-                let html = DetectReport.html(
-                    title: "Vigil novelty and anomaly detection", inName: "in-distribution",
-                    setNames: sets.map(\.name), scorers: scorers, scores: scores, table: table)
-                do { try Data(html.utf8).write(to: URL(fileURLWithPath: report), options: .atomic) } catch {
-                    throw CommandFailure("\(report): cannot write the report: \(error.localizedDescription)")
-                }
-            }
+            if let html { try writeReport(to: html, fitted: fitted, sets: sets, counts: allImages.map { $0.shape[0] }, scorers: scorers, scores: scores, table: table) }
             if output.json {
                 var bySet: [String: Any] = [:]
                 for row in table {
@@ -129,7 +120,9 @@ extension Vigil.Detect {
                 }
                 var counts = ["in": inImages.shape[0]]
                 for (set, images) in zip(sets, oodImages) { counts[set.name] = images.shape[0] }
-                try output.printJSON(["metrics": bySet, "counts": counts, "seconds": seconds])
+                var object: [String: Any] = ["metrics": bySet, "counts": counts, "seconds": seconds]
+                if let html { object["html"] = html }
+                try output.printJSON(object)
             } else {
                 print(DetectTable.header)
                 for row in table { print(DetectTable.row(set: row.set, scorer: row.scorer.rawValue, row.metrics)) }
@@ -137,7 +130,34 @@ extension Vigil.Detect {
                 print(String(format: "networks: %d images in %.2f s (%.0f images/s); scorers: %d embeddings in %.2f s (%.0f embeddings/s)",
                              networkImages, networkSeconds, Double(networkImages) / max(networkSeconds, 1e-9),
                              scored, scoringSeconds, Double(scored) / max(scoringSeconds, 1e-9)))
-                if let report { print("wrote \(report)") }
+                if let html { print("wrote \(html)") }
+            }
+        }
+
+        /// The HTML report, with the provenance of everything it shows.
+        private func writeReport(
+            to path: String, fitted: Detector, sets: [(name: String, file: String)], counts: [Int], scorers: [Scorer],
+            scores: [Scorer: [[Double]]], table: [DetectReport.Row]
+        ) throws {
+            var files: [DetectReport.Provenance.File] = [
+                .init(role: "detector", path: detector, sha256: try DetectSupport.sha256(detector)),
+                .init(role: "embedding network", path: model, sha256: try DetectSupport.sha256(model)),
+            ]
+            if let classifier { files.append(.init(role: "classifier", path: classifier, sha256: try DetectSupport.sha256(classifier))) }
+            let names = ["in-distribution"] + sets.map(\.name)
+            for (index, (name, file)) in zip(names, [data] + sets.map(\.file)).enumerated() {
+                files.append(.init(role: "\(name) set (\(grouped(counts[index])) images)", path: file, sha256: try DetectSupport.sha256(file)))
+            }
+            let provenance = DetectReport.Provenance(
+                files: files, preprocessing: (fitted.model?.preprocessing ?? Preprocessing()).description,
+                detector: "\(fitted.classCount) classes, \(grouped(fitted.trainingCount)) training embeddings of width \(fitted.dimension)"
+                    + (fitted.calibrationTPR.map { ", thresholds calibrated at TPR \($0)" } ?? ", no calibrated thresholds"),
+                version: Vigil.configuration.version, date: ISO8601DateFormatter().string(from: Date()))
+            let page = DetectReport.html(
+                title: "Vigil novelty and anomaly detection", inName: "in-distribution", setNames: sets.map(\.name), scorers: scorers,
+                scores: scores, thresholds: fitted.thresholds, table: table, provenance: provenance)
+            if let problem = ReportFile.writeAtomically(Data(page.utf8), to: path) {
+                throw CommandFailure("\(path): cannot write the report: \(problem)")
             }
         }
     }

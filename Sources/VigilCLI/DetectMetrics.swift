@@ -4,27 +4,47 @@ import VigilDetector
 
 extension Vigil.Detect {
     /// `vigil detect metrics`: the five OOD metrics from raw scores.
-    struct Metrics: ParsableCommand {
+    struct Metrics: ParsableCommand, ExampleProviding {
         static let configuration = CommandConfiguration(
-            abstract: "Compute FPR at 95% TPR, detection error, AUROC, AUPR-In and AUPR-Out from raw scores (higher = more OOD).")
+            abstract: "Compute FPR at 95% TPR, detection error, AUROC, AUPR-In and AUPR-Out from raw scores (higher = more OOD).",
+            discussion: "Scores are 1-D float32/float64 .npy files; sets are [NAME=]FILE as in `vigil detect evaluate`.")
 
-        @Option(name: .customLong("in-scores"), help: "In-distribution scores (.npy, 1-D float32/float64).")
-        var inScores: String
+        static let examples = [
+            Example(what: "Metrics of scores computed elsewhere", command: "vigil detect metrics --data in_scores.npy --anomaly ood=ood_scores.npy"),
+            Example(what: "Several sets at once, as JSON", command:
+                        "vigil detect metrics --data test.npy --novelty unseen.npy --anomaly noise=noise.npy --json"),
+        ]
 
-        @Option(name: .customLong("ood-scores"), help: "Out-of-distribution scores (.npy, 1-D float32/float64).")
-        var oodScores: String
+        @Option(name: .long, help: "In-distribution scores (.npy, 1-D float32/float64).")
+        var data: String
+
+        @Option(name: .long, parsing: .singleValue, help: "Scores of a novelty set as [NAME=]FILE; repeatable.")
+        var novelty: [String] = []
+
+        @Option(name: .long, parsing: .singleValue, help: "Scores of an anomaly set as [NAME=]FILE; repeatable.")
+        var anomaly: [String] = []
 
         @OptionGroup var output: OutputOptions
 
+        func validate() throws {
+            guard !novelty.isEmpty || !anomaly.isEmpty else { throw ValidationError("give at least one --novelty or --anomaly set of scores") }
+            _ = try DetectSupport.oodSets(novelty: novelty, anomaly: anomaly)
+        }
+
         func run() throws {
-            let a = try DetectSupport.scores(inScores)
-            let b = try DetectSupport.scores(oodScores)
-            let metrics = try DetectSupport.naming(inScores) { try DetectionMetrics(inScores: a, oodScores: b) }
+            let inScores = try DetectSupport.scores(data)
+            var rows: [(set: String, metrics: DetectionMetrics)] = []
+            var counts = ["in": inScores.count]
+            for set in try DetectSupport.oodSets(novelty: novelty, anomaly: anomaly) {
+                let ood = try DetectSupport.scores(set.file)
+                rows.append((set.name, try DetectSupport.naming(set.file) { try DetectionMetrics(inScores: inScores, oodScores: ood) }))
+                counts[set.name] = ood.count
+            }
             if output.json {
-                try output.printJSON(Self.json(metrics))
+                try output.printJSON(["metrics": Dictionary(uniqueKeysWithValues: rows.map { ($0.set, Self.json($0.metrics)) }), "counts": counts])
             } else {
                 print(DetectTable.header)
-                print(DetectTable.row(set: "ood", scorer: "scores", metrics))
+                for row in rows { print(DetectTable.row(set: row.set, scorer: "scores", row.metrics)) }
             }
         }
 

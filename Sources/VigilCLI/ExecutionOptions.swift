@@ -14,8 +14,19 @@ struct ExecutionOptions: ParsableArguments {
     @Flag(help: "Compute 3x3 convolutions directly, as onnxruntime does, not with Winograd F(2x2, 3x3) (slower; rounding closer to onnxruntime's).")
     var noWinograd = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The most memory the model's values and scratch space may take, e.g. 512M or 4G (default: the memory available now). A model that needs more fails before anything is allocated, naming the node.",
+        valueName: "SIZE"))
+    var maxMemory: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxMemory, MemoryLimit.parse(maxMemory) == nil { throw ValidationError("--max-memory '\(maxMemory)' is not a size (e.g. 512M, 4G)") }
+    }
+
+    /// The session options these flags select.
+    var sessionOptions: InferenceSession.Options {
+        .init(threads: threads, winograd: !noWinograd, memoryLimit: maxMemory.flatMap(MemoryLimit.parse))
     }
 
     /// Creates an inference session — for the optimized model unless `--no-optimize` or `optimize` is
@@ -24,7 +35,7 @@ struct ExecutionOptions: ParsableArguments {
         var model = model
         if optimize && !noOptimize { try OptimizationOptions.optimizeForExecution(&model, file: file) }
         do {
-            return try InferenceSession(model: model, options: .init(threads: threads, winograd: !noWinograd))
+            return try InferenceSession(model: model, options: sessionOptions)
         } catch {
             throw CommandFailure("\(file): \(error)")
         }
@@ -33,31 +44,61 @@ struct ExecutionOptions: ParsableArguments {
 
 /// `--input [NAME=]FILE` values: `.npy`, `.npz` (every array, by name) or ONNX `TensorProto` `.pb`.
 struct InputOptions: ParsableArguments {
-    @Option(name: .long, parsing: .singleValue, help: "An input as [NAME=]FILE (.npy, .npz or TensorProto .pb); repeatable.")
+    @Option(name: .long, parsing: .singleValue, help: "A model input as [NAME=]FILE (.npy, .npz or TensorProto .pb); repeatable.")
     var input: [String] = []
 
-    /// Loads the inputs; unnamed ones fill the model's inputs in order.
+    /// Loads the inputs; unnamed ones fill the model's inputs in order. Each must be an input of the
+    /// model with its element type, rank and fixed sizes, or the failure names the file.
     func feeds(for model: Model) throws -> [String: Tensor] {
-        var feeds: [String: Tensor] = [:]
+        var feeds: [String: (file: String, tensor: Tensor)] = [:]
         var unnamed: [(file: String, tensor: Tensor)] = []
         for argument in input {
             let (name, file) = Self.split(argument)
             for (arrayName, tensor) in try TensorFiles.read(file) {
                 if let name {
-                    feeds[name] = tensor
+                    feeds[name] = (file, tensor)
                 } else if let arrayName, file.lowercased().hasSuffix(".npz") || file.lowercased().hasSuffix(".pb") && !arrayName.isEmpty {
-                    feeds[arrayName] = tensor
+                    feeds[arrayName] = (file, tensor)
                 } else {
                     unnamed.append((file, tensor))
                 }
             }
         }
-        let open = model.graph.runtimeInputs.map(\.name).filter { feeds[$0] == nil }
+        let inputs = model.graph.runtimeInputs
+        let names = inputs.map { "'\($0.name)'" }.joined(separator: ", ")
+        let open = inputs.map(\.name).filter { feeds[$0] == nil }
         guard unnamed.count <= open.count else {
-            throw CommandFailure("\(unnamed[open.count].file): the model has no input left for it (inputs: \(model.graph.runtimeInputs.map { "'\($0.name)'" }.joined(separator: ", ")))")
+            throw CommandFailure("\(unnamed[open.count].file): the model has no input left for it (inputs: \(names))")
         }
-        for (name, item) in zip(open, unnamed) { feeds[name] = item.tensor }
-        return feeds
+        for (name, item) in zip(open, unnamed) { feeds[name] = item }
+        for (name, item) in feeds.sorted(by: { $0.key < $1.key }) {
+            guard let info = inputs.first(where: { $0.name == name }) else {
+                throw CommandFailure("\(item.file): the model has no input named '\(name)' (inputs: \(names))")
+            }
+            if let problem = Self.mismatch(item.tensor, info) {
+                throw CommandFailure("\(item.file): the model cannot take it as input '\(name)': \(problem)")
+            }
+        }
+        return feeds.mapValues(\.tensor)
+    }
+
+    /// Why `tensor` does not fit the declared input, or `nil` when it fits (or nothing is declared).
+    static func mismatch(_ tensor: Tensor, _ info: ValueInfo) -> String? {
+        guard let (dtype, shape) = info.type?.tensorType else { return nil }
+        let declared = info.type?.description ?? ""
+        if let dtype, dtype != tensor.dtype {
+            return "it is \(tensor.dtype)\(tensor.shape), the input is \(declared)"
+        }
+        guard let shape else { return nil }
+        guard shape.rank == tensor.shape.count else {
+            return "it has rank \(tensor.shape.count) (\(tensor.shape)), the input is \(declared)"
+        }
+        for (axis, (dim, size)) in zip(shape.dims, tensor.shape).enumerated() {
+            if case .fixed(let want) = dim, want != size {
+                return "axis \(axis) is \(size), the input is \(declared)"
+            }
+        }
+        return nil
     }
 
     /// `NAME=FILE` when the part before the first `=` looks like a name rather than a path.

@@ -18,7 +18,7 @@ struct ExportOptions: ParsableArguments {
         case fp32, fp16
     }
 
-    @Option(help: "Store float weights as fp32 (default) or fp16 (each followed by a Cast to float32).")
+    @Option(help: "Store float weights as fp32 or fp16 (each followed by a Cast to float32).")
     var weights: WeightPrecision = .fp32
 
     @Flag(help: "Drop doc strings and the value_info of intermediate values.")
@@ -38,42 +38,81 @@ struct ExportOptions: ParsableArguments {
     /// Writes the model to `output`, whole or not at all.
     func write(_ model: Model) throws -> ONNXWriter.Report {
         do {
-            return try ONNXWriter.write(model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
+            return try Progress.activity("writing \(output)") {
+                try ONNXWriter.write(model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
+            }
         } catch {
-            throw CommandFailure(error)
+            throw CommandFailure(ErrorText.plain(error, path: output))
         }
     }
 
-    /// Applies the flags, printing the fp16 weights' max output deviation on the `--input`s (or on
-    /// seeded random inputs when none are given). Fused ops become standard ONNX ops unless `--keep-fused-ops`.
+    /// Applies the flags. Fused ops become standard ONNX ops unless `--keep-fused-ops`.
     func apply(to model: inout Model, file: String) throws {
         if !keepFusedOps {
             do { try ExportTransforms.lowerFusedOps(&model) } catch { throw CommandFailure("\(file): \(error)") }
         }
         if weights == .fp16 {
-            report(deviationOf: model, file: file)
             do { try ExportTransforms.storeWeightsAsFloat16(&model) } catch { throw CommandFailure("\(file): \(error)") }
         }
         if strip { ExportTransforms.strip(&model) }
     }
 
-    private func report(deviationOf model: Model, file: String) {
+    /// The largest deviation of one output of the written model from the original's.
+    struct Deviation {
+        var output: String
+        var maxAbs: Double
+        var maxRel: Double
+
+        var json: [String: Any] {
+            ["output": output, "max_abs": JSONOutput.number(maxAbs), "max_rel": JSONOutput.number(maxRel)]
+        }
+    }
+
+    /// The JSON keys of a measurement: `deviations`, and `deviations_not_measured` when it failed.
+    func deviationJSON(_ measurement: Measurement, into object: inout [String: Any]) {
+        object["deviations"] = measurement.deviations.map(\.json)
+        if let reason = measurement.notMeasured { object["deviations_not_measured"] = reason }
+    }
+
+    /// Whether the written model's outputs are compared with the original's: with `--input`, or with
+    /// fp16 weights (then on seeded random inputs when no `--input` is given).
+    var measuresDeviation: Bool { !inputs.input.isEmpty || weights == .fp16 }
+
+    /// The comparison of the written model with the original: each output's largest deviation, or why
+    /// it could not be measured (an op the executor does not run, an input without declared type, …;
+    /// the file is written all the same).
+    struct Measurement {
+        var deviations: [Deviation] = []
+        var notMeasured: String?
+    }
+
+    /// Runs `original` and `final` (both on one thread) on the `--input`s, validated against the model,
+    /// or on random inputs, and returns each output's largest deviation.
+    func deviations(original: Model, final: Model, feeds given: [String: Tensor], file: String) -> Measurement {
+        var feeds = given
+        let reference: [String: Tensor], written: [String: Tensor]
         do {
-            var feeds = try inputs.feeds(for: model)
-            for info in model.graph.runtimeInputs where feeds[info.name] == nil {
+            for info in original.graph.runtimeInputs where feeds[info.name] == nil {
                 feeds[info.name] = try Vigil.Bench.randomInput(info, batch: 1, file: file)
             }
-            var rounded = model
-            try ExportTransforms.roundWeightsThroughFloat16(&rounded)
-            let reference = try InferenceSession(model: model, options: .init(threads: 1)).run(feeds)
-            let half = try InferenceSession(model: rounded, options: .init(threads: 1)).run(feeds)
-            for output in model.graph.outputs {
-                guard let a = half[output.name], let b = reference[output.name] else { continue }
-                let c = ParityComparison.compare(a, b, atol: 0, rtol: 0)
-                print("fp16 weights: output '\(output.name)' max abs deviation \(ParityReport.number(c.maxAbsoluteError)), max rel \(ParityReport.number(c.maxRelativeError))\(inputs.input.isEmpty ? " (random inputs)" : "")")
-            }
+            reference = try InferenceSession(model: original, options: .init(threads: 1)).run(feeds)
+            written = try InferenceSession(model: final, options: .init(threads: 1)).run(feeds)
         } catch {
-            print("fp16 weights: output deviation not measured: \(error)")
+            return Measurement(notMeasured: ErrorText.plain(error).replacingOccurrences(of: "\(file): ", with: ""))
+        }
+        return Measurement(deviations: original.graph.outputs.compactMap { output in
+            guard let a = written[output.name], let b = reference[output.name] else { return nil }
+            let c = ParityComparison.compare(a, b, atol: 0, rtol: 0)
+            return Deviation(output: output.name, maxAbs: c.maxAbsoluteError, maxRel: c.maxRelativeError)
+        })
+    }
+
+    /// `output 'y' against the original on FILE: max abs deviation 1e-7, max rel 2e-6` lines.
+    func deviationText(_ measurement: Measurement) -> [String] {
+        if let reason = measurement.notMeasured { return ["outputs against the original: not measured (\(reason))"] }
+        let on = inputs.input.isEmpty ? "random inputs" : inputs.input.joined(separator: ", ")
+        return measurement.deviations.map {
+            "output '\($0.output)' against the original on \(on): max abs deviation \(ParityReport.number($0.maxAbs)), max rel \(ParityReport.number($0.maxRel))"
         }
     }
 }

@@ -12,6 +12,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Keras config JSON for a weights-only file (.weights.h5 or a legacy weights file).")
     var config: String?
 
+    func validate() throws {
+        if config != nil, model.lowercased().hasSuffix(".onnx") {
+            throw ValidationError("--config is for Keras weights files (.weights.h5 or legacy .h5), not for an ONNX model")
+        }
+    }
+
     /// Loads the model.
     func load() throws -> ModelLoading.Loaded { try ModelLoading.load(model, kerasConfig: config) }
 }
@@ -26,6 +32,18 @@ enum ModelLoading {
     }
 
     static func load(_ path: String, kerasConfig: String? = nil) throws -> Loaded {
+        try ErrorText.requireReadableFile(path)
+        if let kerasConfig { try ErrorText.requireReadableFile(kerasConfig) }
+        return try Progress.activity("reading \(path) (\(byteString(fileSize(path))))") {
+            try read(path, kerasConfig: kerasConfig)
+        }
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    private static func read(_ path: String, kerasConfig: String?) throws -> Loaded {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         if KerasImporter.isKerasFile(path) || kerasConfig != nil {

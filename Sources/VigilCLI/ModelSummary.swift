@@ -57,7 +57,7 @@ struct ModelSummary {
         row("format", format == "keras" ? "Keras, imported as ONNX IR version \(model.irVersion)" : "ONNX, IR version \(model.irVersion)")
         let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         row("producer", producer.isEmpty ? "(not set)" : producer)
-        row("opsets", model.opsetImports.map { "\($0.domain.isEmpty ? "ai.onnx" : $0.domain) \($0.version)" }.joined(separator: ", "))
+        row("opsets", model.opsetImports.map { "\(Domain.display($0.domain)) \($0.version)" }.joined(separator: ", "))
         func values(_ label: String, _ infos: [ValueInfo]) {
             lines.append("  \(label)")
             let width = min(max(infos.map(\.name.count).max() ?? 0, 4), 40)

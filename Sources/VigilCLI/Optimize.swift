@@ -6,9 +6,22 @@ import VigilOptimizer
 
 extension Vigil {
     /// `vigil optimize`: fold, fuse and prune a model, then write standard ONNX.
-    struct Optimize: ParsableCommand {
+    struct Optimize: ParsableCommand, ExampleProviding {
         static let configuration = CommandConfiguration(
-            abstract: "Optimize a model (constant folding, BatchNorm and affine folding, no-op and dead-code removal, CSE) and write it as ONNX.")
+            abstract: "Optimize a model (constant folding, BatchNorm and affine folding, no-op and dead-code removal, CSE) and write it as ONNX.",
+            discussion: """
+                With --input, the optimized model's outputs are compared with the original's on those inputs \
+                (each must fit a model input: name, element type, rank and fixed sizes).
+                """)
+
+        static let examples = [
+            Example(what: "Optimize with the standard pipeline and print what each pass did",
+                    command: "vigil optimize model.onnx -o model.opt.onnx --stats"),
+            Example(what: "Run two passes only, and check the result on an input", command:
+                        "vigil optimize model.onnx --passes fold-batchnorm,fuse-activations --input x.npy -o model.opt.onnx"),
+            Example(what: "Bisect a bad rewrite: stop after 3 pass applications",
+                    command: "vigil optimize model.onnx --stop-after 3 --print-after fold-constants -o step3.onnx"),
+        ]
 
         @OptionGroup var modelOptions: ModelOptions
 
@@ -19,25 +32,30 @@ extension Vigil {
         @Flag(help: "Print per-pass statistics.")
         var stats = false
 
-        @Flag(help: "Print a JSON report.")
-        var json = false
-
         @OptionGroup var export: ExportOptions
+
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             var loaded = try modelOptions.load()
+            let original = loaded.model
+            let feeds = try export.inputs.feeds(for: original)
             let before = SizeReport(loaded.model)
-            let steps = try optimization.optimize(&loaded.model, file: model)
+            let steps = try optimization.optimize(&loaded.model, file: model, printing: !output.json)
             try export.apply(to: &loaded.model, file: model)
+            let measurement = export.measuresDeviation
+                ? export.deviations(original: original, final: loaded.model, feeds: feeds, file: model) : ExportOptions.Measurement()
             let report = try export.write(loaded.model)
             let after = SizeReport(loaded.model, fileBytes: report.modelBytes + report.externalDataBytes)
             let totals = summarize(steps)
-            if json {
-                try JSONOutput.print([
+            if output.json {
+                var object: [String: Any] = [
                     "model": model, "output": export.output, "before": before.json, "after": after.json,
                     "passes": totals.map { ["pass": $0.pass, "applications": $0.applications, "nodes_removed": $0.stats.nodesRemoved,
                                             "nodes_fused": $0.stats.nodesFused, "bytes_saved": $0.stats.bytesSaved] as [String: Any] },
-                ])
+                ]
+                export.deviationJSON(measurement, into: &object)
+                try output.printJSON(object)
                 return
             }
             if stats {
@@ -47,6 +65,7 @@ extension Vigil {
                           + String(total.stats.nodesFused).padding(7) + byteString(total.stats.bytesSaved))
                 }
             }
+            export.deviationText(measurement).forEach { print($0) }
             print("nodes \(before.nodes) → \(after.nodes), parameters \(byteString(before.parameterBytes)) → \(byteString(after.parameterBytes)); wrote \(export.output) (\(byteString(report.modelBytes + report.externalDataBytes)))")
         }
     }

@@ -6,14 +6,24 @@ import VigilParity
 
 extension Vigil {
     /// `vigil parity`: compare a model's outputs (and optionally every intermediate) with reference outputs.
-    struct Parity: ParsableCommand {
+    struct Parity: ParsableCommand, ExampleProviding {
         static let configuration = CommandConfiguration(
             abstract: "Compare a model's outputs with reference outputs (onnxruntime, Keras); exit 1 on mismatch.",
             discussion: """
                 The reference is an ONNX test-data folder (input_N.pb / output_N.pb, or test_data_set_* \
                 folders of them) or an .npz keyed by output name (inputs from --input, or from arrays \
-                named like the model's inputs). An element fails when |a-b| > atol + rtol*|b|.
+                named like the model's inputs). An element fails when |a-b| > atol + rtol*|b|. --junit writes \
+                a report in every case: a model that cannot be loaded or run is a failing test case. --html needs \
+                --layerwise.
                 """)
+
+        static let examples = [
+            Example(what: "Compare with an ONNX test-data folder", command: "vigil parity model.onnx --reference test_data_set_0"),
+            Example(what: "Compare with onnxruntime outputs saved as .npz, for CI", command:
+                        "vigil parity model.onnx --reference ort_outputs.npz --input x.npy --junit parity.xml"),
+            Example(what: "Find the first diverging node and draw the graph coloured by error", command:
+                        "vigil parity model.onnx --reference ort_outputs.npz --input x.npy --layerwise ort_intermediates.npz --html parity.html"),
+        ]
 
         @OptionGroup var modelOptions: ModelOptions
 
@@ -30,28 +40,46 @@ extension Vigil {
         @Option(help: "Relative tolerance.")
         var rtol: Double = 1e-4
 
-        @Flag(help: "Print a JSON report.")
-        var json = false
-
-        @Option(help: "Also write a JUnit XML report to this file.")
+        @Option(help: "Also write a JUnit XML report to this file (always, even when the model cannot be loaded).")
         var junit: String?
 
         @Option(help: "An .npz of reference intermediates (keyed by value name): name the first node that diverges.")
         var layerwise: String?
 
+        @Option(help: "With --layerwise, write a self-contained HTML page drawing the graph, each node coloured by its error.")
+        var html: String?
+
         @OptionGroup var execution: ExecutionOptions
+
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard atol >= 0, rtol >= 0 else { throw ValidationError("--atol and --rtol must be 0 or more") }
+            if html != nil && layerwise == nil { throw ValidationError("--html needs --layerwise (the intermediates colour the graph)") }
         }
 
         func run() throws {
+            do {
+                try compare()
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                let failure = CommandFailure(error)
+                if let junit { try ParityReport.writeFailureJUnit(model: model, message: failure.description, to: junit) }
+                throw failure
+            }
+        }
+
+        private func compare() throws {
             let loaded = try modelOptions.load()
             let cases = try ReferenceCases.load(reference, model: loaded.model, extraFeeds: try inputs.feeds(for: loaded.model))
             // Layer-wise comparison needs every intermediate of the graph as given.
             let session = try execution.session(for: loaded.model, file: model, optimize: layerwise == nil)
             var report = ParityReport(model: model, reference: reference, atol: atol, rtol: rtol)
+            let progress = Progress("comparing \(model)", total: cases.count, unit: "cases")
+            defer { progress.finish() }
             for item in cases {
+                defer { progress.advance() }
                 let outputs: [String: Tensor]
                 do { outputs = try session.run(item.feeds) } catch { throw CommandFailure("\(model): \(error)") }
                 for (name, expected) in item.expected {
@@ -65,8 +93,10 @@ extension Vigil {
             if let layerwise {
                 report.layers = try compareLayers(loaded.model, session: session, feeds: cases[0].feeds, file: layerwise)
             }
+            progress.finish()
             if let junit { try report.writeJUnit(to: junit) }
-            if json {
+            if let html { try GraphPage.write(model: loaded.model, file: model, parity: report, to: html) }
+            if output.json {
                 try JSONOutput.print(report.json)
             } else {
                 print(report.text)
@@ -105,6 +135,18 @@ struct ReferenceCase {
 }
 
 enum ReferenceCases {
+    /// The names in a folder, sorted; an unreadable folder is a one-line failure naming it.
+    static func listing(_ folder: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        } catch {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory)
+            let cause = !exists ? "no such file or folder" : isDirectory.boolValue ? "the folder cannot be listed (permission denied)" : "not a folder"
+            throw CommandFailure("\(folder): \(cause)")
+        }
+    }
+
     /// Reads a test-data folder (or a folder of them) or an .npz of outputs.
     static func load(_ reference: String, model: Model, extraFeeds: [String: Tensor]) throws -> [ReferenceCase] {
         var isDirectory: ObjCBool = false
@@ -126,12 +168,12 @@ enum ReferenceCases {
             feeds.merge(extraFeeds) { _, new in new }
             return [ReferenceCase(label: reference, feeds: feeds, expected: expected)]
         }
-        let entries = try FileManager.default.contentsOfDirectory(atPath: reference).sorted()
+        let entries = try listing(reference)
         let sets = entries.filter { $0.hasPrefix("test_data_set_") }
         let folders = sets.isEmpty ? [reference] : sets.map { reference + "/" + $0 }
         return try folders.map { folder in
             func numbered(_ prefix: String) throws -> [String] {
-                try FileManager.default.contentsOfDirectory(atPath: folder)
+                try listing(folder)
                     .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".pb") }
                     .sorted { Int($0.dropFirst(prefix.count).dropLast(3)) ?? 0 < Int($1.dropFirst(prefix.count).dropLast(3)) ?? 0 }
                     .map { folder + "/" + $0 }

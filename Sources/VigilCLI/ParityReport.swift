@@ -108,27 +108,36 @@ struct ParityReport {
 
     /// Writes a JUnit XML report (one test case per compared output), whole or not at all.
     func writeJUnit(to path: String) throws {
+        let cases = outputs.map { output -> (String, String?) in
+            let c = output.comparison
+            let message = c.passed ? nil : c.incompatibility
+                ?? "\(c.mismatches) of \(c.elements) elements outside atol \(atol) + rtol \(rtol); max abs \(Self.number(c.maxAbsoluteError)), max rel \(Self.number(c.maxRelativeError))"
+            return ("\(output.name) @ \(output.case)", message)
+        }
+        try Self.writeJUnit(cases, model: model, to: path)
+    }
+
+    /// A JUnit report with one failing test case, for a model that could not be loaded, planned or run.
+    static func writeFailureJUnit(model: String, message: String, to path: String) throws {
+        try writeJUnit([("load and run \(URL(fileURLWithPath: model).lastPathComponent)", message)], model: model, to: path)
+    }
+
+    /// One `<testcase>` per (name, failure message or nil).
+    static func writeJUnit(_ cases: [(name: String, failure: String?)], model: String, to path: String) throws {
         func escape(_ text: String) -> String {
             text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
-        var cases: [String] = []
-        var failures = 0
-        for output in outputs {
-            let c = output.comparison
-            var xml = "    <testcase classname=\"\(escape(model))\" name=\"\(escape(output.name)) @ \(escape(output.case))\">"
-            if !c.passed {
-                failures += 1
-                let message = c.incompatibility ?? "\(c.mismatches) of \(c.elements) elements outside atol \(atol) + rtol \(rtol); max abs \(Self.number(c.maxAbsoluteError)), max rel \(Self.number(c.maxRelativeError))"
-                xml += "\n      <failure message=\"\(escape(message))\"/>\n    "
-            }
-            cases.append(xml + "</testcase>")
+        let items = cases.map { item -> String in
+            var xml = "    <testcase classname=\"\(escape(model))\" name=\"\(escape(item.name))\">"
+            if let failure = item.failure { xml += "\n      <failure message=\"\(escape(failure))\"/>\n    " }
+            return xml + "</testcase>"
         }
         let xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <testsuites>
-              <testsuite name="vigil parity" tests="\(outputs.count)" failures="\(failures)" errors="0">
-            \(cases.joined(separator: "\n"))
+              <testsuite name="vigil parity" tests="\(cases.count)" failures="\(cases.filter { $0.failure != nil }.count)" errors="0">
+            \(items.joined(separator: "\n"))
               </testsuite>
             </testsuites>
 

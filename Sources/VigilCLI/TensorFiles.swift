@@ -7,6 +7,7 @@ import VigilONNX
 enum TensorFiles {
     /// The arrays of a `.npy` (one, unnamed), `.npz` (named) or TensorProto `.pb` (named by its `name`).
     static func read(_ file: String) throws -> [(name: String?, tensor: Tensor)] {
+        try ErrorText.requireReadableFile(file)
         do {
             let lower = file.lowercased()
             if lower.hasSuffix(".npz") { return try NPZ.read(at: file).map { ($0.name, $0.tensor) } }
@@ -22,6 +23,10 @@ enum TensorFiles {
 
     /// Writes named arrays to a `.npz` archive, whole or not at all.
     static func writeNPZ(_ arrays: [(name: String, tensor: Tensor)], to file: String) throws {
-        do { try NPZ.write(arrays, to: file) } catch { throw CommandFailure(error) }
+        do {
+            try Progress.activity("writing \(file)") { try NPZ.write(arrays, to: file) }
+        } catch {
+            throw CommandFailure(error)
+        }
     }
 }

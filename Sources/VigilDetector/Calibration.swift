@@ -18,11 +18,26 @@ public enum Calibration {
 extension Detector {
     /// Calibrates a threshold per scorer at `tpr` on in-distribution validation outputs.
     ///
-    /// - Parameter outputs: per scorer, the validation embeddings (or logits for the logit scorers).
+    /// - Parameters:
+    ///   - outputs: per scorer, the validation embeddings (or logits for the logit scorers).
+    ///   - tpr: the share of validation samples at or below each threshold.
     public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95) throws(DetectorError) {
         for (scorer, values) in outputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             thresholds[scorer.rawValue] = try Calibration.threshold(validationScores: scores(scorer, values), tpr: tpr)
         }
         calibrationTPR = tpr
+    }
+}
+
+extension Detector {
+    /// Whether each sample is out of distribution for `scorer`: its score is above the calibrated
+    /// threshold (see ``calibrate(_:tpr:)``).
+    ///
+    /// - Throws: ``DetectorError/scorerUnavailable(scorer:reason:)`` when the scorer has no threshold.
+    public func isOutOfDistribution(_ scorer: Scorer, _ outputs: Embeddings) throws(DetectorError) -> [Bool] {
+        guard let threshold = thresholds[scorer.rawValue] else {
+            throw .scorerUnavailable(scorer: scorer.rawValue, reason: "no calibrated threshold (calibrate the detector first)")
+        }
+        return try scores(scorer, outputs).map { $0 > threshold }
     }
 }

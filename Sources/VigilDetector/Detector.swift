@@ -86,7 +86,9 @@ public struct Detector: Sendable, Equatable {
     /// Fits class statistics to labelled training embeddings.
     ///
     /// - Parameters:
+    ///   - embeddings: the training embeddings, one row per sample.
     ///   - labels: one per embedding, in `0..<C`; every class in that range must occur.
+    ///   - settings: the scorers' settings, stored with the detector.
     ///   - keepTrainingEmbeddings: keep the L2-normalized embeddings for the kNN scorer.
     /// - Throws: ``DetectorError/lengthMismatch(images:labels:)``, ``DetectorError/emptyClass(label:)``,
     ///   ``DetectorError/negativeLabel(index:label:)``, ``DetectorError/nonFiniteEmbedding(sample:)``.
@@ -157,7 +159,9 @@ public struct Detector: Sendable, Equatable {
 extension Detector {
     /// Checks that a model's SHA-256 is the one this detector was fitted on.
     ///
-    /// - Parameter allowMismatch: the override: accept another model anyway.
+    /// - Parameters:
+    ///   - sha256: the SHA-256 (hex) of the model file's bytes.
+    ///   - allowMismatch: the override: accept another model anyway.
     /// - Throws: ``DetectorError/modelMismatch(expected:actual:)``.
     public func verifyModel(sha256: String, allowMismatch: Bool = false) throws(DetectorError) {
         guard let expected = model?.sha256, !allowMismatch else { return }

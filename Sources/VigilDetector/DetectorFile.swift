@@ -14,7 +14,7 @@ import Darwin
 /// prints it (shortest round-trip form, like Python's `repr`).
 public enum DetectorFile {
     public static let formatName = "vigil-detector"
-    public static let formatVersion = "1"
+    public static let formatVersion = "2"
 
     /// Writes `detector` to `path` through a temporary file renamed into place, so a failure leaves
     /// no partial file at `path`.
@@ -56,7 +56,7 @@ public enum DetectorFile {
             try root.setStringAttribute("model_sha256", model.sha256)
             try root.setStringAttribute("input_name", model.inputName)
             try root.setStringAttribute("embedding_output", model.outputName)
-            try root.setStringAttribute("input_scale", "\(model.preprocessing.scale)")
+            try writePreprocessing(model.preprocessing, root)
         }
         let c = d.classCount, n = d.dimension
         try root.writeDataset("means", shape: [c, n], doubles: d.means.flatMap { $0 })
@@ -84,6 +84,8 @@ public enum DetectorFile {
             return try readContents(root, path: path)
         } catch let error as DetectorError {
             throw error
+        } catch let error as HDF5Error {
+            throw .invalidFile(path: path, reason: error.object == "/" ? error.message : "\(error.object): \(error.message)")
         } catch {
             throw .invalidFile(path: path, reason: "\(error)")
         }
@@ -105,8 +107,11 @@ public enum DetectorFile {
             guard dataset.shape == shape else { throw fail("dataset '\(name)' has shape \(dataset.shape), expected \(shape)") }
             return try dataset.readDoubles()
         }
-        guard try string("format") == formatName else { throw fail("not a Vigil detector file") }
-        guard try string("format_version") == formatVersion else { throw fail("unsupported detector format version") }
+        guard root.hasAttribute("format"), try string("format") == formatName else {
+            throw fail("not a Vigil detector file (an HDF5 file without format = \(formatName))")
+        }
+        let version = try string("format_version")
+        guard version == formatVersion || version == "1" else { throw fail("unsupported detector format version \(version)") }
         let c = Int(try number("class_count")), n = Int(try number("dimension"))
         guard c > 0, n > 0 else { throw fail("empty detector") }
         let counts = try string("counts").split(separator: ",").compactMap { Int($0) }
@@ -130,10 +135,9 @@ public enum DetectorFile {
         }
         var model: ModelBinding?
         if root.hasAttribute("model_sha256") {
-            guard let scale = Float(try string("input_scale")) else { throw fail("input_scale is not a number") }
             model = ModelBinding(
                 sha256: try string("model_sha256"), inputName: try string("input_name"),
-                outputName: try string("embedding_output"), preprocessing: Preprocessing(scale: scale))
+                outputName: try string("embedding_output"), preprocessing: try readPreprocessing(root, version: version, path: path))
         }
         let settings = ScorerSettings(
             knnK: Int(try number("knn_k")), mahalanobisRidge: try number("mahalanobis_ridge"),

@@ -2,16 +2,6 @@ import Foundation
 import VigilExecutor
 import VigilIR
 
-/// How images become network inputs: `input = Float(pixel) · scale`, reshaped to the model's input shape.
-public struct Preprocessing: Sendable, Equatable {
-    /// Multiplies every pixel (1/255 maps uint8 images to [0, 1]).
-    public var scale: Float
-
-    public init(scale: Float = 1.0 / 255.0) {
-        self.scale = scale
-    }
-}
-
 /// Runs a network over an image set in batches and collects one output (an embedding or the logits).
 public final class Embedder {
     public let model: Model
@@ -24,9 +14,12 @@ public final class Embedder {
     private let session: InferenceSession
 
     /// - Parameters:
+    ///   - model: the network, with exactly one float32 input `[N, …]`.
     ///   - output: the graph output to collect; the model's first output when `nil`.
+    ///   - preprocessing: how images become network inputs.
+    ///   - batchSize: samples per run.
     ///   - threads: executor threads (all cores when `nil`).
-    ///   - winograd: whether 3×3 convolutions may use the Winograd kernel (``InferenceSession/Options/winograd``).
+    ///   - winograd: whether 3×3 convolutions may use the Winograd kernel (`InferenceSession.Options.winograd`).
     public init(
         model: Model, output: String? = nil, preprocessing: Preprocessing = .init(), batchSize: Int = 256, threads: Int? = nil,
         winograd: Bool = true
@@ -57,7 +50,7 @@ public final class Embedder {
         } else {
             sampleShape = nil
         }
-        self.preprocessing = preprocessing
+        self.preprocessing = try preprocessing.resolved(sampleShape: sampleShape)
         self.batchSize = batchSize
     }
 
@@ -86,20 +79,17 @@ public final class Embedder {
 
     /// Runs the network over `images` (`[N, …]`, uint8 or float32) in batches.
     ///
-    /// - Parameter progress: called after each batch with (samples done, total).
+    /// - Parameters:
+    ///   - images: the samples, `[N, …]`.
+    ///   - progress: called after each batch with (samples done, total).
     /// - Throws: ``DetectorError/imageShape(expected:actual:)``, ``DetectorError/nonFiniteEmbedding(sample:)``,
     ///   ``DetectorError/execution(_:)``.
     public func embed(_ images: Tensor, progress: ((Int, Int) -> Void)? = nil) throws(DetectorError) -> Embeddings {
         try checkShape(of: images)
         let count = images.shape[0]
         let perSample = images.shape.dropFirst().reduce(1, *)
-        let pixels: [Float]
-        let scale = preprocessing.scale
-        switch images.dtype {
-        case .uint8: pixels = images.scalars(as: UInt8.self).map { Float($0) * scale }
-        default: pixels = scale == 1 ? images.scalars(as: Float.self) : images.scalars(as: Float.self).map { $0 * scale }
-        }
         let sample = sampleShape ?? Array(images.shape.dropFirst())
+        let pixels = try preprocessing.apply(images, sampleShape: sample)
         var out: [Float] = []
         var dimension = 0
         var start = 0

@@ -1,3 +1,5 @@
+import VigilIR
+
 /// A row-major matrix of network outputs: `count` samples × `dimension` values (embeddings or logits).
 public struct Embeddings: Sendable, Equatable {
     public let count: Int
@@ -13,6 +15,16 @@ public struct Embeddings: Sendable, Equatable {
         self.values = values
         self.count = count
         self.dimension = dimension
+    }
+
+    /// The samples of a network output: a float32 tensor `[N, …]`, one row per sample (the values
+    /// after the first axis, flattened), e.g. the `embedding` output of a batch.
+    public init(_ tensor: Tensor) throws(DetectorError) {
+        guard tensor.dtype == .float32, let count = tensor.shape.first else {
+            throw .invalidArgument("embeddings must be a float32 tensor [N, …], not \(tensor)")
+        }
+        let dimension = tensor.shape.dropFirst().reduce(1, *)
+        try self.init(values: tensor.scalars(as: Float.self), count: count, dimension: dimension)
     }
 
     /// Row `i` as Double.

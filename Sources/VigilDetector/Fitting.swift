@@ -43,7 +43,8 @@ extension Detector {
     /// calibrates the embedding scorers' thresholds at `tpr` on `validation` (when given) and binds
     /// the detector to the model (`modelSHA256`, input, output, preprocessing).
     ///
-    /// Checks lengths and shapes before running the network.
+    /// Checks lengths and shapes before running the network. `progress` gets (images embedded, training
+    /// plus validation images) after each batch.
     public static func fit(
         embedder: Embedder, modelSHA256: String, images: Tensor, labels: [Int], validation: Tensor? = nil, tpr: Double = 0.95,
         settings: ScorerSettings = .init(), keepTrainingEmbeddings: Bool = true, progress: ((Int, Int) -> Void)? = nil
@@ -58,16 +59,21 @@ extension Detector {
             let present = Set(labels)
             if let missing = (0...maximum).first(where: { !present.contains($0) }) { throw .emptyClass(label: missing) }
         }
-        let embeddings = try embedder.embed(images, progress: progress)
+        let total = images.shape[0] + (validation?.shape.first ?? 0)
+        let embeddings = try embedder.embed(images, progress: progress.map { report in { done, _ in report(done, total) } })
         var detector = try fit(embeddings: embeddings, labels: labels, settings: settings, keepTrainingEmbeddings: keepTrainingEmbeddings)
         if let validation, validation.shape.first ?? 0 > 0 {
-            let e = try embedder.embed(validation)
+            let trained = images.shape[0]
+            let e = try embedder.embed(validation, progress: progress.map { report in { done, _ in report(trained + done, total) } })
             var outputs: [Scorer: Embeddings] = [.meanDistance: e, .mahalanobis: e]
             if keepTrainingEmbeddings { outputs[.knn] = e }
             try detector.calibrate(outputs, tpr: tpr)
         }
+        var preprocessing = embedder.preprocessing
+        preprocessing.imageType = images.dtype
+        preprocessing.imageShape = Array(images.shape.dropFirst())
         detector.model = ModelBinding(
-            sha256: modelSHA256, inputName: embedder.inputName, outputName: embedder.outputName, preprocessing: embedder.preprocessing)
+            sha256: modelSHA256, inputName: embedder.inputName, outputName: embedder.outputName, preprocessing: preprocessing)
         return detector
     }
 }

@@ -1,7 +1,7 @@
 import VigilIR
 
 extension Detector {
-    /// Names of the outputs that ``appendingMeanDistanceScore(to:)`` adds.
+    /// Names of the outputs that ``appendingMeanDistanceScore(to:preprocessing:)`` adds.
     public static let exportedScoreOutput = "ood_score"
     public static let exportedDecisionOutput = "is_ood"
 
@@ -12,7 +12,10 @@ extension Detector {
     ///       → ood_score [N] (float32) → Greater(threshold) → is_ood [N] (bool, when a threshold is calibrated)
     ///
     /// The model's own outputs are kept. Axes are inputs or attributes as the model's opset requires.
-    public func appendingMeanDistanceScore(to model: Model) throws(DetectorError) -> Model {
+    /// With `preprocessing`, the detector's ``Preprocessing`` is put in front of the input
+    /// (``Preprocessing/prepended(to:inputName:)``), so that the model takes the images `vigil detect
+    /// score` takes.
+    public func appendingMeanDistanceScore(to model: Model, preprocessing: Bool = true) throws(DetectorError) -> Model {
         guard let binding = self.model else { throw .invalidArgument("the detector is not bound to a model (fit it through an Embedder)") }
         var result = Embedder.exposing(binding.outputName, in: model)
         var graph = result.graph
@@ -22,7 +25,7 @@ extension Detector {
         for name in [Self.exportedScoreOutput, Self.exportedDecisionOutput] where graph.outputs.contains(where: { $0.name == name }) {
             throw .modelInterface("the model already has an output named '\(name)'")
         }
-        let opset = Int(model.opsetImports.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+        let opset = Int(model.opsetVersion(for: "") ?? 0)
         guard opset >= 7 else { throw .modelInterface("opset \(opset) is too old to export the score (needs ≥ 7)") }
         let prefix = "vigil_detector/"
         func name(_ s: String) -> String { prefix + s }
@@ -60,6 +63,6 @@ extension Detector {
             do { _ = try graph.addNode(node) } catch { throw .modelInterface("cannot add \(node.name): \(error)") }
         }
         result.graph = graph
-        return result
+        return preprocessing ? try binding.preprocessing.prepended(to: result, inputName: binding.inputName) : result
     }
 }

@@ -20,6 +20,9 @@ struct Step {
     let outputs: [Storage]
     let outputTypes: [TensorType]
     let kernel: Kernel
+
+    /// Whether every output is empty (a zero-sized dim): there is nothing to compute.
+    var producesNothing: Bool { outputTypes.allSatisfy { $0.shape.staticSizes?.contains(0) ?? false } }
 }
 
 /// A model lowered for one set of input shapes: the schedule, the constants, and an arena whose
@@ -79,7 +82,7 @@ final class ExecutionPlan: @unchecked Sendable {
     func execute(inputs: [Tensor], parallel: Parallel, beforeStep: (() -> Void)? = nil, observe: ((Int) -> Void)? = nil) throws(ExecutorError) {
         prepareArena()
         for (index, step) in steps.enumerated() {
-            guard let run = step.kernel.run else { observe?(index); continue }
+            guard let run = step.kernel.run, !step.producesNothing else { observe?(index); continue }
             beforeStep?()
             let io = KernelIO(
                 inputs: step.inputs.map { $0.map { UnsafeRawPointer(pointer($0, inputs: inputs)) } },

@@ -19,6 +19,8 @@ public enum ExecutorError: Error, CustomStringConvertible, Equatable {
     case unresolvedShape(node: String, output: String, shape: Shape)
     /// The graph cannot be scheduled (a cycle, or a value nothing produces).
     case invalidGraph(String)
+    /// Running the model would need more memory than allowed, from this node on.
+    case memoryLimit(node: String, bytes: Int, limit: Int)
 
     /// One unsupported op type and the nodes that use it.
     public struct UnsupportedOp: Equatable, Sendable {
@@ -47,6 +49,8 @@ public enum ExecutorError: Error, CustomStringConvertible, Equatable {
         case .unresolvedShape(let node, let output, let shape):
             return "node \(node): the shape of output '\(output)' is \(shape), which is not known before running"
         case .invalidGraph(let message): return "invalid graph: \(message)"
+        case .memoryLimit(let node, let bytes, let limit):
+            return "node \(node) needs \(MemoryLimit.describe(bytes)) of memory for values and scratch, more than the limit of \(MemoryLimit.describe(limit))"
         }
     }
 }

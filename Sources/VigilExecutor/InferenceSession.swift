@@ -30,12 +30,19 @@ public final class InferenceSession: @unchecked Sendable {
         /// directly, as onnxruntime does.
         public var winograd: Bool
 
+        /// The most memory, in bytes, a plan may use for its values and scratch space (weights and
+        /// inputs are already in memory and not counted): planning fails before allocating, naming the
+        /// node, when a model would need more (``ExecutorError/memoryLimit(node:bytes:limit:)``).
+        public var memoryLimit: Int
+
         /// - Parameters:
         ///   - threads: defaults to every active core.
         ///   - winograd: see ``winograd``.
-        public init(threads: Int? = nil, winograd: Bool = true) {
+        ///   - memoryLimit: defaults to the memory the machine has available (``MemoryLimit/available``).
+        public init(threads: Int? = nil, winograd: Bool = true, memoryLimit: Int? = nil) {
             self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
             self.winograd = winograd
+            self.memoryLimit = max(0, memoryLimit ?? MemoryLimit.available)
         }
     }
 
@@ -49,6 +56,9 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Plans the graph as given (the optimizer, not the executor, rewrites graphs).
     private let planner: Planner
+    /// The session's worker threads (`threads − 1` of them), ended with the session.
+    private let pool: WorkerPool?
+    private let parallel: Parallel
     private let lock = NSLock()
     private var plans: [PlanKey: ExecutionPlan] = [:]
     private var planOrder: [PlanKey] = []
@@ -74,19 +84,22 @@ public final class InferenceSession: @unchecked Sendable {
         guard unsupported.isEmpty else { throw .unsupportedOps(unsupported) }
 
         var graph = model.graph
+        guard !graph.outputs.isEmpty else { throw .invalidGraph("the graph declares no outputs: there is nothing to compute") }
         do { try graph.sortTopologically() } catch { throw .invalidGraph(error.description) }
-        var opsets: [String: Int] = [:]
-        for entry in model.opsetImports { opsets[entry.domain == "ai.onnx" ? "" : entry.domain] = Int(entry.version) }
 
         var initializers: [String: Tensor] = [:]
         for (name, tensor) in graph.initializers { initializers[name] = Self.aligned(tensor) }
         let inputs = graph.inputs.filter { initializers[$0.name] == nil }
         self.inputs = inputs
         self.outputNames = graph.outputs.map(\.name)
-        let parallel = Parallel(threads: options.threads)
+        let pool = options.threads > 1 ? WorkerPool(workers: options.threads - 1) : nil
+        self.pool = pool
+        let parallel = Parallel(threads: options.threads, pool: pool)
+        self.parallel = parallel
         self.planner = Planner(
-            graph: graph, nodes: graph.nodes, opsets: opsets, registry: .standard,
-            parallel: parallel, winograd: options.winograd, initializers: initializers, inputNames: inputs.map(\.name))
+            graph: graph, nodes: graph.nodes, opsets: Opsets(model: model), registry: .standard,
+            parallel: parallel, winograd: options.winograd, memoryLimit: options.memoryLimit, initializers: initializers,
+            inputNames: inputs.map(\.name))
 
         // Plan eagerly when every input shape is static, so that errors surface here.
         let declared = inputs.compactMap { info -> TensorType? in
@@ -101,12 +114,14 @@ public final class InferenceSession: @unchecked Sendable {
         }
     }
 
+    deinit { pool?.stop() }
+
     /// Every op in the model without a CPU implementation, grouped by op type, in first-use order.
     public static func unsupportedOps(in model: Model) -> [ExecutorError.UnsupportedOp] {
         var result: [ExecutorError.UnsupportedOp] = []
         for node in model.graph.nodes {
-            let supported = OpRegistry.standard.definition(domain: node.domain, opType: node.opType) != nil
-                && KernelRegistry.builder(for: node) != nil
+            let descriptor = OpRegistry.standard.descriptor(for: node, opset: model.opsetVersion(for: node.domain).flatMap { Int(exactly: $0) })
+            let supported = descriptor != nil && KernelRegistry.builder(for: node, descriptor: descriptor) != nil
             guard !supported else { continue }
             if let i = result.firstIndex(where: { $0.opType == node.opType && $0.domain == node.domain }) {
                 result[i].nodes.append(node.label)
@@ -138,21 +153,30 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     /// Runs the model and also returns the time spent per op type — or per node with `byNode` —
-    /// slowest first. Nodes folded while planning or executed as views
-    /// (Reshape, Identity, …) cost nothing and are not listed.
+    /// slowest first, and the wall time of the run itself (`seconds`: binding, every step, copying the
+    /// outputs; not the bookkeeping of the profile after it). Nodes folded while planning or executed as
+    /// views (Reshape, Identity, …) cost nothing and are not listed.
     public func runProfiled(_ feeds: [String: Tensor], byNode: Bool = false) throws(ExecutorError)
-        -> (outputs: [String: Tensor], profile: [OpProfile])
+        -> (outputs: [String: Tensor], profile: [OpProfile], seconds: Double)
     {
-        var totals: [String: OpProfile] = [:]
+        let start = DispatchTime.now().uptimeNanoseconds
+        // Only clock reads while the model runs (names and totals afterwards), so that profiling barely
+        // slows the run it measures.
+        var times: [(step: Step, nanoseconds: UInt64)] = []
+        times.reserveCapacity(256)
         var last = DispatchTime.now().uptimeNanoseconds
         let outputs = try execute(feeds, captureAll: false, beforeStep: { last = DispatchTime.now().uptimeNanoseconds }) { step in
             guard step.kernel.run != nil else { return }
-            let now = DispatchTime.now().uptimeNanoseconds
+            times.append((step, DispatchTime.now().uptimeNanoseconds - last))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var totals: [String: OpProfile] = [:]
+        for (step, nanoseconds) in times {
             let key = byNode ? "\(step.label) \(step.outputTypes[0].shape)" : step.opType
             totals[key, default: OpProfile(opType: key, count: 0, seconds: 0)].count += 1
-            totals[key]!.seconds += Double(now - last) / 1e9
+            totals[key]!.seconds += Double(nanoseconds) / 1e9
         }
-        return (outputs, totals.values.sorted { $0.seconds > $1.seconds })
+        return (outputs, totals.values.sorted { $0.seconds > $1.seconds }, seconds)
     }
 
     /// Bytes of arena memory the plan for these input shapes uses (after at least one run or eager plan).
@@ -179,7 +203,7 @@ public final class InferenceSession: @unchecked Sendable {
                 if let v = plan.values[name] { results[name] = plan.tensor(v.storage, type: v.type, inputs: tensors) }
             }
         }
-        try plan.execute(inputs: tensors, parallel: Parallel(threads: options.threads), beforeStep: beforeStep) { index in
+        try plan.execute(inputs: tensors, parallel: parallel, beforeStep: beforeStep) { index in
             let step = plan.steps[index]
             afterStep?(step)
             guard captureAll else { return }

@@ -83,26 +83,30 @@ struct KernelContext {
 
 typealias KernelBuilder = @Sendable (KernelContext) throws -> Kernel
 
-/// Maps op types to kernel builders: the default ONNX domain, and Vigil's fused ops (`ai.vigil`).
+/// Maps ops to kernel builders, by qualified name (`OpType` in the default domain, `domain::OpType`
+/// elsewhere). An op whose descriptor has an activation trait and no kernel of its own runs the
+/// generic unary kernel. Two kernels for one op stop the process at start-up (a test builds the table).
 enum KernelRegistry {
     static let builders: [String: KernelBuilder] = {
         var table: [String: KernelBuilder] = [:]
         for family in [
             ElementwiseKernels.builders, LinearAlgebraKernels.builders, ConvolutionKernels.builders,
             PoolingKernels.builders, NormalizationKernels.builders, ReductionKernels.builders,
-            ShapeKernels.builders, ResamplingKernels.builders,
+            ShapeKernels.builders, ResamplingKernels.builders, IndexingKernels.builders, EinsumKernels.builders, FusedKernels.builders,
         ] {
-            table.merge(family) { a, _ in a }
+            table.merge(family) { _, _ in preconditionFailure("two kernels are registered for one op") }
         }
         return table
     }()
 
-    static let fusedBuilders = FusedKernels.builders
+    /// Every op with a kernel of its own, by qualified name.
+    static var opsWithKernels: Set<String> { Set(builders.keys) }
 
-    static func builder(for node: Node) -> KernelBuilder? {
-        if node.domain == FusedOps.domain { return fusedBuilders[node.opType] }
-        guard node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
-        return builders[node.opType]
+    /// The builder for a node's op, or `nil` when the executor cannot run it.
+    static func builder(for node: Node, descriptor: OpDescriptor?) -> KernelBuilder? {
+        if let builder = builders[Domain.qualified(node.domain, node.opType)] { return builder }
+        if descriptor?.traits.activation != nil { return { k in try ElementwiseKernels.buildUnary(k) } }
+        return nil
     }
 }
 

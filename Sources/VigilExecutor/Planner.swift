@@ -1,206 +1,151 @@
 import VigilIR
 import VigilOps
 
-/// Lowers a model for fixed input shapes: infers every value's static type through VigilOps,
-/// folds nodes whose inputs are all constant, builds a kernel per remaining node, and assigns
-/// arena slots by liveness so that dead values' memory is reused.
+/// Lowers a model for fixed input shapes: propagates static types through the graph with VigilOps's
+/// one propagation (``GraphPropagation``, whose evaluator folds all-constant nodes with the
+/// kernels), builds a kernel per remaining node, and assigns arena slots by liveness so that dead
+/// values' memory is reused.
 struct Planner {
     let graph: Graph
     /// Nodes in topological order.
     let nodes: [Node]
-    let opsets: [String: Int]
+    let opsets: Opsets
     let registry: OpRegistry
     let parallel: Parallel
     /// Whether convolutions may use the Winograd kernel (``InferenceSession/Options/winograd``).
     let winograd: Bool
+    /// Bytes the plan's values and scratch may take (``InferenceSession/Options/memoryLimit``).
+    let memoryLimit: Int
     /// Initializers, aligned for direct use by kernels.
     let initializers: [String: Tensor]
     /// Names of the inputs the caller supplies, in order.
     let inputNames: [String]
 
-    func opset(for domain: String) -> Int {
-        opsets[domain == "ai.onnx" ? "" : domain] ?? (domain.isEmpty ? 21 : 1)
+    /// A node with its kernel and static output types.
+    struct Scheduled {
+        let node: Node
+        let kernel: Kernel
+        let outputTypes: [TensorType]
     }
 
-    private enum Known {
-        case constant(Tensor)
-        case dynamic(TensorType)
-
-        var type: TensorType {
-            switch self {
-            case .constant(let t): TensorType(t.dtype, static: t.shape)
-            case .dynamic(let t): t
-            }
-        }
+    /// The nodes left to run and what is known about every value.
+    struct Lowered {
+        var scheduled: [Scheduled] = []
+        var facts: [String: ValueFacts] = [:]
+        /// Outputs of nodes folded into constants while planning.
+        var folded: [String] = []
     }
 
     /// - Parameter inputValues: graph inputs whose values the plan is specialized on (treated as constants).
     func plan(inputTypes: [TensorType], inputValues: [String: Tensor] = [:]) throws(ExecutorError) -> ExecutionPlan {
-        var known: [String: Known] = [:]
-        for (name, tensor) in initializers { known[name] = .constant(tensor) }
-        for (name, type) in zip(inputNames, inputTypes) { known[name] = inputValues[name].map { .constant($0) } ?? .dynamic(type) }
-
-        var constants: [Tensor] = []
-        var constantIndex: [String: Int] = [:]
-        var scheduled: [(node: Node, kernel: Kernel, outputTypes: [TensorType])] = []
-        var folded: [String] = []
-
-        for node in nodes {
-            var types: [TensorType?] = []
-            var values: [Tensor?] = []
-            for name in node.inputs {
-                if name.isEmpty {
-                    types.append(nil)
-                    values.append(nil)
-                    continue
-                }
-                guard let k = known[name] else {
-                    throw .invalidGraph("value '\(name)' read by node \(node.label) is never produced")
-                }
-                types.append(k.type)
-                if case .constant(let t) = k { values.append(t) } else { values.append(nil) }
-            }
-            let context = OpContext(node: node, opset: opset(for: node.domain), inputTypes: types, inputValues: values)
-            let inferred: [InferredOutput]
-            do { inferred = try registry.infer(context) } catch { throw .node(error) }
-
-            if !inferred.isEmpty, inferred.allSatisfy({ $0.value != nil }) {
-                for (name, out) in zip(node.outputs, inferred) where !name.isEmpty {
-                    known[name] = .constant(out.value!)
-                    folded.append(name)
-                }
-                continue
-            }
-            var outputTypes: [TensorType] = []
-            for (name, out) in zip(node.outputs, inferred) {
-                guard out.type.shape.staticSizes != nil else {
-                    throw .unresolvedShape(node: node.label, output: name, shape: out.type.shape)
-                }
-                outputTypes.append(out.type)
-            }
-            guard let builder = KernelRegistry.builder(for: node) else {
-                throw .unsupportedOps([.init(opType: node.opType, domain: node.domain, nodes: [node.label])])
-            }
-            let kernelContext = KernelContext(op: context, outputTypes: outputTypes, parallelism: parallel.threads, winograd: winograd)
-            let allInputsConstant = !node.inputs.filter { !$0.isEmpty }.isEmpty
-                && zip(node.inputs, values).allSatisfy { $0.0.isEmpty || $0.1 != nil }
-            let kernel: Kernel
-            do { kernel = try builder(kernelContext) }
-            catch let error as OpError { throw .node(error) }
-            catch { throw .node(context.error("\(error)")) }
-
-            if allInputsConstant {
-                let results = try fold(node: node, kernel: kernel, inputs: values, outputTypes: outputTypes)
-                for (name, tensor) in zip(node.outputs, results) where !name.isEmpty {
-                    known[name] = .constant(tensor)
-                    folded.append(name)
-                }
-            } else {
-                for (name, type) in zip(node.outputs, outputTypes) where !name.isEmpty { known[name] = .dynamic(type) }
-                scheduled.append((node, kernel, outputTypes))
-            }
-        }
-
-        // Liveness: the last step reading each value; graph outputs live to the end.
-        var lastUse: [String: Int] = [:]
-        for (index, entry) in scheduled.enumerated() {
-            for name in entry.node.inputs where !name.isEmpty { lastUse[name] = index }
-            for name in entry.node.outputs where !name.isEmpty && lastUse[name] == nil { lastUse[name] = index }
-        }
-        for output in graph.outputs { lastUse[output.name] = Int.max }
-
-        var storage: [String: Storage] = [:]
-        for (i, name) in inputNames.enumerated() where inputValues[name] == nil { storage[name] = .input(i) }
-        func constantStorage(_ name: String) -> Storage? {
-            if let index = constantIndex[name] { return .constant(index) }
-            guard case .constant(let tensor)? = known[name] else { return nil }
-            constantIndex[name] = constants.count
-            constants.append(tensor)
-            return .constant(constants.count - 1)
-        }
-
-        var slotBytes: [Int] = []
-        var slotLast: [Int] = []
-        var live = Set<Int>()
-        var free: [Int] = []
-        var scratchBytes = 0
-        var steps: [Step] = []
-
-        func allocate(_ bytes: Int, until last: Int) -> Int {
-            // Best fit among free slots; else grow the largest free slot; else a new slot.
-            var best: Int?
-            for s in free where slotBytes[s] >= bytes && (best == nil || slotBytes[s] < slotBytes[best!]) { best = s }
-            if best == nil, let largest = free.max(by: { slotBytes[$0] < slotBytes[$1] }) {
-                best = largest
-                slotBytes[largest] = bytes
-            }
-            let slot: Int
-            if let best {
-                slot = best
-                free.removeAll { $0 == best }
-                slotLast[slot] = last
-            } else {
-                slot = slotBytes.count
-                slotBytes.append(bytes)
-                slotLast.append(last)
-            }
-            live.insert(slot)
-            return slot
-        }
-
-        for (index, entry) in scheduled.enumerated() {
-            let node = entry.node
-            var inputStorage: [Storage?] = []
-            for name in node.inputs {
-                if name.isEmpty { inputStorage.append(nil); continue }
-                if let s = storage[name] { inputStorage.append(s) } else { inputStorage.append(constantStorage(name)) }
-            }
-            var outputStorage: [Storage] = []
-            for (j, name) in node.outputs.enumerated() {
-                let type = entry.outputTypes[j]
-                let bytes = type.dtype.storageBytes(count: checkedElementCount(type.shape.staticSizes!)!) ?? 0
-                let last = name.isEmpty ? index : (lastUse[name] ?? index)
-                var chosen: Storage?
-                if j == 0, let a = entry.kernel.aliasInput, let source = inputStorage[a] {
-                    chosen = source
-                    if case .slot(let s) = source { slotLast[s] = max(slotLast[s], last) }
-                } else if j == 0, entry.kernel.inPlace, let source = inputStorage[0], case .slot(let s) = source,
-                          slotLast[s] <= index, slotBytes[s] >= bytes,
-                          node.inputs.dropFirst().allSatisfy({ $0 != node.inputs[0] }) {
-                    chosen = source
-                    slotLast[s] = last
-                }
-                let final = chosen ?? .slot(allocate(bytes, until: last))
-                outputStorage.append(final)
-                if !name.isEmpty { storage[name] = final }
-            }
-            scratchBytes = max(scratchBytes, entry.kernel.scratchBytes)
-            steps.append(Step(label: node.label, opType: node.opType, outputNames: node.outputs, inputs: inputStorage,
-                              outputs: outputStorage, outputTypes: entry.outputTypes, kernel: entry.kernel))
-            for s in live where slotLast[s] <= index {
-                live.remove(s)
-                free.append(s)
-            }
-        }
-
-        var values: [String: (type: TensorType, storage: Storage)] = [:]
-        for (name, k) in known {
-            if let s = storage[name] { values[name] = (k.type, s) }
-            else if let s = constantStorage(name) { values[name] = (k.type, s) }
-        }
-        for output in graph.outputs where values[output.name] == nil {
-            throw .invalidGraph("graph output '\(output.name)' is never produced")
-        }
-        return ExecutionPlan(constants: constants, steps: steps, slotBytes: slotBytes, scratchBytes: scratchBytes,
-                             values: values, foldedOutputs: folded)
+        let lowered = try lower(inputTypes: inputTypes, inputValues: inputValues)
+        var layout = ArenaLayout(lowered: lowered, graph: graph, inputNames: inputNames, inputValues: inputValues, memoryLimit: memoryLimit)
+        return try layout.plan()
     }
 
-    /// Runs a node whose inputs are all constant, while planning.
-    private func fold(node: Node, kernel: Kernel, inputs: [Tensor?], outputTypes: [TensorType]) throws(ExecutorError) -> [Tensor] {
+    /// Propagates types and constants through the nodes and builds a kernel for each node that
+    /// does not fold.
+    func lower(inputTypes: [TensorType], inputValues: [String: Tensor]) throws(ExecutorError) -> Lowered {
+        var propagation = GraphPropagation(opsets: opsets, registry: registry,
+                                           evaluator: KernelEvaluator(parallel: parallel, winograd: winograd), evaluationLimit: memoryLimit)
+        for (name, tensor) in initializers { propagation.set(name, .constant(tensor)) }
+        for (name, type) in zip(inputNames, inputTypes) {
+            propagation.set(name, inputValues[name].map(ValueFacts.constant) ?? ValueFacts(type: type))
+        }
+        var lowered = Lowered()
+        do {
+            try propagation.walk(nodes) { step in
+                if let scheduled = try schedule(step, folded: &lowered.folded) { lowered.scheduled.append(scheduled) }
+            }
+        } catch let error as ExecutorError {
+            throw error
+        } catch {
+            throw .invalidGraph("\(error)")
+        }
+        lowered.facts = propagation.facts
+        return lowered
+    }
+
+    /// The kernel of one propagated node, or `nil` when the node folded into constants.
+    private func schedule(_ step: PropagationStep, folded: inout [String]) throws(ExecutorError) -> Scheduled? {
+        let node = step.node
+        if let name = step.undefinedInputs.first {
+            throw .invalidGraph("value '\(name)' read by node \(node.label) is never produced")
+        }
+        guard let result = step.result, let context = step.context else {
+            if case .failure(let error)? = step.result { throw .node(error) }
+            throw .invalidGraph("the input types of node \(node.label) are unknown")
+        }
+        let inferred: [InferredOutput]
+        switch result {
+        case .failure(let error): throw .node(error)
+        case .success(let outputs): inferred = outputs
+        }
+        if !step.outputs.isEmpty, step.outputs.allSatisfy({ $0.value != nil }) {
+            folded += node.outputs.filter { !$0.isEmpty }
+            return nil
+        }
+        var outputTypes: [TensorType] = []
+        var outputBytes = 0
+        for (name, out) in zip(node.outputs, inferred) {
+            guard let sizes = out.type.shape.staticSizes else {
+                throw .unresolvedShape(node: node.label, output: name, shape: out.type.shape)
+            }
+            // Checked before the kernel is built: builders size their tables from these shapes.
+            guard let count = checkedElementCount(sizes), let bytes = out.type.dtype.storageBytes(count: count) else {
+                throw .node(context.error("output '\(name)' of shape \(sizes) holds more elements than a 64-bit size can count"))
+            }
+            outputBytes = outputBytes > Int.max - bytes ? Int.max : outputBytes + bytes
+            outputTypes.append(out.type)
+        }
+        guard outputBytes <= memoryLimit else { throw .memoryLimit(node: node.label, bytes: outputBytes, limit: memoryLimit) }
+        guard let builder = KernelRegistry.builder(for: node, descriptor: context.descriptor) else {
+            throw .unsupportedOps([.init(opType: node.opType, domain: node.domain, nodes: [node.label])])
+        }
+        let kernelContext = KernelContext(op: context, outputTypes: outputTypes, parallelism: parallel.threads, winograd: winograd)
+        do {
+            return Scheduled(node: node, kernel: try builder(kernelContext), outputTypes: outputTypes)
+        } catch let error as OpError {
+            throw .node(error)
+        } catch {
+            throw .node(context.error("\(error)"))
+        }
+    }
+}
+
+/// Evaluates all-constant nodes with the executor's own kernels: the propagation's evaluator while
+/// planning, and the constant folder the command line hands the optimizer.
+public struct KernelEvaluator: ConstantEvaluator {
+    let parallel: Parallel
+    let winograd: Bool
+
+    /// - Parameter threads: threads the kernels may use (default 1: folding is small work).
+    public init(threads: Int = 1) {
+        self.init(parallel: Parallel(threads: max(1, threads)), winograd: false)
+    }
+
+    init(parallel: Parallel, winograd: Bool) {
+        self.parallel = parallel
+        self.winograd = winograd
+    }
+
+    public func evaluate(_ context: OpContext, outputTypes: [TensorType]) throws -> [Tensor] {
+        guard let builder = KernelRegistry.builder(for: context.node, descriptor: context.descriptor) else {
+            throw ExecutorError.unsupportedOps([.init(opType: context.node.opType, domain: context.node.domain, nodes: [context.node.label])])
+        }
+        let kernel = try builder(KernelContext(op: context, outputTypes: outputTypes, parallelism: parallel.threads, winograd: winograd))
+        return try run(kernel, inputs: context.inputValues, outputTypes: outputTypes)
+    }
+
+    /// Runs a kernel on constant inputs into freshly allocated output tensors.
+    func run(_ kernel: Kernel, inputs: [Tensor?], outputTypes: [TensorType]) throws(ExecutorError) -> [Tensor] {
         var buffers: [UnsafeMutableRawPointer] = []
         var sizes: [Int] = []
         for type in outputTypes {
-            let bytes = type.dtype.storageBytes(count: checkedElementCount(type.shape.staticSizes!)!) ?? 0
+            guard let sizes0 = type.shape.staticSizes, let count = checkedElementCount(sizes0), let bytes = type.dtype.storageBytes(count: count) else {
+                for b in buffers { b.deallocate() }
+                throw .invalidGraph("cannot fold a value of type \(type)")
+            }
             sizes.append(bytes)
             buffers.append(UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64))
         }

@@ -1,85 +1,112 @@
 import Foundation
 import Synchronization
 
-/// Persistent worker threads for the executor's parallel loops.
+/// Worker threads for one session's parallel loops.
 ///
-/// A parallel loop hands its tasks to the workers by bumping a generation counter; workers spin
-/// briefly on it before sleeping, so the back-to-back loops of one inference start without a thread
-/// wake-up each (what `DispatchQueue.concurrentPerform` costs), and an idle process does not spin.
-/// The caller takes tasks too. Tasks are claimed one at a time from a shared counter, so a task index
-/// runs exactly once whatever the number of workers, and a thread slowed down (by another process on
-/// its core) takes fewer tasks instead of holding the others up. When another session is using the
-/// pool, the loop runs inline.
-final class WorkerPool: @unchecked Sendable {
-    /// One worker per core beyond the caller's.
-    static let shared = WorkerPool(workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
-
+/// Each ``InferenceSession`` with more than one thread owns a pool of `threads − 1` workers (the
+/// caller is the last thread), so several sessions in one process each get their threads and the
+/// operating system shares the cores among them; the pool's threads end with the session.
+///
+/// A loop publishes its tasks by bumping a generation counter; workers spin briefly on it before
+/// sleeping, so that the back-to-back loops of one inference start without a thread wake-up each, and
+/// an idle process does not spin. Every thread, the caller included, claims tasks one at a time
+/// from a shared counter, so a task runs exactly once whatever the number of workers, and a thread
+/// slowed down (by another process on its core) simply takes fewer tasks. The caller waits only for
+/// tasks that are running, never for a worker to wake up: a worker that arrives after the last task
+/// was claimed leaves without touching the loop.
+///
+/// OpenBLAS has one process-wide thread count, which each session's `run` sets to its own thread
+/// count; BLAS calls are never made inside these loops, so the two kinds of threads do not
+/// oversubscribe the cores within one session.
+final class WorkerPool: Sendable {
     /// Spins (atomic loads) a worker makes before it sleeps: some tens of microseconds.
     private static let spinLimit = 50_000
 
     let workerCount: Int
     private let generation = Atomic<Int>(0)
     private let nextTask = Atomic<Int>(0)
-    /// Workers that have not finished the current generation.
-    private let pending = Atomic<Int>(0)
+    private let completed = Atomic<Int>(0)
+    /// Workers between entering and leaving the current loop.
+    private let active = Atomic<Int>(0)
+    /// Set when the loop's last task has finished; workers arriving later leave at once.
+    private let closed = Atomic<Bool>(true)
+    private let stopping = Atomic<Bool>(false)
     private let wake = NSCondition()
-    private let busy = NSLock()
-    // Written by the caller before `generation` is released, read by workers after acquiring it.
-    private var job: ((Int, Int) -> Void)?
-    private var taskCount = 0
-    /// Workers (beyond the caller) that take part in the current job.
-    private var participants = 0
+    /// One caller at a time (a session serializes its runs; this guards misuse).
+    private let caller = Mutex<Void>(())
+    private let job = JobSlot()
 
+    /// Starts `workers` threads.
     init(workers: Int) {
-        workerCount = workers
-        for index in 0..<workers {
-            let thread = Thread { [unowned self] in self.work(slot: index + 1) }
+        workerCount = max(0, workers)
+        for index in 0..<workerCount {
+            let thread = Thread { [self] in work(slot: index + 1) }
             thread.name = "vigil-worker-\(index)"
             thread.start()
         }
     }
 
-    /// Runs `body(task, slot)` for every task in `0..<tasks` on the caller and at most `threads - 1`
-    /// workers; returns when all are done. `slot` (0 for the caller, below `threads`) names the thread
-    /// running the task, so that tasks can use per-thread workspaces.
-    func run(_ tasks: Int, threads: Int, _ body: (_ task: Int, _ slot: Int) -> Void) {
-        guard workerCount > 0, threads > 1, tasks > 1, busy.try() else {
+    /// Ends the worker threads (they finish their current task first). The pool runs loops inline
+    /// afterwards.
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        wake.lock()
+        generation.add(1, ordering: .sequentiallyConsistent)
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    /// Runs `body(task, slot)` for every task in `0..<tasks`; returns when all are done. `slot`
+    /// (0 for the caller, 1… for the workers) names the thread running the task, so that tasks can
+    /// use per-thread workspaces.
+    func run(_ tasks: Int, _ body: (_ task: Int, _ slot: Int) -> Void) {
+        guard workerCount > 0, tasks > 1, !stopping.load(ordering: .relaxed) else {
             for task in 0..<tasks { body(task, 0) }
             return
         }
-        defer { busy.unlock() }
-        // `job` holds the caller's closure only until every worker has left it (checked by
-        // withoutActuallyEscaping on return).
-        withoutActuallyEscaping(body) { body in
-            job = body
-            taskCount = tasks
-            participants = min(workerCount, threads - 1, tasks - 1)
-            nextTask.store(0, ordering: .relaxed)
-            pending.store(workerCount, ordering: .relaxed)
-            wake.lock()
-            generation.add(1, ordering: .releasing)
-            wake.broadcast()
-            wake.unlock()
-            claimTasks(body, count: tasks, slot: 0)
-            while pending.load(ordering: .acquiring) > 0 {}
-            job = nil
+        caller.withLock { _ in
+            withoutActuallyEscaping(body) { body in
+                job.body = body
+                job.count = tasks
+                nextTask.store(0, ordering: .sequentiallyConsistent)
+                completed.store(0, ordering: .sequentiallyConsistent)
+                closed.store(false, ordering: .sequentiallyConsistent)
+                wake.lock()
+                generation.add(1, ordering: .sequentiallyConsistent)
+                wake.broadcast()
+                wake.unlock()
+                var done = claim(body, count: tasks, slot: 0)
+                if done < tasks { done = completed.add(done, ordering: .acquiringAndReleasing).newValue }
+                // Only tasks already running remain; then no worker may enter the loop any more.
+                while done < tasks { done = completed.load(ordering: .acquiring) }
+                closed.store(true, ordering: .sequentiallyConsistent)
+                while active.load(ordering: .sequentiallyConsistent) > 0 {}
+                job.body = nil
+            }
         }
     }
 
-    private func claimTasks(_ body: (Int, Int) -> Void, count: Int, slot: Int) {
+    /// Claims and runs tasks until none is left; returns how many it ran.
+    private func claim(_ body: (Int, Int) -> Void, count: Int, slot: Int) -> Int {
+        var ran = 0
         while true {
             let task = nextTask.add(1, ordering: .relaxed).oldValue
-            if task >= count { return }
+            if task >= count { return ran }
             body(task, slot)
+            ran += 1
         }
     }
 
-    /// Takes tasks of the current job. A separate call, so that the worker's reference to the job is
-    /// released before it reports itself done.
+    /// Enters the current loop unless it is closed; a separate call, so that the worker's reference
+    /// to the loop's body is gone before it leaves.
     @inline(never)
     private func participate(slot: Int) {
-        guard slot <= participants, let job else { return }
-        claimTasks(job, count: taskCount, slot: slot)
+        active.add(1, ordering: .sequentiallyConsistent)
+        if !closed.load(ordering: .sequentiallyConsistent), let body = job.body {
+            let ran = claim(body, count: job.count, slot: slot)
+            if ran > 0 { completed.add(ran, ordering: .releasing) }
+        }
+        active.subtract(1, ordering: .sequentiallyConsistent)
     }
 
     private func work(slot: Int) {
@@ -93,8 +120,19 @@ final class WorkerPool: @unchecked Sendable {
                 wake.unlock()
             }
             seen = generation.load(ordering: .acquiring)
+            if stopping.load(ordering: .sequentiallyConsistent) { return }
             participate(slot: slot)
-            pending.subtract(1, ordering: .releasing)
         }
     }
+}
+
+/// The body and task count of the loop a pool is running.
+///
+/// `@unchecked Sendable` because its fields are shared by a protocol the compiler cannot see: the
+/// caller writes them before opening the loop (`closed = false`, sequentially consistent), workers
+/// read them only after seeing the loop open while counted in `active`, and the caller clears them
+/// only after closing the loop and seeing `active` at zero.
+private final class JobSlot: @unchecked Sendable {
+    var body: ((Int, Int) -> Void)?
+    var count = 0
 }

@@ -34,5 +34,6 @@ public struct HDF5Error: Error, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(file): \(object): \(message)" }
+    /// `file: object: message`, without the object for the file itself (`/`).
+    public var description: String { object == "/" ? "\(file): \(message)" : "\(file): \(object): \(message)" }
 }

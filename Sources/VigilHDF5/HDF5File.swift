@@ -28,10 +28,23 @@ public final class HDF5File {
         }
         guard id >= 0 else {
             let detail = HDF5Library.locked { HDF5Library.takeMessages() }
-            throw HDF5Error(.library, file: path, object: "/",
-                            message: "cannot open the HDF5 file (truncated or corrupt?)" + (detail.isEmpty ? "" : ": \(detail)"))
+            throw HDF5Error(.library, file: path, object: "/", message: Self.openFailure(detail))
         }
         handle = Handle(id, closer: H5Fclose)
+    }
+
+    /// HDF5's reasons for refusing to open a file, in plain words: a truncated file gives its size and the
+    /// size its header records; anything else is a damaged file.
+    static func openFailure(_ detail: String) -> String {
+        func number(after key: String) -> Int? {
+            guard let range = detail.range(of: key) else { return nil }
+            return Int(detail[range.upperBound...].prefix { $0.isNumber })
+        }
+        if detail.contains("truncated file"), let size = number(after: "eof = "), let stored = number(after: "stored_eof = ") {
+            return "the HDF5 file is truncated: it has \(size) bytes, its header says \(stored)"
+        }
+        if detail.contains("truncated") { return "the HDF5 file is truncated" }
+        return "the HDF5 file is damaged (its header or object table cannot be read)"
     }
 
     private init(path: String, id: hid_t) {

@@ -5,7 +5,7 @@ public enum DType: String, Sendable, CaseIterable, Codable, CustomStringConverti
     case float32, uint8, int8, uint16, int16, int32, int64, string, bool, float16, float64
     case uint32, uint64, complex64, complex128, bfloat16
     case float8e4m3fn, float8e4m3fnuz, float8e5m2, float8e5m2fnuz, uint4, int4, float4e2m1
-    case float8e8m0, uint2, int2
+    case float8e8m0, uint2, int2, float6e2m3, float6e3m2
 
     /// The `TensorProto.DataType` code of this type.
     public var onnxCode: Int32 {
@@ -36,6 +36,8 @@ public enum DType: String, Sendable, CaseIterable, Codable, CustomStringConverti
         case .float8e8m0: 24
         case .uint2: 25
         case .int2: 26
+        case .float6e2m3: 27
+        case .float6e3m2: 28
         }
     }
 
@@ -53,6 +55,7 @@ public enum DType: String, Sendable, CaseIterable, Codable, CustomStringConverti
         switch self {
         case .string: nil
         case .uint2, .int2: 2
+        case .float6e2m3, .float6e3m2: 6
         case .uint4, .int4, .float4e2m1: 4
         case .uint8, .int8, .bool, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0: 8
         case .uint16, .int16, .float16, .bfloat16: 16
@@ -75,7 +78,7 @@ public enum DType: String, Sendable, CaseIterable, Codable, CustomStringConverti
     public var isFloatingPoint: Bool {
         switch self {
         case .float32, .float16, .bfloat16, .float64, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2,
-            .float8e5m2fnuz, .float4e2m1, .float8e8m0:
+            .float8e5m2fnuz, .float4e2m1, .float8e8m0, .float6e2m3, .float6e3m2:
             true
         default: false
         }

@@ -82,10 +82,4 @@ public struct Model: Sendable, Equatable {
         self.functions = functions
         self.trainingInfo = trainingInfo
     }
-
-    /// The imported version of a domain ("" and "ai.onnx" both name the default domain).
-    public func opsetVersion(for domain: String) -> Int64? {
-        let wanted = domain == "ai.onnx" ? "" : domain
-        return opsetImports.first { ($0.domain == "ai.onnx" ? "" : $0.domain) == wanted }?.version
-    }
 }

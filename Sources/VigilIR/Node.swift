@@ -10,7 +10,7 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 public struct Node: Sendable, Equatable {
     public var name: String
     public var opType: String
-    /// The operator domain; "" (or "ai.onnx") is the default ONNX domain.
+    /// The operator domain; "" is the default ONNX domain (``Domain`` names its alias).
     public var domain: String
     public var overload: String
     public var inputs: [String]

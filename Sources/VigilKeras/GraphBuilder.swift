@@ -5,6 +5,8 @@ import VigilIR
 struct KTensor: Equatable {
     var name: String
     var shape: [Int?]
+    /// The element type (float32 but for the results of comparisons, argmax and casts).
+    var dtype: DType = .float32
     var rank: Int { shape.count }
 }
 

@@ -57,6 +57,9 @@ public enum KerasImporter {
                         let location = prefix + [LayerLocation(name: name, key: key)]
                         if ModelWalker.modelClasses.contains(layer["class_name"]?.string ?? "") {
                             try visit(layer, prefix: location)
+                        } else if let sublayers = LayerRegistry.sublayers[layer["class_name"]?.string ?? ""],
+                                  let found = try weights.weights(at: location, sublayers: sublayers), !found.isEmpty {
+                            result.append((location.map(\.name).joined(separator: "/"), found))
                         } else if let found = try weights.weights(at: location), !found.isEmpty {
                             result.append((location.map(\.name).joined(separator: "/"), found))
                         }
@@ -144,7 +147,7 @@ public enum KerasImporter {
             let dims: [Dim] = output.shape.enumerated().map { axis, size in
                 size.map(Dim.fixed) ?? (axis == 0 ? .symbolic("batch") : .unknown)
             }
-            builder.graph.outputs.append(ValueInfo(name: value, type: .tensor(.float32, Shape(dims))))
+            builder.graph.outputs.append(ValueInfo(name: value, type: .tensor(output.dtype, Shape(dims))))
         }
     }
 
@@ -204,7 +207,7 @@ public enum KerasImporter {
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
-            throw KerasImportError(.archive, file: path, message: "cannot read the .keras archive: \(error)")
+            throw KerasImportError(.archive, file: path, message: "cannot read the .keras archive: \(ZIPErrorText.describe(error))")
         }
         func member(_ name: String) throws -> Data? {
             guard let entry = archive[name] else { return nil }
@@ -212,7 +215,7 @@ public enum KerasImporter {
             do {
                 _ = try archive.extract(entry, consumer: { data.append($0) })
             } catch {
-                throw KerasImportError(.archive, file: path, message: "cannot extract '\(name)' from the archive: \(error)")
+                throw KerasImportError(.archive, file: path, message: "cannot extract '\(name)' from the archive: \(ZIPErrorText.describe(error))")
             }
             return data
         }

@@ -41,10 +41,11 @@ final class LayerCall {
     let builder: GraphBuilder
     /// The Keras major version that wrote the file (2 or 3); some defaults differ.
     let kerasMajor: Int
-    private let loadWeights: () throws -> [KerasWeight]?
+    /// Reads the layer's weights (with sublayer names: those sublayers' weights, in that order).
+    private let loadWeights: (_ sublayers: [String]?) throws -> [KerasWeight]?
 
     init(file: String, layerPath: String, className: String, config: JSONValue, inputs: [KTensor],
-         builder: GraphBuilder, kerasMajor: Int, loadWeights: @escaping () throws -> [KerasWeight]?) {
+         builder: GraphBuilder, kerasMajor: Int, loadWeights: @escaping (_ sublayers: [String]?) throws -> [KerasWeight]?) {
         self.file = file
         self.layerPath = layerPath
         self.className = className
@@ -139,11 +140,12 @@ final class LayerCall {
 
     // MARK: Weights
 
-    /// The layer's weights, checked against what its config implies (`expected` in Keras order).
-    func weights(_ expected: [(role: String, shape: [Int])]) throws -> [KerasWeight] {
+    /// The layer's weights, checked against what its config implies (`expected` in Keras order); a
+    /// layer made of sublayers names them (Keras 3 files store their variables apart).
+    func weights(_ expected: [(role: String, shape: [Int])], sublayers: [String]? = nil) throws -> [KerasWeight] {
         let found: [KerasWeight]
         do {
-            found = try loadWeights() ?? []
+            found = try loadWeights(sublayers) ?? []
         } catch let error as KerasImportError {
             throw error
         } catch let error as HDF5Error where error.kind == .missing {

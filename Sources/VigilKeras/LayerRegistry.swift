@@ -1,5 +1,9 @@
 /// Keras class name → lowering. Adding a layer is one function in the family's file plus one line here.
 enum LayerRegistry {
+    /// Layers made of sublayers whose Keras 3 weight files store each sublayer's variables apart, with
+    /// the sublayers in the order of the layer's weights.
+    static let sublayers: [String: [String]] = ["MultiHeadAttention": Attention.sublayers]
+
     static let lowerings: [String: Lowering] = [
         // Core
         "InputLayer": Core.input,
@@ -11,6 +15,8 @@ enum LayerRegistry {
         "DepthwiseConv2D": Convolution.depthwise,
         "SeparableConv2D": Convolution.separable,
         "Conv2DTranspose": Convolution.transpose,
+        // Attention
+        "MultiHeadAttention": Attention.multiHeadAttention,
         // Normalization
         "BatchNormalization": Normalization.batch,
         "LayerNormalization": Normalization.layer,
@@ -38,6 +44,9 @@ enum LayerRegistry {
         "Flatten": ShapeLayers.flatten,
         "Reshape": ShapeLayers.reshape,
         "Permute": ShapeLayers.permute,
+        // keras.applications' own layers
+        "LayerScale": ApplicationLayers.layerScale,
+        "StochasticDepth": Regularization.passThrough,
         // Inference no-ops
         "Dropout": Regularization.passThrough,
         "SpatialDropout1D": Regularization.passThrough,

@@ -85,6 +85,16 @@ final class ModelWalker {
         var tensor: Int
     }
 
+    /// A (layer, node) call waiting for its inputs; `inbound` is the node's JSON (Keras 3 operations
+    /// read their constant arguments from it).
+    private struct Pending {
+        var layer: JSONValue
+        var key: String
+        var node: Int
+        var inputs: [Ref]
+        var inbound: JSONValue?
+    }
+
     private func walkFunctional(_ config: JSONValue, prefix: [LayerLocation], inputs: [KTensor]?) throws -> [KTensor] {
         guard let layers = config["layers"]?.array else { throw configError("a Functional config without 'layers'") }
         let keys = Self.keys(for: layers)
@@ -110,11 +120,11 @@ final class ModelWalker {
         }
 
         // Every (layer, node) call, run once all its inputs exist.
-        var pending: [(layer: JSONValue, key: String, node: Int, inputs: [Ref])] = []
+        var pending: [Pending] = []
         for (layer, key) in zip(layers, keys) where layer["class_name"]?.string != "InputLayer" {
             let nodes = layer["inbound_nodes"]?.array ?? []
             for (index, node) in nodes.enumerated() {
-                pending.append((layer, key, index, try nodeRefs(node, layer: layerName(layer))))
+                pending.append(Pending(layer: layer, key: key, node: index, inputs: try nodeRefs(node, layer: layerName(layer)), inbound: node))
             }
         }
         let counts = Dictionary(layers.map { (layerName($0), ($0["inbound_nodes"]?.array?.count ?? 0)) }, uniquingKeysWith: { a, _ in a })
@@ -136,11 +146,11 @@ final class ModelWalker {
         }
         while !pending.isEmpty {
             var progressed = false
-            var remaining: [(layer: JSONValue, key: String, node: Int, inputs: [Ref])] = []
+            var remaining: [Pending] = []
             for entry in pending {
                 let resolved = entry.inputs.compactMap { resolve($0) }
                 guard resolved.count == entry.inputs.count else { remaining.append(entry); continue }
-                let outputs = try call(entry.layer, inputs: resolved, prefix: prefix, key: entry.key)
+                let outputs = try call(entry.layer, inputs: resolved, prefix: prefix, key: entry.key, inbound: entry.inbound)
                 for (index, output) in outputs.enumerated() {
                     tensors[Ref(layer: layerName(entry.layer), node: entry.node, tensor: index)] = output
                 }
@@ -213,8 +223,8 @@ final class ModelWalker {
 
     private static let lambdaClasses: Set<String> = ["Lambda", "TFOpLambda", "SlicingOpLambda", "TFOpLayer"]
 
-    /// Lowers one call of a layer (or inlines a nested model).
-    private func call(_ layer: JSONValue, inputs: [KTensor], prefix: [LayerLocation], key: String) throws -> [KTensor] {
+    /// Lowers one call of a layer (or inlines a nested model, or lowers a Keras 3 operation).
+    private func call(_ layer: JSONValue, inputs: [KTensor], prefix: [LayerLocation], key: String, inbound: JSONValue? = nil) throws -> [KTensor] {
         let name = layerName(layer)
         let location = prefix + [LayerLocation(name: name, key: key)]
         let path = location.map(\.name).joined(separator: "/")
@@ -229,15 +239,19 @@ final class ModelWalker {
             throw KerasImportError(.customLayer(className: className), file: file, layer: path, className: className,
                                    message: "\(className == "Lambda" ? "a Lambda layer" : "a custom layer") holds Python code that is not in the file; it cannot be imported")
         }
-        guard let lowering = LayerRegistry.lowerings[className] else {
+        let operation = OperationRegistry.isOperation(layer, kerasMajor: kerasMajor)
+        guard let lowering = operation ? operationLowering(className, inputs: inputs, inbound: inbound) : LayerRegistry.lowerings[className] else {
             throw KerasImportError(.unsupportedLayer(className: className), file: file, layer: path, className: className,
-                                   message: "layer class '\(className)' is not supported")
+                                   message: operation ? "the Keras operation '\(className)' is not supported" : "layer class '\(className)' is not supported")
         }
         let weights = self.weights
         let call = LayerCall(
             file: file, layerPath: path, className: className, config: layer["config"] ?? .object([:]), inputs: inputs,
             builder: builder, kerasMajor: kerasMajor,
-            loadWeights: { () throws -> [KerasWeight]? in try weights?.weights(at: location) })
+            loadWeights: { (sublayers: [String]?) throws -> [KerasWeight]? in
+                guard let sublayers else { return try weights?.weights(at: location) }
+                return try weights?.weights(at: location, sublayers: sublayers)
+            })
         let outerLayer = builder.currentLayer
         builder.currentLayer = path
         defer { builder.currentLayer = outerLayer }
@@ -249,6 +263,21 @@ final class ModelWalker {
             throw KerasImportError(.hdf5, file: file, layer: path, className: className, message: error.description)
         } catch {
             throw KerasImportError(.invalidConfig, file: file, layer: path, className: className, message: "\(error)")
+        }
+    }
+
+    /// A layer lowering that runs a Keras 3 operation's lowering with the arguments of its inbound
+    /// node (model tensors, in the order `nodeRefs` resolved them, and constants).
+    private func operationLowering(_ className: String, inputs: [KTensor], inbound: JSONValue?) -> Lowering? {
+        guard let lowering = OperationRegistry.lowerings[className] else { return nil }
+        return { call in
+            var tensors = ArraySlice(inputs)
+            let arguments = (inbound?["args"]?.array ?? []).map { OperationArgument.decode($0, tensors: &tensors) }
+            var keywords: [String: OperationArgument] = [:]
+            for (key, value) in (inbound?["kwargs"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) where key != "training" && key != "mask" {
+                keywords[key] = OperationArgument.decode(value, tensors: &tensors)
+            }
+            return try lowering(OperationCall(layer: call, arguments: arguments, keywords: keywords))
         }
     }
 
@@ -271,9 +300,11 @@ final class ModelWalker {
     }
 
     /// The keys Keras 3 gives layers in weight files: the snake-cased class name, uniquified in order.
+    /// Operations (which have no weights) are not saved and take no key (`""`).
     static func keys(for layers: [JSONValue]) -> [String] {
         var seen: [String: Int] = [:]
         return layers.map { layer in
+            if OperationRegistry.isOperation(layer, kerasMajor: 3) { return "" }
             let base = kerasSnakeCase(layer["class_name"]?.string ?? "layer")
             let count = seen[base, default: 0]
             seen[base] = count + 1

@@ -11,6 +11,14 @@ struct LayerLocation {
 protocol WeightSource {
     /// `nil` when the file has no entry at all for the layer.
     func weights(at path: [LayerLocation]) throws(HDF5Error) -> [KerasWeight]?
+    /// The weights of a layer made of sublayers (MultiHeadAttention's `query_dense`, …), in the order
+    /// of `sublayers` (Keras 3 files store each sublayer's variables apart; legacy `.h5` files list them
+    /// all, in Keras order, under the layer).
+    func weights(at path: [LayerLocation], sublayers: [String]) throws(HDF5Error) -> [KerasWeight]?
+}
+
+extension WeightSource {
+    func weights(at path: [LayerLocation], sublayers: [String]) throws(HDF5Error) -> [KerasWeight]? { try weights(at: path) }
 }
 
 /// Keras 2 / tf.keras / Keras 3 legacy `.h5`: `model_weights/<layer>/` (or, for weights-only files,
@@ -67,7 +75,34 @@ struct Keras3WeightSource: WeightSource {
         return result
     }
 
+    func weights(at path: [LayerLocation], sublayers: [String]) throws(HDF5Error) -> [KerasWeight]? {
+        guard let group = try groupPath(path) else { return nil }
+        var result: [KerasWeight] = []
+        for sublayer in sublayers where root.isGroup(group + sublayer + "/vars") { result += try variables(group + sublayer + "/vars") }
+        return result
+    }
+
     func weights(at path: [LayerLocation]) throws(HDF5Error) -> [KerasWeight]? {
+        guard let group = try groupPath(path) else { return nil }
+        let varsPath = group + "vars"
+        guard root.isGroup(varsPath) else { return [] }
+        return try variables(varsPath)
+    }
+
+    /// The variables `0`, `1`, … of a `vars` group, in order.
+    private func variables(_ varsPath: String) throws(HDF5Error) -> [KerasWeight] {
+        let vars = try root.group(varsPath)
+        defer { vars.close() }
+        let indices = try vars.childNames().compactMap { Int($0) }.sorted()
+        return try indices.map { (index) throws(HDF5Error) -> KerasWeight in
+            let dataset = try vars.dataset(String(index))
+            defer { dataset.close() }
+            return KerasWeight(name: "\(vars.path)/\(index)", shape: dataset.shape, buffer: try dataset.readFloatBuffer())
+        }
+    }
+
+    /// The group of a (nested) layer, `layers/<key>/…/` with a trailing slash, or `nil`.
+    private func groupPath(_ path: [LayerLocation]) throws(HDF5Error) -> String? {
         var groupPath = ""
         for location in path {
             let layers = groupPath + "layers"
@@ -79,16 +114,7 @@ struct Keras3WeightSource: WeightSource {
             guard let match else { return nil }
             groupPath = "\(layers)/\(match)/"
         }
-        let varsPath = groupPath + "vars"
-        guard root.isGroup(varsPath) else { return [] }
-        let vars = try root.group(varsPath)
-        defer { vars.close() }
-        let indices = try vars.childNames().compactMap { Int($0) }.sorted()
-        return try indices.map { (index) throws(HDF5Error) -> KerasWeight in
-            let dataset = try vars.dataset(String(index))
-            defer { dataset.close() }
-            return KerasWeight(name: "\(vars.path)/\(index)", shape: dataset.shape, buffer: try dataset.readFloatBuffer())
-        }
+        return groupPath
     }
 }
 

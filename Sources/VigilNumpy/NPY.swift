@@ -21,7 +21,7 @@ public enum NPY {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            throw NumpyError(file: path, reason: "cannot read: \((error as NSError).localizedDescription)")
+            throw NumpyError(file: path, reason: NumpyError.readFailure(path, error))
         }
         return try decode(data, file: path)
     }
@@ -58,8 +58,11 @@ public enum NPY {
         case "|", "=": littleEndian = true; code = code.dropFirst()
         default: littleEndian = true
         }
+        if let kind = code.first, kind == "S" || kind == "U", let width = Int(code.dropFirst()), width >= 1 {
+            return try decodeStrings(data, start: headerStart + headerLength, header: fields, unicode: kind == "U", width: width, fail)
+        }
         guard let dtype = typeCodes.first(where: { $0.code == code })?.dtype else {
-            throw fail("unsupported dtype '\(fields.descr)' (supported: \(typeCodes.map(\.code).joined(separator: ", ")))")
+            throw fail("unsupported dtype '\(fields.descr)' (supported: \(typeCodes.map(\.code).joined(separator: ", ")), S<n>, U<n>)")
         }
         guard let count = checkedElementCount(fields.shape), let byteCount = dtype.storageBytes(count: count) else {
             throw fail("invalid shape \(fields.shape)")
@@ -85,22 +88,89 @@ public enum NPY {
         return tensor
     }
 
-    /// Encodes a tensor as `.npy` version 1.0 bytes.
+    /// Encodes a tensor as `.npy` version 1.0 bytes. String tensors become NumPy byte strings
+    /// (`|S<n>`, NUL-padded to the longest element; NumPy drops trailing NULs when reading them).
     public static func encode(_ tensor: Tensor) throws(NumpyError) -> Data {
+        if let strings = tensor.strings {
+            let width = max(1, strings.map(\.count).max() ?? 0)
+            var body = Data(capacity: width * strings.count)
+            for string in strings { body.append(contentsOf: string + [UInt8](repeating: 0, count: width - string.count)) }
+            return file(descr: "|S\(width)", shape: tensor.shape, body: body)
+        }
         guard let code = typeCodes.first(where: { $0.dtype == tensor.dtype })?.code, let buffer = tensor.buffer else {
             throw NumpyError(file: "", reason: "dtype \(tensor.dtype) cannot be written to .npy")
         }
         let order = code == "u1" || code == "i1" || code == "b1" ? "|" : "<"
-        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(order)\(code)', 'fortran_order': False, 'shape': \(shape), }"
+        return file(descr: order + code, shape: tensor.shape, body: Data(buffer.bytes))
+    }
+
+    /// A version 1.0 file: magic, header padded to 64 bytes, then the elements.
+    static func file(descr: String, shape: [Int], body: Data) -> Data {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var data = Data(magic + [1, 0])
         let length = header.utf8.count
         data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        data.append(contentsOf: buffer.bytes)
+        data.append(body)
         return data
+    }
+
+    /// Decodes NumPy byte strings (`S<n>`, trailing NULs dropped) or Unicode strings (`U<n>`,
+    /// UTF-32, re-encoded as UTF-8) into a `string` tensor.
+    static func decodeStrings(
+        _ data: Data, start: Int, header: Header, unicode: Bool, width: Int, _ fail: (String) -> NumpyError
+    ) throws(NumpyError) -> Tensor {
+        let unit = unicode ? 4 : 1
+        guard let count = checkedElementCount(header.shape), case let (bytes, overflow) = count.multipliedReportingOverflow(by: width * unit),
+              !overflow, data.count - start == bytes
+        else { throw fail("holds \(data.count - start) data bytes, which does not fit \(header.descr) \(header.shape)") }
+        let bigEndian = header.descr.hasPrefix(">")
+        var strings: [[UInt8]] = []
+        strings.reserveCapacity(count)
+        for element in 0..<count {
+            let base = start + element * width * unit
+            if !unicode {
+                var string = [UInt8](data[base..<base + width])
+                while string.last == 0 { string.removeLast() }
+                strings.append(string)
+                continue
+            }
+            var text = String.UnicodeScalarView()
+            for i in 0..<width {
+                let b = [UInt8](data[(base + 4 * i)..<(base + 4 * i + 4)])
+                let value = bigEndian ? b.reduce(0) { $0 << 8 | UInt32($1) } : b.reversed().reduce(0) { $0 << 8 | UInt32($1) }
+                guard value != 0 else { break }
+                guard let scalar = Unicode.Scalar(value) else { throw fail("element \(element) holds an invalid code point \(value)") }
+                text.append(scalar)
+            }
+            strings.append(Array(String(text).utf8))
+        }
+        if header.fortranOrder && header.shape.count > 1 {
+            strings = fortranIndices(header.shape).map { strings[$0] }
+        }
+        return try! Tensor(dtype: .string, shape: header.shape, contents: .strings(strings))
+    }
+
+    /// For each element in C order, its index in Fortran (column-major) order.
+    static func fortranIndices(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        for axis in 1..<shape.count { strides[axis] = strides[axis - 1] * shape[axis - 1] }
+        var result: [Int] = []
+        var index = [Int](repeating: 0, count: shape.count)
+        for _ in 0..<shape.reduce(1, *) {
+            result.append(zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 })
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return result
     }
 
     /// Writes a tensor to a `.npy` file atomically (temporary file, then rename).

@@ -14,7 +14,7 @@ public enum NPZ {
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
-            throw NumpyError(file: path, reason: "not a readable .npz (zip) archive: \(error)")
+            throw NumpyError(file: path, reason: "not a readable .npz (zip) archive: \(ZIPErrorText.describe(error))")
         }
         var arrays: [(name: String, tensor: Tensor)] = []
         for entry in archive where entry.type == .file {
@@ -30,8 +30,10 @@ public enum NPZ {
                     guard Int64(data.count + chunk.count) <= size else { throw NumpyError(file: path, reason: "member larger than declared") }
                     data.append(chunk)
                 }
+            } catch let error as NumpyError {
+                throw error
             } catch {
-                throw NumpyError(file: "\(path):\(member)", reason: "cannot extract: \(error)")
+                throw NumpyError(file: "\(path):\(member)", reason: "cannot extract: \(ZIPErrorText.describe(error))")
             }
             let tensor = try NPY.decode(data, file: "\(path):\(member)")
             arrays.append((String(member.dropLast(4)), tensor))

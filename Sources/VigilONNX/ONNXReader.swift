@@ -9,9 +9,10 @@ import VigilIR
 /// then unpacked by protobuf-c and converted at once. Tensor bytes from `raw_data` are taken over
 /// from the unpacked message rather than copied, and external data is mapped, not read.
 public enum ONNXReader {
-    /// IR versions this reader accepts. Versions 11–13 (onnx 1.18+) parse; their additions
-    /// (multi-device configuration) are not represented in the IR and are dropped.
-    public static let supportedIRVersions: ClosedRange<Int64> = 3...13
+    /// IR versions this reader accepts: up to 14, what onnx 1.23 writes. The multi-device
+    /// configuration of IR 11+ is not represented in the IR and is dropped; the float6 element types
+    /// of IR 14 are read and stored packed (6 bits per element), as onnx stores them.
+    public static let supportedIRVersions: ClosedRange<Int64> = 3...14
     /// Maximum nesting of protobuf messages (each subgraph level nests about three).
     public static let maximumMessageDepth: UInt32 = 100
 

@@ -422,6 +422,18 @@ struct ProtoDecoder {
             let packed = dtype.storageBytes(count: count)!
             try need("int32_data", t.n_int32_data, packed)
             contents = fill(t.int32_data, packed, as: UInt8.self) { UInt8(truncatingIfNeeded: $0) }
+        case .float6e2m3, .float6e3m2:
+            // One 6-bit code per int32_data entry (onnx's typed form), packed here LSB first as in raw_data.
+            try need("int32_data", t.n_int32_data, count)
+            let source = t.int32_data!
+            contents = .bytes(TensorBuffer(count: dtype.storageBytes(count: count)!) { target in
+                target.initializeMemory(as: UInt8.self, repeating: 0)
+                for i in 0..<count {
+                    let code = UInt32(truncatingIfNeeded: source[i]) & 0x3F, bit = 6 * i
+                    target[bit / 8] |= UInt8(truncatingIfNeeded: code << (bit % 8))
+                    if bit % 8 > 2 { target[bit / 8 + 1] |= UInt8(truncatingIfNeeded: code >> (8 - bit % 8)) }
+                }
+            })
         case .int64:
             try need("int64_data", t.n_int64_data, count)
             contents = fill(t.int64_data, count, as: Int64.self) { $0 }

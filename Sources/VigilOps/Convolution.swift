@@ -33,7 +33,7 @@ public struct WindowGeometry: Sendable, Equatable {
         guard dilations.count == n, dilations.allSatisfy({ $0 > 0 }) else {
             throw c.error("dilations \(dilations) must be \(n) positive values", subject: "dilations")
         }
-        let autoPad = try c.string("auto_pad", default: "NOTSET")
+        let autoPad = try c.string("auto_pad")
         var begin = Array(repeating: 0, count: n), end = Array(repeating: 0, count: n)
         var output = [Dim](repeating: .unknown, count: n)
         switch autoPad {
@@ -83,12 +83,19 @@ public struct WindowGeometry: Sendable, Equatable {
 
 /// Conv and ConvTranspose.
 public enum Convolution {
-    static var definitions: [OpDefinition] {
-        [
-            OpDefinition("Conv", inputs: 2...3, since: 1, infer: inferConv),
-            OpDefinition("ConvTranspose", inputs: 2...3, since: 1, infer: inferConvTranspose),
-        ]
-    }
+    static var descriptors: [OpDescriptor] { [conv, convTranspose] }
+
+    /// The attributes of a sliding window (Conv, ConvTranspose).
+    static let windowAttributes: [AttributeSpec] = [
+        .string("auto_pad", "NOTSET"), .optional("dilations", .ints), .int("group", 1), .optional("kernel_shape", .ints),
+        .optional("pads", .ints), .optional("strides", .ints),
+    ]
+
+    static let conv = OpDescriptor("Conv", inputs: 2...3, since: 1, attributes: windowAttributes, infer: inferConv)
+
+    static let convTranspose = OpDescriptor(
+        "ConvTranspose", inputs: 2...3, since: 1,
+        attributes: windowAttributes + [.optional("output_padding", .ints), .optional("output_shape", .ints)], infer: inferConvTranspose)
 
     /// Resolved Conv parameters.
     public struct ConvAttributes: Sendable {
@@ -104,7 +111,7 @@ public enum Convolution {
             guard w.rank == x.rank else {
                 throw c.error("W \(w.shape) must have the rank of X \(x.shape)", subject: c.inputLabel(1))
             }
-            group = try c.int("group", default: 1)
+            group = try c.int("group")
             guard group >= 1 else { throw c.error("group must be ≥ 1, got \(group)", subject: "group") }
             let spatial = Array(w.shape.dims.dropFirst(2))
             let kernel: [Int]
@@ -162,7 +169,7 @@ public enum Convolution {
                 throw c.error("X \(x.shape) and W \(w.shape) must share a rank ≥ 3")
             }
             let n = x.rank - 2
-            group = try c.int("group", default: 1)
+            group = try c.int("group")
             guard group >= 1 else { throw c.error("group must be ≥ 1", subject: "group") }
             if let cin = x.shape.dims[1].value, let wc = w.shape.dims[0].value, cin != wc {
                 throw c.error("X has \(cin) channels but W \(w.shape) expects \(wc)", subject: c.inputLabel(1))
@@ -181,7 +188,7 @@ public enum Convolution {
                 throw c.error("kernel_shape, strides, dilations and output_padding must each have \(n) values")
             }
             outputChannels = w.shape.dims[1] * .fixed(group)
-            let autoPad = try c.string("auto_pad", default: "NOTSET")
+            let autoPad = try c.string("auto_pad")
             let outputShape = try c.ints("output_shape").map { $0.count == n + 2 ? Array($0.dropFirst(2)) : $0 }
             padsBegin = Array(repeating: 0, count: n)
             padsEnd = Array(repeating: 0, count: n)

@@ -1,15 +1,9 @@
 import VigilIR
 
-/// Elementwise ops, defined by tables: unary ops keep the input type, binary and variadic ops
-/// broadcast numpy-style, comparisons and logic produce `bool`.
+/// Broadcasting elementwise ops, defined by tables: binary arithmetic keeps the input type,
+/// comparisons and logic produce `bool`, variadic ops broadcast all their inputs. (Unary float
+/// functions are in ``Activations``.)
 public enum Elementwise {
-    /// Unary ops over floats: output type = input type.
-    public static let unaryFloat: [String] = [
-        "Relu", "LeakyRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus",
-        "Softsign", "Gelu", "Erf", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
-    ]
-    /// Unary ops over any signed number.
-    public static let unaryNumeric: [String] = ["Abs", "Neg", "Sign"]
     /// Binary arithmetic: output type = input type.
     public static let arithmetic: [String] = ["Add", "Sub", "Mul", "Div"]
     /// Binary comparisons: output `bool`.
@@ -19,31 +13,29 @@ public enum Elementwise {
     /// Variadic broadcasting ops.
     public static let variadic: [String] = ["Max", "Min", "Sum", "Mean"]
 
-    static var definitions: [OpDefinition] {
-        var defs: [OpDefinition] = []
-        for op in unaryFloat { defs.append(OpDefinition(op, inputs: 1...1, infer: unary(TypeSets.float.union(op == "Relu" ? TypeSets.signedNumeric : [])))) }
-        for op in unaryNumeric { defs.append(OpDefinition(op, inputs: 1...1, infer: unary(TypeSets.numeric))) }
-        defs.append(OpDefinition("Not", inputs: 1...1, infer: unary([.bool])))
-        for op in arithmetic { defs.append(OpDefinition(op, inputs: 2...2, since: 7, infer: broadcasting(TypeSets.numeric, output: nil))) }
-        for op in comparisons { defs.append(OpDefinition(op, inputs: 2...2, since: 7, infer: broadcasting(TypeSets.all, output: .bool))) }
-        for op in logical { defs.append(OpDefinition(op, inputs: 2...2, since: 7, infer: broadcasting([.bool], output: .bool))) }
-        for op in variadic { defs.append(OpDefinition(op, inputs: 1...Int.max, since: 6, infer: broadcasting(TypeSets.numeric, output: nil))) }
-        defs.append(OpDefinition("Pow", inputs: 2...2, since: 7, infer: inferPow))
-        defs.append(OpDefinition("PRelu", inputs: 2...2, since: 7, infer: inferPRelu))
-        defs.append(OpDefinition("Clip", inputs: 1...3, since: 6, infer: inferClip))
-        defs.append(OpDefinition("Where", inputs: 3...3, since: 9, infer: inferWhere))
+    static var descriptors: [OpDescriptor] {
+        var defs: [OpDescriptor] = []
+        defs.append(OpDescriptor("Not", inputs: 1...1, traits: OpTraits(commutesWithLayout: true), infer: unary([.bool])))
+        for op in arithmetic { defs.append(OpDescriptor(op, inputs: 2...2, since: 7, infer: broadcasting(TypeSets.numeric, output: nil))) }
+        for op in comparisons { defs.append(OpDescriptor(op, inputs: 2...2, since: 7, infer: broadcasting(TypeSets.all, output: .bool))) }
+        for op in logical { defs.append(OpDescriptor(op, inputs: 2...2, since: 7, infer: broadcasting([.bool], output: .bool))) }
+        for op in variadic { defs.append(OpDescriptor(op, inputs: 1...Int.max, since: 6, infer: broadcasting(TypeSets.numeric, output: nil))) }
+        defs.append(OpDescriptor("Pow", inputs: 2...2, since: 7, infer: inferPow))
+        defs.append(OpDescriptor("PRelu", inputs: 2...2, since: 7, infer: inferPRelu))
+        defs.append(OpDescriptor("Where", inputs: 3...3, since: 9, infer: inferWhere))
+        defs.append(OpDescriptor("Mod", inputs: 2...2, since: 10, attributes: [.int("fmod", 0)], infer: inferMod))
         return defs
     }
 
     /// Inference for a unary op whose output has the input's type.
-    static func unary(_ allowed: Set<DType>) -> OpDefinition.Inference {
+    static func unary(_ allowed: Set<DType>) -> OpDescriptor.Inference {
         { (c: OpContext) throws(OpError) -> [InferredOutput] in
             [InferredOutput(try c.requireType(0, in: allowed))]
         }
     }
 
     /// Inference for a broadcasting op over all its inputs, which share one element type.
-    static func broadcasting(_ allowed: Set<DType>, output: DType?) -> OpDefinition.Inference {
+    static func broadcasting(_ allowed: Set<DType>, output: DType?) -> OpDescriptor.Inference {
         { (c: OpContext) throws(OpError) -> [InferredOutput] in
             let indices = Array(c.node.inputs.indices)
             for i in indices { _ = try c.requireType(i, in: allowed) }
@@ -81,19 +73,16 @@ public enum Elementwise {
         return [InferredOutput(TensorType(x.dtype, shape))]
     }
 
-    static func inferClip(_ c: OpContext) throws(OpError) -> [InferredOutput] {
-        let x = try c.requireType(0, in: TypeSets.numeric)
-        if c.opset < 11 {
-            guard c.node.inputs.count == 1 else { throw c.error("takes min/max as attributes before opset 11") }
-        } else {
-            for i in 1..<3 where c.hasInput(i) {
-                let bound = try c.input(i)
-                guard bound.dtype == x.dtype, bound.shape.elementCount == .fixed(1) || bound.rank == 0 else {
-                    throw c.error("\(c.inputLabel(i)) must be a scalar of type \(x.dtype), got \(bound)", subject: c.inputLabel(i))
-                }
-            }
+    /// Mod: integer remainder with the divisor's sign (`fmod` 0, as Python's `%`), or the truncated
+    /// remainder (`fmod` 1, C's `fmod`), which floating-point inputs require.
+    static func inferMod(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        let a = try c.requireType(0, in: TypeSets.numeric)
+        _ = try c.requireType(1, in: TypeSets.numeric)
+        let dtype = try c.sameType([0, 1])
+        if TypeSets.float.contains(a.dtype), try c.int("fmod") == 0 {
+            throw c.error("Mod on \(a.dtype) needs fmod=1", subject: "fmod")
         }
-        return [InferredOutput(x)]
+        return [InferredOutput(TensorType(dtype, try broadcast(c, [0, 1])))]
     }
 
     static func inferWhere(_ c: OpContext) throws(OpError) -> [InferredOutput] {

@@ -8,29 +8,35 @@ import VigilIR
 /// - `FusedGemm(A, B, [C])` = `act(Gemm(A, B, C))`: Gemm's attributes plus `activation` and
 ///   `activation_params`.
 ///
-/// `activation` is one of ``FusedActivation/names`` (absent: none); `activation_params` holds
-/// LeakyRelu's `alpha` or Clip's `min, max`. Exporters lower them back to standard ONNX ops.
+/// `activation` names any default-domain op whose descriptor has a fusable
+/// ``OpTraits/activation`` (absent: none); `activation_params` holds its parameter values in the
+/// order ``ScalarActivation/parameters`` gives (LeakyRelu's `alpha`, Clip's `min, max`, …).
+/// Exporters lower them back to standard ONNX ops.
 public enum FusedOps {
     /// The domain of Vigil's own operators.
     public static let domain = "ai.vigil"
-    /// The opset version of ``domain`` these definitions implement.
+    /// The opset version of ``domain`` these descriptors implement.
     public static let version = 1
 
-    static var definitions: [OpDefinition] {
-        [
-            OpDefinition("FusedConv", domain: domain, inputs: 2...4, since: 1, infer: inferFusedConv),
-            OpDefinition("FusedGemm", domain: domain, inputs: 2...3, since: 1, infer: inferFusedGemm),
+    static var descriptors: [OpDescriptor] {
+        let fused: [AttributeSpec] = [.optional("activation", .string), .optional("activation_params", .floats)]
+        return [
+            OpDescriptor("FusedConv", domain: domain, inputs: 2...4, since: 1,
+                         attributes: Array(Convolution.conv.attributes.values) + fused, infer: inferFusedConv),
+            OpDescriptor("FusedGemm", domain: domain, inputs: 2...3, since: 1,
+                         attributes: Array(LinearAlgebra.gemm.attributes.values) + fused, infer: inferFusedGemm),
         ]
     }
 
     /// The standard-op context the fused op's own part is checked under (Conv/Gemm at opset 13).
-    static func inner(_ c: OpContext) -> OpContext {
-        OpContext(node: c.node, opset: 13, inputTypes: Array(c.inputTypes.prefix(3)), inputValues: Array(c.inputValues.prefix(3)))
+    static func inner(_ c: OpContext, _ base: OpDescriptor) -> OpContext {
+        OpContext(node: c.node, opset: 13, inputTypes: Array(c.inputTypes.prefix(3)), inputValues: Array(c.inputValues.prefix(3)),
+                  descriptor: base)
     }
 
     static func inferFusedConv(_ c: OpContext) throws(OpError) -> [InferredOutput] {
-        _ = try FusedActivation(c)
-        let outputs = try Convolution.inferConv(inner(c))
+        _ = try FusedActivation(fusedNode: c)
+        let outputs = try Convolution.inferConv(inner(c, Convolution.conv))
         if c.hasInput(3) {
             let z = try c.input(3), y = outputs[0].type
             guard z.dtype == y.dtype, z.shape.rank == y.shape.rank,
@@ -43,66 +49,71 @@ public enum FusedOps {
     }
 
     static func inferFusedGemm(_ c: OpContext) throws(OpError) -> [InferredOutput] {
-        _ = try FusedActivation(c)
-        return try LinearAlgebra.inferGemm(inner(c))
+        _ = try FusedActivation(fusedNode: c)
+        return try LinearAlgebra.inferGemm(inner(c, LinearAlgebra.gemm))
     }
 }
 
-/// The activation a fused op applies to its output.
-public enum FusedActivation: Sendable, Equatable {
-    case relu
-    case leakyRelu(alpha: Float)
-    case clip(min: Float, max: Float)
-    case sigmoid
-    case tanh
-    case hardSwish
+/// The activation a fused op applies to its output: a fusable activation op and its parameters.
+public struct FusedActivation: Sendable, Equatable {
+    /// The activation's op type (default domain).
+    public let opType: String
+    /// Its parameter values, in the order of ``ScalarActivation/parameters``.
+    public let parameters: [Float]
+    /// The activation's trait.
+    public let activation: ScalarActivation
 
-    /// Activation names, as in the `activation` attribute and the ONNX op they stand for.
-    public static let names = ["Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSwish"]
-
-    /// The ONNX op type this activation is.
-    public var opType: String {
-        switch self {
-        case .relu: "Relu"
-        case .leakyRelu: "LeakyRelu"
-        case .clip: "Clip"
-        case .sigmoid: "Sigmoid"
-        case .tanh: "Tanh"
-        case .hardSwish: "HardSwish"
-        }
+    /// An activation from its op type and parameters; `nil` when the op is not a fusable activation
+    /// or the parameter count is wrong.
+    public init?(opType: String, parameters: [Float], registry: OpRegistry = .standard) {
+        guard let activation = registry.descriptor(domain: "", opType: opType)?.traits.activation, activation.fusable,
+              activation.parameters.count == parameters.count
+        else { return nil }
+        self.opType = opType
+        self.parameters = parameters
+        self.activation = activation
     }
 
-    /// The `activation_params` attribute value.
-    public var parameters: [Float] {
-        switch self {
-        case .leakyRelu(let alpha): [alpha]
-        case .clip(let low, let high): [low, high]
-        default: []
-        }
+    /// The activation a node applies to its first input, when a fused op can apply it instead:
+    /// a fusable activation op whose parameters are constants.
+    public init?(activationNode c: OpContext) throws(OpError) {
+        guard c.node.isDefaultDomain, c.node.outputs.count == 1, let activation = c.descriptor?.traits.activation,
+              activation.fusable, let values = try activation.parameterValues(c)
+        else { return nil }
+        self.init(opType: c.node.opType, parameters: values)
     }
 
-    /// Builds an activation from its name and parameters; `nil` when the name is unknown or the
-    /// parameter count is wrong.
-    public init?(name: String, parameters: [Float]) {
-        switch (name, parameters.count) {
-        case ("Relu", 0): self = .relu
-        case ("LeakyRelu", 1): self = .leakyRelu(alpha: parameters[0])
-        case ("Clip", 2): self = .clip(min: parameters[0], max: parameters[1])
-        case ("Sigmoid", 0): self = .sigmoid
-        case ("Tanh", 0): self = .tanh
-        case ("HardSwish", 0): self = .hardSwish
-        default: return nil
-        }
-    }
-
-    /// The fused op's activation, or `nil` when it has none; throws on an unknown name or wrong parameters.
-    public init?(_ c: OpContext) throws(OpError) {
-        guard c.node.attribute("activation") != nil else { return nil }
-        let name = try c.string("activation", default: "")
+    /// The activation of a fused node (`activation`, `activation_params`), or `nil` when it has none;
+    /// throws on an unknown name or wrong parameters.
+    public init?(fusedNode c: OpContext) throws(OpError) {
+        guard let name = try c.optionalString("activation") else { return nil }
         let parameters = try c.floats("activation_params") ?? []
-        guard let activation = FusedActivation(name: name, parameters: parameters) else {
-            throw c.error("unknown activation '\(name)' with \(parameters.count) activation_params (known: \(Self.names.joined(separator: ", ")); LeakyRelu takes alpha, Clip takes min and max)", subject: "activation")
+        guard let activation = FusedActivation(opType: name, parameters: parameters) else {
+            throw c.error("unknown activation '\(name)' with \(parameters.count) activation_params (known: \(Self.names.joined(separator: ", ")))",
+                          subject: "activation")
         }
         self = activation
+    }
+
+    /// The op types of every fusable activation.
+    public static var names: [String] {
+        OpRegistry.standard.all.filter { $0.domain.isEmpty && $0.traits.activation?.fusable == true }.map(\.opType)
+    }
+
+    /// The scalar function.
+    public var function: ScalarFunction { activation.function(parameters) }
+
+    /// The epilogue form when the function is piecewise linear.
+    public var piecewiseLinear: PiecewiseLinear? { activation.piecewiseLinear?(parameters) }
+
+    /// The standard nodes computing the activation at an opset (see ``ScalarActivation/lower``).
+    public func lowered(_ lowering: ActivationLowering) throws -> [Node] {
+        if let lower = activation.lower { return try lower(lowering) }
+        let attributes = zip(activation.parameters, parameters).map { Attribute(name: $0, value: .float($1)) }
+        return [lowering.node(attributes: attributes)]
+    }
+
+    public static func == (lhs: FusedActivation, rhs: FusedActivation) -> Bool {
+        lhs.opType == rhs.opType && lhs.parameters == rhs.parameters
     }
 }

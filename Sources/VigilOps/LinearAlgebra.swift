@@ -2,12 +2,11 @@ import VigilIR
 
 /// MatMul (numpy semantics, batched and broadcast) and Gemm.
 public enum LinearAlgebra {
-    static var definitions: [OpDefinition] {
-        [
-            OpDefinition("MatMul", inputs: 2...2, since: 1, infer: inferMatMul),
-            OpDefinition("Gemm", inputs: 2...3, since: 7, infer: inferGemm),
-        ]
-    }
+    static var descriptors: [OpDescriptor] { [OpDescriptor("MatMul", inputs: 2...2, since: 1, infer: inferMatMul), gemm] }
+
+    static let gemm = OpDescriptor(
+        "Gemm", inputs: 2...3, since: 7,
+        attributes: [.float("alpha", 1), .float("beta", 1), .int("transA", 0), .int("transB", 0)], infer: inferGemm)
 
     /// The output shape of a numpy matmul of `a` and `b`, with a located error on mismatch.
     public static func matMulShape(_ c: OpContext, _ a: Shape, _ b: Shape) throws(OpError) -> Shape {
@@ -43,10 +42,10 @@ public enum LinearAlgebra {
         public var transB: Bool
 
         public init(_ c: OpContext) throws(OpError) {
-            alpha = try c.float("alpha", default: 1)
-            beta = try c.float("beta", default: 1)
-            transA = try c.int("transA", default: 0) != 0
-            transB = try c.int("transB", default: 0) != 0
+            alpha = try c.float("alpha")
+            beta = try c.float("beta")
+            transA = try c.int("transA") != 0
+            transB = try c.int("transB") != 0
         }
     }
 

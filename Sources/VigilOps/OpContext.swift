@@ -1,7 +1,8 @@
 import VigilIR
 
 /// Everything inference (and kernel construction) knows about one node: the node, the opset it is
-/// read under, its input types and any constant input values.
+/// read under, its input types, any constant input values, and its op's descriptor (whose
+/// attribute specs give every attribute's default).
 ///
 /// Omitted optional inputs (empty names, or slots past the end) have `nil` type and value.
 public struct OpContext: Sendable {
@@ -10,12 +11,21 @@ public struct OpContext: Sendable {
     public let opset: Int
     public let inputTypes: [TensorType?]
     public let inputValues: [Tensor?]
+    /// The op's descriptor (looked up in ``OpRegistry/standard`` when not given).
+    public let descriptor: OpDescriptor?
 
-    public init(node: Node, opset: Int, inputTypes: [TensorType?], inputValues: [Tensor?]) {
+    public init(node: Node, opset: Int, inputTypes: [TensorType?], inputValues: [Tensor?], descriptor: OpDescriptor? = nil) {
         self.node = node
         self.opset = opset
         self.inputTypes = inputTypes
         self.inputValues = inputValues + [Tensor?](repeating: nil, count: max(0, inputTypes.count - inputValues.count))
+        self.descriptor = descriptor ?? OpRegistry.standard.descriptor(for: node, opset: opset)
+    }
+
+    /// The same context read under another descriptor (a fused op's inner Conv or Gemm, say).
+    public func with(descriptor: OpDescriptor, node: Node? = nil, opset: Int? = nil) -> OpContext {
+        OpContext(node: node ?? self.node, opset: opset ?? self.opset, inputTypes: inputTypes, inputValues: inputValues,
+                  descriptor: descriptor)
     }
 
     public var opType: String { node.opType }
@@ -87,58 +97,93 @@ public struct OpContext: Sendable {
 
     public func hasAttribute(_ name: String) -> Bool { node.attribute(name) != nil }
 
-    /// An INT attribute, or `defaultValue` when absent.
-    public func int(_ name: String, default defaultValue: Int) throws(OpError) -> Int {
-        try int(name) ?? defaultValue
+    /// The node's value of a declared attribute, else its declared default (`nil` when it has none).
+    /// Reading an attribute the descriptor does not declare is an `unsupported` error naming it, so
+    /// that every default lives in the descriptor.
+    public func attribute(_ name: String) throws(OpError) -> AttributeValue? {
+        guard let spec = descriptor?.attributes[name] else {
+            throw error("Vigil's descriptor of \(opType) does not declare the attribute '\(name)'", subject: name, kind: .unsupported)
+        }
+        if let value = node.attribute(name) {
+            guard value.kindName == spec.kind.rawValue || (spec.kind == .float && value.kindName == "INT") else {
+                throw kindError(name, spec.kind.rawValue, value)
+            }
+            return value
+        }
+        return spec.defaultValue
     }
 
-    /// An INT attribute, or `nil` when absent.
-    public func int(_ name: String) throws(OpError) -> Int? {
-        guard let value = node.attribute(name) else { return nil }
+    /// A value the op cannot do without: the node's, else the default; throws when neither exists.
+    private func present(_ name: String) throws(OpError) -> AttributeValue {
+        guard let value = try attribute(name) else {
+            throw error("the required attribute '\(name)' is missing", subject: name)
+        }
+        return value
+    }
+
+    /// An INT attribute (or its default).
+    public func int(_ name: String) throws(OpError) -> Int {
+        guard case .int(let v) = try present(name) else { throw kindError(name, "INT", node.attribute(name)) }
+        return Int(v)
+    }
+
+    /// An INT attribute without a default: `nil` when the node does not give it.
+    public func optionalInt(_ name: String) throws(OpError) -> Int? {
+        guard let value = try attribute(name) else { return nil }
         guard case .int(let v) = value else { throw kindError(name, "INT", value) }
         return Int(v)
     }
 
-    /// An INTS attribute, or `nil` when absent.
+    /// An INTS attribute (or its default), `nil` when absent without a default.
     public func ints(_ name: String) throws(OpError) -> [Int]? {
-        guard let value = node.attribute(name) else { return nil }
+        guard let value = try attribute(name) else { return nil }
         guard case .ints(let v) = value else { throw kindError(name, "INTS", value) }
         return v.map { Int($0) }
     }
 
-    /// A FLOAT attribute, or `defaultValue` when absent.
-    public func float(_ name: String, default defaultValue: Float) throws(OpError) -> Float {
-        guard let value = node.attribute(name) else { return defaultValue }
-        switch value {
+    /// A FLOAT attribute (or its default); an INT value is accepted.
+    public func float(_ name: String) throws(OpError) -> Float {
+        switch try present(name) {
         case .float(let v): return v
         case .int(let v): return Float(v)
-        default: throw kindError(name, "FLOAT", value)
+        case let other: throw kindError(name, "FLOAT", other)
         }
     }
 
-    /// A FLOATS attribute, or `nil` when absent.
+    /// A FLOAT attribute without a default: `nil` when the node does not give it.
+    public func optionalFloat(_ name: String) throws(OpError) -> Float? {
+        guard try attribute(name) != nil else { return nil }
+        return try float(name)
+    }
+
+    /// A FLOATS attribute (or its default), `nil` when absent without a default.
     public func floats(_ name: String) throws(OpError) -> [Float]? {
-        guard let value = node.attribute(name) else { return nil }
+        guard let value = try attribute(name) else { return nil }
         guard case .floats(let v) = value else { throw kindError(name, "FLOATS", value) }
         return v
     }
 
-    /// A STRING attribute, or `defaultValue` when absent.
-    public func string(_ name: String, default defaultValue: String) throws(OpError) -> String {
-        guard let value = node.attribute(name) else { return defaultValue }
-        guard case .string(let bytes) = value else { throw kindError(name, "STRING", value) }
+    /// A STRING attribute (or its default).
+    public func string(_ name: String) throws(OpError) -> String {
+        guard case .string(let bytes) = try present(name) else { throw kindError(name, "STRING", node.attribute(name)) }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// A TENSOR attribute, or `nil` when absent.
+    /// A STRING attribute without a default: `nil` when the node does not give it.
+    public func optionalString(_ name: String) throws(OpError) -> String? {
+        guard try attribute(name) != nil else { return nil }
+        return try string(name)
+    }
+
+    /// A TENSOR attribute, `nil` when absent.
     public func tensor(_ name: String) throws(OpError) -> Tensor? {
-        guard let value = node.attribute(name) else { return nil }
+        guard let value = try attribute(name) else { return nil }
         guard case .tensor(let t) = value else { throw kindError(name, "TENSOR", value) }
         return t
     }
 
-    private func kindError(_ name: String, _ wanted: String, _ value: AttributeValue) -> OpError {
-        error("attribute '\(name)' must be \(wanted), got \(value.kindName)", subject: name)
+    private func kindError(_ name: String, _ wanted: String, _ value: AttributeValue?) -> OpError {
+        error("attribute '\(name)' must be \(wanted), got \(value?.kindName ?? "nothing")", subject: name)
     }
 
     // MARK: Checks

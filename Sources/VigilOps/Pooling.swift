@@ -2,12 +2,16 @@ import VigilIR
 
 /// MaxPool, AveragePool and the global pools.
 public enum Pooling {
-    static var definitions: [OpDefinition] {
-        [
-            OpDefinition("MaxPool", inputs: 1...1, outputs: 1...2, since: 1, infer: inferPool),
-            OpDefinition("AveragePool", inputs: 1...1, since: 1, infer: inferPool),
-            OpDefinition("GlobalAveragePool", inputs: 1...1, since: 1, infer: inferGlobal),
-            OpDefinition("GlobalMaxPool", inputs: 1...1, since: 1, infer: inferGlobal),
+    static var descriptors: [OpDescriptor] {
+        let window: [AttributeSpec] = [
+            .string("auto_pad", "NOTSET"), .int("ceil_mode", 0), .optional("dilations", .ints), .required("kernel_shape", .ints),
+            .optional("pads", .ints), .optional("strides", .ints),
+        ]
+        return [
+            OpDescriptor("MaxPool", inputs: 1...1, outputs: 1...2, since: 1, attributes: window + [.int("storage_order", 0)], infer: inferPool),
+            OpDescriptor("AveragePool", inputs: 1...1, since: 1, attributes: window + [.int("count_include_pad", 0)], infer: inferPool),
+            OpDescriptor("GlobalAveragePool", inputs: 1...1, since: 1, infer: inferGlobal),
+            OpDescriptor("GlobalMaxPool", inputs: 1...1, since: 1, infer: inferGlobal),
         ]
     }
 
@@ -27,9 +31,10 @@ public enum Pooling {
             guard let kernel = try c.ints("kernel_shape") else {
                 throw c.error("the required attribute kernel_shape is missing", subject: "kernel_shape")
             }
-            ceilMode = try c.int("ceil_mode", default: 0) != 0
-            countIncludePad = try c.int("count_include_pad", default: 0) != 0
-            if try c.int("storage_order", default: 0) != 0 {
+            ceilMode = try c.int("ceil_mode") != 0
+            let isMax = c.opType == "MaxPool"
+            countIncludePad = isMax ? false : try c.int("count_include_pad") != 0
+            if isMax, try c.int("storage_order") != 0 {
                 throw c.error("storage_order=1 (column-major indices) is not supported", subject: "storage_order", kind: .unsupported)
             }
             let dilations = c.opType == "MaxPool" ? c.opset >= 10 : c.opset >= 19

@@ -8,10 +8,12 @@ public enum Reduction {
         "ReduceSumSquare", "ReduceLogSumExp", "ReduceLogSum",
     ]
 
-    static var definitions: [OpDefinition] {
-        reduceOps.map { OpDefinition($0, inputs: 1...2, since: 1, infer: inferReduce) } + [
-            OpDefinition("ArgMax", inputs: 1...1, since: 1, infer: inferArg),
-            OpDefinition("ArgMin", inputs: 1...1, since: 1, infer: inferArg),
+    static var descriptors: [OpDescriptor] {
+        let reduce: [AttributeSpec] = [.optional("axes", .ints), .int("keepdims", 1), .int("noop_with_empty_axes", 0)]
+        let arg: [AttributeSpec] = [.int("axis", 0), .int("keepdims", 1), .int("select_last_index", 0)]
+        return reduceOps.map { OpDescriptor($0, inputs: 1...2, since: 1, attributes: reduce, infer: inferReduce) } + [
+            OpDescriptor("ArgMax", inputs: 1...1, since: 1, attributes: arg, infer: inferArg),
+            OpDescriptor("ArgMin", inputs: 1...1, since: 1, attributes: arg, infer: inferArg),
         ]
     }
 
@@ -24,7 +26,7 @@ public enum Reduction {
         public init(_ c: OpContext) throws(OpError) {
             let allowed = c.opType == "ReduceMax" || c.opType == "ReduceMin" ? TypeSets.numeric.union([.bool]) : TypeSets.numeric
             let x = try c.requireType(0, in: allowed)
-            keepDims = try c.int("keepdims", default: 1) != 0
+            keepDims = try c.int("keepdims") != 0
             let axesFromInput = c.opType == "ReduceSum" ? c.opset >= 13 : c.opset >= 18
             var given: [Int]?
             if axesFromInput {
@@ -34,7 +36,7 @@ public enum Reduction {
                 if c.node.inputs.count > 1 { throw c.error("takes axes as an attribute before this opset") }
                 given = try c.ints("axes")
             }
-            let noop = try c.int("noop_with_empty_axes", default: 0) != 0
+            let noop = try c.int("noop_with_empty_axes") != 0
             if let list = given, !list.isEmpty {
                 var normalized: [Int] = []
                 for a in list { normalized.append(try c.axis(a, rank: x.rank, what: "axis")) }
@@ -63,8 +65,8 @@ public enum Reduction {
 
     static func inferArg(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let x = try c.requireType(0, in: TypeSets.numeric)
-        let axis = try c.axis(try c.int("axis", default: 0), rank: x.rank)
-        let keep = try c.int("keepdims", default: 1) != 0
+        let axis = try c.axis(try c.int("axis"), rank: x.rank)
+        let keep = try c.int("keepdims") != 0
         var dims = x.shape.dims
         if keep { dims[axis] = .fixed(1) } else { dims.remove(at: axis) }
         return [InferredOutput(TensorType(.int64, Shape(dims)))]

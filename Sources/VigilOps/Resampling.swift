@@ -2,10 +2,19 @@ import VigilIR
 
 /// Resize (opset 10+) and Upsample (opset 7–9), nearest and (multi)linear.
 public enum Resampling {
-    static var definitions: [OpDefinition] {
+    static var descriptors: [OpDescriptor] {
         [
-            OpDefinition("Resize", inputs: 1...4, since: 10, infer: inferResize),
-            OpDefinition("Upsample", inputs: 1...2, since: 7, infer: inferResize),
+            OpDescriptor("Resize", inputs: 1...4, since: 10,
+                         attributes: [
+                             .int("antialias", 0), .optional("axes", .ints), .string("coordinate_transformation_mode", "half_pixel"),
+                             .float("cubic_coeff_a", -0.75), .int("exclude_outside", 0), .float("extrapolation_value", 0),
+                             .string("keep_aspect_ratio_policy", "stretch"), .string("mode", "nearest"),
+                             .string("nearest_mode", "round_prefer_floor"),
+                         ],
+                         infer: inferResize),
+            OpDescriptor("Upsample", inputs: 1...2, since: 7,
+                         attributes: [.string("mode", "nearest"), .optional("scales", .floats)],
+                         infer: inferResize),
         ]
     }
 
@@ -24,7 +33,7 @@ public enum Resampling {
 
         public init(_ c: OpContext, shape: [Int]) throws(OpError) {
             let rank = shape.count
-            var mode = try c.string("mode", default: "nearest")
+            var mode = try c.string("mode")
             if mode == "bilinear" || mode == "trilinear" { mode = "linear" }
             guard mode == "nearest" || mode == "linear" else {
                 // 'cubic' is valid ONNX that Vigil does not implement; anything else is invalid.
@@ -32,9 +41,9 @@ public enum Resampling {
             }
             self.mode = mode
             let isUpsample = c.opType == "Upsample"
-            coordinateMode = isUpsample || c.opset < 11 ? "asymmetric" : try c.string("coordinate_transformation_mode", default: "half_pixel")
-            nearestMode = isUpsample || c.opset < 11 ? "floor" : try c.string("nearest_mode", default: "round_prefer_floor")
-            extrapolationValue = try c.float("extrapolation_value", default: 0)
+            coordinateMode = isUpsample || c.opset < 11 ? "asymmetric" : try c.string("coordinate_transformation_mode")
+            nearestMode = isUpsample || c.opset < 11 ? "floor" : try c.string("nearest_mode")
+            extrapolationValue = isUpsample ? 0 : try c.float("extrapolation_value")
             let known = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
             guard known.contains(coordinateMode) else {
                 throw c.error("unsupported coordinate_transformation_mode '\(coordinateMode)'", subject: "coordinate_transformation_mode")
@@ -42,10 +51,10 @@ public enum Resampling {
             guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearestMode) else {
                 throw c.error("unsupported nearest_mode '\(nearestMode)'", subject: "nearest_mode")
             }
-            if try c.int("antialias", default: 0) != 0 {
+            if !isUpsample, try c.int("antialias") != 0 {
                 throw c.error("antialias=1 is not supported", subject: "antialias", kind: .unsupported)
             }
-            if try c.string("keep_aspect_ratio_policy", default: "stretch") != "stretch" {
+            if !isUpsample, try c.string("keep_aspect_ratio_policy") != "stretch" {
                 throw c.error("keep_aspect_ratio_policy other than 'stretch' is not supported", subject: "keep_aspect_ratio_policy", kind: .unsupported)
             }
             var scaleList: [Float]?
@@ -78,15 +87,18 @@ public enum Resampling {
                 guard scaleList == nil else { throw c.error("only one of scales and sizes may be given") }
                 guard sizeList.count == axes.count else { throw c.error("sizes \(sizeList) must have \(axes.count) values") }
                 for (i, a) in axes.enumerated() {
+                    guard sizeList[i] >= 0 else { throw c.error("sizes must be non-negative, got \(sizeList)", subject: c.inputLabel(3)) }
                     outputShape[a] = sizeList[i]
                     scales[a] = shape[a] == 0 ? 1 : Float(sizeList[i]) / Float(shape[a])
                 }
             } else if let scaleList {
                 guard scaleList.count == axes.count else { throw c.error("scales \(scaleList) must have \(axes.count) values") }
                 for (i, a) in axes.enumerated() {
-                    guard scaleList[i] > 0 else { throw c.error("scales must be positive, got \(scaleList)") }
+                    guard scaleList[i] > 0, scaleList[i].isFinite else { throw c.error("scales must be positive and finite, got \(scaleList)") }
                     scales[a] = scaleList[i]
-                    outputShape[a] = Int((Float(shape[a]) * scaleList[i]).rounded(.down))
+                    let size = (Double(shape[a]) * Double(scaleList[i])).rounded(.down)
+                    guard size < Double(1 << 53) else { throw c.error("scale \(scaleList[i]) makes axis \(a) too large to count") }
+                    outputShape[a] = Int(size)
                 }
             } else {
                 throw c.error("one of scales and sizes is required")

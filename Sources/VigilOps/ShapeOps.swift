@@ -3,30 +3,42 @@ import VigilIR
 /// Ops that move, select or describe data without arithmetic: reshapes, transposes, slicing,
 /// gathering, padding, casts and the shape/constant producers.
 public enum ShapeOps {
-    static var definitions: [OpDefinition] {
+    static var descriptors: [OpDescriptor] {
         [
-            OpDefinition("Identity", inputs: 1...1, infer: inferIdentity),
-            OpDefinition("Dropout", inputs: 1...3, outputs: 1...2, infer: inferDropout),
-            OpDefinition("Flatten", inputs: 1...1, infer: inferFlatten),
-            OpDefinition("Reshape", inputs: 2...2, since: 5, infer: inferReshape),
-            OpDefinition("Transpose", inputs: 1...1, infer: inferTranspose),
-            OpDefinition("Concat", inputs: 1...Int.max, since: 4, infer: inferConcat),
-            OpDefinition("Split", inputs: 1...2, outputs: 1...Int.max, since: 2, infer: inferSplit),
-            OpDefinition("Slice", inputs: 1...5, infer: inferSlice),
-            OpDefinition("Gather", inputs: 2...2, infer: inferGather),
-            OpDefinition("Squeeze", inputs: 1...2, infer: inferSqueeze),
-            OpDefinition("Unsqueeze", inputs: 1...2, infer: inferUnsqueeze),
-            OpDefinition("Pad", inputs: 1...4, since: 2, infer: inferPad),
-            OpDefinition("Shape", inputs: 1...1, infer: inferShape),
-            OpDefinition("Size", inputs: 1...1, infer: inferSize),
-            OpDefinition("Constant", inputs: 0...0, infer: inferConstant),
-            OpDefinition("ConstantOfShape", inputs: 1...1, since: 9, infer: inferConstantOfShape),
-            OpDefinition("Cast", inputs: 1...1, since: 6, infer: inferCast),
-            OpDefinition("Expand", inputs: 2...2, since: 8, infer: inferExpand),
-            OpDefinition("Tile", inputs: 2...2, since: 6, infer: inferTile),
-            OpDefinition("Range", inputs: 3...3, since: 11, infer: inferRange),
-            OpDefinition("DepthToSpace", inputs: 1...1, infer: inferDepthToSpace),
-            OpDefinition("SpaceToDepth", inputs: 1...1, infer: inferSpaceToDepth),
+            OpDescriptor("Identity", inputs: 1...1, traits: OpTraits(commutesWithLayout: true), infer: inferIdentity),
+            OpDescriptor("Dropout", inputs: 1...3, outputs: 1...2, attributes: [.float("ratio", 0.5), .optional("seed", .int)],
+                         infer: inferDropout),
+            OpDescriptor("Flatten", inputs: 1...1, attributes: [.int("axis", 1)], infer: inferFlatten),
+            OpDescriptor("Reshape", inputs: 2...2, since: 5, attributes: [.int("allowzero", 0)], infer: inferReshape),
+            OpDescriptor("Transpose", inputs: 1...1, attributes: [.optional("perm", .ints)], infer: inferTranspose),
+            OpDescriptor("Concat", inputs: 1...Int.max, since: 4, attributes: [.required("axis", .int)], infer: inferConcat),
+            OpDescriptor("Split", inputs: 1...2, outputs: 1...Int.max, since: 2,
+                         attributes: [.int("axis", 0), .optional("split", .ints), .optional("num_outputs", .int)], infer: inferSplit),
+            OpDescriptor("Slice", inputs: 1...5,
+                         attributes: [.optional("axes", .ints), .optional("starts", .ints), .optional("ends", .ints)], infer: inferSlice),
+            OpDescriptor("Gather", inputs: 2...2, attributes: [.int("axis", 0)], infer: inferGather),
+            OpDescriptor("Squeeze", inputs: 1...2, attributes: [.optional("axes", .ints)], infer: inferSqueeze),
+            OpDescriptor("Unsqueeze", inputs: 1...2, attributes: [.optional("axes", .ints)], infer: inferUnsqueeze),
+            OpDescriptor("Pad", inputs: 1...4, since: 2,
+                         attributes: [.string("mode", "constant"), .optional("pads", .ints), .float("value", 0)],
+                         infer: inferPad),
+            OpDescriptor("Shape", inputs: 1...1, attributes: [.int("start", 0), .optional("end", .int)], infer: inferShape),
+            OpDescriptor("Size", inputs: 1...1, infer: inferSize),
+            OpDescriptor("Constant", inputs: 0...0,
+                         attributes: [
+                             .optional("value", .tensor), .optional("value_float", .float), .optional("value_floats", .floats),
+                             .optional("value_int", .int), .optional("value_ints", .ints), .optional("value_string", .string),
+                             .optional("value_strings", .strings), .optional("sparse_value", .sparseTensor),
+                         ],
+                         infer: inferConstant),
+            OpDescriptor("ConstantOfShape", inputs: 1...1, since: 9, attributes: [.optional("value", .tensor)], infer: inferConstantOfShape),
+            OpDescriptor("Cast", inputs: 1...1, since: 6, attributes: [.required("to", .int), .int("saturate", 1)], infer: inferCast),
+            OpDescriptor("Expand", inputs: 2...2, since: 8, infer: inferExpand),
+            OpDescriptor("Tile", inputs: 2...2, since: 6, infer: inferTile),
+            OpDescriptor("Range", inputs: 3...3, since: 11, infer: inferRange),
+            OpDescriptor("DepthToSpace", inputs: 1...1, attributes: [.required("blocksize", .int), .string("mode", "DCR")],
+                         infer: inferDepthToSpace),
+            OpDescriptor("SpaceToDepth", inputs: 1...1, attributes: [.required("blocksize", .int)], infer: inferSpaceToDepth),
         ]
     }
 
@@ -47,7 +59,7 @@ public enum ShapeOps {
 
     static func inferFlatten(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let x = try c.input(0)
-        let axis = try c.int("axis", default: 1)
+        let axis = try c.int("axis")
         let a = axis < 0 ? axis + x.rank : axis
         guard a >= 0, a <= x.rank else { throw c.error("axis \(axis) is out of range for rank \(x.rank)", subject: "axis") }
         let outer = Shape(Array(x.shape.dims[..<a])).elementCount
@@ -112,7 +124,7 @@ public enum ShapeOps {
         let x = try c.input(0)
         _ = try c.requireType(1, in: [.int64])
         guard let target = try c.intsInput(1) else { throw c.error("missing shape input") }
-        let allowZero = try c.int("allowzero", default: 0) != 0
+        let allowZero = try c.int("allowzero") != 0
         return [InferredOutput(TensorType(x.dtype, try reshapeTarget(c, input: x.shape, target: target, allowZero: allowZero)))]
     }
 
@@ -134,7 +146,7 @@ public enum ShapeOps {
     static func inferConcat(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let first = try c.input(0)
         let dtype = try c.sameType(Array(c.node.inputs.indices))
-        guard let rawAxis = try c.int("axis") else { throw c.error("the required attribute axis is missing", subject: "axis") }
+        let rawAxis = try c.int("axis")
         let axis = try c.axis(rawAxis, rank: first.rank)
         var dims = first.shape.dims
         var total: Dim = .fixed(0)
@@ -162,7 +174,7 @@ public enum ShapeOps {
 
         public init(_ c: OpContext) throws(OpError) {
             let x = try c.input(0)
-            axis = try c.axis(try c.int("axis", default: 0), rank: x.rank)
+            axis = try c.axis(try c.int("axis"), rank: x.rank)
             let outputs = c.node.outputs.count
             let given = c.opset >= 13 ? try c.intsInput(1) : try c.ints("split")
             if let given, !given.isEmpty {
@@ -174,7 +186,7 @@ public enum ShapeOps {
                 }
                 sizes = given
             } else if let size = x.shape.dims[axis].value {
-                if c.opset >= 18, let n = try c.int("num_outputs") {
+                if c.opset >= 18, let n = try c.optionalInt("num_outputs") {
                     guard n == outputs else { throw c.error("num_outputs \(n) differs from the \(outputs) outputs", subject: "num_outputs") }
                     let chunk = (size + n - 1) / n
                     sizes = (0..<n).map { max(0, min(chunk, size - $0 * chunk)) }
@@ -231,8 +243,10 @@ public enum ShapeOps {
             for (i, rawAxis) in axes.enumerated() {
                 let axis = try c.axis(rawAxis, rank: rank)
                 guard seen.insert(axis).inserted else { throw c.error("axes \(axes) repeat an axis", subject: "axes") }
-                let size = shape[axis], step = steps[i]
-                guard step != 0 else { throw c.error("steps must be non-zero", subject: "steps") }
+                let size = shape[axis]
+                guard steps[i] != 0 else { throw c.error("steps must be non-zero", subject: "steps") }
+                // A step longer than the axis takes one element at most: clamp it so nothing overflows.
+                let step = steps[i] > 0 ? min(steps[i], size + 1) : max(steps[i], -(size + 1))
                 var start = startsList[i], end = endsList[i]
                 if start < 0 { start += size }
                 if end < 0 { end += size }
@@ -269,7 +283,7 @@ public enum ShapeOps {
         let data = try c.input(0)
         let indices = try c.requireType(1, in: TypeSets.indices)
         guard data.rank >= 1 else { throw c.error("data must have rank ≥ 1", subject: c.inputLabel(0)) }
-        let axis = try c.axis(try c.int("axis", default: 0), rank: data.rank)
+        let axis = try c.axis(try c.int("axis"), rank: data.rank)
         let dims = Array(data.shape.dims[..<axis]) + indices.shape.dims + Array(data.shape.dims[(axis + 1)...])
         return [InferredOutput(TensorType(data.dtype, Shape(dims)))]
     }
@@ -326,13 +340,13 @@ public enum ShapeOps {
 
         public init(_ c: OpContext) throws(OpError) {
             let x = try c.input(0)
-            mode = try c.string("mode", default: "constant")
+            mode = try c.string("mode")
             guard ["constant", "reflect", "edge", "wrap"].contains(mode) else { throw c.error("unsupported mode '\(mode)'", subject: "mode") }
             var pads: [Int]
             if c.opset < 11 {
-                guard let p = try c.ints(c.opset < 2 ? "paddings" : "pads") else { throw c.error("pads are required", subject: "pads") }
+                guard let p = try c.ints("pads") else { throw c.error("pads are required", subject: "pads") }
                 pads = p
-                value = try c.float("value", default: 0)
+                value = try c.float("value")
             } else {
                 guard let p = try c.intsInput(1) else { throw c.error("pads are required", subject: c.inputLabel(1)) }
                 pads = p
@@ -381,8 +395,8 @@ public enum ShapeOps {
     static func inferShape(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let x = try c.input(0)
         func clamp(_ v: Int) -> Int { min(max(v < 0 ? v + x.rank : v, 0), x.rank) }
-        let start = clamp(try c.int("start", default: 0))
-        let end = clamp(try c.int("end", default: x.rank))
+        let start = clamp(try c.int("start"))
+        let end = clamp(try c.optionalInt("end") ?? x.rank)
         let dims = start < end ? Array(x.shape.dims[start..<end]) : []
         let value = Shape(dims).staticSizes.flatMap { try? Tensor(int64: $0.map(Int64.init), shape: [$0.count]) }
         return [InferredOutput(TensorType(.int64, Shape(static: [dims.count])), value: value)]
@@ -397,9 +411,9 @@ public enum ShapeOps {
     static func inferConstant(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let tensor: Tensor?
         if let t = try c.tensor("value") { tensor = t }
-        else if c.hasAttribute("value_float") { tensor = try? Tensor(float32: [try c.float("value_float", default: 0)], shape: []) }
+        else if c.hasAttribute("value_float") { tensor = try? Tensor(float32: [try c.float("value_float")], shape: []) }
         else if let v = try c.floats("value_floats") { tensor = try? Tensor(float32: v, shape: [v.count]) }
-        else if let v = try c.int("value_int") { tensor = try? Tensor(int64: [Int64(v)], shape: []) }
+        else if let v = try c.optionalInt("value_int") { tensor = try? Tensor(int64: [Int64(v)], shape: []) }
         else if let v = try c.ints("value_ints") { tensor = try? Tensor(int64: v.map(Int64.init), shape: [v.count]) }
         else if c.hasAttribute("sparse_value") || c.hasAttribute("value_string") || c.hasAttribute("value_strings") {
             throw c.error("sparse and string constants are not supported", kind: .unsupported)
@@ -424,7 +438,8 @@ public enum ShapeOps {
 
     static func inferCast(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let x = try c.input(0)
-        guard let code = try c.int("to"), let to = DType(onnxCode: Int32(code)) else {
+        let code = try c.int("to")
+        guard let narrow = Int32(exactly: code), let to = DType(onnxCode: narrow) else {
             throw c.error("attribute 'to' must name an element type", subject: "to")
         }
         return [InferredOutput(TensorType(to, x.shape))]
@@ -455,21 +470,26 @@ public enum ShapeOps {
               let delta = try c.floatsInput(2)?.first
         else { throw c.error("missing inputs") }
         guard delta != 0 else { throw c.error("delta must be non-zero", subject: c.inputLabel(2)) }
-        let count: Int
+        let steps: Double
         if dtype == .int64 || dtype == .int32 {
-            // Exact integer arithmetic for integer ranges.
+            // Integer ranges: the difference in Double cannot overflow.
             let s = try c.intsInput(0)![0], l = try c.intsInput(1)![0], d = try c.intsInput(2)![0]
-            count = max(0, Int((Double(l - s) / Double(d)).rounded(.up)))
+            steps = ((Double(l) - Double(s)) / Double(d)).rounded(.up)
         } else {
-            count = max(0, Int(((Double(limit) - Double(start)) / Double(delta)).rounded(.up)))
+            steps = ((Double(limit) - Double(start)) / Double(delta)).rounded(.up)
         }
+        guard steps.isFinite, steps < Double(1 << 53) else {
+            throw c.error("the range from \(start) to \(limit) by \(delta) has no finite length", subject: c.inputLabel(1))
+        }
+        let count = max(0, Int(steps))
         return [InferredOutput(TensorType(dtype, Shape(static: [count])))]
     }
 
     static func inferDepthToSpace(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let x = try c.requireRank(0, 4...4)
-        guard let b = try c.int("blocksize"), b > 0 else { throw c.error("blocksize must be positive", subject: "blocksize") }
-        let mode = try c.string("mode", default: "DCR")
+        let b = try c.int("blocksize")
+        guard b > 0 else { throw c.error("blocksize must be positive", subject: "blocksize") }
+        let mode = try c.string("mode")
         guard mode == "DCR" || mode == "CRD" else { throw c.error("unknown mode '\(mode)'", subject: "mode") }
         if let ch = x.shape.dims[1].value, ch % (b * b) != 0 {
             throw c.error("channels \(ch) are not divisible by blocksize² \(b * b)", subject: "blocksize")
@@ -480,7 +500,8 @@ public enum ShapeOps {
 
     static func inferSpaceToDepth(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         let x = try c.requireRank(0, 4...4)
-        guard let b = try c.int("blocksize"), b > 0 else { throw c.error("blocksize must be positive", subject: "blocksize") }
+        let b = try c.int("blocksize")
+        guard b > 0 else { throw c.error("blocksize must be positive", subject: "blocksize") }
         let d = x.shape.dims
         for i in 2...3 where (d[i].value ?? 0) % b != 0 {
             throw c.error("spatial dim \(d[i]) is not divisible by blocksize \(b)", subject: "blocksize")

@@ -41,11 +41,14 @@ extension Dim {
         return .unknown
     }
 
-    /// The product of two dims when both are known; `1·d = d`.
+    /// The product of two dims when both are known and it fits an `Int`; `1·d = d`.
     public static func * (lhs: Dim, rhs: Dim) -> Dim {
         if lhs == .fixed(1) { return rhs }
         if rhs == .fixed(1) { return lhs }
-        if let a = lhs.value, let b = rhs.value { return .fixed(a * b) }
+        if let a = lhs.value, let b = rhs.value {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? .unknown : .fixed(product)
+        }
         return .unknown
     }
 }

@@ -1,40 +1,92 @@
 import VigilIR
 import VigilOps
 
-/// Types and constant values of a graph's values, from the declared input types, the initializers and
-/// each op's own inference in VigilOps (the same inference the executor and the verifier use).
-/// Values whose inference fails simply stay unknown: passes that need them skip those nodes.
-struct GraphAnalysis {
-    private(set) var types: [String: TensorType] = [:]
-    private(set) var constants: [String: Tensor] = [:]
+/// Types and constant values of a graph's values, from VigilOps's one propagation
+/// (`GraphPropagation`: the declared input types, the initializers and each op's own inference,
+/// the same inference the executor and the verifier use). Values whose inference fails stay
+/// unknown: passes that need them skip those nodes. Initializers that are also graph inputs (IR < 4)
+/// may be overridden at run time, so they count as typed, not constant.
+public struct GraphAnalysis: Sendable {
+    public private(set) var types: [String: TensorType] = [:]
+    public private(set) var constants: [String: Tensor] = [:]
 
-    init(_ model: Model, registry: OpRegistry = .standard) {
+    /// - Parameters:
+    ///   - model: the model whose main graph is analysed.
+    ///   - registry: the op descriptors that infer each node.
+    ///   - evaluator: also evaluates all-constant nodes (up to `evaluationLimit` bytes each).
+    ///   - evaluationLimit: the largest output, in bytes, that `evaluator` computes.
+    public init(_ model: Model, registry: OpRegistry = .standard, evaluator: (any ConstantEvaluator)? = nil, evaluationLimit: Int = 64 << 20) {
         let graph = model.graph
-        var opsets: [String: Int] = [:]
-        for entry in model.opsetImports { opsets[entry.domain == "ai.onnx" ? "" : entry.domain] = Int(entry.version) }
-        for (name, tensor) in graph.initializers {
-            constants[name] = tensor
-            types[name] = TensorType(tensor.dtype, static: tensor.shape)
+        var propagation = GraphPropagation(opsets: Opsets(model: model), registry: registry, evaluator: evaluator,
+                                           evaluationLimit: evaluationLimit)
+        propagation.seed(graph)
+        for input in graph.inputs where graph.initializer(input.name) != nil {
+            propagation.set(input.name, ValueFacts(type: propagation[input.name]?.type))
         }
-        for input in graph.inputs where constants[input.name] == nil {
-            if case .tensor(let dtype?, let shape?)? = input.type { types[input.name] = TensorType(dtype, shape) }
-        }
-        for node in graph.nodes where node.subgraphs.isEmpty {
-            let inputTypes = node.inputs.map { $0.isEmpty ? nil : types[$0] }
-            if zip(node.inputs, inputTypes).contains(where: { !$0.0.isEmpty && $0.1 == nil }) { continue }
-            let context = OpContext(
-                node: node, opset: opsets[node.domain == "ai.onnx" ? "" : node.domain] ?? 1, inputTypes: inputTypes,
-                inputValues: node.inputs.map { $0.isEmpty ? nil : constants[$0] })
-            guard let outputs = try? registry.infer(context) else { continue }
-            for (name, output) in zip(node.outputs, outputs) where !name.isEmpty {
-                types[name] = output.type
-                if let value = output.value { constants[name] = value }
-            }
+        propagation.walk(graph.nodes.filter { $0.subgraphs.isEmpty }) { _ in }
+        for (name, facts) in propagation.facts {
+            if let type = facts.type { types[name] = type }
+            if let value = facts.value { constants[name] = value }
         }
     }
 
+    private init() {}
+
+    /// Nothing known (for passes that need no analysis).
+    public static let empty = GraphAnalysis()
+
     /// The static sizes of a value, when known.
-    func staticShape(_ value: String) -> [Int]? { types[value]?.shape.staticSizes }
+    public func staticShape(_ value: String) -> [Int]? { types[value]?.shape.staticSizes }
+}
+
+/// The state a ``GraphRewritePass`` edits: the graph, what the analysis knew before the pass, the
+/// values subgraphs capture (which must keep their names), the model's opsets, and the stats.
+public struct Rewrite {
+    public var graph: Graph
+    public let analysis: GraphAnalysis
+    public let captured: Set<String>
+    public let opsets: Opsets
+    public let context: PassContext
+    public var stats = PassStats()
+    /// Opset imports the rewrite needs added to the model (a fused op's domain, say).
+    public var imports: [OpsetImport] = []
+
+    /// How many places read a value (nodes, graph outputs, subgraph captures).
+    public func readers(of value: String) -> Int { graph.readerCount(value, captured: captured) }
+
+    /// The default-domain opset (0 when the model imports none).
+    public var opset: Int { opsets.version(for: "") ?? 0 }
+}
+
+/// A pass that edits a graph: the helper builds the ``Rewrite`` (analysis, captures, opsets), and
+/// after a change sorts the graph, drops stale value_info and adds the imports the rewrite asked for.
+public protocol GraphRewritePass: OptimizationPass {
+    /// Whether the rewrite reads ``Rewrite/analysis`` (skipping it saves a propagation).
+    var needsAnalysis: Bool { get }
+    /// Whether the analysis evaluates all-constant nodes with the context's evaluator.
+    var evaluatesConstants: Bool { get }
+    func rewrite(_ r: inout Rewrite) throws
+}
+
+extension GraphRewritePass {
+    public var needsAnalysis: Bool { true }
+    public var evaluatesConstants: Bool { false }
+
+    public func run(on model: inout Model, context: PassContext) throws -> PassStats {
+        let analysis = needsAnalysis
+            ? GraphAnalysis(model, registry: context.registry, evaluator: evaluatesConstants ? context.evaluator : nil)
+            : .empty
+        var r = Rewrite(graph: model.graph, analysis: analysis, captured: model.graph.capturedBySubgraphs,
+                        opsets: Opsets(model: model), context: context)
+        try rewrite(&r)
+        if r.stats.changed {
+            try r.graph.sortTopologically()
+            r.graph.pruneValueInfo()
+            for entry in r.imports where model.opsetVersion(for: entry.domain) == nil { model.opsetImports.append(entry) }
+        }
+        model.graph = r.graph
+        return r.stats
+    }
 }
 
 extension Graph {

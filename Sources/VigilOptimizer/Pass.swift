@@ -1,4 +1,5 @@
 import VigilIR
+import VigilOps
 
 /// What one pass application changed.
 public struct PassStats: Sendable, Equatable {
@@ -29,14 +30,37 @@ public struct PassStats: Sendable, Equatable {
     }
 }
 
+/// What every pass may use besides the model: the op registry and, for constant folding, an
+/// evaluator of all-constant nodes (the executor's kernels, wired in by the command line; without
+/// one, only values that inference computes fold).
+public struct PassContext: Sendable {
+    public var registry: OpRegistry
+    public var evaluator: (any ConstantEvaluator)?
+
+    public init(registry: OpRegistry = .standard, evaluator: (any ConstantEvaluator)? = nil) {
+        self.registry = registry
+        self.evaluator = evaluator
+    }
+}
+
 /// A small rewrite of a model. Passes are pure functions of the model: they read it, edit the graph
 /// through its consistent editing API, and report what they changed (an unchanged model must report
-/// `changed == false`, which is how the manager finds the fixed point).
+/// `changed == false`, which is how the manager finds the fixed point). Most passes are
+/// ``GraphRewritePass``es, which get the analysis and the clean-up from a shared helper.
 public protocol OptimizationPass: Sendable {
     /// The pass's name, as used by `--passes` and `--print-after`.
     var name: String { get }
+    /// Whether the default pipeline runs it (``OptimizerPipeline/passes`` gives the order).
+    var inDefaultPipeline: Bool { get }
     /// Rewrites `model` in place.
-    func run(on model: inout Model) throws -> PassStats
+    func run(on model: inout Model, context: PassContext) throws -> PassStats
+}
+
+extension OptimizationPass {
+    public var inDefaultPipeline: Bool { true }
+
+    /// Runs the pass with the standard registry and no evaluator.
+    public func run(on model: inout Model) throws -> PassStats { try run(on: &model, context: PassContext()) }
 }
 
 /// A pass failed, or the model became inconsistent after it.

@@ -1,4 +1,5 @@
 import VigilIR
+import VigilOps
 
 /// Runs a pipeline of passes to a fixed point, checking the model after every pass.
 ///
@@ -16,6 +17,8 @@ public struct PassManager {
     }
 
     public var passes: [any OptimizationPass]
+    /// What the passes may use besides the model (the evaluator constant folding runs).
+    public var context: PassContext
     public var maxRounds: Int
     /// Stop after this many pass applications (`nil`: run to the fixed point).
     public var stopAfter: Int?
@@ -25,8 +28,10 @@ public struct PassManager {
     public var printAfter: Set<String> = []
     public var onPrint: ((String, Model) -> Void)?
 
-    public init(passes: [any OptimizationPass], maxRounds: Int = 8, stopAfter: Int? = nil, check: ((Model) throws -> Void)? = nil) {
+    public init(passes: [any OptimizationPass], context: PassContext = PassContext(), maxRounds: Int = 8, stopAfter: Int? = nil,
+                check: ((Model) throws -> Void)? = nil) {
         self.passes = passes
+        self.context = context
         self.maxRounds = maxRounds
         self.stopAfter = stopAfter
         self.check = check
@@ -42,7 +47,7 @@ public struct PassManager {
                 if let stopAfter, steps.count >= stopAfter { return steps }
                 let stats: PassStats
                 do {
-                    stats = try pass.run(on: &model)
+                    stats = try pass.run(on: &model, context: context)
                 } catch let error as OptimizerError {
                     throw error
                 } catch {

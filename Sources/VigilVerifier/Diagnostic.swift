@@ -80,7 +80,7 @@ public struct Location: Hashable, Sendable {
 }
 
 /// One finding of the verifier.
-public struct Diagnostic: Hashable, Sendable {
+public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
     public var code: DiagnosticCode
     public var severity: Severity
     public var location: Location
@@ -96,6 +96,9 @@ public struct Diagnostic: Hashable, Sendable {
         self.message = message
         self.hint = hint
     }
+
+    /// One line: `error[V201] at node #3 'conv1' (Conv): message`.
+    public var description: String { "\(severity)[\(code.rawValue)] at \(location): \(message)" }
 }
 
 /// The stable diagnostic codes. Codes are never reused for a different meaning; see

@@ -1,30 +1,20 @@
 import VigilIR
 import VigilOps
 
-/// Type and shape inference over the whole model through VigilOps (`OpRegistry.infer`, the single
-/// home of each op's rules), carrying symbolic dims, constant values (initializers, Constant,
-/// Shape, …) and declared types; reports nodes the op rules reject and declarations that
-/// disagree with what inference derives.
+/// Type and shape inference over the whole model through VigilOps's one propagation
+/// (``GraphPropagation``, each op's descriptor being the single home of its rules), carrying
+/// symbolic dims, constant values (initializers, Constant, Shape, …) and declared types; reports
+/// nodes the op rules reject and declarations that disagree with what inference derives.
 enum InferenceCheck {
-    /// What is known about a value.
-    struct Known {
-        var type: TensorType?
-        var value: Tensor?
-        static let unknown = Known(type: nil, value: nil)
-    }
-
     static func run(_ context: VerificationContext) -> [Diagnostic] {
         var walker = Walker(context: context)
-        var env: [String: Known] = [:]
+        var env = GraphPropagation(opsets: Opsets(model: context.model), registry: context.registry)
         walker.inferGraph(context.model.graph, env: &env, path: [])
         return walker.diagnostics
     }
 
     /// The inference type of a declared value type, when it is a tensor of known element type and rank.
-    static func tensorType(_ type: ValueType?) -> TensorType? {
-        guard case .tensor(let dtype?, let shape?)? = type else { return nil }
-        return TensorType(dtype, shape)
-    }
+    static func tensorType(_ type: ValueType?) -> TensorType? { GraphPropagation.declaredType(type) }
 
     struct Walker {
         let context: VerificationContext
@@ -34,20 +24,14 @@ enum InferenceCheck {
 
         init(context: VerificationContext) { self.context = context }
 
-        mutating func inferGraph(_ graph: Graph, env: inout [String: Known], path: [String]) {
-            for input in graph.inputs {
-                env[input.name] = Known(type: tensorType(input.type), value: nil)
-            }
+        mutating func inferGraph(_ graph: Graph, env: inout GraphPropagation, path: [String]) {
+            env.seed(graph)
             for (name, tensor) in graph.initializers {
-                let type = TensorType(tensor.dtype, static: tensor.shape)
                 // An initializer also listed as a graph input is that input's default: the declarations must agree.
                 if let input = graph.inputs.first(where: { $0.name == name }), let declared = tensorType(input.type) {
-                    _ = compare(inferred: type, declared: declared, name: name, at: .value(name, graphPath: path), what: "initializer")
+                    _ = compare(inferred: TensorType(tensor.dtype, static: tensor.shape), declared: declared, name: name,
+                                at: .value(name, graphPath: path), what: "initializer")
                 }
-                env[name] = Known(type: type, value: tensor)
-            }
-            for sparse in graph.sparseInitializers {
-                env[sparse.name] = Known(type: TensorType(sparse.tensor.values.dtype, static: sparse.tensor.dims), value: nil)
             }
             var declared: [String: ValueInfo] = [:]
             for info in graph.valueInfo { declared[info.name] = info }
@@ -65,32 +49,34 @@ enum InferenceCheck {
             for (index, node) in nodes {
                 let location = Location.node(node, index: index, graphPath: path)
                 let key = VerificationContext.nodeKey(path, index)
-                let outputs = inferNode(node, env: &env, location: location, broken: context.structurallyBroken.contains(key), path: path)
+                let outputs = inferNode(node, index: index, env: &env, location: location,
+                                        broken: context.structurallyBroken.contains(key), path: path)
                 // Declared types fill in what inference could not, and are compared with what it found.
                 for (i, name) in node.outputs.enumerated() where !name.isEmpty {
                     let inferred = i < outputs.count ? outputs[i] : .unknown
                     guard let info = declared[name], let declaredType = tensorType(info.type) else {
-                        env[name] = inferred
+                        env.set(name, inferred)
                         continue
                     }
                     var at = location
                     at.value = name
                     if let type = inferred.type {
                         if compare(inferred: type, declared: declaredType, name: name, at: at) {
-                            env[name] = Known(type: merge(type, declaredType), value: inferred.value)
+                            env.set(name, ValueFacts(type: merge(type, declaredType), value: inferred.value))
                         } else {
-                            env[name] = inferred
+                            env.set(name, inferred)
                         }
                     } else {
-                        env[name] = Known(type: declaredType, value: nil)
+                        env.set(name, ValueFacts(type: declaredType))
                     }
                 }
             }
         }
 
         /// Infers one node's outputs (unknown where inference cannot run), reporting rejections.
-        mutating func inferNode(_ node: Node, env: inout [String: Known], location: Location, broken: Bool, path: [String]) -> [Known] {
-            let unknown = [Known](repeating: .unknown, count: node.outputs.count)
+        mutating func inferNode(_ node: Node, index: Int, env: inout GraphPropagation, location: Location, broken: Bool,
+                                path: [String]) -> [ValueFacts] {
+            let unknown = [ValueFacts](repeating: .unknown, count: node.outputs.count)
             // Subgraphs: inferred with the enclosing values visible (their own outputs stay unknown here).
             for attribute in node.attributes {
                 for (i, subgraph) in attribute.value.subgraphs.enumerated() {
@@ -101,53 +87,43 @@ enum InferenceCheck {
                 }
             }
             if broken { return unknown }
-            if (node.opType == "If" && node.inputs.count >= 1) || (node.opType == "Loop" && node.inputs.count >= 2),
-               node.domain.isEmpty || node.domain == "ai.onnx" {
-                let slot = node.opType == "If" ? 0 : 1
-                let name = node.inputs[slot]
-                if !name.isEmpty, let type = env[name]?.type, type.dtype != .bool || type.shape.staticSizes.map({ $0.reduce(1, *) != 1 }) == true {
-                    var at = location
-                    at.value = name
-                    diagnostics.append(Diagnostic(.subgraphSignature, "the \(node.opType) condition '\(name)' is \(type); it must be a single bool", at: at))
-                }
-            }
-            guard let definition = context.registry.definition(domain: node.domain, opType: node.opType) else {
-                let label = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain)::\(node.opType)"
+            checkControlFlowCondition(node, env: env, location: location)
+            // Domains without an import and unknown ops are the structure check's findings.
+            guard env.opsets.version(for: node.domain) != nil else { return unknown }
+            guard context.registry.descriptor(for: node) != nil else {
+                let label = Domain.qualified(node.domain, node.opType)
                 if !context.isLocalFunction(node), reportedUnimplemented.insert(label).inserted {
                     diagnostics.append(Diagnostic(.notImplemented, "\(label) is not implemented by Vigil; outputs of its nodes are not type-checked",
                                                   at: location))
                 }
                 return unknown
             }
-            var types: [TensorType?] = []
-            var values: [Tensor?] = []
-            for name in node.inputs {
-                if name.isEmpty {
-                    types.append(nil)
-                    values.append(nil)
-                    continue
-                }
-                guard let known = env[name], let type = known.type else { return unknown }
-                types.append(type)
-                values.append(known.value)
+            let step = env.step(index, node)
+            guard case .failure(let error)? = step.result else { return step.outputs }
+            var at = location
+            if let subject = error.subject { at.value = subjectValue(subject, node: node) }
+            switch error.kind {
+            case .invalid:
+                diagnostics.append(Diagnostic(.inference, error.message, at: at, hint: error.subject.map { "concerns \($0)" }))
+            case .unresolved:
+                diagnostics.append(Diagnostic(.unresolvedShape, error.message, at: at))
+            case .unsupported:
+                diagnostics.append(Diagnostic(.notImplemented, error.message, at: at))
             }
-            let opset = context.opset(for: node.domain) ?? 1
-            let opContext = OpContext(node: node, opset: opset, inputTypes: types, inputValues: values)
-            do {
-                return try definition.infer(opContext).map { Known(type: $0.type, value: $0.value) }
-            } catch {
-                var at = location
-                if let subject = error.subject { at.value = subjectValue(subject, node: node) }
-                switch error.kind {
-                case .invalid:
-                    diagnostics.append(Diagnostic(.inference, error.message, at: at, hint: error.subject.map { "concerns \($0)" }))
-                case .unresolved:
-                    diagnostics.append(Diagnostic(.unresolvedShape, error.message, at: at))
-                case .unsupported:
-                    diagnostics.append(Diagnostic(.notImplemented, error.message, at: at))
-                }
-                return unknown
-            }
+            return unknown
+        }
+
+        /// An If or Loop condition must be a single bool.
+        mutating func checkControlFlowCondition(_ node: Node, env: GraphPropagation, location: Location) {
+            guard node.isDefaultDomain, (node.opType == "If" && node.inputs.count >= 1) || (node.opType == "Loop" && node.inputs.count >= 2)
+            else { return }
+            let name = node.inputs[node.opType == "If" ? 0 : 1]
+            guard !name.isEmpty, let type = env[name]?.type,
+                  type.dtype != .bool || type.shape.staticSizes.map({ $0.reduce(1, *) != 1 }) == true
+            else { return }
+            var at = location
+            at.value = name
+            diagnostics.append(Diagnostic(.subgraphSignature, "the \(node.opType) condition '\(name)' is \(type); it must be a single bool", at: at))
         }
 
         /// The value name an `OpError` subject such as `input 1 ('W')` refers to.

@@ -2,8 +2,8 @@ import VigilIR
 
 /// Model-level checks: IR version and opset imports.
 enum ModelChecks {
-    /// IR versions defined by ONNX releases so far.
-    static let knownIRVersions: ClosedRange<Int64> = 3...13
+    /// IR versions defined by ONNX releases so far (up to what the catalog's onnx release writes).
+    static let knownIRVersions: ClosedRange<Int64> = 3...Int64(ONNXOpCatalog.latestIRVersion)
 
     static func versions(_ context: VerificationContext) -> [Diagnostic] {
         let model = context.model
@@ -17,8 +17,8 @@ enum ModelChecks {
         }
         var seen: [String: Int64] = [:]
         for opset in model.opsetImports {
-            let domain = opset.domain == "ai.onnx" ? "" : opset.domain
-            let shown = domain.isEmpty ? "ai.onnx" : domain
+            let domain = Domain.canonical(opset.domain)
+            let shown = Domain.display(domain)
             if let earlier = seen[domain] {
                 out.append(Diagnostic(.duplicateOpsetImport, "domain '\(shown)' is imported twice (versions \(earlier) and \(opset.version))",
                                       hint: "keep one opset_import per domain"))
@@ -67,65 +67,98 @@ struct StructureCheck {
 
     // MARK: Graph
 
-    private mutating func checkGraph(_ graph: Graph, outer: Set<String>, path: [String], isMain: Bool) {
+    /// The names one graph defines, and those its enclosing graphs define.
+    private struct Scope {
+        let outer: Set<String>
+        let path: [String]
+        let isMain: Bool
         var defined = Set<String>()
-        func define(_ name: String, what: String, at location: Location) -> Bool {
-            if outer.contains(name) {
-                report(Diagnostic(.multipleDefinitions, "\(what) '\(name)' redefines a value of the enclosing graph", at: location,
-                                  hint: "names must be unique across a graph and its subgraphs"))
-                return false
-            }
-            if !defined.insert(name).inserted {
-                report(Diagnostic(.multipleDefinitions, "\(what) '\(name)' is defined more than once", at: location))
-                return false
-            }
-            return true
-        }
 
+        func contains(_ name: String) -> Bool { defined.contains(name) || outer.contains(name) }
+    }
+
+    /// Defines a name in the scope, reporting a redefinition; returns whether the name was new.
+    private mutating func define(_ name: String, what: String, at location: Location, in scope: inout Scope) -> Bool {
+        if scope.outer.contains(name) {
+            report(Diagnostic(.multipleDefinitions, "\(what) '\(name)' redefines a value of the enclosing graph", at: location,
+                              hint: "names must be unique across a graph and its subgraphs"))
+            return false
+        }
+        if !scope.defined.insert(name).inserted {
+            report(Diagnostic(.multipleDefinitions, "\(what) '\(name)' is defined more than once", at: location))
+            return false
+        }
+        return true
+    }
+
+    private mutating func checkGraph(_ graph: Graph, outer: Set<String>, path: [String], isMain: Bool) {
+        var scope = Scope(outer: outer, path: path, isMain: isMain)
         if graph.name.isEmpty {
             report(Diagnostic(.emptyName, path.isEmpty ? "the main graph has no name" : "the subgraph has no name", at: Location(graphPath: path),
                               hint: "ONNX requires every graph to be named"))
         }
-        // Graph inputs.
+        checkGraphInputs(graph, &scope)
+        checkInitializers(graph, &scope)
+        checkNodes(graph, &scope)
+        for output in graph.outputs {
+            let location = Location.value(output.name, graphPath: path)
+            if output.name.isEmpty {
+                report(Diagnostic(.emptyName, "a graph output has an empty name", at: location))
+                continue
+            }
+            if !scope.contains(output.name) {
+                report(Diagnostic(.outputNotProduced, "graph output '\(output.name)' is not produced by any node, input or initializer", at: location))
+            }
+            if isMain { checkDeclaredType(output, role: "graph output", path: path) }
+        }
+    }
+
+    private mutating func checkGraphInputs(_ graph: Graph, _ scope: inout Scope) {
         for input in graph.inputs {
-            let location = Location.value(input.name, graphPath: path)
+            let location = Location.value(input.name, graphPath: scope.path)
             if input.name.isEmpty {
                 report(Diagnostic(.emptyName, "a graph input has an empty name", at: location))
                 continue
             }
-            _ = define(input.name, what: "graph input", at: location)
-            if isMain { checkDeclaredType(input, role: "graph input", path: path) }
+            _ = define(input.name, what: "graph input", at: location, in: &scope)
+            if scope.isMain { checkDeclaredType(input, role: "graph input", path: scope.path) }
         }
+    }
+
+    /// Initializers (names are unique and non-empty by construction of Graph; the reader checks) and
+    /// sparse initializers.
+    private mutating func checkInitializers(_ graph: Graph, _ scope: inout Scope) {
         let inputNames = Set(graph.inputs.map(\.name))
-        // Initializers (names are unique and non-empty by construction of Graph; the reader checks).
         for name in graph.initializerNames {
-            let location = Location.value(name, graphPath: path)
+            let location = Location.value(name, graphPath: scope.path)
             if name.isEmpty {
                 report(Diagnostic(.emptyName, "an initializer has an empty name", at: location))
                 continue
             }
             if inputNames.contains(name) {
-                if outer.contains(name) { _ = define(name, what: "initializer", at: location) }
+                if scope.outer.contains(name) { _ = define(name, what: "initializer", at: location, in: &scope) }
                 continue
             }
-            if isMain && model.irVersion < 4 {
+            if scope.isMain && model.irVersion < 4 {
                 report(Diagnostic(.initializerNotInput, "initializer '\(name)' is not listed among the graph inputs, which IR version \(model.irVersion) requires",
                                   at: location, hint: "list it as a graph input, or set ir_version to 4 or newer"))
             }
-            _ = define(name, what: "initializer", at: location)
+            _ = define(name, what: "initializer", at: location, in: &scope)
         }
         for sparse in graph.sparseInitializers {
-            let location = Location.value(sparse.name, graphPath: path)
+            let location = Location.value(sparse.name, graphPath: scope.path)
             if sparse.name.isEmpty {
                 report(Diagnostic(.emptyName, "a sparse initializer has an empty name", at: location))
                 continue
             }
-            if !inputNames.contains(sparse.name) || outer.contains(sparse.name) {
-                _ = define(sparse.name, what: "sparse initializer", at: location)
+            if !inputNames.contains(sparse.name) || scope.outer.contains(sparse.name) {
+                _ = define(sparse.name, what: "sparse initializer", at: location, in: &scope)
             }
             checkSparse(sparse.tensor, name: sparse.name, at: location)
         }
+    }
 
+    private mutating func checkNodes(_ graph: Graph, _ scope: inout Scope) {
         // Where every node output is produced, to tell "defined later" from "never defined".
         let nodes = graph.nodes
         var producedAt: [String: Int] = [:]
@@ -137,18 +170,16 @@ struct StructureCheck {
             let values = inCycle.sorted().flatMap { nodes[$0].outputs.filter { !$0.isEmpty } }
             let first = inCycle.min()!
             report(Diagnostic(.cycle, "nodes form a cycle through " + values.prefix(6).map { "'\($0)'" }.joined(separator: ", "),
-                              at: .node(nodes[first], index: first, graphPath: path),
+                              at: .node(nodes[first], index: first, graphPath: scope.path),
                               hint: "a value cannot depend on itself; break the loop or use a Loop/Scan node"))
         }
-
         for (index, node) in nodes.enumerated() {
-            let key = VerificationContext.nodeKey(path, index)
-            let location = Location.node(node, index: index, graphPath: path)
+            let key = VerificationContext.nodeKey(scope.path, index)
+            let location = Location.node(node, index: index, graphPath: scope.path)
             if node.opType.isEmpty {
                 report(Diagnostic(.emptyOpType, "node has an empty op_type", at: location), brokenNode: key)
             }
-            for input in node.inputs where !input.isEmpty {
-                if defined.contains(input) || outer.contains(input) { continue }
+            for input in node.inputs where !input.isEmpty && !scope.contains(input) {
                 var at = location
                 at.value = input
                 if let later = producedAt[input], later >= index {
@@ -156,52 +187,48 @@ struct StructureCheck {
                     report(Diagnostic(.notTopological, "input '\(input)' is produced by a later node #\(later) \(nodes[later].label)", at: at,
                                       hint: "nodes must be listed in topological order"), brokenNode: key)
                 } else {
-                    report(Diagnostic(.undefinedValue, "input '\(input)' is not defined by any graph input, initializer or earlier node\(path.isEmpty ? "" : " in scope")",
+                    report(Diagnostic(.undefinedValue, "input '\(input)' is not defined by any graph input, initializer or earlier node\(scope.path.isEmpty ? "" : " in scope")",
                                       at: at), brokenNode: key)
                 }
             }
-            var attributeNames = Set<String>()
-            for attribute in node.attributes {
-                if attribute.name.isEmpty {
-                    report(Diagnostic(.emptyName, "an attribute has an empty name", at: location), brokenNode: key)
-                    continue
-                }
-                if !attributeNames.insert(attribute.name).inserted {
-                    report(Diagnostic(.duplicateAttribute, "attribute '\(attribute.name)' appears more than once", at: location), brokenNode: key)
-                }
-                if let reference = attribute.referencedAttribute, !reference.isEmpty {
-                    report(Diagnostic(.referenceAttributeOutsideFunction, "attribute '\(attribute.name)' refers to caller attribute '\(reference)', which only a function body may do",
-                                      at: location), brokenNode: key)
-                }
-            }
+            checkAttributes(node, key: key, at: location)
             checkSchema(node, key: key, at: location)
-            // Subgraphs see everything defined so far in this graph and the enclosing ones.
-            for attribute in node.attributes {
-                for (i, subgraph) in attribute.value.subgraphs.enumerated() {
-                    let suffix = attribute.value.subgraphs.count > 1 ? "[\(i)]" : ""
-                    let name = (node.name.isEmpty ? "#\(index) \(node.opType)" : "'\(node.name)' (\(node.opType))") + ".\(attribute.name)\(suffix)"
-                    let before = diagnostics.count
-                    checkGraph(subgraph, outer: outer.union(defined), path: path + [name], isMain: false)
-                    if diagnostics[before...].contains(where: { $0.severity == .error }) { broken.insert(key) }
-                }
-            }
+            checkSubgraphs(of: node, index: index, key: key, scope: scope)
             for output in node.outputs where !output.isEmpty {
                 var at = location
                 at.value = output
-                if !define(output, what: "node output", at: at) { broken.insert(key) }
+                if !define(output, what: "node output", at: at, in: &scope) { broken.insert(key) }
             }
         }
+    }
 
-        for output in graph.outputs {
-            let location = Location.value(output.name, graphPath: path)
-            if output.name.isEmpty {
-                report(Diagnostic(.emptyName, "a graph output has an empty name", at: location))
+    private mutating func checkAttributes(_ node: Node, key: String, at location: Location) {
+        var attributeNames = Set<String>()
+        for attribute in node.attributes {
+            if attribute.name.isEmpty {
+                report(Diagnostic(.emptyName, "an attribute has an empty name", at: location), brokenNode: key)
                 continue
             }
-            if !defined.contains(output.name) && !outer.contains(output.name) {
-                report(Diagnostic(.outputNotProduced, "graph output '\(output.name)' is not produced by any node, input or initializer", at: location))
+            if !attributeNames.insert(attribute.name).inserted {
+                report(Diagnostic(.duplicateAttribute, "attribute '\(attribute.name)' appears more than once", at: location), brokenNode: key)
             }
-            if isMain { checkDeclaredType(output, role: "graph output", path: path) }
+            if let reference = attribute.referencedAttribute, !reference.isEmpty {
+                report(Diagnostic(.referenceAttributeOutsideFunction, "attribute '\(attribute.name)' refers to caller attribute '\(reference)', which only a function body may do",
+                                  at: location), brokenNode: key)
+            }
+        }
+    }
+
+    /// Subgraphs see everything defined so far in this graph and the enclosing ones.
+    private mutating func checkSubgraphs(of node: Node, index: Int, key: String, scope: Scope) {
+        for attribute in node.attributes {
+            for (i, subgraph) in attribute.value.subgraphs.enumerated() {
+                let suffix = attribute.value.subgraphs.count > 1 ? "[\(i)]" : ""
+                let name = (node.name.isEmpty ? "#\(index) \(node.opType)" : "'\(node.name)' (\(node.opType))") + ".\(attribute.name)\(suffix)"
+                let before = diagnostics.count
+                checkGraph(subgraph, outer: scope.outer.union(scope.defined), path: scope.path + [name], isMain: false)
+                if diagnostics[before...].contains(where: { $0.severity == .error }) { broken.insert(key) }
+            }
         }
     }
 
@@ -279,8 +306,8 @@ struct StructureCheck {
 
     private mutating func checkSchema(_ node: Node, key: String, at location: Location) {
         guard !node.opType.isEmpty else { return }
-        let domain = node.domain == "ai.onnx" ? "" : node.domain
-        let shownDomain = domain.isEmpty ? "ai.onnx" : domain
+        let domain = Domain.canonical(node.domain)
+        let shownDomain = Domain.display(domain)
         guard let opset = model.opsetVersion(for: domain).map({ Int($0) }) else {
             if !model.opsetImports.isEmpty || !domain.isEmpty {
                 report(Diagnostic(.domainNotImported, "domain '\(shownDomain)' of this node is not imported by the model", at: location,
@@ -290,7 +317,7 @@ struct StructureCheck {
             }
             return
         }
-        if model.functions.contains(where: { $0.name == node.opType && ($0.domain == "ai.onnx" ? "" : $0.domain) == domain }) { return }
+        if model.functions.contains(where: { $0.name == node.opType && Domain.canonical($0.domain) == domain }) { return }
         guard ONNXOpCatalog.knowsDomain(domain), opset >= 1 else { return }
         guard let schema = ONNXOpCatalog.schema(domain: domain, opType: node.opType, opset: opset) else {
             if let first = ONNXOpCatalog.firstVersion(domain: domain, opType: node.opType) {
@@ -379,16 +406,16 @@ struct StructureCheck {
                     at.value = input
                     report(Diagnostic(.undefinedValue, "input '\(input)' is not a function input or an earlier node's output", at: at))
                 }
-                let domain = node.domain == "ai.onnx" ? "" : node.domain
+                let domain = Domain.canonical(node.domain)
                 let imports = function.opsetImports.isEmpty ? model.opsetImports : function.opsetImports
-                if let version = imports.first(where: { ($0.domain == "ai.onnx" ? "" : $0.domain) == domain })?.version {
+                if let version = imports.first(where: { Domain.canonical($0.domain) == domain })?.version {
                     let isLocal = model.functions.contains { $0.name == node.opType && $0.domain == node.domain }
                     if !isLocal, ONNXOpCatalog.knowsDomain(domain),
                        ONNXOpCatalog.schema(domain: domain, opType: node.opType, opset: Int(version)) == nil {
-                        report(Diagnostic(.unknownOperator, "\(domain.isEmpty ? "ai.onnx" : domain) opset \(version) has no operator \(node.opType)", at: location))
+                        report(Diagnostic(.unknownOperator, "\(Domain.display(domain)) opset \(version) has no operator \(node.opType)", at: location))
                     }
                 } else {
-                    report(Diagnostic(.domainNotImported, "domain '\(domain.isEmpty ? "ai.onnx" : domain)' of this node is not imported by the function", at: location))
+                    report(Diagnostic(.domainNotImported, "domain '\(Domain.display(domain))' of this node is not imported by the function", at: location))
                 }
                 defined.formUnion(node.outputs.filter { !$0.isEmpty })
             }

@@ -15,9 +15,7 @@ class CLITestCase: XCTestCase {
 
     override func setUpWithError() throws {
         directory = try Repository.temporaryDirectory()
-        guard FileManager.default.isExecutableFile(atPath: Repository.vigilBinary.path) else {
-            throw XCTSkip("the vigil binary is not built (swift build)")
-        }
+        try Repository.requireVigilBinary()
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }

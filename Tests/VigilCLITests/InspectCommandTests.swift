@@ -39,7 +39,7 @@ final class InspectCommandTests: CLITestCase {
         try Data((0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }).write(to: garbage)
         assertFailure(try vigil("inspect", garbage.path), file: garbage.path, cause: "not a valid ONNX protobuf")
         let missing = directory.appendingPathComponent("missing.onnx").path
-        assertFailure(try vigil("inspect", missing), file: missing, cause: "cannot open")
+        assertFailure(try vigil("inspect", missing), file: missing, cause: "no such file")
         let original = try Data(contentsOf: URL(fileURLWithPath: fixture("residual_block")))
         let truncated = directory.appendingPathComponent("truncated.onnx")
         try original.prefix(original.count / 2).write(to: truncated)

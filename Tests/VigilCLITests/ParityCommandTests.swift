@@ -62,3 +62,31 @@ final class ParityCommandTests: CLITestCase {
         XCTAssertTrue(layered.stdout.contains("first divergence: node #0 '\(first.name)' (\(first.opType))"), layered.stdout)
     }
 }
+
+extension ParityCommandTests {
+    /// `--junit` writes a report whatever happens: a model with an unsupported op, a model that cannot be
+    /// read and a missing reference are each one failing test case carrying the one-line message.
+    func testJUnitIsWrittenWhenTheModelCannotBeLoadedOrRun() throws {
+        let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "control_flow_if" })
+        let truncated = directory.appendingPathComponent("cut.onnx")
+        let bytes = try Data(contentsOf: entry.url)
+        try bytes.prefix(bytes.count / 2).write(to: truncated)
+        let cases: [(model: String, reference: String, message: String)] = [
+            (entry.url.path, entry.testDataSet.path, "unsupported ops"),
+            (truncated.path, entry.testDataSet.path, "truncated"),
+            (fixture("conv_bn_relu"), directory.appendingPathComponent("nowhere").path, "no such file or folder"),
+        ]
+        for (index, item) in cases.enumerated() {
+            let junit = directory.appendingPathComponent("report\(index).xml").path
+            let r = try vigil("parity", item.model, "--reference", item.reference, "--junit", junit)
+            XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+            XCTAssertEqual(r.stderrLines.count, 1, r.stderr)
+            let xml = try String(contentsOfFile: junit, encoding: .utf8)
+            XCTAssertTrue(xml.contains("tests=\"1\" failures=\"1\""), xml)
+            let message = String(r.stderr.dropFirst("vigil: error: ".count).dropLast())
+            XCTAssertTrue(xml.contains("<failure message=\"\(message.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;"))\"/>"), xml)
+            XCTAssertTrue(xml.contains(item.message), xml)
+            XCTAssertTrue(xml.contains("name=\"load and run "), xml)
+        }
+    }
+}

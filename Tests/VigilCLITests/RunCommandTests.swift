@@ -25,6 +25,20 @@ final class RunCommandTests: CLITestCase {
         XCTAssertTrue(printed.stdout.hasPrefix("embedding  float32[4, 10]  min "), printed.stdout)
     }
 
+    /// `--max-memory`: a model needing more fails before allocating, naming the node; a bad size is a usage error.
+    func testMemoryLimitFailsNamingTheNode() throws {
+        let entry = try XCTUnwrap(try FixtureManifest.load().models.first { $0.name == "cnn_embedding" })
+        let input = entry.testDataSet.appendingPathComponent("input_0.pb").path
+        let output = directory.appendingPathComponent("out.npz").path
+        let result = try vigil("run", entry.url.path, "--input", input, "-o", output, "--max-memory", "1K")
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.stderrLines.count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("more than the limit of 1 KB") && result.stderr.contains("node "), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        XCTAssertEqual(try vigil("run", entry.url.path, "--input", input, "--max-memory", "lots").status, 2)
+        XCTAssertEqual(try vigil("run", entry.url.path, "--input", input, "--max-memory", "64M").status, 0)
+    }
+
     func testBadInputsFailByNameAndWriteNothing() throws {
         let model = fixture("cnn_embedding")
         let output = directory.appendingPathComponent("out.npz").path
@@ -40,9 +54,11 @@ final class RunCommandTests: CLITestCase {
         let notNPY = directory.appendingPathComponent("text.npy")
         try Data("hello".utf8).write(to: notNPY)
 
-        assertFailure(try vigil("run", model, "--input", "Y=\(goodFile)", "-o", output), file: model, cause: "'Y' is not an input of the model")
-        assertFailure(try vigil("run", model, "--input", wrongShape, "-o", output), file: model, cause: "input 'X' has shape [4, 28, 28]")
-        assertFailure(try vigil("run", model, "--input", wrongType, "-o", output), file: model, cause: "input 'X' has type int64")
+        // Inputs are checked against the model's declared inputs before it runs; the failure names the input file.
+        assertFailure(try vigil("run", model, "--input", "Y=\(goodFile)", "-o", output), file: goodFile, cause: "the model has no input named 'Y' (inputs: 'X')")
+        assertFailure(try vigil("run", model, "--input", wrongShape, "-o", output), file: wrongShape,
+                      cause: "cannot take it as input 'X': it has rank 3 ([4, 28, 28]), the input is float32[N, 1, 28, 28]")
+        assertFailure(try vigil("run", model, "--input", wrongType, "-o", output), file: wrongType, cause: "it is int64[1, 1, 28, 28], the input is float32")
         assertFailure(try vigil("run", model, "-o", output), file: model, cause: "missing input 'X'")
         assertFailure(try vigil("run", model, "--input", notNPY.path, "-o", output), file: notNPY.path, cause: "not a .npy file")
         let unsupported = fixture("attribute_kinds")

@@ -11,9 +11,7 @@ final class DetectCommandTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: Repository.vigilBinary.path) else {
-            throw XCTSkip("the vigil binary is not built (swift build)")
-        }
+        try Repository.requireVigilBinary()
         directory = try Repository.temporaryDirectory()
     }
 
@@ -48,14 +46,20 @@ final class DetectCommandTests: XCTestCase {
         let inFile = temp("in.npy"), oodFile = temp("ood.npy")
         try NPY.write(Tensor(.float64, shape: [500], scalars: DetectorFixtures.scores("mean_distance", "test")), to: inFile)
         try NPY.write(Tensor(.float64, shape: [1000], scalars: DetectorFixtures.scores("mean_distance", "novelty")), to: oodFile)
-        let r = try vigil(["detect", "metrics", "--in-scores", inFile, "--ood-scores", oodFile, "--json"])
+        let r = try vigil(["detect", "metrics", "--data", inFile, "--novelty", oodFile, "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Double]
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let json = try XCTUnwrap((object?["metrics"] as? [String: [String: Double]])?["novelty"], r.stdout)
         let expected = ((DetectorFixtures.section("metrics")["mean_distance"] as! [String: Any])["novelty"] as! [String: Any])
         XCTAssertEqual(Set(json.keys), ["fpr_at_95_tpr", "detection_error", "auroc", "aupr_in", "aupr_out"])
         for (key, value) in json { assertClose([value], [DetectorFixtures.double(expected[key]!)], atol: 1e-9, rtol: 0, key) }
-        let text = try vigil(["detect", "metrics", "--in-scores", inFile, "--ood-scores", oodFile])
+        XCTAssertEqual(object?["counts"] as? [String: Int], ["in": 500, "novelty": 1000])
+        let text = try vigil(["detect", "metrics", "--data", inFile, "--anomaly", "ood=\(oodFile)"])
         XCTAssertTrue(text.stdout.contains("AUROC"), text.stdout)
+        // The old spellings still work (hidden aliases): --in-scores is --data, --ood-scores F is --anomaly ood=F.
+        let old = try vigil(["detect", "metrics", "--in-scores", inFile, "--ood-scores", oodFile])
+        XCTAssertEqual(old.status, 0, old.stderr)
+        XCTAssertEqual(old.stdout, text.stdout)
     }
 
     /// fit → score (-o) equals numpy; evaluate prints every scorer and writes the report.
@@ -92,8 +96,8 @@ final class DetectCommandTests: XCTestCase {
         }
         let html = try String(contentsOfFile: report, encoding: .utf8)
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 2 * Scorer.allCases.count)
-        XCTAssertFalse(html.contains("<script"))
+        XCTAssertEqual(html.components(separatedBy: "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\"").count - 1, 2 * Scorer.allCases.count)
+        assertSelfContained(html)
     }
 
     /// With --classifier, fit also calibrates the softmax baselines on the validation images; the

@@ -7,10 +7,18 @@ import VigilTestSupport
 import XCTest
 
 /// Runs the ONNX backend node tests (onnx 1.22.0, fetched by `scripts/fetch-onnx-backend-tests.sh`)
-/// listed in ``ConformanceManifest``: every listed test must pass, and every test whose ops are all
-/// supported must be either listed or excluded with a reason.
+/// and the newest-opset node tests generated with onnx 1.23's reference evaluator
+/// (`Fixtures/onnx-node-new/node`, committed) listed in ``ConformanceManifest``: every listed test
+/// must pass, and every test whose ops are all supported must be either listed or excluded with a reason.
 final class ConformanceTests: XCTestCase {
     static var nodeTests: URL { Repository.onnxBackendData.appendingPathComponent("node") }
+    static var newNodeTests: URL { Repository.fixtures.appendingPathComponent("onnx-node-new/node") }
+
+    /// The folder of a node test: the backend data, or the newest-opset fixtures.
+    static func folder(_ name: String) -> URL {
+        let fresh = newNodeTests.appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: fresh.path) ? fresh : nodeTests.appendingPathComponent(name)
+    }
 
     /// The outcome of one node test.
     enum Outcome: Equatable {
@@ -20,7 +28,7 @@ final class ConformanceTests: XCTestCase {
 
     /// Runs one node test and compares every output at the ONNX backend defaults (rtol 1e-3, atol 1e-7).
     static func run(_ name: String) -> Outcome {
-        let directory = nodeTests.appendingPathComponent(name)
+        let directory = folder(name)
         do {
             let model = try ONNXReader.readModel(at: directory.appendingPathComponent("model.onnx").path)
             let data = directory.appendingPathComponent("test_data_set_0")
@@ -73,9 +81,10 @@ final class ConformanceTests: XCTestCase {
 
     /// Names of node tests whose ops are all supported by the executor.
     static func supportedTests() throws -> [String] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: nodeTests.path).sorted()
+        let names = try (FileManager.default.contentsOfDirectory(atPath: nodeTests.path)
+            + FileManager.default.contentsOfDirectory(atPath: newNodeTests.path)).sorted()
         return names.filter { name in
-            guard let model = try? ONNXReader.readModel(at: nodeTests.appendingPathComponent(name).appendingPathComponent("model.onnx").path)
+            guard let model = try? ONNXReader.readModel(at: folder(name).appendingPathComponent("model.onnx").path)
             else { return false }
             return InferenceSession.unsupportedOps(in: model).isEmpty
         }

@@ -60,6 +60,22 @@ final class FixtureTests: XCTestCase {
     func testVGGLike() throws { try checkFixture("vgg_like") }
     func testBatchNormThenConv() throws { try checkFixture("bn_then_conv") }
     func testFusedActivations() throws { try checkFixture("fused_activations") }
+    func testTraitActivations() throws { try checkFixture("trait_activations") }
+
+    /// A model saved with the newest onnx release's defaults (IR 14, opset 28) reads and runs.
+    func testModelSavedWithNewestONNXDefaults() throws {
+        let directory = Repository.fixtures.appendingPathComponent("onnx-node-new/newest_defaults")
+        let model = try ONNXReader.readModel(at: directory.appendingPathComponent("model.onnx").path)
+        XCTAssertEqual(model.irVersion, 14)
+        XCTAssertEqual(model.opsetVersion(for: ""), 28)
+        let data = directory.appendingPathComponent("test_data_set_0")
+        let input = try ONNXReader.readTensor(at: data.appendingPathComponent("input_0.pb").path)
+        let expected = try ONNXReader.readTensor(at: data.appendingPathComponent("output_0.pb").path)
+        for threads in [1, 2] {
+            let outputs = try InferenceSession(model: model, options: .init(threads: threads)).run([model.graph.inputs[0].name: input.tensor])
+            expectClose(outputs[model.graph.outputs[0].name], expected.tensor, atol: 1e-5, rtol: 1e-4, "newest_defaults threads=\(threads)")
+        }
+    }
 
     /// Every fixture in the manifest that has reference data is either checked above or expected to
     /// be rejected for an unsupported op, so a new fixture cannot be silently skipped.
@@ -70,9 +86,10 @@ final class FixtureTests: XCTestCase {
         let checked: Set<String> = [
             "conv_bn_relu", "cnn_embedding", "residual_block", "gemm_mlp", "pooling", "external_data", "old_ir3_opset7",
             "new_ir10_opset21", "typed_fields_all_dtypes", "dynamic_batch_mlp", "optimizer_patterns", "vgg_like",
-            "bn_then_conv", "fused_activations",
+            "bn_then_conv", "fused_activations", "trait_activations",
         ]
-        let unsupported: Set<String> = ["control_flow_if"]
+        // If runs only after the optimizer inlines a constant one (OptimizerParityTests).
+        let unsupported: Set<String> = ["control_flow_if", "constant_if"]
         for entry in models where entry["has_reference"] as? Bool == true {
             let name = entry["name"] as! String
             XCTAssertTrue(checked.contains(name) || unsupported.contains(name), "fixture \(name) is not covered by FixtureTests")

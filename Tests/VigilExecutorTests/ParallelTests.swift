@@ -22,9 +22,11 @@ final class ParallelTests: XCTestCase {
 
     func testForEachTaskRunsEachTaskOnceOnValidSlots() {
         for threads in [1, 2, 3, 8] {
+            let pool = WorkerPool(workers: threads - 1)
+            defer { pool.stop() }
             for tasks in [0, 1, 2, 7, 64] {
                 let runs = Hits(tasks)
-                Parallel(threads: threads).forEachTask(tasks) { task, slot in runs.hit(task, slotValid: (0..<threads).contains(slot)) }
+                Parallel(threads: threads, pool: pool).forEachTask(tasks) { task, slot in runs.hit(task, slotValid: (0..<threads).contains(slot)) }
                 XCTAssertEqual(runs.counts, Array(repeating: 1, count: tasks), "threads \(threads) tasks \(tasks)")
                 XCTAssertEqual(runs.badSlots, 0, "threads \(threads) tasks \(tasks)")
             }
@@ -33,14 +35,53 @@ final class ParallelTests: XCTestCase {
 
     func testForEachCoversTheRangeOnce() {
         for threads in [1, 2, 5] {
+            let pool = WorkerPool(workers: threads - 1)
+            defer { pool.stop() }
             for (count, grain) in [(1, 1), (10, 1), (1000, 64), (7, 100)] {
                 let hits = Hits(count)
-                Parallel(threads: threads).forEach(count, grain: grain) { range in
+                Parallel(threads: threads, pool: pool).forEach(count, grain: grain) { range in
                     for i in range { hits.hit(i) }
                 }
                 XCTAssertEqual(hits.counts, Array(repeating: 1, count: count), "threads \(threads) count \(count)")
             }
         }
+    }
+
+    /// A session whose loop is stuck (a task waits) does not hold up another session: each has its
+    /// own threads.
+    func testAStuckSessionDoesNotBlockAnother() {
+        let pool = WorkerPool(workers: 1)
+        defer { pool.stop() }
+        let gate = NSLock()
+        gate.lock()
+        let first = Hits(2)
+        let started = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            // Occupies the pool's worker with a loop whose task waits for the gate.
+            Parallel(threads: 2, pool: pool).forEachTask(2) { task, _ in
+                first.hit(task)
+                if task == 0 { started.signal(); gate.lock(); gate.unlock() }
+            }
+        }
+        started.wait()
+        // A second pool (a second session) runs at once, on its own thread.
+        let other = WorkerPool(workers: 1)
+        defer { other.stop() }
+        let runs = Hits(100)
+        Parallel(threads: 2, pool: other).forEachTask(100) { task, _ in runs.hit(task) }
+        XCTAssertEqual(runs.counts, Array(repeating: 1, count: 100))
+        gate.unlock()
+    }
+
+    /// Several sessions' pools run loops concurrently, each task exactly once.
+    func testPoolsRunConcurrently() {
+        let pools = (0..<3).map { _ in WorkerPool(workers: 2) }
+        defer { pools.forEach { $0.stop() } }
+        let hits = (0..<3).map { _ in Hits(500) }
+        DispatchQueue.concurrentPerform(iterations: 3) { i in
+            for round in 0..<20 { Parallel(threads: 3, pool: pools[i]).forEachTask(25) { task, _ in hits[i].hit(round * 25 + task) } }
+        }
+        for h in hits { XCTAssertEqual(h.counts, Array(repeating: 1, count: 500)) }
     }
 
     /// Output pixel counts and panel counts of the VGG-like net at batch 1 and 64, and odd sizes, with

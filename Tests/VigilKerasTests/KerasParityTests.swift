@@ -2,6 +2,7 @@ import Foundation
 import VigilExecutor
 import VigilIR
 import VigilKeras
+import VigilNumpy
 import VigilTestSupport
 import XCTest
 
@@ -10,8 +11,8 @@ import XCTest
 final class KerasParityTests: XCTestCase {
     func check(_ name: String) throws {
         let entry = try XCTUnwrap(try KerasFixtures.all().first { $0.name == name }, "no fixture \(name)")
-        let inputs = try entry.inputs.indices.map { try NPY.read(entry.folder.appendingPathComponent("input_\($0).npy")) }
-        let expected = try (0..<entry.outputCount).map { try NPY.read(entry.folder.appendingPathComponent("output_\($0).npy")) }
+        let inputs = try entry.inputs.indices.map { try NPY.read(at: entry.folder.appendingPathComponent("input_\($0).npy").path) }
+        let expected = try (0..<entry.outputCount).map { try NPY.read(at: entry.folder.appendingPathComponent("output_\($0).npy").path) }
         for (file, config) in KerasFixtures.variants(entry) {
             let label = "\(name)/\(URL(fileURLWithPath: file).lastPathComponent)"
             let model: Model
@@ -48,12 +49,14 @@ final class KerasParityTests: XCTestCase {
     func testNestedFunctional() throws { try check("nested_functional") }
     func testDynamicSpatial() throws { try check("dynamic_spatial") }
     func testDictInputsAndOutputs() throws { try check("dict_io") }
+    func testKeras3Operations() throws { try check("operations") }
+    func testMultiHeadAttention() throws { try check("attention") }
 
     /// Every fixture in the manifest has a parity test above.
     func testEveryFixtureIsCovered() throws {
         let covered: Set<String> = ["dense_mlp", "conv2d_net", "conv1d_net", "activations", "merge_functional",
                                     "norm_shape", "pad_resize", "keras2_legacy", "volumetric", "channels_first",
-                                    "nested_functional", "dynamic_spatial", "dict_io"]
+                                    "nested_functional", "dynamic_spatial", "dict_io", "operations", "attention"]
         XCTAssertEqual(Set(try KerasFixtures.all().map(\.name)), covered)
     }
 }

@@ -98,3 +98,45 @@ final class NumpyFileTests: XCTestCase {
         }
     }
 }
+
+/// String arrays written by numpy (`S` byte strings and `U` Unicode strings, one in Fortran order)
+/// decode to the values numpy recorded (Fixtures/numpy/strings.json); string tensors Vigil writes
+/// read back identically.
+final class NumpyStringTests: XCTestCase {
+    func testStringArraysDecode() throws {
+        let data = try Data(contentsOf: NumpyFileTests.folder.appendingPathComponent("strings.json"))
+        let expected = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+        XCTAssertEqual(expected.count, 3)
+        for (name, facts) in expected {
+            let tensor = try NPY.read(at: NumpyFileTests.folder.appendingPathComponent("\(name).npy").path)
+            XCTAssertEqual(tensor.dtype, .string, name)
+            XCTAssertEqual(tensor.shape, facts["shape"] as? [Int], name)
+            XCTAssertEqual(tensor.strings?.map { String(decoding: $0, as: UTF8.self) }, facts["values"] as? [String], name)
+        }
+    }
+
+    func testStringTensorsReadBack() throws {
+        let directory = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let strings: [[UInt8]] = [Array("a".utf8), [], Array("héllo".utf8), Array("x y".utf8)]
+        let tensor = try Tensor(dtype: .string, shape: [2, 2], contents: .strings(strings))
+        let path = directory.appendingPathComponent("s.npz").path
+        try NPZ.write([("s", tensor)], to: path)
+        let back = try NPZ.read(at: path)
+        XCTAssertEqual(back.first?.tensor, tensor)
+        XCTAssertTrue(String(decoding: try NPY.encode(tensor).prefix(64), as: UTF8.self).contains("'descr': '|S6'"))
+    }
+
+    /// A hostile header cannot make the reader allocate more than the file holds.
+    func testStringArrayClaimsAreChecked() throws {
+        let body = Data([UInt8](repeating: 65, count: 6))
+        for descr in ["|S0", "|S3", "<U1"] {
+            var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (1000000000000,), }"
+            header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+            var file = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+            file.append(Data(header.utf8))
+            file.append(body)
+            XCTAssertThrowsError(try NPY.decode(file, file: "hostile.npy"), descr)
+        }
+    }
+}

@@ -18,12 +18,12 @@ final class ActivationFusionTests: XCTestCase {
         "conv_bn_relu": (1, 0), "cnn_embedding": (2, 1), "residual_block": (2, 0), "gemm_mlp": (0, 1), "pooling": (0, 0),
         "external_data": (1, 0), "old_ir3_opset7": (1, 0), "new_ir10_opset21": (0, 0), "typed_fields_all_dtypes": (0, 0),
         "control_flow_if": (0, 0), "dynamic_batch_mlp": (0, 1), "optimizer_patterns": (1, 1), "vgg_like": (10, 1),
-        "bn_then_conv": (2, 1), "fused_activations": (7, 1),
+        "bn_then_conv": (2, 1), "fused_activations": (7, 1), "trait_activations": (7, 1),
     ]
 
     func optimize(_ model: Model, passes: [any OptimizationPass]? = nil) throws -> (Model, [PassManager.Step]) {
         var optimized = model
-        let steps = try PassManager(passes: try passes ?? OptimizerPipeline.passes(OptimizerPipeline.defaultPasses),
+        let steps = try PassManager(passes: try passes ?? OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor,
                                     check: OptimizerParityTests.verify).run(on: &optimized)
         return (optimized, steps)
     }
@@ -80,6 +80,30 @@ final class ActivationFusionTests: XCTestCase {
             XCTAssertEqual(lowered.graph.nodeCount, model.graph.nodeCount + added, item.name)
             try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "\(item.name) lowered")
         }
+    }
+
+    /// Activations fuse through their descriptors' traits, Mish and Gelu included, with their
+    /// parameters; the fused model and its lowered form match onnxruntime.
+    func testTraitActivationsFuseWithTheirParameters() throws {
+        let item = try fixture("trait_activations")
+        let (model, _) = try optimize(item.model)
+        let fused = Dictionary(uniqueKeysWithValues: fusedNodes(model).map { ($0.outputs[0], $0) })
+        let expected: [(output: String, activation: String, params: [Float]?)] = [
+            ("a0", "Mish", nil), ("a1", "Gelu", [1]), ("a2", "HardSigmoid", [0.3, 0.4]), ("a3", "Elu", [0.7]),
+            ("a4", "Selu", [1.67326319217681884765625, 1.05070102214813232421875]), ("a5", "Softplus", nil), ("a6", "Gelu", [0]),
+            ("Y", "Celu", [1.3]),
+        ]
+        XCTAssertEqual(Set(fused.keys), Set(expected.map(\.output)))
+        for entry in expected {
+            let node = try XCTUnwrap(fused[entry.output], entry.output)
+            XCTAssertEqual(activation(node), entry.activation, entry.output)
+            XCTAssertEqual(node.attribute("activation_params"), entry.params.map { .floats($0) }, entry.output)
+        }
+        try OptimizerParityTests.assertMatchesReference(try run(model, item.feeds), item, "trait activations fused")
+        let lowered = try lowerAndRoundTrip(model, "trait activations")
+        XCTAssertEqual(lowered.graph.opHistogram["Gelu"], 2)
+        XCTAssertEqual(lowered.graph.nodes.first { $0.opType == "Gelu" && $0.attributes.isEmpty == false }?.attributes.first?.stringValue, "tanh")
+        try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "trait activations lowered")
     }
 
     func testResidualAddAndTheReluAfterItFuseIntoOneConv() throws {

@@ -32,7 +32,7 @@ final class BatchNormForwardFoldingTests: XCTestCase {
 
     func optimize(_ model: Model, passes: [any OptimizationPass]) throws -> (Model, PassStats) {
         var optimized = model
-        let steps = try PassManager(passes: passes, check: OptimizerParityTests.verify).run(on: &optimized)
+        let steps = try PassManager(passes: passes, context: .executor, check: OptimizerParityTests.verify).run(on: &optimized)
         let stats = summarize(steps).first { $0.pass == "fold-batchnorm-forward" }?.stats ?? PassStats()
         return (optimized, stats)
     }

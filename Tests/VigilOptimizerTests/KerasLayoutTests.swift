@@ -20,7 +20,7 @@ final class KerasLayoutTests: XCTestCase {
             let outputCount = try XCTUnwrap(facts["outputs"] as? Int)
             let original = try KerasImporter.importModel(at: folder.appendingPathComponent("\(name)/model.h5").path)
             var model = original
-            try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), check: OptimizerParityTests.verify).run(on: &model)
+            try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor, check: OptimizerParityTests.verify).run(on: &model)
             var feeds: [String: Tensor] = [:]
             for (index, input) in inputs.enumerated() {
                 feeds[input] = try NPY.read(at: folder.appendingPathComponent("\(name)/input_\(index).npy").path)

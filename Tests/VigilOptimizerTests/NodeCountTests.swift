@@ -15,7 +15,7 @@ final class NodeCountTests: XCTestCase {
 
     func optimizedCount(_ path: String) throws -> Int {
         var model = try ONNXReader.readModel(at: path)
-        try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses)).run(on: &model)
+        try PassManager(passes: try OptimizerPipeline.passes(OptimizerPipeline.defaultPasses), context: .executor).run(on: &model)
         return model.graph.nodeCount
     }
 

@@ -25,6 +25,17 @@ public enum Repository {
         return root.appendingPathComponent(".build/debug/vigil")
     }
 
+    /// The CLI tests need the built binary: a missing binary fails them (it never skips them).
+    public static func requireVigilBinary() throws {
+        guard FileManager.default.isExecutableFile(atPath: vigilBinary.path) else { throw MissingBinary(path: vigilBinary.path) }
+    }
+
+    /// The `vigil` binary the CLI tests run is not built.
+    public struct MissingBinary: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "the vigil binary is not built at \(path): run `swift build` before `swift test`" }
+    }
+
     /// A fresh temporary directory, removed by the caller.
     public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-test-\(UUID().uuidString)")

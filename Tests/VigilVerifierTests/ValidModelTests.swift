@@ -18,6 +18,17 @@ final class ValidModelTests: XCTestCase {
         }
     }
 
+    /// The newest-opset fixtures (IR 14, opset 28) check without errors.
+    func testNewestOpsetFixturesCheckWithoutErrors() throws {
+        let folder = Repository.fixtures.appendingPathComponent("onnx-node-new")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("node").path).sorted()
+        XCTAssertGreaterThan(names.count, 100)
+        for path in names.map({ "node/\($0)/model.onnx" }) + ["newest_defaults/model.onnx"] {
+            let diagnostics = checkFile(folder.appendingPathComponent(path).path)
+            XCTAssertFalse(Verifier.hasErrors(diagnostics), "\(path):\n\(describe(diagnostics.filter { $0.severity == .error }))")
+        }
+    }
+
     /// Backend node tests that fail because of a known VigilOps inference gap, with the reason.
     /// (Reported to the VigilOps owner; remove an entry once fixed — the test fails if it passes.)
     static let knownFailures: [String: String] = {
@@ -41,7 +52,7 @@ final class ValidModelTests: XCTestCase {
         for test in try FileManager.default.contentsOfDirectory(atPath: nodeDir.path).sorted() {
             let path = nodeDir.appendingPathComponent(test).appendingPathComponent("model.onnx").path
             guard let model = try? ONNXReader.readModel(at: path) else { continue }
-            guard Self.allOps(model.graph).allSatisfy({ registry.definition(domain: $0.domain, opType: $0.opType) != nil }) else { continue }
+            guard Self.allOps(model.graph).allSatisfy({ registry.descriptor(domain: $0.domain, opType: $0.opType) != nil }) else { continue }
             checked += 1
             let errors = Verifier().verify(model).filter { $0.severity == .error }
             if errors.isEmpty {

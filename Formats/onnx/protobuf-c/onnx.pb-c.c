@@ -1771,7 +1771,7 @@ const ProtobufCMessageDescriptor vigil_onnx__tensor_proto__segment__descriptor =
   (ProtobufCMessageInit) vigil_onnx__tensor_proto__segment__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue vigil_onnx__tensor_proto__data_type__enum_values_by_number[27] =
+static const ProtobufCEnumValue vigil_onnx__tensor_proto__data_type__enum_values_by_number[29] =
 {
   { "UNDEFINED", "VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED", 0 },
   { "FLOAT", "VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT", 1 },
@@ -1800,11 +1800,13 @@ static const ProtobufCEnumValue vigil_onnx__tensor_proto__data_type__enum_values
   { "FLOAT8E8M0", "VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT8E8M0", 24 },
   { "UINT2", "VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__UINT2", 25 },
   { "INT2", "VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__INT2", 26 },
+  { "FLOAT6E2M3", "VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT6E2M3", 27 },
+  { "FLOAT6E3M2", "VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT6E3M2", 28 },
 };
 static const ProtobufCIntRange vigil_onnx__tensor_proto__data_type__value_ranges[] = {
-{0, 0},{0, 27}
+{0, 0},{0, 29}
 };
-static const ProtobufCEnumValueIndex vigil_onnx__tensor_proto__data_type__enum_values_by_name[27] =
+static const ProtobufCEnumValueIndex vigil_onnx__tensor_proto__data_type__enum_values_by_name[29] =
 {
   { "BFLOAT16", 16 },
   { "BOOL", 9 },
@@ -1814,6 +1816,8 @@ static const ProtobufCEnumValueIndex vigil_onnx__tensor_proto__data_type__enum_v
   { "FLOAT", 1 },
   { "FLOAT16", 10 },
   { "FLOAT4E2M1", 23 },
+  { "FLOAT6E2M3", 27 },
+  { "FLOAT6E3M2", 28 },
   { "FLOAT8E4M3FN", 17 },
   { "FLOAT8E4M3FNUZ", 18 },
   { "FLOAT8E5M2", 19 },
@@ -1841,9 +1845,9 @@ const ProtobufCEnumDescriptor vigil_onnx__tensor_proto__data_type__descriptor =
   "DataType",
   "VigilOnnx__TensorProto__DataType",
   "vigil_onnx",
-  27,
+  29,
   vigil_onnx__tensor_proto__data_type__enum_values_by_number,
-  27,
+  29,
   vigil_onnx__tensor_proto__data_type__enum_values_by_name,
   1,
   vigil_onnx__tensor_proto__data_type__value_ranges,
@@ -2831,7 +2835,7 @@ const ProtobufCMessageDescriptor vigil_onnx__function_proto__descriptor =
   (ProtobufCMessageInit) vigil_onnx__function_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue vigil_onnx__version__enum_values_by_number[12] =
+static const ProtobufCEnumValue vigil_onnx__version__enum_values_by_number[15] =
 {
   { "_START_VERSION", "VIGIL_ONNX__VERSION___START_VERSION", 0 },
   { "IR_VERSION_2017_10_10", "VIGIL_ONNX__VERSION__IR_VERSION_2017_10_10", 1 },
@@ -2844,14 +2848,17 @@ static const ProtobufCEnumValue vigil_onnx__version__enum_values_by_number[12] =
   { "IR_VERSION_2021_7_30", "VIGIL_ONNX__VERSION__IR_VERSION_2021_7_30", 8 },
   { "IR_VERSION_2023_5_5", "VIGIL_ONNX__VERSION__IR_VERSION_2023_5_5", 9 },
   { "IR_VERSION_2024_3_25", "VIGIL_ONNX__VERSION__IR_VERSION_2024_3_25", 10 },
-  { "IR_VERSION", "VIGIL_ONNX__VERSION__IR_VERSION", 11 },
+  { "IR_VERSION_2025_05_12", "VIGIL_ONNX__VERSION__IR_VERSION_2025_05_12", 11 },
+  { "IR_VERSION_2025_08_26", "VIGIL_ONNX__VERSION__IR_VERSION_2025_08_26", 12 },
+  { "IR_VERSION_2025_11_06", "VIGIL_ONNX__VERSION__IR_VERSION_2025_11_06", 13 },
+  { "IR_VERSION", "VIGIL_ONNX__VERSION__IR_VERSION", 14 },
 };
 static const ProtobufCIntRange vigil_onnx__version__value_ranges[] = {
-{0, 0},{0, 12}
+{0, 0},{0, 15}
 };
-static const ProtobufCEnumValueIndex vigil_onnx__version__enum_values_by_name[12] =
+static const ProtobufCEnumValueIndex vigil_onnx__version__enum_values_by_name[15] =
 {
-  { "IR_VERSION", 11 },
+  { "IR_VERSION", 14 },
   { "IR_VERSION_2017_10_10", 1 },
   { "IR_VERSION_2017_10_30", 2 },
   { "IR_VERSION_2017_11_3", 3 },
@@ -2862,6 +2869,9 @@ static const ProtobufCEnumValueIndex vigil_onnx__version__enum_values_by_name[12
   { "IR_VERSION_2021_7_30", 8 },
   { "IR_VERSION_2023_5_5", 9 },
   { "IR_VERSION_2024_3_25", 10 },
+  { "IR_VERSION_2025_05_12", 11 },
+  { "IR_VERSION_2025_08_26", 12 },
+  { "IR_VERSION_2025_11_06", 13 },
   { "_START_VERSION", 0 },
 };
 const ProtobufCEnumDescriptor vigil_onnx__version__descriptor =
@@ -2871,9 +2881,9 @@ const ProtobufCEnumDescriptor vigil_onnx__version__descriptor =
   "Version",
   "VigilOnnx__Version",
   "vigil_onnx",
-  12,
+  15,
   vigil_onnx__version__enum_values_by_number,
-  12,
+  15,
   vigil_onnx__version__enum_values_by_name,
   1,
   vigil_onnx__version__value_ranges,

@@ -4,7 +4,7 @@
 // is packed once, when a plan is built, into panels of 16 output channels, and whose right operand
 // (the im2col matrix) is never materialized: pixels are packed K-block by K-block straight from the
 // (zero-padded) input, 6 pixels per micro-tile. A 16 x 6 register tile accumulates with FMA; the
-// epilogue adds the bias and an optional residual, applies a clamp-type activation, and writes NCHW.
+// epilogue adds the bias and an optional residual, applies a piecewise-linear activation, and writes NCHW.
 // Everything else (threads, padding policy, fallbacks) is decided by the Swift caller.
 #ifndef VIGIL_KERNELS_H
 #define VIGIL_KERNELS_H
@@ -29,13 +29,12 @@ size_t vigil_conv_packed_weight_count(int64_t m, int64_t k);
 /// (output channels 16p ..< 16p + 16, zero beyond M).
 void vigil_conv_pack_weights(const float *w, int64_t m, int64_t k, float *packed);
 
-/// Activation applied in the epilogue.
-enum {
-    VIGIL_ACTIVATION_NONE = 0,
-    VIGIL_ACTIVATION_RELU = 1,
-    VIGIL_ACTIVATION_LEAKY_RELU = 2,  // alpha = slope
-    VIGIL_ACTIVATION_CLIP = 3,        // alpha = min, beta = max
-};
+/// The activation an epilogue applies: when `active`, y = clamp(x < 0 ? slope * x : x, low, high),
+/// which NaN passes through unchanged (Relu is slope 1, low 0; LeakyRelu slope alpha; Clip low, high).
+typedef struct {
+    int32_t active;
+    float slope, low, high;
+} vigil_activation;
 
 /// One 2-D convolution (one group) over an already padded input.
 typedef struct {
@@ -48,8 +47,7 @@ typedef struct {
     int64_t out_h, out_w, stride_h, stride_w;
     /// Output channels (GEMM rows), and output strides in floats.
     int64_t m, out_channel_stride, out_image_stride;
-    int32_t activation;
-    float alpha, beta;
+    vigil_activation activation;
 } vigil_conv_problem;
 
 /// Floats of per-thread workspace `vigil_conv_compute` needs for `mblocks` weight panels.
@@ -77,8 +75,7 @@ typedef struct {
     int64_t in_w, in_channel_stride, in_image_stride;
     /// Output size (both even), and output strides in floats.
     int64_t out_h, out_w, out_channel_stride, out_image_stride;
-    int32_t activation;
-    float alpha, beta;
+    vigil_activation activation;
     /// The untransformed weights (M x C x 3 x 3), for the tile blocks whose input holds NaN or infinity:
     /// those are computed by the definition, so that non-finite values stay in their own windows.
     const float *weights;

@@ -54,6 +54,7 @@ struct BroadcastIndexer {
     /// Calls `body(outputOffset, inputOffsets, length)` for each innermost row in `rows`.
     @inline(__always)
     func forEachRow(_ rowRange: Range<Int>, _ body: (Int, [Int], Int) -> Void) {
+        guard !rowRange.isEmpty else { return }
         let inner = self.inner
         let outer = Array(dims.dropLast())
         var index = [Int](repeating: 0, count: outer.count)

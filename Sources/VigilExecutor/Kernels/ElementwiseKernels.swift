@@ -2,78 +2,13 @@ import Foundation
 import VigilIR
 import VigilOps
 
-/// Elementwise kernels, table-driven: one scalar function per unary op, one per binary op, and a
-/// shared broadcasting engine.
+/// Elementwise kernels: one generic unary kernel that runs the scalar function of any op whose
+/// descriptor has an activation trait (``OpTraits/activation``), and a shared broadcasting engine
+/// for binary and variadic ops.
 enum ElementwiseKernels {
-    typealias FloatFunction = @Sendable (Float) -> Float
-
-    /// Unary float functions, each built from the node's attributes.
-    static let unaryFloat: [String: @Sendable (OpContext) throws(OpError) -> FloatFunction] = [
-        "Relu": { _ in { max($0, 0) } },
-        "LeakyRelu": { c throws(OpError) in let a = try c.float("alpha", default: 0.01); return { $0 >= 0 ? $0 : a * $0 } },
-        "Elu": { c throws(OpError) in let a = try c.float("alpha", default: 1); return { $0 >= 0 ? $0 : a * (expf($0) - 1) } },
-        "Selu": { c throws(OpError) in
-            let a = try c.float("alpha", default: 1.67326319217681884765625)
-            let g = try c.float("gamma", default: 1.05070102214813232421875)
-            return { $0 > 0 ? g * $0 : g * a * (expf($0) - 1) }
-        },
-        "Celu": { c throws(OpError) in
-            let a = try c.float("alpha", default: 1)
-            return { max(0, $0) + min(0, a * (expf($0 / a) - 1)) }
-        },
-        "Sigmoid": { _ in sigmoid },
-        "HardSigmoid": { c throws(OpError) in
-            let a = try c.float("alpha", default: 0.2), b = try c.float("beta", default: 0.5)
-            return { max(0, min(1, a * $0 + b)) }
-        },
-        "HardSwish": { _ in hardSwish },
-        "Tanh": { _ in { tanhf($0) } },
-        "Softplus": { _ in { $0 > 0 ? $0 + log1pf(expf(-$0)) : log1pf(expf($0)) } },
-        "Softsign": { _ in { $0 / (1 + abs($0)) } },
-        "Gelu": { c throws(OpError) in
-            let approximate = try c.string("approximate", default: "none")
-            switch approximate {
-            case "none": return { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }
-            case "tanh":
-                return { x in
-                    let inner = Float(0.7978845608028654) * (x + 0.044715 * x * x * x)
-                    return 0.5 * x * (1 + tanhf(inner))
-                }
-            default: throw c.error("unknown approximate '\(approximate)'", subject: "approximate")
-            }
-        },
-        "Erf": { _ in { erff($0) } },
-        "Exp": { _ in { expf($0) } },
-        "Log": { _ in { logf($0) } },
-        "Sqrt": { _ in { sqrtf($0) } },
-        "Reciprocal": { _ in { 1 / $0 } },
-        "Floor": { _ in { floorf($0) } },
-        "Ceil": { _ in { ceilf($0) } },
-        "Round": { _ in { $0.rounded(.toNearestOrEven) } },
-        "Abs": { _ in { abs($0) } },
-        "Neg": { _ in { -$0 } },
-        "Sign": { _ in { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } },
-    ]
-
-    static let sigmoid: FloatFunction = { $0 >= 0 ? 1 / (1 + expf(-$0)) : expf($0) / (1 + expf($0)) }
-    static let hardSwish: FloatFunction = { $0 * max(0, min(1, $0 / 6 + 0.5)) }
-
-    /// The scalar function of a fused op's activation: the same function as the standalone op.
-    static func function(for activation: FusedActivation) -> FloatFunction {
-        switch activation {
-        case .relu: { max($0, 0) }
-        case .leakyRelu(let alpha): { $0 >= 0 ? $0 : alpha * $0 }
-        case .clip(let low, let high): { min(max($0, low), high) }
-        case .sigmoid: sigmoid
-        case .tanh: { tanhf($0) }
-        case .hardSwish: hardSwish
-        }
-    }
-
     static var builders: [String: KernelBuilder] {
         var table: [String: KernelBuilder] = [:]
-        for op in unaryFloat.keys { table[op] = { k in try buildUnary(k) } }
-        for op in Elementwise.arithmetic + Elementwise.comparisons + Elementwise.logical + ["Pow", "PRelu"] {
+        for op in Elementwise.arithmetic + Elementwise.comparisons + Elementwise.logical + ["Pow", "PRelu", "Mod"] {
             table[op] = { k in try buildBinary(k) }
         }
         for op in Elementwise.variadic { table[op] = { k in try buildVariadic(k) } }
@@ -85,40 +20,46 @@ enum ElementwiseKernels {
 
     // MARK: Unary
 
+    /// The kernel of any op with an activation trait: its scalar function over every element
+    /// (inlined when it is piecewise linear), or its integer function on int32/int64 inputs.
     static func buildUnary(_ k: KernelContext) throws(OpError) -> Kernel {
+        guard let activation = k.op.descriptor?.traits.activation else {
+            throw k.error("\(k.node.opType) has no elementwise function")
+        }
         let count = k.outputShape(0).reduce(1, *)
-        let dtype = k.inputDType(0)
-        switch dtype {
+        switch k.inputDType(0) {
         case .float32:
-            if k.node.opType == "Relu" {
+            guard let parameters = try activation.parameterValues(k.op) else {
+                throw k.error("the parameters of \(k.node.opType) must be constants")
+            }
+            if let form = activation.piecewiseLinear?(parameters) {
+                let (slope, low, high) = (form.slope, form.low, form.high)
                 return Kernel(inPlace: true) { io, par in
                     let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
-                    par.forEach(count, grain: 32768) { r in for i in r { y[i] = max(x[i], 0) } }
+                    par.forEach(count, grain: 32768) { r in
+                        for i in r {
+                            let v = x[i] < 0 ? x[i] * slope : x[i]
+                            y[i] = v < low ? low : (v > high ? high : v)
+                        }
+                    }
                 }
             }
-            let f = try unaryFloat[k.node.opType]!(k.op)
+            let f = activation.function(parameters)
             return Kernel(inPlace: true) { io, par in
                 let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
                 par.forEach(count, grain: 4096) { r in for i in r { y[i] = f(x[i]) } }
             }
-        case .int64: return try intUnary(k, Int64.self, count)
-        case .int32: return try intUnary(k, Int32.self, count)
-        default: throw k.error("the CPU kernel does not support \(dtype)", subject: k.op.inputLabel(0))
+        case .int64 where activation.integer != nil: return intUnary(activation.integer!, Int64.self, count)
+        case .int32 where activation.integer != nil: return intUnary(activation.integer!, Int32.self, count)
+        case let dtype: throw k.error("the CPU kernel does not support \(dtype)", subject: k.op.inputLabel(0))
         }
     }
 
-    static func intUnary<T: FixedWidthInteger & SignedInteger>(_ k: KernelContext, _: T.Type, _ count: Int) throws(OpError) -> Kernel {
-        let f: (T) -> T
-        switch k.node.opType {
-        case "Relu": f = { max($0, 0) }
-        case "Abs": f = { $0 < 0 ? 0 &- $0 : $0 }
-        case "Neg": f = { 0 &- $0 }
-        case "Sign": f = { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
-        default: throw k.error("\(k.node.opType) on \(T.self) is not supported")
-        }
-        return Kernel(inPlace: true) { io, _ in
+    /// An integer function computed in Int64 and truncated (so that it wraps as numpy does).
+    static func intUnary<T: FixedWidthInteger & SignedInteger>(_ f: @escaping @Sendable (Int64) -> Int64, _: T.Type, _ count: Int) -> Kernel {
+        Kernel(inPlace: true) { io, _ in
             let x = io.input(0, as: T.self), y = io.output(0, as: T.self)
-            for i in 0..<count { y[i] = f(x[i]) }
+            for i in 0..<count { y[i] = T(truncatingIfNeeded: f(Int64(x[i]))) }
         }
     }
 
@@ -175,6 +116,24 @@ enum ElementwiseKernels {
                 broadcastBinary(ix, io.input(0, as: UInt8.self), io.input(1, as: UInt8.self), io.output(0, as: UInt8.self), par) { f($0 != 0 ? 1 : 0, $1 != 0 ? 1 : 0) }
             }
         }
+        if op == "Mod", a == .float32 || a == .float64 || a == .float16 {
+            switch a {
+            case .float32:
+                return Kernel(inPlace: inPlace) { io, par in
+                    broadcastBinary(ix, io.input(0, as: Float.self), io.input(1, as: Float.self), io.output(0, as: Float.self), par) { fmodf($0, $1) }
+                }
+            case .float64:
+                return Kernel(inPlace: inPlace) { io, par in
+                    broadcastBinary(ix, io.input(0, as: Double.self), io.input(1, as: Double.self), io.output(0, as: Double.self), par) { fmod($0, $1) }
+                }
+            default:
+                return Kernel(inPlace: inPlace) { io, par in
+                    broadcastBinary(ix, io.input(0, as: Float16.self), io.input(1, as: Float16.self), io.output(0, as: Float16.self), par) {
+                        Float16(fmodf(Float($0), Float($1)))
+                    }
+                }
+            }
+        }
         switch a {
         case .float32: return try typedBinary(k, op, ix, Float.self, inPlace: inPlace, (+), (-), (*), (/))
         case .float64: return try typedBinary(k, op, ix, Double.self, inPlace: inPlace, (+), (-), (*), (/))
@@ -199,7 +158,18 @@ enum ElementwiseKernels {
     static func integerBinary<T: FixedWidthInteger>(
         _ k: KernelContext, _ op: String, _ ix: BroadcastIndexer, _: T.Type, inPlace: Bool
     ) throws(OpError) -> Kernel {
-        try typedBinary(k, op, ix, T.self, inPlace: inPlace, (&+), (&-), (&*)) { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }
+        if op == "Mod" {
+            // fmod 1: the truncated remainder (sign of the dividend); fmod 0: the sign of the divisor.
+            let truncated = try k.op.int("fmod") != 0
+            return Kernel(inPlace: inPlace) { io, par in
+                broadcastBinary(ix, io.input(0, as: T.self), io.input(1, as: T.self), io.output(0, as: T.self), par) { a, b in
+                    guard b != 0 else { return 0 }
+                    let r = a.remainderReportingOverflow(dividingBy: b).partialValue
+                    return truncated || r == 0 || (r < 0) == (b < 0) ? r : r &+ b
+                }
+            }
+        }
+        return try typedBinary(k, op, ix, T.self, inPlace: inPlace, (&+), (&-), (&*)) { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }
     }
 
     /// Arithmetic and comparisons on one numeric type, given its arithmetic.
@@ -304,8 +274,7 @@ enum ElementwiseKernels {
             throw k.error("the CPU kernel does not support \(k.inputDType(0))", subject: k.op.inputLabel(0))
         }
         if k.op.opset < 11 {
-            let lo = try k.op.float("min", default: -.greatestFiniteMagnitude)
-            let hi = try k.op.float("max", default: .greatestFiniteMagnitude)
+            let lo = try k.op.float("min"), hi = try k.op.float("max")
             return Kernel(inPlace: true) { io, _ in
                 let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
                 for i in 0..<count { y[i] = min(max(x[i], lo), hi) }

@@ -6,10 +6,10 @@ import VigilOps
 enum FusedKernels {
     static var builders: [String: KernelBuilder] {
         [
-            "FusedConv": { k in
-                try ConvolutionKernels.buildConv(k, activation: try FusedActivation(k.op), residualInput: k.op.hasInput(3) ? 3 : nil)
+            "\(FusedOps.domain)::FusedConv": { k in
+                try ConvolutionKernels.buildConv(k, activation: try FusedActivation(fusedNode: k.op), residualInput: k.op.hasInput(3) ? 3 : nil)
             },
-            "FusedGemm": { k in try LinearAlgebraKernels.buildGemm(k, activation: try FusedActivation(k.op)) },
+            "\(FusedOps.domain)::FusedGemm": { k in try LinearAlgebraKernels.buildGemm(k, activation: try FusedActivation(fusedNode: k.op)) },
         ]
     }
 
@@ -24,7 +24,7 @@ enum FusedKernels {
             guard activation != nil || residualInput != nil else { return }
             let y = io.output(0, as: Float.self)
             let z = residualInput.map { io.input($0, as: Float.self) }
-            let f = activation.map(ElementwiseKernels.function(for:))
+            let f = activation?.function
             par.forEach(count, grain: 16384) { r in
                 if let z { for i in r { y[i] += z[i] } }
                 if let f { for i in r { y[i] = f(y[i]) } }

@@ -7,7 +7,7 @@ enum NormalizationKernels {
     static var builders: [String: KernelBuilder] {
         [
             "BatchNormalization": { k in try buildBatchNorm(k) }, "InstanceNormalization": { k in try buildInstanceNorm(k) },
-            "LayerNormalization": { k in try buildLayerNorm(k) }, "LRN": { k in try buildLRN(k) }, "LpNormalization": { k in try buildLpNorm(k) },
+            "LayerNormalization": { k in try buildLayerNorm(k) }, "RMSNormalization": { k in try buildRMSNorm(k) }, "LRN": { k in try buildLRN(k) }, "LpNormalization": { k in try buildLpNorm(k) },
             "Softmax": { k in try buildSoftmax(k) }, "LogSoftmax": { k in try buildSoftmax(k) },
         ]
     }
@@ -16,7 +16,7 @@ enum NormalizationKernels {
         try k.requireDTypes([.float32])
         let xs = k.inputShape(0)
         let n = xs[0], c = xs[1], size = xs.dropFirst(2).reduce(1, *)
-        let eps = try k.op.float("epsilon", default: 1e-5)
+        let eps = try k.op.float("epsilon")
         let extraOutputs = k.node.outputs.count
         var kernel = Kernel(scratchBytes: 2 * c * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
@@ -47,7 +47,7 @@ enum NormalizationKernels {
         try k.requireDTypes([.float32])
         let xs = k.inputShape(0)
         let c = xs[1], planes = xs[0] * xs[1], size = xs.dropFirst(2).reduce(1, *)
-        let eps = try k.op.float("epsilon", default: 1e-5)
+        let eps = try k.op.float("epsilon")
         return Kernel(inPlace: true) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             let scale = io.input(1, as: Float.self), bias = io.input(2, as: Float.self)
@@ -70,10 +70,10 @@ enum NormalizationKernels {
     static func buildLayerNorm(_ k: KernelContext) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let xs = k.inputShape(0)
-        let axis = try k.op.axis(try k.op.int("axis", default: -1), rank: xs.count)
+        let axis = try k.op.axis(try k.op.int("axis"), rank: xs.count)
         let outer = xs[..<axis].reduce(1, *), inner = xs[axis...].reduce(1, *)
         let normalized = Array(xs[axis...])
-        let eps = try k.op.float("epsilon", default: 1e-5)
+        let eps = try k.op.float("epsilon")
         let scaleIx = BroadcastIndexer(output: normalized, inputs: [k.inputShape(1)])
         let hasBias = k.op.hasInput(2)
         let biasIx = hasBias ? BroadcastIndexer(output: normalized, inputs: [k.inputShape(2)]) : nil
@@ -103,13 +103,37 @@ enum NormalizationKernels {
         }
     }
 
+    /// x / √(mean(x²) + ε) · scale over the trailing axes from `axis`, accumulated in Double.
+    static func buildRMSNorm(_ k: KernelContext) throws(OpError) -> Kernel {
+        try k.requireDTypes([.float32])
+        let xs = k.inputShape(0)
+        let axis = try k.op.axis(try k.op.int("axis"), rank: xs.count)
+        let outer = xs[..<axis].reduce(1, *), inner = xs[axis...].reduce(1, *)
+        let eps = Double(try k.op.float("epsilon"))
+        let scaleIx = BroadcastIndexer(output: Array(xs[axis...]), inputs: [k.inputShape(1)])
+        return Kernel(scratchBytes: inner * 4, inPlace: true) { io, par in
+            let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
+            let scale = io.scratch!.assumingMemoryBound(to: Float.self)
+            broadcastCopy(scaleIx, io.inputs[1]!, UnsafeMutableRawPointer(scale), elementSize: 4)
+            par.forEach(outer) { range in
+                for r in range {
+                    let src = x + r * inner, dst = y + r * inner
+                    var sq = 0.0
+                    for i in 0..<inner { sq += Double(src[i]) * Double(src[i]) }
+                    let inv = Float(1 / (sq / Double(inner) + eps).squareRoot())
+                    for i in 0..<inner { dst[i] = src[i] * inv * scale[i] }
+                }
+            }
+        }
+    }
+
     static func buildLRN(_ k: KernelContext) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let xs = k.inputShape(0)
         let n = xs[0], c = xs[1], size = xs.dropFirst(2).reduce(1, *)
-        let window = try k.op.int("size", default: 1)
-        let alpha = try k.op.float("alpha", default: 1e-4), beta = try k.op.float("beta", default: 0.75)
-        let bias = try k.op.float("bias", default: 1)
+        let window = try k.op.int("size")
+        let alpha = try k.op.float("alpha"), beta = try k.op.float("beta")
+        let bias = try k.op.float("bias")
         let lo = (window - 1) / 2, hi = window - 1 - lo
         return Kernel { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
@@ -130,8 +154,8 @@ enum NormalizationKernels {
     static func buildLpNorm(_ k: KernelContext) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let xs = k.inputShape(0)
-        let axis = try k.op.axis(try k.op.int("axis", default: -1), rank: xs.count)
-        let p = try k.op.int("p", default: 2)
+        let axis = try k.op.axis(try k.op.int("axis"), rank: xs.count)
+        let p = try k.op.int("p")
         let outer = xs[..<axis].reduce(1, *), len = xs[axis], inner = xs[(axis + 1)...].reduce(1, *)
         return Kernel(inPlace: true) { io, _ in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)

@@ -108,8 +108,8 @@ enum ReductionKernels {
     static func buildArg(_ k: KernelContext) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32, .int64, .int32])
         let xs = k.inputShape(0)
-        let axis = try k.op.axis(try k.op.int("axis", default: 0), rank: xs.count)
-        let last = try k.op.int("select_last_index", default: 0) != 0
+        let axis = try k.op.axis(try k.op.int("axis"), rank: xs.count)
+        let last = try k.op.int("select_last_index") != 0
         let isMax = k.node.opType == "ArgMax"
         let outer = xs[..<axis].reduce(1, *), len = xs[axis], inner = xs[(axis + 1)...].reduce(1, *)
         let load = try ElementwiseKernels.floatLoader(k, 0)

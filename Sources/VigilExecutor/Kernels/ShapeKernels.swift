@@ -172,7 +172,7 @@ enum ShapeKernels {
 
     static func buildGather(_ k: KernelContext) throws(OpError) -> Kernel {
         let shape = k.inputShape(0)
-        let axis = try k.op.axis(try k.op.int("axis", default: 0), rank: shape.count)
+        let axis = try k.op.axis(try k.op.int("axis"), rank: shape.count)
         let es = elementSize(k.inputDType(0))
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *), size = shape[axis]
         let count = k.inputShape(1).reduce(1, *)
@@ -362,8 +362,8 @@ enum ShapeKernels {
 
     static func buildDepthToSpace(_ k: KernelContext) throws(OpError) -> Kernel {
         let s = k.inputShape(0)
-        let b = try k.op.int("blocksize", default: 1)
-        let crd = try k.op.string("mode", default: "DCR") == "CRD"
+        let b = try k.op.int("blocksize")
+        let crd = try k.op.string("mode") == "CRD"
         let (n, c, h, w) = (s[0], s[1], s[2], s[3])
         let es = elementSize(k.inputDType(0))
         // DCR: view [n, b, b, c/b², h, w] → [n, c/b², h, b, w, b]; CRD: view [n, c/b², b, b, h, w] → same.
@@ -374,7 +374,7 @@ enum ShapeKernels {
 
     static func buildSpaceToDepth(_ k: KernelContext) throws(OpError) -> Kernel {
         let s = k.inputShape(0)
-        let b = try k.op.int("blocksize", default: 1)
+        let b = try k.op.int("blocksize")
         let (n, c, h, w) = (s[0], s[1], s[2], s[3])
         let es = elementSize(k.inputDType(0))
         // View [n, c, h/b, b, w/b, b] → [n, b, b, c, h/b, w/b].

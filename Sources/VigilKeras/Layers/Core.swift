@@ -24,3 +24,18 @@ enum Core {
         return [try Activations.apply(call.config["activation"], to: output, call)]
     }
 }
+
+/// Layers that keras.applications define for their own architectures (modules
+/// `keras.src.applications.*`), whose computation is fixed by Keras itself.
+enum ApplicationLayers {
+    /// ConvNeXt's LayerScale: `x · gamma` over the last (channel) axis, gamma [projection_dim].
+    static func layerScale(_ call: LayerCall) throws -> [KTensor] {
+        let x = try call.input
+        let dim = try call.int("projection_dim", 0)
+        guard dim > 0, x.shape.last == dim else {
+            throw call.error(.invalidConfig, "projection_dim \(dim) does not match the input's last dimension \(String(describing: x.shape.last ?? nil))")
+        }
+        let gamma = try call.weights([("gamma", [dim])])[0]
+        return [KTensor(name: try call.op("Mul", [x.name, try call.constant("gamma", weight: gamma)]), shape: x.shape)]
+    }
+}

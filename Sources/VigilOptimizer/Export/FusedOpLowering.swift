@@ -55,7 +55,7 @@ extension ExportTransforms {
     static func lowering(_ fused: Node, opset: Int, graph: inout Graph) throws -> [Node] {
         let activation: FusedActivation?
         do {
-            activation = try FusedActivation(OpContext(node: fused, opset: FusedOps.version, inputTypes: [], inputValues: []))
+            activation = try FusedActivation(fusedNode: OpContext(node: fused, opset: FusedOps.version, inputTypes: [], inputValues: []))
         } catch {
             throw OptimizerError(pass: "lower-fused-ops", message: "\(fused.label): \(error)")
         }
@@ -81,31 +81,26 @@ extension ExportTransforms {
         }
         guard let activation else { return nodes }
         let x = intermediate(residual == nil ? base.lowercased() : "sum")
-        let name = "\(stem)_\(activation.opType.lowercased())"
-        switch activation {
-        case .leakyRelu(let alpha):
-            nodes.append(Node(name: name, opType: "LeakyRelu", inputs: [x], outputs: [output], attributes: [Attribute(name: "alpha", value: .float(alpha))]))
-        case .clip(let low, let high) where opset < 11:
-            nodes.append(Node(name: name, opType: "Clip", inputs: [x], outputs: [output],
-                              attributes: [Attribute(name: "min", value: .float(low)), Attribute(name: "max", value: .float(high))]))
-        case .clip(let low, let high):
-            var clipInputs = [x]
-            for (bound, suffix) in [(low, "min"), (high, "max")] {
-                guard bound.isFinite else { clipInputs.append(""); continue }
-                let constant = graph.freshName("\(name)_\(suffix)")
-                graph.setInitializer(constant, try Tensor(float32: [bound], shape: []))
-                clipInputs.append(constant)
-            }
-            while clipInputs.last == "" { clipInputs.removeLast() }
-            nodes.append(Node(name: name, opType: "Clip", inputs: clipInputs, outputs: [output]))
-        case .hardSwish where opset < 14:
-            let gate = graph.freshName("\(output)_gate")
-            nodes.append(Node(name: "\(stem)_hardsigmoid", opType: "HardSigmoid", inputs: [x], outputs: [gate],
-                              attributes: [Attribute(name: "alpha", value: .float(1.0 / 6)), Attribute(name: "beta", value: .float(0.5))]))
-            nodes.append(Node(name: "\(stem)_mul", opType: "Mul", inputs: [x, gate], outputs: [output]))
-        default:
-            nodes.append(Node(name: name, opType: activation.opType, inputs: [x], outputs: [output]))
-        }
+        var constants: [(String, Tensor)] = []
+        var taken = Set<String>()
+        let current = graph
+        let lowering = ActivationLowering(
+            opType: activation.opType, parameters: activation.parameters, opset: opset, input: x, output: output, stem: stem,
+            freshName: { base in
+                var name = current.freshName(base), counter = 1
+                while taken.contains(name) { name = current.freshName("\(base)_\(counter)"); counter += 1 }
+                taken.insert(name)
+                return name
+            },
+            addConstant: { base, tensor in
+                var name = current.freshName(base), counter = 1
+                while taken.contains(name) { name = current.freshName("\(base)_\(counter)"); counter += 1 }
+                taken.insert(name)
+                constants.append((name, tensor))
+                return name
+            })
+        nodes += try activation.lowered(lowering)
+        for (name, tensor) in constants { graph.setInitializer(name, tensor) }
         return nodes
     }
 }

@@ -1,14 +1,14 @@
 import VigilIR
 import VigilOps
 
-/// Fuses a Conv or Gemm with the activation that reads it (Relu, LeakyRelu, Clip with constant
-/// bounds, Sigmoid, Tanh, HardSwish) into Vigil's `FusedConv` / `FusedGemm` (domain `ai.vigil`, see
-/// ``FusedOps``), which the executor applies as it writes the GEMM output. A Conv (or a FusedConv with
-/// neither activation nor residual) followed by the Add of a residual Z of exactly its static shape
-/// becomes a FusedConv reading Z as input 3, and an activation after that Add fuses too:
+/// Fuses a Conv or Gemm with the activation that reads it — any op whose descriptor has a fusable
+/// `OpTraits.activation` with constant parameters (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
+/// HardSwish, Gelu, Mish, …) — into Vigil's `FusedConv` / `FusedGemm` (domain `ai.vigil`, see
+/// `FusedOps`), which the executor applies as it writes the GEMM output. A Conv (or a FusedConv
+/// with neither activation nor residual) followed by the Add of a residual Z of exactly its static
+/// shape becomes a FusedConv reading Z as input 3, and an activation after that Add fuses too:
 /// act(Conv(X, W, B) + Z). The fused op's output must be read only by the absorbed node, and the
-/// fused node takes over that node's output name (and is named after it). Clip's missing bounds are
-/// ±∞ from opset 11 (inputs) and ±`Float.greatestFiniteMagnitude` below it (the attribute defaults).
+/// fused node takes over that node's output name (and is named after it).
 ///
 /// The pass runs last in the default pipeline so that the folding passes see plain Conv and Gemm
 /// nodes first. A later round can still enable a rewrite after a fusion happened:
@@ -17,50 +17,36 @@ import VigilOps
 /// alone so that different activations cannot keep the twins apart. The other folding passes read
 /// the Conv/Gemm output itself, which a fusion only ever takes from an activation or residual Add.
 /// `ExportTransforms.lowerFusedOps` turns the fused ops back into standard ONNX.
-public struct ActivationFusion: OptimizationPass {
+public struct ActivationFusion: GraphRewritePass {
     public let name = "fuse-activations"
     public init() {}
 
-    public func run(on model: inout Model) throws -> PassStats {
-        var stats = PassStats()
-        let analysis = GraphAnalysis(model)
-        let opset = Int(model.opsetVersion(for: "") ?? 1)
-        var graph = model.graph
-        let captured = graph.capturedBySubgraphs
-        let twins = Self.twins(in: graph)
-        for id in graph.nodeIDs where !twins.contains(id) {
-            while let node = graph.node(id), let (fused, absorbed) = Self.fusion(of: node, in: graph, analysis: analysis, captured: captured, opset: opset) {
-                graph.removeNode(absorbed)
-                try graph.replaceNode(id, with: fused)
-                stats.nodesFused += 1
+    public func rewrite(_ r: inout Rewrite) throws {
+        let twins = Self.twins(in: r.graph)
+        for id in r.graph.nodeIDs where !twins.contains(id) {
+            while let node = r.graph.node(id), let (fused, absorbed) = Self.fusion(of: node, in: r) {
+                r.graph.removeNode(absorbed)
+                try r.graph.replaceNode(id, with: fused)
+                r.stats.nodesFused += 1
             }
         }
-        if stats.changed {
-            try graph.sortTopologically()
-            graph.pruneValueInfo()
-            if model.opsetVersion(for: FusedOps.domain) == nil {
-                model.opsetImports.append(OpsetImport(domain: FusedOps.domain, version: Int64(FusedOps.version)))
-            }
-        }
-        model.graph = graph
-        return stats
+        if r.stats.changed { r.imports.append(OpsetImport(domain: FusedOps.domain, version: Int64(FusedOps.version))) }
     }
 
     /// The base op ("Conv" or "Gemm") of a plain or fused Conv/Gemm node, or `nil`.
     static func base(_ node: Node) -> String? {
-        switch (node.domain, node.opType) {
-        case ("", "Conv"), ("ai.onnx", "Conv"), (FusedOps.domain, "FusedConv"): "Conv"
-        case ("", "Gemm"), ("ai.onnx", "Gemm"), (FusedOps.domain, "FusedGemm"): "Gemm"
-        default: nil
-        }
+        if node.isOp("Conv") || (node.domain == FusedOps.domain && node.opType == "FusedConv") { return "Conv" }
+        if node.isOp("Gemm") || (node.domain == FusedOps.domain && node.opType == "FusedGemm") { return "Gemm" }
+        return nil
     }
 
     /// The next fusion of `node`: the fused node and the node it absorbs, or `nil`.
-    static func fusion(of node: Node, in graph: Graph, analysis: GraphAnalysis, captured: Set<String>, opset: Int) -> (Node, NodeID)? {
+    static func fusion(of node: Node, in r: Rewrite) -> (Node, NodeID)? {
+        let graph = r.graph, analysis = r.analysis
         guard let base = base(node), node.outputs.count == 1, let y = node.outputs.first, !y.isEmpty,
-              analysis.types[y]?.dtype == .float32, graph.readerCount(y, captured: captured) == 1,
+              analysis.types[y]?.dtype == .float32, r.readers(of: y) == 1,
               let use = graph.users(of: y).first, let consumer = graph.node(use.node),
-              consumer.domain.isEmpty || consumer.domain == "ai.onnx", consumer.outputs.count == 1, let output = consumer.outputs.first,
+              consumer.isDefaultDomain, consumer.outputs.count == 1, let output = consumer.outputs.first,
               !output.isEmpty, node.attribute("activation") == nil
         else { return nil }
         var fused = node
@@ -68,7 +54,7 @@ public struct ActivationFusion: OptimizationPass {
         fused.opType = "Fused" + base
         fused.name = output
         fused.outputs = [output]
-        if use.slot == 0, let activation = activation(consumer, analysis: analysis, opset: opset) {
+        if use.slot == 0, let activation = activation(consumer, in: r) {
             fused.setAttribute("activation", .string(Array(activation.opType.utf8)))
             if !activation.parameters.isEmpty { fused.setAttribute("activation_params", .floats(activation.parameters)) }
             return (fused, use.node)
@@ -84,42 +70,15 @@ public struct ActivationFusion: OptimizationPass {
         return (fused, use.node)
     }
 
-    /// The activation a node applies to its first input, when a fused op can apply it instead.
-    static func activation(_ node: Node, analysis: GraphAnalysis, opset: Int) -> FusedActivation? {
-        switch node.opType {
-        case "Relu" where node.inputs.count == 1: return .relu
-        case "Sigmoid" where node.inputs.count == 1: return .sigmoid
-        case "Tanh" where node.inputs.count == 1: return .tanh
-        case "HardSwish" where node.inputs.count == 1: return .hardSwish
-        case "LeakyRelu" where node.inputs.count == 1:
-            guard let alpha = floatAttribute(node, "alpha", default: 0.01) else { return nil }
-            return .leakyRelu(alpha: alpha)
-        case "Clip" where opset < 11 && node.inputs.count == 1:
-            guard let low = floatAttribute(node, "min", default: -.greatestFiniteMagnitude),
-                  let high = floatAttribute(node, "max", default: .greatestFiniteMagnitude)
-            else { return nil }
-            return .clip(min: low, max: high)
-        case "Clip" where opset >= 11 && (1...3).contains(node.inputs.count):
-            guard let low = bound(node, 1, analysis: analysis, missing: -.infinity),
-                  let high = bound(node, 2, analysis: analysis, missing: .infinity)
-            else { return nil }
-            return .clip(min: low, max: high)
-        default: return nil
-        }
-    }
-
-    /// A FLOAT attribute, `fallback` when absent, `nil` when of another kind.
-    static func floatAttribute(_ node: Node, _ name: String, default fallback: Float) -> Float? {
-        guard let value = node.attribute(name) else { return fallback }
-        guard case .float(let float) = value else { return nil }
-        return float
-    }
-
-    /// A Clip bound input: a constant float32 scalar, `missing` when omitted, `nil` otherwise.
-    static func bound(_ node: Node, _ index: Int, analysis: GraphAnalysis, missing: Float) -> Float? {
-        guard node.inputs.count > index, !node.inputs[index].isEmpty else { return missing }
-        guard let values = analysis.constants[node.inputs[index]]?.floats, values.count == 1 else { return nil }
-        return values[0]
+    /// The activation a node applies to its first input, when a fused op can apply it instead: a
+    /// fusable activation whose parameters are constants.
+    static func activation(_ node: Node, in r: Rewrite) -> FusedActivation? {
+        guard let opset = r.opsets.version(for: node.domain) else { return nil }
+        let types = node.inputs.map { $0.isEmpty ? nil : r.analysis.types[$0] }
+        let values = node.inputs.map { $0.isEmpty ? nil : r.analysis.constants[$0] }
+        let context = OpContext(node: node, opset: opset, inputTypes: types, inputValues: values,
+                                descriptor: r.context.registry.descriptor(for: node, opset: opset))
+        return (try? FusedActivation(activationNode: context)) ?? nil
     }
 
     /// Conv/Gemm nodes with an identical twin (same op, inputs and attributes), which `cse` merges.

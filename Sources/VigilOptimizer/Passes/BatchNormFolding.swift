@@ -2,22 +2,18 @@ import VigilIR
 
 /// Folds an inference BatchNormalization into the Conv, ConvTranspose, Gemm or MatMul before it:
 /// y = s·(x − mean) + B with s = scale / √(var + ε) becomes new weights W·s and bias (b − mean)·s + B.
-public struct BatchNormFolding: OptimizationPass {
+public struct BatchNormFolding: GraphRewritePass {
     public let name = "fold-batchnorm"
     public init() {}
 
-    public func run(on model: inout Model) throws -> PassStats {
-        var stats = PassStats()
-        let analysis = GraphAnalysis(model)
-        var graph = model.graph
-        let captured = graph.capturedBySubgraphs
-        for bnID in graph.nodeIDs {
-            guard let bn = graph.node(bnID), bn.opType == "BatchNormalization", bn.domain.isEmpty, bn.inputs.count == 5,
-                  bn.outputs.dropFirst().allSatisfy({ $0.isEmpty || graph.readerCount($0, captured: captured) == 0 }),
-                  let x = bn.inputs.first, let producerID = graph.producer(of: x),
-                  graph.readerCount(x, captured: captured) == 1,
-                  let gamma = graph.floatInitializer(bn.inputs[1]), let beta = graph.floatInitializer(bn.inputs[2]),
-                  let mean = graph.floatInitializer(bn.inputs[3]), let variance = graph.floatInitializer(bn.inputs[4])
+    public func rewrite(_ r: inout Rewrite) throws {
+        for bnID in r.graph.nodeIDs {
+            guard let bn = r.graph.node(bnID), bn.opType == "BatchNormalization", bn.domain.isEmpty, bn.inputs.count == 5,
+                  bn.outputs.dropFirst().allSatisfy({ $0.isEmpty || r.graph.readerCount($0, captured: r.captured) == 0 }),
+                  let x = bn.inputs.first, let producerID = r.graph.producer(of: x),
+                  r.graph.readerCount(x, captured: r.captured) == 1,
+                  let gamma = r.graph.floatInitializer(bn.inputs[1]), let beta = r.graph.floatInitializer(bn.inputs[2]),
+                  let mean = r.graph.floatInitializer(bn.inputs[3]), let variance = r.graph.floatInitializer(bn.inputs[4])
             else { continue }
             if case .int(let spatial)? = bn.attribute("spatial"), spatial == 0 { continue }
             var epsilon: Float = 1e-5
@@ -26,16 +22,14 @@ public struct BatchNormFolding: OptimizationPass {
             guard beta.count == channels, mean.count == channels, variance.count == channels else { continue }
             let s = zip(gamma, variance).map { $0 / ($1 + epsilon).squareRoot() }
             let shift = (0..<channels).map { beta[$0] - mean[$0] * s[$0] }  // bias' = b·s + shift
-            let producer = graph[producerID]
-            guard let folded = try fold(producer, scale: s, shift: shift, into: &graph, analysis: analysis) else { continue }
+            let producer = r.graph[producerID]
+            guard let folded = try fold(producer, scale: s, shift: shift, into: &r.graph, analysis: r.analysis) else { continue }
             var replacement = folded
             replacement.outputs = [bn.outputs[0]]
-            graph.removeNode(bnID)
-            try graph.replaceNode(producerID, with: replacement)
-            stats.nodesFused += 1
+            r.graph.removeNode(bnID)
+            try r.graph.replaceNode(producerID, with: replacement)
+            r.stats.nodesFused += 1
         }
-        model.graph = graph
-        return stats
     }
 
     /// The producer with scaled weights and a shifted bias, or `nil` when it cannot absorb the BN.

@@ -13,21 +13,16 @@ import VigilOps
 /// the K rows of B and adds α·t·B to the bias (β·C, where C broadcasts as a row); a MatMul becomes a
 /// Gemm. The BatchNorm's output must be read only by that op's first input. s, t and the bias sums
 /// are computed in Double and stored as float32.
-public struct BatchNormIntoFollowingFolding: OptimizationPass {
+public struct BatchNormIntoFollowingFolding: GraphRewritePass {
     public let name = "fold-batchnorm-forward"
     public init() {}
 
-    public func run(on model: inout Model) throws -> PassStats {
-        var stats = PassStats()
-        let analysis = GraphAnalysis(model)
-        // Gemm broadcasts a row bias without the `broadcast` attribute only from opset 7.
-        let opset = model.opsetImports.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 1
-        var graph = model.graph
-        let captured = graph.capturedBySubgraphs
-        for bnID in graph.nodeIDs {
-            guard let bn = graph.node(bnID), let (s, t) = Self.inferenceAffine(bn, in: graph, captured: captured),
-                  let z = bn.outputs.first, !z.isEmpty, graph.readerCount(z, captured: captured) == 1,
-                  let use = graph.users(of: z).first, use.slot == 0, let consumer = graph.node(use.node),
+    public func rewrite(_ r: inout Rewrite) throws {
+        // Gemm broadcasts a row bias without the `broadcast` attribute only from r.opset 7.
+        for bnID in r.graph.nodeIDs {
+            guard let bn = r.graph.node(bnID), let (s, t) = Self.inferenceAffine(bn, in: r.graph, captured: r.captured),
+                  let z = bn.outputs.first, !z.isEmpty, r.graph.readerCount(z, captured: r.captured) == 1,
+                  let use = r.graph.users(of: z).first, use.slot == 0, let consumer = r.graph.node(use.node),
                   consumer.domain.isEmpty || consumer.domain == FusedOps.domain
             else { continue }
             let x = bn.inputs[0]
@@ -36,23 +31,20 @@ public struct BatchNormIntoFollowingFolding: OptimizationPass {
             // their residual and activation, like the Conv/Gemm they contain.
             switch ActivationFusion.base(consumer) ?? consumer.opType {
             case "Conv":
-                folded = try Self.foldIntoConv(consumer, s: s, t: t, graph: &graph)
-            case "Gemm" where opset >= 7:
-                folded = try Self.foldIntoGemm(consumer, s: s, t: t, graph: &graph)
-            case "MatMul" where opset >= 7 && analysis.types[x]?.rank == 2:
-                folded = try Self.foldIntoGemm(consumer, s: s, t: t, graph: &graph)
+                folded = try Self.foldIntoConv(consumer, s: s, t: t, graph: &r.graph)
+            case "Gemm" where r.opset >= 7:
+                folded = try Self.foldIntoGemm(consumer, s: s, t: t, graph: &r.graph)
+            case "MatMul" where r.opset >= 7 && r.analysis.types[x]?.rank == 2:
+                folded = try Self.foldIntoGemm(consumer, s: s, t: t, graph: &r.graph)
             default:
                 folded = nil
             }
             guard var replacement = folded else { continue }
             replacement.inputs[0] = x
-            graph.removeNode(bnID)
-            try graph.replaceNode(use.node, with: replacement)
-            stats.nodesFused += 1
+            r.graph.removeNode(bnID)
+            try r.graph.replaceNode(use.node, with: replacement)
+            r.stats.nodesFused += 1
         }
-        if stats.changed { graph.pruneValueInfo() }
-        model.graph = graph
-        return stats
     }
 
     /// The per-channel map z = s·x + t of an inference BatchNormalization (no training mode, its mean

@@ -2,34 +2,27 @@ import VigilIR
 
 /// Removes nodes whose outputs nothing reads, then initializers nothing reads.
 /// Initializers that are also graph inputs (IR < 4 style) are part of the interface and stay.
-public struct DeadCodeElimination: OptimizationPass {
+public struct DeadCodeElimination: GraphRewritePass {
     public let name = "dead-code"
     public init() {}
 
-    public func run(on model: inout Model) throws -> PassStats {
-        var stats = PassStats()
-        var graph = model.graph
+    public func rewrite(_ r: inout Rewrite) throws {
         var removedAny = true
         while removedAny {
             removedAny = false
-            let captured = graph.capturedBySubgraphs
-            for id in graph.nodeIDs.reversed() {
-                let node = graph[id]
-                if node.outputs.allSatisfy({ $0.isEmpty || graph.readerCount($0, captured: captured) == 0 }) {
-                    graph.removeNode(id)
-                    stats.nodesRemoved += 1
+            for id in r.graph.nodeIDs.reversed() {
+                let node = r.graph[id]
+                if node.outputs.allSatisfy({ $0.isEmpty || r.graph.readerCount($0, captured: r.captured) == 0 }) {
+                    r.graph.removeNode(id)
+                    r.stats.nodesRemoved += 1
                     removedAny = true
                 }
             }
         }
-        let captured = graph.capturedBySubgraphs
-        let inputNames = Set(graph.inputs.map(\.name))
-        for (name, tensor) in graph.initializers where !inputNames.contains(name) && graph.readerCount(name, captured: captured) == 0 {
-            graph.removeInitializer(name)
-            stats.bytesSaved += tensor.byteCount
+        let inputNames = Set(r.graph.inputs.map(\.name))
+        for (name, tensor) in r.graph.initializers where !inputNames.contains(name) && r.graph.readerCount(name, captured: r.captured) == 0 {
+            r.graph.removeInitializer(name)
+            r.stats.bytesSaved += tensor.byteCount
         }
-        if stats.changed { graph.pruneValueInfo() }
-        model.graph = graph
-        return stats
     }
 }

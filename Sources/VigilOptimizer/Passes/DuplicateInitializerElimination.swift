@@ -1,27 +1,23 @@
 import VigilIR
 
 /// Keeps one copy of initializers with identical type, shape and bytes; readers of the others read it.
-public struct DuplicateInitializerElimination: OptimizationPass {
+public struct DuplicateInitializerElimination: GraphRewritePass {
     public let name = "dedupe-initializers"
     public init() {}
 
-    public func run(on model: inout Model) throws -> PassStats {
-        var stats = PassStats()
-        var graph = model.graph
-        let interface = Set(graph.inputs.map(\.name)).union(graph.outputs.map(\.name)).union(graph.capturedBySubgraphs)
+    public func rewrite(_ r: inout Rewrite) throws {
+        let interface = Set(r.graph.inputs.map(\.name)).union(r.graph.outputs.map(\.name)).union(r.graph.capturedBySubgraphs)
         var kept: [Int: [String]] = [:]
-        for (name, tensor) in graph.initializers where !interface.contains(name) {
+        for (name, tensor) in r.graph.initializers where !interface.contains(name) {
             let key = Self.fingerprint(tensor)
-            if let original = kept[key]?.first(where: { graph.initializer($0) == tensor }) {
-                graph.replaceAllUses(of: name, with: original)
-                graph.removeInitializer(name)
-                stats.bytesSaved += tensor.byteCount
+            if let original = kept[key]?.first(where: { r.graph.initializer($0) == tensor }) {
+                r.graph.replaceAllUses(of: name, with: original)
+                r.graph.removeInitializer(name)
+                r.stats.bytesSaved += tensor.byteCount
             } else {
                 kept[key, default: []].append(name)
             }
         }
-        model.graph = graph
-        return stats
     }
 
     /// A cheap hash of type, shape and up to 4 KiB of bytes from each end.

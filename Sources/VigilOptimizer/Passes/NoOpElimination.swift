@@ -2,7 +2,7 @@ import VigilIR
 
 /// Removes nodes that pass their first input through unchanged. The rules are data: one entry per
 /// op type saying when a node of that type is a no-op.
-public struct NoOpElimination: OptimizationPass {
+public struct NoOpElimination: GraphRewritePass {
     public let name = "eliminate-no-ops"
     public init() {}
 
@@ -51,29 +51,22 @@ public struct NoOpElimination: OptimizationPass {
         return input == output && analysis.types[node.inputs[0]]?.dtype == analysis.types[node.outputs[0]]?.dtype
     }
 
-    public func run(on model: inout Model) throws -> PassStats {
-        var stats = PassStats()
-        let analysis = GraphAnalysis(model)
-        var graph = model.graph
-        let captured = graph.capturedBySubgraphs
-        for id in graph.nodeIDs {
-            let node = graph[id]
-            guard node.domain.isEmpty || node.domain == "ai.onnx", let rule = Self.rules[node.opType],
+    public func rewrite(_ r: inout Rewrite) throws {
+        for id in r.graph.nodeIDs {
+            let node = r.graph[id]
+            guard node.isDefaultDomain, let rule = Self.rules[node.opType],
                   let input = node.inputs.first, !input.isEmpty, let output = node.outputs.first, !output.isEmpty,
-                  node.outputs.dropFirst().allSatisfy({ $0.isEmpty || graph.readerCount($0, captured: captured) == 0 }),
-                  !captured.contains(output), rule(node, analysis)
+                  node.outputs.dropFirst().allSatisfy({ $0.isEmpty || r.graph.readerCount($0, captured: r.captured) == 0 }),
+                  !r.captured.contains(output), rule(node, r.analysis)
             else { continue }
             // A graph output keeps its name: the input's producer must be renamed, which needs one.
-            if graph.isGraphOutput(output) && (graph.producer(of: input) == nil || graph.isGraphOutput(input)) { continue }
-            graph.removeNode(id)
-            if graph.substitute(output, with: input) {
-                stats.nodesRemoved += 1
+            if r.graph.isGraphOutput(output) && (r.graph.producer(of: input) == nil || r.graph.isGraphOutput(input)) { continue }
+            r.graph.removeNode(id)
+            if r.graph.substitute(output, with: input) {
+                r.stats.nodesRemoved += 1
             } else {
-                try graph.addNode(node)  // cannot happen after the check above; keep the model whole regardless
+                try r.graph.addNode(node)  // cannot happen after the check above; keep the model whole regardless
             }
         }
-        if stats.changed { graph.pruneValueInfo() }
-        model.graph = graph
-        return stats
     }
 }

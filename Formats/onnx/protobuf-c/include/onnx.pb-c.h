@@ -85,7 +85,9 @@ typedef enum _VigilOnnx__TensorProto__DataType {
   VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT4E2M1 = 23,
   VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT8E8M0 = 24,
   VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__UINT2 = 25,
-  VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__INT2 = 26
+  VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__INT2 = 26,
+  VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT6E2M3 = 27,
+  VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT6E3M2 = 28
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VIGIL_ONNX__TENSOR_PROTO__DATA_TYPE)
 } VigilOnnx__TensorProto__DataType;
 typedef enum _VigilOnnx__TensorProto__DataLocation {
@@ -94,7 +96,8 @@ typedef enum _VigilOnnx__TensorProto__DataLocation {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VIGIL_ONNX__TENSOR_PROTO__DATA_LOCATION)
 } VigilOnnx__TensorProto__DataLocation;
 /*
- * Versions of the IR format. Vigil reads IR versions 3 to 10.
+ * Versions of the IR format. Vigil reads and writes IR versions 3 to 14 (onnx 1.23); the
+ * multi-device configuration messages of IR 11+ are not part of this schema and are skipped.
  */
 typedef enum _VigilOnnx__Version {
   VIGIL_ONNX__VERSION___START_VERSION = 0,
@@ -108,7 +111,10 @@ typedef enum _VigilOnnx__Version {
   VIGIL_ONNX__VERSION__IR_VERSION_2021_7_30 = 8,
   VIGIL_ONNX__VERSION__IR_VERSION_2023_5_5 = 9,
   VIGIL_ONNX__VERSION__IR_VERSION_2024_3_25 = 10,
-  VIGIL_ONNX__VERSION__IR_VERSION = 11
+  VIGIL_ONNX__VERSION__IR_VERSION_2025_05_12 = 11,
+  VIGIL_ONNX__VERSION__IR_VERSION_2025_08_26 = 12,
+  VIGIL_ONNX__VERSION__IR_VERSION_2025_11_06 = 13,
+  VIGIL_ONNX__VERSION__IR_VERSION = 14
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VIGIL_ONNX__VERSION)
 } VigilOnnx__Version;
 
