@@ -63,7 +63,7 @@ CALIBRATION_TOLERANCE = 1e-3
 LOGIT_STD = 3.0
 TOLERANCE = {"atol": 1e-4, "rtol": 1e-3}
 # Committed whole (model.onnx under ~10 MB) so that `swift test` can run them without Python.
-WHOLE = {"squeezenet1_1", "shufflenet_v2_x1_0"}
+WHOLE = {"squeezenet1_1", "shufflenet_v2_x1_0", "squeezenet1_1_embedding"}
 
 
 class EmbeddingHead(nn.Module):
@@ -76,6 +76,20 @@ class EmbeddingHead(nn.Module):
 
     def forward(self, x):
         return F.normalize(self.backbone(x), p=2.0, dim=1)
+
+
+class SmallEmbeddingHead(nn.Module):
+    """The same head on SqueezeNet 1.1's features (3 MB, committed whole so that `swift test` covers the
+    shape): features → global average pool → 128-d linear → L2 normalisation."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = torchvision.models.squeezenet1_1(weights=None).features
+        self.fc = nn.Linear(512, 128)
+
+    def forward(self, x):
+        pooled = torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1)
+        return F.normalize(self.fc(pooled), p=2.0, dim=1)
 
 
 def tv(name):
@@ -97,6 +111,7 @@ MODELS = {
     "convnext_tiny": (tv("convnext_tiny"), 2011, "logits"),
     "vit_b_16": (tv("vit_b_16"), 2012, "logits"),
     "resnet18_embedding": (EmbeddingHead, 2013, "embedding"),
+    "squeezenet1_1_embedding": (SmallEmbeddingHead, 2014, "embedding"),
 }
 
 
