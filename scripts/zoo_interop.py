@@ -17,7 +17,13 @@ Node tests (Fixtures/onnx-node-new/node/*): `vigil check`, then `vigil run` vs t
   the ONNX backend tolerance (atol 1e-7, rtol 1e-3; float16 outputs atol 1e-3).
 Newest defaults (Fixtures/onnx-node-new/newest_defaults): inspect (IR and opset as saved), check, run.
 
-Every check prints one PASS/FAIL line. Failures listed in Fixtures/zoo/expected_failures.json (the
+Float32 noise: two float32 implementations that sum in a different order differ by rounding noise,
+which in deep networks reaches atol 1e-4 on a few logits. When an output is out of tolerance of
+onnxruntime's, the check evaluates the same model in float64 (scripts/onnx_float64.py, cached) and
+passes it as PASS64 if it is within the same tolerance (atol 1e-4, rtol 1e-3) of the float64 result,
+printing Vigil's and onnxruntime's distances to it; otherwise it fails.
+
+Every check prints one PASS/PASS64/FAIL line. Failures listed in Fixtures/zoo/expected_failures.json (the
 worklist of Fixtures/zoo/STATUS.md) are reported as XFAIL and do not fail the step unless --strict;
 an expected failure that passes is reported as XPASS (remove it from the list). Exit 1 on any
 unexpected failure. --json FILE writes every result (used to write STATUS.md).
@@ -49,6 +55,9 @@ NODE = os.path.join(ROOT, "Fixtures", "onnx-node-new")
 sys.path.insert(0, ZOO)
 import zoo_weights  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import onnx_float64  # noqa: E402
+
 INPUT_SHAPE = (3, 224, 224)
 
 
@@ -56,12 +65,13 @@ class Results:
     def __init__(self, expected, strict):
         self.expected, self.strict = expected, strict
         self.records = []
-        self.counts = {"PASS": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0}
+        self.counts = {"PASS": 0, "PASS64": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0}
 
-    def record(self, key, ok, detail=""):
-        """key: "<subject> <check>", e.g. "resnet18/dynamo run b2 t1 opt"."""
+    def record(self, key, ok, detail="", float64=False):
+        """key: "<subject> <check>", e.g. "resnet18/dynamo run b2 t1 opt". float64: ok only against the
+        float64 reference (the float32 reference's own rounding error exceeds the tolerance)."""
         expected = key in self.expected
-        status = ("XPASS" if expected else "PASS") if ok else ("XFAIL" if expected and not self.strict else "FAIL")
+        status = ("XPASS" if expected else "PASS64" if float64 else "PASS") if ok else ("XFAIL" if expected and not self.strict else "FAIL")
         self.counts[status] += 1
         self.records.append({"key": key, "status": status, "detail": detail})
         print(f"{status} {key}" + (f": {detail}" if detail else ""), flush=True)
@@ -109,6 +119,26 @@ def error_stats(got, want):
     g, w = np.asarray(got, np.float64), np.asarray(want, np.float64)
     diff = np.abs(g - w)
     return float(np.nanmax(diff)), float(np.nanmax(diff / np.maximum(np.abs(w), 1e-30)))
+
+
+def judge(got, want, atol, rtol, exact=None):
+    """(ok, detail, float64) for an output against the float32 reference `want`. When it is out of
+    tolerance and `exact()` gives the float64 reference of the same graph and weights (or None), the
+    output passes if it is within the same tolerance of the float64 reference, i.e. the difference is
+    the float32 reference's own rounding error; the detail then gives all three distances."""
+    if got is None:
+        return False, "no output", False
+    problem = compare(got, want, atol, rtol)
+    if problem is None:
+        return True, "max abs %.3g, max rel %.3g" % error_stats(got, want), False
+    reference = exact() if exact else None
+    if reference is None:
+        return False, problem, False
+    vs_exact = compare(np.asarray(got, np.float64), reference, atol, rtol)
+    numbers = ("vs float32 reference: %s; vs float64 reference: max abs %.3g, max rel %.3g; "
+               "float32 reference vs float64: max abs %.3g, max rel %.3g"
+               % ((problem,) + error_stats(got, reference) + error_stats(want, reference)))
+    return vs_exact is None, numbers, vs_exact is None
 
 
 def ort_session(path, threads=1):
@@ -161,6 +191,20 @@ def materialise(entry, cache):
     return folder, True
 
 
+def float64_reference(folder, batch):
+    """A function giving the float64 evaluation of cache/<name>/model.onnx on the batch's input
+    (scripts/onnx_float64.py; slow, so computed on demand and cached next to the model)."""
+    def compute():
+        path = os.path.join(folder, f"float64_b{batch}.npy")
+        if not os.path.exists(path):
+            started = time.time()
+            y = onnx_float64.evaluate(os.path.join(folder, "model.onnx"), np.load(os.path.join(folder, f"input_b{batch}.npy")))
+            np.save(path, y)
+            print(f"     (float64 reference of {os.path.relpath(folder)} at batch {batch}: {time.time() - started:.0f} s)", flush=True)
+        return np.load(path)
+    return compute
+
+
 def check_zoo_model(res, binary, entry, cache, tmp, timeout):
     name = entry["name"]
     tol = entry["tolerance"]
@@ -209,10 +253,8 @@ def check_zoo_model(res, binary, entry, cache, tmp, timeout):
                 if not ok:
                     res.record(f"{name} {tag}", False, err)
                     continue
-                got = read_npz(dst).get(out_name)
-                problem = "no output " + out_name if got is None else compare(got, want[batch], atol, rtol)
-                detail = problem or "max abs %.3g, max rel %.3g" % error_stats(got, want[batch])
-                res.record(f"{name} {tag}", problem is None, detail)
+                ok, detail, wide = judge(read_npz(dst).get(out_name), want[batch], atol, rtol, float64_reference(folder, batch))
+                res.record(f"{name} {tag}", ok, detail, wide)
 
     optimized = os.path.join(tmp, name.replace("/", "_") + ".opt.onnx")
     ok, out, err = vigil(binary, ["optimize", model, "-o", optimized, "--json"], timeout)
@@ -226,18 +268,16 @@ def check_zoo_model(res, binary, entry, cache, tmp, timeout):
         dst = optimized + ".npz"
         ok, _, err = vigil(binary, ["run", optimized, "--input", f"input={x[2]}", "-o", dst, "--threads", "2"], timeout)
         if ok:
-            got = read_npz(dst).get(out_name)
-            problem = compare(got, want[2], atol, rtol) if got is not None else "no output"
-            res.record(f"{name} optimize+run", problem is None,
-                       problem or "max abs %.3g, max rel %.3g" % error_stats(got, want[2]))
+            ok, detail, wide = judge(read_npz(dst).get(out_name), want[2], atol, rtol, float64_reference(folder, 2))
+            res.record(f"{name} optimize+run", ok, detail, wide)
         else:
             res.record(f"{name} optimize+run", False, err)
-        ort_check(res, f"{name} optimize+ort", optimized, x[2], want[2], atol, rtol)
+        ort_check(res, f"{name} optimize+ort", optimized, x[2], want[2], atol, rtol, float64_reference(folder, 2))
 
     converted = os.path.join(tmp, name.replace("/", "_") + ".conv.onnx")
     ok, _, err = vigil(binary, ["convert", model, "-o", converted], timeout)
     if res.record(f"{name} convert", ok, err):
-        ort_check(res, f"{name} convert+ort", converted, x[2], want[2], atol, rtol)
+        ort_check(res, f"{name} convert+ort", converted, x[2], want[2], atol, rtol, float64_reference(folder, 2))
     for p in glob.glob(os.path.join(tmp, name.replace("/", "_") + "*")):
         os.remove(p)
     return time.time() - started, fresh
@@ -271,15 +311,15 @@ def downgraded(model, tmp, ir_version):
     return path
 
 
-def ort_check(res, key, path, x_path, want, atol, rtol):
+def ort_check(res, key, path, x_path, want, atol, rtol, exact=None):
     try:
         session = ort_session(path)
         got = session.run(None, {session.get_inputs()[0].name: np.load(x_path)})[0]
     except Exception as e:  # noqa: BLE001
         res.record(key, False, last_line(str(e)))
         return
-    problem = compare(got, want, atol, rtol)
-    res.record(key, problem is None, problem or "max abs %.3g, max rel %.3g" % error_stats(got, want))
+    ok, detail, wide = judge(got, want, atol, rtol, exact)
+    res.record(key, ok, detail, wide)
 
 
 # --------------------------------------------------------------------------- node tests
@@ -405,7 +445,8 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     c = res.counts
     print(f"timings (s): {json.dumps(timings)}")
-    print(f"{c['PASS']} passed, {c['FAIL']} failed, {c['XFAIL']} expected failures, {c['XPASS']} unexpectedly passed")
+    print(f"{c['PASS']} passed, {c['PASS64']} passed against the float64 reference only, {c['FAIL']} failed, "
+          f"{c['XFAIL']} expected failures, {c['XPASS']} unexpectedly passed")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"results": res.records, "timings": timings, "counts": c}, fh, indent=1)
