@@ -45,31 +45,78 @@ def subject_and_check(key: str):
     return subject, check
 
 
+NUMBERS = r"max abs ([0-9.e+-]+), max rel ([0-9.e+-]+)"
+
+
+def parity(records):
+    """(worst max abs, worst max rel) against the float32 reference over the records, and for the
+    PASS64 ones (worst Vigil vs float64, worst reference vs float64) max abs; None when absent."""
+    worst = [None, None]
+    wide = [None, None]
+    for r in records:
+        found = re.findall(NUMBERS, r["detail"])
+        if not found:
+            continue
+        worst = [max(worst[i] or 0.0, float(found[0][i])) for i in (0, 1)]
+        if r["status"] == "PASS64" and len(found) == 3:
+            wide = [max(wide[0] or 0.0, float(found[1][0])), max(wide[1] or 0.0, float(found[2][0]))]
+    return worst, wide
+
+
+def result_cell(records, prefix):
+    failing = [r["key"][len(prefix):] for r in records if r["status"] in ("FAIL", "XFAIL")]
+    if failing:
+        return "FAIL: " + ", ".join(failing)
+    (_, _), (vigil64, ref64) = parity(records)
+    passed = sum(r["status"] in ("PASS", "XPASS", "PASS64") for r in records)
+    if vigil64 is None:
+        return f"pass ({passed} checks)"
+    n = sum(r["status"] == "PASS64" for r in records)
+    return (f"pass ({passed} checks; {n} within tolerance of the float64 reference only: "
+            f"Vigil {vigil64:.2g}, the float32 reference {ref64:.2g} from it)")
+
+
+def fmt(x):
+    return "—" if x is None else f"{x:.2g}"
+
+
 def zoo_table(records, manifest_path):
-    """Markdown: per zoo model and exporter, nodes before/after `vigil optimize`, parameters, and the
-    worst run parity (max abs, max rel over batch 1/2, 1/2 threads, with/without --no-optimize)."""
+    """Markdown: per zoo model and exporter, nodes before/after `vigil optimize`, parameters, the worst
+    parity of `vigil run` vs onnxruntime (max abs, max rel over batch 1/2, 1/2 threads, with/without
+    --no-optimize, and the optimized file) and the result of all its checks."""
     with open(manifest_path) as fh:
         models = json.load(fh)["models"]
     by_key = {r["key"]: r for r in records}
-    rows = ["| model | exporter | IR | opset | nodes | after optimize | parameters | run: max abs | run: max rel | failing checks |",
+    rows = ["| model | exporter | IR | opset | nodes | after optimize | parameters | run vs onnxruntime: max abs | max rel | result |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for m in models:
         name = m["name"]
-        opt = by_key.get(f"{name} optimize", {}).get("detail", "")
-        after = re.search(r"-> (\d+)", opt)
-        worst_abs = worst_rel = None
-        for r in records:
-            if r["key"].startswith(f"{name} run ") or r["key"] == f"{name} optimize+run":
-                found = re.search(r"max abs ([0-9.e+-]+), max rel ([0-9.e+-]+)", r["detail"])
-                if found:
-                    worst_abs = max(worst_abs or 0.0, float(found[1]))
-                    worst_rel = max(worst_rel or 0.0, float(found[2]))
-        failing = [r["key"][len(name) + 1:] for r in records
-                   if r["key"].startswith(name + " ") and r["status"] in ("FAIL", "XFAIL")]
+        mine = [r for r in records if r["key"].startswith(name + " ")]
+        if not mine:
+            continue
+        after = re.search(r"-> (\d+)", by_key.get(f"{name} optimize", {}).get("detail", ""))
+        runs = [r for r in mine if r["key"].startswith(f"{name} run ") or r["key"] == f"{name} optimize+run"]
+        (worst_abs, worst_rel), _ = parity(runs)
         rows.append(f"| {m['architecture']} | {m['exporter']} | {m['ir_version']} | {m['opsets'][0]['version']} | "
                     f"{m['node_count']} | {after[1] if after else '—'} | {m['parameter_count']:,} | "
-                    f"{'—' if worst_abs is None else f'{worst_abs:.2g}'} | "
-                    f"{'—' if worst_rel is None else f'{worst_rel:.2g}'} | {', '.join(failing) or 'none'} |")
+                    f"{fmt(worst_abs)} | {fmt(worst_rel)} | {result_cell(mine, name + ' ')} |")
+    return "\n".join(rows)
+
+
+def keras_table(records, manifest_path):
+    """Markdown: per Keras model and file format, the worst parity of `vigil run` vs Keras and the result."""
+    with open(manifest_path) as fh:
+        manifest = {k: v for k, v in json.load(fh).items() if not k.startswith("_")}
+    rows = ["| model | format | parameters | run vs Keras: max abs | max rel | result |", "|---|---|---|---|---|---|"]
+    for name, facts in manifest.items():
+        for fmt_ in ("h5", "keras"):
+            prefix = f"keras {name} [{fmt_}] "
+            mine = [r for r in records if r["key"].startswith(prefix)]
+            if not mine:
+                continue
+            (worst_abs, worst_rel), _ = parity([r for r in mine if " run " in r["key"]])
+            rows.append(f"| {name} | .{fmt_} | {facts['parameter_count']:,} | {fmt(worst_abs)} | {fmt(worst_rel)} | "
+                        f"{result_cell(mine, prefix)} |")
     return "\n".join(rows)
 
 
@@ -79,13 +126,17 @@ def main() -> int:
     ap.add_argument("--expected", help="write the expected-failures file here")
     ap.add_argument("--markdown", help="write the grouped failures here")
     ap.add_argument("--zoo-table", metavar="MANIFEST", help="print the per-model table of the zoo results")
+    ap.add_argument("--keras-table", metavar="MANIFEST", help="print the per-model table of the Keras results")
     args = ap.parse_args()
     records = []
     for path in args.results:
         with open(path) as fh:
             records += json.load(fh)["results"]
-    if args.zoo_table:
-        print(zoo_table(records, args.zoo_table))
+    if args.zoo_table or args.keras_table:
+        if args.zoo_table:
+            print(zoo_table(records, args.zoo_table))
+        if args.keras_table:
+            print(keras_table(records, args.keras_table))
         return 0
     failed = [r for r in records if r["status"] in ("FAIL", "XFAIL")]
     by_cause = collections.defaultdict(list)
