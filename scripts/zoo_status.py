@@ -26,6 +26,8 @@ CAUSES = [
     (r"layer '[^']*' \((\w+)\): expects at least two inputs, got 1", r"Keras operation layer \1 (one tensor and a constant)"),
     (r"V003 expects at least two inputs, got 1", "Keras operation layer (one tensor and a constant)"),
     (r"unsupported Keras layer[^:]*: (\S+)", r"unsupported Keras layer \1"),
+    (r"noise-limited", "float32 rounding noise: out of tolerance of the float32 and the float64 reference, "
+                       "by at most 2x the float32 reference's own error from float64"),
     (r"out of tolerance", "parity"),
 ]
 
