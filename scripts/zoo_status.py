@@ -60,16 +60,19 @@ def parity(records):
         if not found:
             continue
         worst = [max(worst[i] or 0.0, float(found[0][i])) for i in (0, 1)]
-        if r["status"] == "PASS64" and len(found) == 3:
+        if len(found) == 3:  # judged against the float64 reference too (PASS64 or noise-limited)
             wide = [max(wide[0] or 0.0, float(found[1][0])), max(wide[1] or 0.0, float(found[2][0]))]
     return worst, wide
 
 
 def result_cell(records, prefix):
-    failing = [r["key"][len(prefix):] for r in records if r["status"] in ("FAIL", "XFAIL")]
-    if failing:
-        return "FAIL: " + ", ".join(failing)
+    failed = [r for r in records if r["status"] in ("FAIL", "XFAIL")]
     (_, _), (vigil64, ref64) = parity(records)
+    if failed and all("noise-limited" in r["detail"] for r in failed):
+        return (f"FAIL, noise-limited: {len(failed)} checks out of tolerance of the float32 and the float64 reference; "
+                f"Vigil ≤ {vigil64:.2g} from float64, the float32 reference itself {ref64:.2g}")
+    if failed:
+        return "FAIL: " + ", ".join(r["key"][len(prefix):] for r in failed)
     passed = sum(r["status"] in ("PASS", "XPASS", "PASS64") for r in records)
     if vigil64 is None:
         return f"pass ({passed} checks)"
