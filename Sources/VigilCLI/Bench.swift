@@ -54,8 +54,9 @@ extension Vigil {
         func run() throws {
             let loaded = try modelOptions.load()
             var feeds = try inputs.feeds(for: loaded.model)
+            let limit = execution.sessionOptions.memoryLimit ?? MemoryLimit.available
             for info in loaded.model.graph.runtimeInputs where feeds[info.name] == nil {
-                feeds[info.name] = try Self.randomInput(info, batch: batch, file: model)
+                feeds[info.name] = try Self.randomInput(info, batch: batch, file: model, memoryLimit: limit)
             }
             let session = try execution.session(for: loaded.model, file: model)
             let profiling = profile || profileNodes
@@ -116,7 +117,8 @@ extension Vigil {
         }
 
         /// Seeded standard-normal floats (or zeros for integer inputs), symbolic dims bound to the batch size.
-        static func randomInput(_ info: ValueInfo, batch: Int, file: String) throws -> Tensor {
+        /// Random values for an input the user did not give; the input must fit in `memoryLimit` bytes.
+        static func randomInput(_ info: ValueInfo, batch: Int, file: String, memoryLimit: Int) throws -> Tensor {
             guard case .tensor(let dtype?, let shape?)? = info.type else {
                 throw CommandFailure("\(file): input '\(info.name)' has no declared tensor type; pass it with --input")
             }
@@ -128,7 +130,14 @@ extension Vigil {
                 case .unknown: throw CommandFailure("\(file): input '\(info.name)' has an unknown dim; pass it with --input")
                 }
             }
-            let count = sizes.reduce(1, *)
+            var count = 1
+            for size in sizes {
+                let (product, overflow) = count.multipliedReportingOverflow(by: size)
+                guard !overflow, product <= memoryLimit / 8 else {
+                    throw CommandFailure("\(file): input '\(info.name)' of shape \(sizes) does not fit in the memory limit of \(MemoryLimit.describe(memoryLimit)); pass a smaller one with --input or raise --max-memory")
+                }
+                count = product
+            }
             switch dtype {
             case .float32:
                 var generator = SystemRandomNumberGenerator()

@@ -3,6 +3,7 @@ import Foundation
 import VigilIR
 import VigilKeras
 import VigilONNX
+import VigilFiles
 import VigilVerifier
 
 extension Vigil {
@@ -43,6 +44,7 @@ extension Vigil {
         }
 
         func run() throws {
+            try CommandFiles.checkOutputs([sarif], inputs: [model, input.config])
             let diagnostics: [Diagnostic]
             let start = DispatchTime.now().uptimeNanoseconds
             var loadSeconds: Double?
@@ -71,8 +73,10 @@ extension Vigil {
             if let sarif {
                 let log = report.sarif(toolVersion: Vigil.configuration.version, fileURI: Self.fileURI(model))
                 let data = try JSONSerialization.data(withJSONObject: log, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                if let problem = ReportFile.writeAtomically(data, to: sarif) {
-                    throw CommandFailure("\(sarif): cannot write the SARIF log: \(problem)")
+                do {
+                    try OutputFile.write(data, to: sarif, protecting: CommandFiles.inputs)
+                } catch {
+                    throw CommandFiles.failure(error)
                 }
             }
             if report.hasErrors { throw ExitCode(Vigil.Exit.failure) }
@@ -88,14 +92,17 @@ extension Vigil {
         static func read(_ path: String, kerasConfig: String?) -> Read {
             if KerasImporter.isKerasFile(path) || kerasConfig != nil {
                 do throws(KerasImportError) {
-                    return .success(try KerasImporter.importModel(at: path, config: kerasConfig))
+                    let model = try KerasImporter.importModel(at: path, config: kerasConfig)
+                    CommandFiles.record(path)
+                    if let kerasConfig { CommandFiles.record(kerasConfig) }
+                    return .success(model)
                 } catch {
                     let location = Location(kerasLayer: error.layer)
                     return .failure(Verifier.loadDiagnostic(kind: loadFailureKind(error), reason: error.message, at: location))
                 }
             }
             do throws(ONNXError) {
-                return .success(try ONNXReader.readModel(at: path))
+                return .success(try ONNXReader.readModel(at: path, recordingInputsIn: CommandFiles.inputs))
             } catch {
                 return .failure(Verifier.loadDiagnostic(kind: loadFailureKind(error), reason: error.reason))
             }

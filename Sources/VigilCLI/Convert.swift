@@ -46,6 +46,7 @@ extension Vigil {
         }
 
         func run() throws {
+            try export.checkOutputs(inputs: [model, modelOptions.config])
             var loaded = try modelOptions.load()
             let original = loaded.model
             let feeds = try export.inputs.feeds(for: original)

@@ -64,11 +64,12 @@ enum DetectSupport {
 
     static func detector(_ file: String) throws -> Detector {
         try ErrorText.requireReadableFile(file)
-        do { return try DetectorFile.read(at: file) } catch { throw CommandFailure(error.description) }
+        do { return try DetectorFile.read(at: file, recordingInputsIn: CommandFiles.inputs) } catch { throw CommandFailure(error.description) }
     }
 
     static func sha256(_ file: String) throws -> String {
         try ErrorText.requireReadableFile(file)
+        CommandFiles.record(file)
         do { return try SHA256.hex(fileAt: file) } catch { throw CommandFailure(error.description) }
     }
 
@@ -107,12 +108,17 @@ enum DetectSupport {
     /// Writes Double values as a float64 `.npy`.
     static func writeScores(_ values: [Double], to file: String) throws {
         do {
-            try NPY.write(Tensor(.float64, shape: [values.count], scalars: values), to: file)
+            try NPY.write(Tensor(.float64, shape: [values.count], scalars: values), to: file, protecting: CommandFiles.inputs)
         } catch let error as CommandFailure {
             throw error
         } catch {
             throw CommandFailure("\(file): \(error)")
         }
+    }
+
+    /// Prints a warning line on stderr.
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("vigil: warning: \(message)\n".utf8))
     }
 
     /// The preprocessing rule as JSON (`Formats/json.md`).

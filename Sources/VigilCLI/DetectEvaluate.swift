@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilDetector
+import VigilFiles
 import VigilIR
 
 extension Vigil.Detect {
@@ -64,13 +65,17 @@ extension Vigil.Detect {
         }
 
         func run() throws {
-            let fitted = try DetectSupport.detector(detector)
             let sets = try DetectSupport.oodSets(novelty: novelty, anomaly: anomaly)
+            try CommandFiles.checkOutputs([html], inputs: [detector, model, data, classifier] + sets.map(\.file))
+            let fitted = try DetectSupport.detector(detector)
             var scorers = try scorer.map(DetectSupport.scorer)
             if scorers.isEmpty {
                 scorers = [.meanDistance, .mahalanobis] + (fitted.normalizedTraining == nil ? [] : [.knn])
                 if classifier != nil { scorers += Scorer.logitScorers }
             }
+            let warnings = try DetectScoring.verifyNetworks(
+                detector: fitted, detectorFile: detector, embedding: scorers.contains(where: \.usesEmbedding) ? model : nil,
+                classifier: scorers.contains(where: { !$0.usesEmbedding }) ? classifier : nil, allowMismatch: allowModelMismatch)
             let inImages = try DetectSupport.images(data)
             let oodImages = try sets.map { try DetectSupport.images($0.file) }
 
@@ -110,7 +115,7 @@ extension Vigil.Detect {
                     table.append(.init(set: set.name, scorer: s, metrics: m))
                 }
             }
-            if let html { try writeReport(to: html, fitted: fitted, sets: sets, counts: allImages.map { $0.shape[0] }, scorers: scorers, scores: scores, table: table) }
+            if let html { try writeReport(to: html, fitted: fitted, sets: sets, counts: allImages.map { $0.shape[0] }, scorers: scorers, scores: scores, table: table, warnings: warnings) }
             if output.json {
                 var bySet: [String: Any] = [:]
                 for row in table {
@@ -137,7 +142,7 @@ extension Vigil.Detect {
         /// The HTML report, with the provenance of everything it shows.
         private func writeReport(
             to path: String, fitted: Detector, sets: [(name: String, file: String)], counts: [Int], scorers: [Scorer],
-            scores: [Scorer: [[Double]]], table: [DetectReport.Row]
+            scores: [Scorer: [[Double]]], table: [DetectReport.Row], warnings: [String]
         ) throws {
             var files: [DetectReport.Provenance.File] = [
                 .init(role: "detector", path: detector, sha256: try DetectSupport.sha256(detector)),
@@ -155,9 +160,9 @@ extension Vigil.Detect {
                 version: Vigil.configuration.version, date: ISO8601DateFormatter().string(from: Date()))
             let page = DetectReport.html(
                 title: "Vigil novelty and anomaly detection", inName: "in-distribution", setNames: sets.map(\.name), scorers: scorers,
-                scores: scores, thresholds: fitted.thresholds, table: table, provenance: provenance)
-            if let problem = ReportFile.writeAtomically(Data(page.utf8), to: path) {
-                throw CommandFailure("\(path): cannot write the report: \(problem)")
+                scores: scores, thresholds: fitted.thresholds, table: table, provenance: provenance, warnings: warnings)
+            do { try OutputFile.write(Array(page.utf8), to: path, protecting: CommandFiles.inputs) } catch {
+                throw CommandFiles.failure(error)
             }
         }
     }

@@ -39,13 +39,16 @@ extension Vigil.Detect {
         @OptionGroup var outputOptions: OutputOptions
 
         func run() throws {
+            try CommandFiles.checkOutputs([output], inputs: [detector, model])
             let fitted = try DetectSupport.detector(detector)
             let hash = try DetectSupport.sha256(model)
-            try DetectSupport.naming(detector) { try fitted.verifyModel(sha256: hash, allowMismatch: allowModelMismatch) }
+            if let warning = try DetectSupport.naming(detector, { try fitted.verifyModel(sha256: hash, allowMismatch: allowModelMismatch) }) {
+                DetectSupport.warn("\(detector): \(warning)")
+            }
             let loaded = try ModelLoading.load(model)
             let exported = try DetectSupport.naming(model) { try fitted.appendingMeanDistanceScore(to: loaded.model) }
             do {
-                _ = try Progress.activity("writing \(output)") { try ONNXWriter.write(exported, to: output) }
+                _ = try Progress.activity("writing \(output)") { try ONNXWriter.write(exported, to: output, protecting: CommandFiles.inputs) }
             } catch {
                 throw CommandFailure(ErrorText.plain(error, path: output))
             }

@@ -93,6 +93,7 @@ extension Vigil.Detect {
         var preprocessing: Preprocessing { Preprocessing(scale: scale?.value, mean: mean?.values ?? [], std: std?.values ?? []) }
 
         func run() throws {
+            try CommandFiles.checkOutputs([output], inputs: [model, data, labels, val, classifier])
             let images = try DetectSupport.images(data)
             let allLabels = try DetectSupport.labels(labels)
             guard images.shape[0] == allLabels.count else {
@@ -127,11 +128,12 @@ extension Vigil.Detect {
                     try network.embed(validation, progress: { done, _ in progress.update(embedded + done) })
                 }
                 let outputs = Dictionary(uniqueKeysWithValues: Scorer.logitScorers.map { ($0, logits) })
-                try DetectSupport.naming(classifier) { try calibrated.calibrate(outputs, tpr: tpr) }
+                let hash = try DetectSupport.sha256(classifier)
+                try DetectSupport.naming(classifier) { try calibrated.calibrate(outputs, tpr: tpr, classifierSHA256: hash) }
             }
             progress.finish()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            try DetectSupport.naming(output) { try DetectorFile.write(calibrated, to: output) }
+            try DetectSupport.naming(output) { try DetectorFile.write(calibrated, to: output, protecting: CommandFiles.inputs) }
             let total = trainImages.shape[0] + valCount
             let rule = calibrated.model?.preprocessing ?? embedder.preprocessing
             if outputOptions.json {

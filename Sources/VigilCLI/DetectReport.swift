@@ -28,11 +28,12 @@ enum DetectReport {
 
     static func html(
         title: String, inName: String, setNames: [String], scorers: [Scorer], scores: [Scorer: [[Double]]],
-        thresholds: [String: Double], table: [Row], provenance: Provenance
+        thresholds: [String: Double], table: [Row], provenance: Provenance, warnings: [String] = []
     ) -> String {
         var body = "<header><h1>\(esc(title))</h1>\n<p class=\"lead\">In-distribution is the positive class; every score is higher = more "
             + "out-of-distribution, and a sample is accepted as in-distribution when its score is at most the threshold. "
             + "Click a column heading to sort a table.</p></header>\n"
+        for warning in warnings { body += "<p class=\"warning\"><strong>Warning:</strong> \(esc(warning))</p>\n" }
         body += provenanceHTML(provenance)
         body += "<section><h2>All scorers</h2>\n" + tableHTML(table, showScorer: true) + "</section>\n"
         for scorer in scorers {
@@ -255,7 +256,7 @@ enum DetectReport {
     static let style = """
         body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1180px; color: #1a1a1a; padding: 0 1em; }
         h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { font-size: 1.25em; margin: 1.6em 0 .4em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
-        .lead, .what, .note, figcaption { color: #444; } .note { font-size: .85em; }
+        .lead, .what, .note, figcaption { color: #444; } .warning { background: #fff3cd; border: 1px solid #e0b000; padding: 6px 10px; } .note { font-size: .85em; }
         table { border-collapse: collapse; margin: .4em 0; font-size: .92em; }
         td, th { border: 1px solid #ccc; padding: 3px 9px; text-align: left; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         td.best { font-weight: 700; } th { background: #f3f3f3; }

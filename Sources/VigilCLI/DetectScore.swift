@@ -47,8 +47,12 @@ extension Vigil.Detect {
         func validate() throws { _ = try DetectSupport.scorer(scorer) }
 
         func run() throws {
+            try CommandFiles.checkOutputs([output], inputs: [detector, model, data])
             let scorer = try DetectSupport.scorer(scorer)
             let fitted = try DetectSupport.detector(detector)
+            _ = try DetectScoring.verifyNetworks(
+                detector: fitted, detectorFile: detector, embedding: scorer.usesEmbedding ? model : nil,
+                classifier: scorer.usesEmbedding ? nil : model, allowMismatch: allowModelMismatch)
             let images = try DetectSupport.images(data)
             let progress = Progress("scoring \(data)", total: images.shape[0], unit: "images")
             let values = try DetectScoring.scores(
@@ -88,18 +92,37 @@ extension Vigil.Detect {
 
 /// Running a model and a scorer on images, shared by `score` and `evaluate`.
 enum DetectScoring {
-    /// Runs `model` on `images`: the detector's embedding output (after checking the model hash
-    /// unless `allowModelMismatch`) or, for `embedding == false`, the model's first output (logits).
-    /// Images are preprocessed by the detector's rule; `progress` advances by the images done.
+    /// Checks that the networks are the ones the detector was fitted and calibrated with (by SHA-256
+    /// of the file): a mismatch is an error, or with `allowMismatch` a warning, printed to stderr and
+    /// returned (for the report).
+    static func verifyNetworks(
+        detector: Detector, detectorFile: String, embedding: String?, classifier: String?, allowMismatch: Bool
+    ) throws -> [String] {
+        var warnings: [String] = []
+        if let embedding {
+            let hash = try DetectSupport.sha256(embedding)
+            if let warning = try DetectSupport.naming(detectorFile, { try detector.verifyModel(sha256: hash, allowMismatch: allowMismatch) }) {
+                warnings.append("\(embedding): \(warning)")
+            }
+        }
+        if let classifier {
+            let hash = try DetectSupport.sha256(classifier)
+            if let warning = try DetectSupport.naming(detectorFile, { try detector.verifyClassifier(sha256: hash, allowMismatch: allowMismatch) }) {
+                warnings.append("\(classifier): \(warning)")
+            }
+        }
+        for warning in warnings { DetectSupport.warn(warning) }
+        return warnings
+    }
+
+    /// Runs `model` on `images`: the detector's embedding output or, for `embedding == false`, the
+    /// model's first output (logits), on images preprocessed by the detector's rule; `progress` advances
+    /// by the images done. The networks are checked by ``verifyNetworks(detector:detectorFile:embedding:classifier:allowMismatch:)`` first.
     static func outputs(
         embedding: Bool, detector: Detector, detectorFile: String, model: String, images: Tensor, imagesFile: String,
         allowModelMismatch: Bool, execution: ExecutionOptions, progress: Progress? = nil
     ) throws -> Embeddings {
         let preprocessing = detector.model?.preprocessing ?? Preprocessing()
-        if embedding {
-            let hash = try DetectSupport.sha256(model)
-            try DetectSupport.naming(detectorFile) { try detector.verifyModel(sha256: hash, allowMismatch: allowModelMismatch) }
-        }
         let embedder = try DetectSupport.embedder(
             model, output: embedding ? detector.model?.outputName : nil, preprocessing: preprocessing, execution: execution)
         var reported = 0

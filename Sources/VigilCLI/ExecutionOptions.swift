@@ -47,6 +47,9 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, parsing: .singleValue, help: "A model input as [NAME=]FILE (.npy, .npz or TensorProto .pb); repeatable.")
     var input: [String] = []
 
+    /// The files named by `--input`.
+    var files: [String] { input.map { Self.split($0).1 } }
+
     /// Loads the inputs; unnamed ones fill the model's inputs in order. Each must be an input of the
     /// model with its element type, rank and fixed sizes, or the failure names the file.
     func feeds(for model: Model) throws -> [String: Tensor] {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilExecutor
+import VigilFiles
 import VigilIR
 import VigilONNX
 import VigilOptimizer
@@ -35,11 +36,21 @@ struct ExportOptions: ParsableArguments {
         }
     }
 
+    /// Refuses the output paths (the model and its external data file) before any work is done:
+    /// symlinks, files that are not regular, or any of the `inputs` named on the command line.
+    func checkOutputs(inputs: [String?]) throws {
+        var outputs = [output]
+        if externalDataThreshold != nil {
+            outputs.append(OutputFile.directory(of: output) + "/" + (output.split(separator: "/").last.map(String.init) ?? output) + ".data")
+        }
+        try CommandFiles.checkOutputs(outputs, inputs: inputs)
+    }
+
     /// Writes the model to `output`, whole or not at all.
     func write(_ model: Model) throws -> ONNXWriter.Report {
         do {
             return try Progress.activity("writing \(output)") {
-                try ONNXWriter.write(model, to: output, options: .init(externalDataThreshold: externalDataThreshold))
+                try ONNXWriter.write(model, to: output, options: .init(externalDataThreshold: externalDataThreshold), protecting: CommandFiles.inputs)
             }
         } catch {
             throw CommandFailure(ErrorText.plain(error, path: output))
@@ -93,7 +104,7 @@ struct ExportOptions: ParsableArguments {
         let reference: [String: Tensor], written: [String: Tensor]
         do {
             for info in original.graph.runtimeInputs where feeds[info.name] == nil {
-                feeds[info.name] = try Vigil.Bench.randomInput(info, batch: 1, file: file)
+                feeds[info.name] = try Vigil.Bench.randomInput(info, batch: 1, file: file, memoryLimit: MemoryLimit.available)
             }
             reference = try InferenceSession(model: original, options: .init(threads: 1)).run(feeds)
             written = try InferenceSession(model: final, options: .init(threads: 1)).run(feeds)

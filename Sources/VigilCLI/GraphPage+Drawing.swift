@@ -87,7 +87,7 @@ extension GraphPage {
         var header = "<h1>\(esc(title))</h1>\n<p class=\"facts\">"
         let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         header += "\(grouped(model.graph.nodeCount)) nodes · \(grouped(model.parameterCount)) parameters"
-            + " · opsets \(esc(model.opsetImports.map { "\($0.domain.isEmpty ? "ai.onnx" : $0.domain) \($0.version)" }.joined(separator: ", ")))"
+            + " · opsets \(esc(model.opsetImports.map { "\(Domain.display($0.domain)) \($0.version)" }.joined(separator: ", ")))"
             + (producer.isEmpty ? "" : " · produced by \(esc(producer))") + "</p>\n"
         if let parity {
             let compared = items.filter { $0.comparison != nil }.count

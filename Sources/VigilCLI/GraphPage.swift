@@ -1,4 +1,5 @@
 import Foundation
+import VigilFiles
 import VigilIR
 import VigilOps
 import VigilParity
@@ -13,8 +14,8 @@ enum GraphPage {
     static func write(model: Model, file: String, parity: ParityReport? = nil, to path: String) throws {
         let diagnostics = Verifier(options: .init()).verify(model)
         let page = html(model: model, file: file, diagnostics: diagnostics, parity: parity)
-        if let problem = ReportFile.writeAtomically(Data(page.utf8), to: path) {
-            throw CommandFailure("\(path): cannot write the graph page: \(problem)")
+        do { try OutputFile.write(Array(page.utf8), to: path, protecting: CommandFiles.inputs) } catch {
+            throw CommandFiles.failure(error)
         }
     }
 
@@ -108,7 +109,7 @@ enum GraphPage {
     }
 
     static func nodeItem(_ node: Node, index: Int, graph: Graph, initializers: Set<String>) -> Item {
-        let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain)::\(node.opType)"
+        let op = Domain.qualified(node.domain, node.opType)
         var lines = [op]
         if !node.name.isEmpty { lines.append(short(node.name, 40)) }
         let weights = node.inputs.filter { initializers.contains($0) }

@@ -49,13 +49,15 @@ enum ModelLoading {
         if KerasImporter.isKerasFile(path) || kerasConfig != nil {
             do {
                 let model = try KerasImporter.importModel(at: path, config: kerasConfig)
+                CommandFiles.record(path)
+                if let kerasConfig { CommandFiles.record(kerasConfig) }
                 return Loaded(model: model, format: "keras", seconds: elapsed())
             } catch {
                 throw CommandFailure(error)
             }
         }
         do {
-            let model = try ONNXReader.readModel(at: path)
+            let model = try ONNXReader.readModel(at: path, recordingInputsIn: CommandFiles.inputs)
             return Loaded(model: model, format: "onnx", seconds: elapsed())
         } catch {
             throw CommandFailure(error)

@@ -37,6 +37,7 @@ extension Vigil {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            try export.checkOutputs(inputs: [model, modelOptions.config])
             var loaded = try modelOptions.load()
             let original = loaded.model
             let feeds = try export.inputs.feeds(for: original)

@@ -59,6 +59,7 @@ extension Vigil {
         }
 
         func run() throws {
+            try CommandFiles.checkOutputs([junit, html], inputs: [model, modelOptions.config, reference, layerwise] + inputs.files)
             do {
                 try compare()
             } catch let exit as ExitCode {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilFiles
 import VigilParity
 
 /// The results of `vigil parity`, rendered as text, JSON or JUnit XML.
@@ -142,8 +143,10 @@ struct ParityReport {
             </testsuites>
 
             """
-        if let problem = ReportFile.writeAtomically(Data(xml.utf8), to: path) {
-            throw CommandFailure("\(path): cannot write the JUnit report: \(problem)")
+        do {
+            try OutputFile.write(Array(xml.utf8), to: path, protecting: CommandFiles.inputs)
+        } catch {
+            throw CommandFiles.failure(error)
         }
     }
 }

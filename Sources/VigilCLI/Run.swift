@@ -30,6 +30,7 @@ extension Vigil {
         @OptionGroup var outputOptions: OutputOptions
 
         func run() throws {
+            try CommandFiles.checkOutputs([output], inputs: [model, modelOptions.config] + inputs.files)
             let loaded = try modelOptions.load()
             let feeds = try inputs.feeds(for: loaded.model)
             let session = try execution.session(for: loaded.model, file: model)

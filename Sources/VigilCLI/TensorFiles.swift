@@ -10,12 +10,13 @@ enum TensorFiles {
         try ErrorText.requireReadableFile(file)
         do {
             let lower = file.lowercased()
-            if lower.hasSuffix(".npz") { return try NPZ.read(at: file).map { ($0.name, $0.tensor) } }
+            let inputs = CommandFiles.inputs
+            if lower.hasSuffix(".npz") { return try NPZ.read(at: file, recordingInputsIn: inputs).map { ($0.name, $0.tensor) } }
             if lower.hasSuffix(".pb") {
-                let (name, tensor) = try ONNXReader.readTensor(at: file)
+                let (name, tensor) = try ONNXReader.readTensor(at: file, recordingInputsIn: inputs)
                 return [(name.isEmpty ? nil : name, tensor)]
             }
-            return [(nil, try NPY.read(at: file))]
+            return [(nil, try NPY.read(at: file, recordingInputsIn: inputs))]
         } catch {
             throw CommandFailure(error)
         }
@@ -24,7 +25,7 @@ enum TensorFiles {
     /// Writes named arrays to a `.npz` archive, whole or not at all.
     static func writeNPZ(_ arrays: [(name: String, tensor: Tensor)], to file: String) throws {
         do {
-            try Progress.activity("writing \(file)") { try NPZ.write(arrays, to: file) }
+            try Progress.activity("writing \(file)") { try NPZ.write(arrays, to: file, protecting: CommandFiles.inputs) }
         } catch {
             throw CommandFailure(error)
         }

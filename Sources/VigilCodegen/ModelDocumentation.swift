@@ -6,7 +6,7 @@ enum ModelDocumentation {
     static func summary(_ model: Model, interface: ModelInterface) -> [String] {
         var lines: [String] = []
         let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
-        let opsets = model.opsetImports.map { "\($0.domain.isEmpty ? "ai.onnx" : $0.domain) \($0.version)" }.joined(separator: ", ")
+        let opsets = model.opsetImports.map { "\(Domain.display($0.domain)) \($0.version)" }.joined(separator: ", ")
         lines.append("- Producer: \(producer.isEmpty ? "not recorded" : producer); ONNX IR \(model.irVersion); opsets: \(opsets)")
         if !model.graph.name.isEmpty { lines.append("- Graph: \(SwiftSource.code(model.graph.name))") }
         let histogram = model.graph.opHistogram.sorted { ($0.value, $1.key) > ($1.value, $0.key) }

@@ -43,7 +43,7 @@ public struct PackageSpec: Sendable {
     static let takenModuleNames: Set<String> = [
         "Foundation", "XCTest", "Swift", "Dispatch", "Glibc", "Darwin", "VigilRuntime", "VigilNumpy", "VigilIR", "Vigil",
         "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOptimizer", "VigilOps", "VigilBLAS", "VigilHDF5", "VigilDetector",
-        "VigilVerifier", "ZIPFoundation", "PackageDescription",
+        "VigilVerifier", "VigilFiles", "VigilParity", "VigilCodegen", "PackageDescription",
     ]
 
     /// Types the generated code names: a wrapper type of that name would shadow them in its module.

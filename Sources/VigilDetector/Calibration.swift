@@ -21,17 +21,20 @@ extension Detector {
     /// - Parameters:
     ///   - outputs: per scorer, the validation embeddings (or logits for the logit scorers).
     ///   - tpr: the share of validation samples at or below each threshold.
-    public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95) throws(DetectorError) {
+    ///   - classifierSHA256: the SHA-256 of the classifier file the logits came from, recorded so that
+    ///     scoring with another classifier is caught (``verifyClassifier(sha256:allowMismatch:)``).
+    public mutating func calibrate(_ outputs: [Scorer: Embeddings], tpr: Double = 0.95, classifierSHA256: String? = nil) throws(DetectorError) {
         for (scorer, values) in outputs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             thresholds[scorer.rawValue] = try Calibration.threshold(validationScores: scores(scorer, values), tpr: tpr)
         }
         calibrationTPR = tpr
+        if let classifierSHA256 { self.classifierSHA256 = classifierSHA256.lowercased() }
     }
 }
 
 extension Detector {
     /// Whether each sample is out of distribution for `scorer`: its score is above the calibrated
-    /// threshold (see ``calibrate(_:tpr:)``).
+    /// threshold (see ``calibrate(_:tpr:classifierSHA256:)``).
     ///
     /// - Throws: ``DetectorError/scorerUnavailable(scorer:reason:)`` when the scorer has no threshold.
     public func isOutOfDistribution(_ scorer: Scorer, _ outputs: Embeddings) throws(DetectorError) -> [Bool] {

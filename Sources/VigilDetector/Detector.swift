@@ -60,6 +60,9 @@ public struct Detector: Sendable, Equatable {
     /// The TPR the thresholds were calibrated at.
     public var calibrationTPR: Double?
     public var model: ModelBinding?
+    /// SHA-256 (lowercase hex) of the classifier file the logit scorers' thresholds were calibrated
+    /// on (`nil` when none was); scoring with another classifier is an error unless overridden.
+    public var classifierSHA256: String?
 
     public var classCount: Int { means.count }
     public var trainingCount: Int { counts.reduce(0, +) }
@@ -67,7 +70,7 @@ public struct Detector: Sendable, Equatable {
     public init(
         dimension: Int, means: [[Double]], counts: [Int], spread: [Double], covariance: [Double], ridge: Double,
         precision: [Double], normalizedTraining: [Float]?, settings: ScorerSettings, thresholds: [String: Double] = [:],
-        calibrationTPR: Double? = nil, model: ModelBinding? = nil
+        calibrationTPR: Double? = nil, model: ModelBinding? = nil, classifierSHA256: String? = nil
     ) {
         self.dimension = dimension
         self.means = means
@@ -81,6 +84,7 @@ public struct Detector: Sendable, Equatable {
         self.thresholds = thresholds
         self.calibrationTPR = calibrationTPR
         self.model = model
+        self.classifierSHA256 = classifierSHA256
     }
 
     /// Fits class statistics to labelled training embeddings.
@@ -162,9 +166,24 @@ extension Detector {
     /// - Parameters:
     ///   - sha256: the SHA-256 (hex) of the model file's bytes.
     ///   - allowMismatch: the override: accept another model anyway.
+    /// - Returns: with the override, a warning describing the mismatch (`nil` when the hashes agree).
     /// - Throws: ``DetectorError/modelMismatch(expected:actual:)``.
-    public func verifyModel(sha256: String, allowMismatch: Bool = false) throws(DetectorError) {
-        guard let expected = model?.sha256, !allowMismatch else { return }
-        guard expected.lowercased() == sha256.lowercased() else { throw .modelMismatch(expected: expected, actual: sha256) }
+    @discardableResult
+    public func verifyModel(sha256: String, allowMismatch: Bool = false) throws(DetectorError) -> String? {
+        guard let expected = model?.sha256, expected.lowercased() != sha256.lowercased() else { return nil }
+        guard allowMismatch else { throw .modelMismatch(expected: expected, actual: sha256) }
+        return "the embedding network is not the one the detector was fitted on (SHA-256 \(sha256), expected \(expected)); used anyway (--allow-model-mismatch)"
+    }
+
+    /// Checks that a classifier's SHA-256 is the one the logit scorers' thresholds were calibrated on.
+    /// A detector fitted without a classifier accepts any (it holds nothing calibrated on one).
+    ///
+    /// - Returns: with the override, a warning describing the mismatch (`nil` when the hashes agree).
+    /// - Throws: ``DetectorError/classifierMismatch(expected:actual:)``.
+    @discardableResult
+    public func verifyClassifier(sha256: String, allowMismatch: Bool = false) throws(DetectorError) -> String? {
+        guard let expected = classifierSHA256, expected.lowercased() != sha256.lowercased() else { return nil }
+        guard allowMismatch else { throw .classifierMismatch(expected: expected, actual: sha256) }
+        return "the classifier is not the one the detector was calibrated with (SHA-256 \(sha256), expected \(expected)); used anyway (--allow-model-mismatch)"
     }
 }

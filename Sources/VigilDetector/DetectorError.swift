@@ -16,6 +16,8 @@ public enum DetectorError: Error, CustomStringConvertible, Equatable {
     case nonFiniteEmbedding(sample: Int)
     /// The detector was fitted on a different model (SHA-256 of the model file differs).
     case modelMismatch(expected: String, actual: String)
+    /// The logit scorers were calibrated on a different classifier (SHA-256 of the file differs).
+    case classifierMismatch(expected: String, actual: String)
     /// The model does not have the input or output the detector needs.
     case modelInterface(String)
     /// The network failed to run.
@@ -41,6 +43,8 @@ public enum DetectorError: Error, CustomStringConvertible, Equatable {
         case .nonFiniteEmbedding(let sample): "the network produced a NaN or infinite embedding for sample \(sample)"
         case .modelMismatch(let expected, let actual):
             "the detector was made for another model (SHA-256 \(expected), this model is \(actual)); override with --allow-model-mismatch (allowMismatch: true) to use it anyway"
+        case .classifierMismatch(let expected, let actual):
+            "the detector was calibrated with another classifier (SHA-256 \(expected), this classifier is \(actual)); override with --allow-model-mismatch (allowMismatch: true) to use it anyway"
         case .modelInterface(let reason): "model interface: \(reason)"
         case .execution(let reason): "running the network failed: \(reason)"
         case .scorerUnavailable(let scorer, let reason): "scorer \(scorer) is unavailable: \(reason)"

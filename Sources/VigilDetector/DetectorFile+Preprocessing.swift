@@ -13,31 +13,29 @@ extension DetectorFile {
         if let type = p.imageType { try root.setStringAttribute("image_dtype", type.rawValue) }
         if let shape = p.imageShape { try root.setStringAttribute("image_shape", shape.map(String.init).joined(separator: ",")) }
     }
+}
 
-    /// Version 2 attributes; version 1 files hold one `input_scale` applied to images of every type.
-    static func readPreprocessing(_ root: HDF5Group, version: String, path: String) throws -> Preprocessing {
-        func fail(_ reason: String) -> DetectorError { .invalidFile(path: path, reason: reason) }
-        func string(_ name: String) throws -> String {
-            guard let value = try root.stringAttribute(name) else { throw fail("missing attribute '\(name)'") }
-            return value
-        }
-        func float(_ name: String) throws -> Float {
-            guard let value = Float(try string(name)) else { throw fail("attribute '\(name)' is not a number") }
-            return value
-        }
-        func floats(_ name: String) throws -> [Float] {
+extension DetectorContents {
+    /// The preprocessing: version 2 attributes; version 1 files hold one `input_scale` applied to
+    /// images of every type. Scales must be positive and finite, means finite, deviations positive.
+    func preprocessing(version: String) throws -> Preprocessing {
+        func float(_ name: String) throws -> Float { Float(try positive(name)) }
+        func floats(_ name: String, positive: Bool) throws -> [Float] {
             let text = try string(name)
             guard !text.isEmpty else { return [] }
-            let values = text.split(separator: ",").map { Float($0) }
-            guard values.allSatisfy({ $0 != nil }) else { throw fail("attribute '\(name)' is not a list of numbers") }
+            let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0) }
+            guard values.allSatisfy({ $0 != nil && $0!.isFinite && (!positive || $0! > 0) }) else {
+                throw fail("attribute '\(name)' is not a list of \(positive ? "positive" : "finite") numbers")
+            }
             return values.map { $0! }
         }
         if version == "1" { return Preprocessing(scale: try float("input_scale")) }
-        var p = Preprocessing(mean: try floats("input_mean"), std: try floats("input_std"))
+        var p = Preprocessing(mean: try floats("input_mean", positive: false), std: try floats("input_std", positive: true))
         p.uint8Scale = try float("uint8_scale")
         p.float32Scale = try float("float32_scale")
         if root.hasAttribute("channel_axis") {
-            guard let axis = Int(try string("channel_axis")) else { throw fail("attribute 'channel_axis' is not an integer") }
+            let text = try string("channel_axis")
+            guard let axis = Int(text), (-64...64).contains(axis) else { throw fail("attribute 'channel_axis' is not an axis: '\(text.prefix(40))'") }
             p.channelAxis = axis
         }
         if root.hasAttribute("image_dtype") {
@@ -48,8 +46,10 @@ extension DetectorFile {
         }
         if root.hasAttribute("image_shape") {
             let text = try string("image_shape")
-            let dims = text.isEmpty ? [] : text.split(separator: ",").map { Int($0) }
-            guard dims.allSatisfy({ $0 != nil && $0! > 0 }) else { throw fail("attribute 'image_shape' is not a list of sizes") }
+            let dims = text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+            guard dims.count <= 64, dims.allSatisfy({ $0 != nil && (1...(1 << 30)).contains($0!) }) else {
+                throw fail("attribute 'image_shape' is not a list of sizes")
+            }
             p.imageShape = dims.map { $0! }
         }
         return p

@@ -2,12 +2,22 @@
 public final class FloatBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// What owns the memory when this buffer does not (a snapshot's data region).
+    private let owner: AnyObject?
 
     /// Uninitialized memory for `count` floats.
     init(count: Int) {
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        owner = nil
+    }
+
+    /// Elements in memory that `owner` keeps alive (not copied, not freed by this buffer).
+    init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.owner = owner
     }
 
     /// Copies an array.
@@ -18,7 +28,7 @@ public final class FloatBuffer: @unchecked Sendable {
         }
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() } }
 
     /// The elements, read-only.
     public var elements: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }

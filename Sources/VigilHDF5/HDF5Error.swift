@@ -16,6 +16,13 @@ public struct HDF5Error: Error, Equatable, CustomStringConvertible {
         case library
         /// The handle was already closed.
         case closed
+        /// The file uses something Vigil does not follow in files it did not write: external
+        /// storage, external or soft links, virtual datasets, an object linked from two places.
+        case refused
+        /// The file exceeds a resource limit (declared data size, number of objects, depth, …).
+        case limit
+        /// The isolated reader process crashed, ran out of memory or time (libhdf5 failed on the file).
+        case readerFailed
     }
 
     public var kind: Kind

@@ -1,7 +1,14 @@
 import CHDF5
-import Foundation
 
-/// An open HDF5 file, read-only. Closed by ``close()``, at the end of ``withFile(_:_:)``, or when released.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open HDF5 file, read-only, through libhdf5 in this process: for files Vigil writes (detectors,
+/// test files) and trusts. Files from elsewhere are read with ``HDF5Reader`` instead, which keeps
+/// libhdf5 out of this process. Closed by ``close()``, at the end of ``withFile(_:_:)``, or when released.
 ///
 /// Objects opened from it keep their own handles; HDF5 keeps the file open until the last one closes.
 public final class HDF5File {
@@ -13,7 +20,7 @@ public final class HDF5File {
     public init(path: String) throws(HDF5Error) {
         self.path = path
         _ = HDF5Library.lock
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        guard access(path, R_OK) == 0 else {
             throw HDF5Error(.cannotOpen, file: path, object: "/", message: "cannot read the file")
         }
         let id: hid_t = HDF5Library.locked {
@@ -37,7 +44,7 @@ public final class HDF5File {
     /// size its header records; anything else is a damaged file.
     static func openFailure(_ detail: String) -> String {
         func number(after key: String) -> Int? {
-            guard let range = detail.range(of: key) else { return nil }
+            guard let range = detail.firstRange(of: key) else { return nil }
             return Int(detail[range.upperBound...].prefix { $0.isNumber })
         }
         if detail.contains("truncated file"), let size = number(after: "eof = "), let stored = number(after: "stored_eof = ") {

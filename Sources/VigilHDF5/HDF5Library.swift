@@ -1,11 +1,33 @@
 import CHDF5
-import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A recursive mutex (VigilHDF5 does not use Foundation, so that the reader process stays small).
+final class RecursiveLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}
 
 /// Serializes every call into the HDF5 library (the serial build is not thread-safe) and silences
 /// its own error printing once.
 enum HDF5Library {
-    static let lock: NSRecursiveLock = {
-        let lock = NSRecursiveLock()
+    static let lock: RecursiveLock = {
+        let lock = RecursiveLock()
         lock.lock()
         _ = H5open()
         vigil_h5e_silence()

@@ -1,5 +1,4 @@
 import CHDF5
-import Foundation
 
 /// A group or a dataset: something with attributes.
 public class HDF5Object {

@@ -1,3 +1,5 @@
+import VigilHDF5
+
 /// A Keras import failure. Its description always names the file and, when one is involved, the layer.
 public struct KerasImportError: Error, Equatable, CustomStringConvertible {
     /// What went wrong.
@@ -47,5 +49,13 @@ public struct KerasImportError: Error, Equatable, CustomStringConvertible {
         var text = file
         if let layer { text += ": layer '\(layer)'" + (className.map { " (\($0))" } ?? "") }
         return text + ": " + message
+    }
+}
+
+extension KerasImportError {
+    /// An HDF5 failure while importing `path`, naming the object inside the file when there is one.
+    init(hdf5 error: HDF5Error, importing path: String) {
+        let kind: Kind = error.kind == .notHDF5 ? .notKerasFile : .hdf5
+        self.init(kind, file: path, message: error.object == "/" || error.object.isEmpty ? error.message : "\(error.object): \(error.message)")
     }
 }

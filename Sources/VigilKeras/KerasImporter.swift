@@ -1,7 +1,7 @@
 import Foundation
+import VigilFiles
 import VigilHDF5
 import VigilIR
-import ZIPFoundation
 
 /// Imports Keras models into the graph IR.
 ///
@@ -34,7 +34,7 @@ public enum KerasImporter {
         } catch let error as KerasImportError {
             throw error
         } catch let error as HDF5Error {
-            throw KerasImportError(error.kind == .notHDF5 ? .notKerasFile : .hdf5, file: path, message: error.message)
+            throw KerasImportError(hdf5: error, importing: path)
         } catch {
             throw KerasImportError(.cannotRead, file: path, message: "\(error)")
         }
@@ -70,7 +70,7 @@ public enum KerasImporter {
         } catch let error as KerasImportError {
             throw error
         } catch let error as HDF5Error {
-            throw KerasImportError(error.kind == .notHDF5 ? .notKerasFile : .hdf5, file: path, message: error.message)
+            throw KerasImportError(hdf5: error, importing: path)
         } catch {
             throw KerasImportError(.cannotRead, file: path, message: "\(error)")
         }
@@ -151,26 +151,29 @@ public enum KerasImporter {
         }
     }
 
-    /// Opens the file, finds the config and the weights, and runs `body` while the file is open.
+    /// Groups of Keras files whose datasets are optimizer state, never needed to import a model.
+    static let optimizerGroups = ["/optimizer_weights", "/optimizer"]
+
+    /// Largest config JSON accepted (Keras configs of very large models are a few MB).
+    public static let maximumConfigBytes = 64 << 20
+
+    /// Reads the file (HDF5 through the isolated `HDF5Reader`, or a `.keras` zip archive), finds
+    /// the config and the weights, and runs `body` on them.
     private static func withSource(at path: String, config configPath: String?, _ body: (Source) throws -> Void) throws {
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw KerasImportError(.cannotRead, file: path, message: "the file does not exist or cannot be read")
-        }
+        let (fd, _) = try readable(path)
+        var magic = [UInt8](repeating: 0, count: 4)
+        let count = read(fd, &magic, 4)
+        close(fd)
         var overrideConfig: JSONValue?
         if let configPath {
-            overrideConfig = try readConfig(file: configPath, data: try? Data(contentsOf: URL(fileURLWithPath: configPath)), importing: path)
+            overrideConfig = try readConfig(file: configPath, data: try configData(configPath, importing: path), importing: path)
         }
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        let magic = handle.readData(ofLength: 4)
-        try? handle.close()
-        if magic.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+        if count == 4, magic == [0x50, 0x4B, 0x03, 0x04] {
             try withArchive(at: path, overrideConfig: overrideConfig, body)
             return
         }
-        let file = try HDF5File(path: path)
-        defer { file.close() }
-        let root = try file.root()
-        defer { root.close() }
+        let snapshot = try HDF5Reader.read(path, options: .init(excludingData: optimizerGroups))
+        let root = snapshot.root
         var source = Source(config: .null, weights: nil,
                             kerasVersion: try root.stringAttribute("keras_version"), backend: try root.stringAttribute("backend"))
         if let text = try root.stringAttribute("model_config") {
@@ -179,7 +182,6 @@ public enum KerasImporter {
         if let overrideConfig { source.config = overrideConfig }
         if root.isGroup("model_weights") {
             let group = try root.group("model_weights")
-            defer { group.close() }
             if source.kerasVersion == nil { source.kerasVersion = try group.stringAttribute("keras_version") }
             source.weights = LegacyWeightSource(root: group)
             guard source.config != .null else {
@@ -202,25 +204,44 @@ public enum KerasImporter {
         try body(source)
     }
 
+    /// Opens a regular file without blocking (a FIFO or device is refused).
+    private static func readable(_ path: String) throws -> (Int32, Int) {
+        do { return try RegularFile.open(path) } catch {
+            throw KerasImportError(.cannotRead, file: path, message: error.reason.hasPrefix("cannot read") ? "the file does not exist or cannot be read" : error.reason)
+        }
+    }
+
+    private static func configData(_ configPath: String, importing path: String) throws -> Data {
+        let size: Int
+        do { size = try RegularFile.size(of: configPath) } catch {
+            throw KerasImportError(.cannotRead, file: path, message: "cannot read the config file \(configPath): \(error.reason)")
+        }
+        guard size <= maximumConfigBytes else {
+            throw KerasImportError(.invalidConfig, file: path, message: "the config file \(configPath) is \(size) bytes (at most \(maximumConfigBytes))")
+        }
+        do { return try RegularFile.map(configPath) } catch {
+            throw KerasImportError(.cannotRead, file: path, message: "cannot read the config file \(configPath): \(error.reason)")
+        }
+    }
+
     private static func withArchive(at path: String, overrideConfig: JSONValue?, _ body: (Source) throws -> Void) throws {
-        let archive: Archive
-        do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw KerasImportError(.archive, file: path, message: "cannot read the .keras archive: \(ZIPErrorText.describe(error))")
+        func fail(_ message: String) -> KerasImportError { KerasImportError(.archive, file: path, message: message) }
+        let archive: ZipInput
+        do { archive = try ZipInput(path: path) } catch { throw fail("cannot read the .keras archive: \(error.reason)") }
+        if let unsafe = archive.unsafeMemberName() {
+            throw fail("the archive holds a member with an unsafe path '\(unsafe)' (absolute or with '..'); refusing it")
+        }
+        for name in ["config.json", "metadata.json", "model.weights.h5"] where archive.count(named: name) > 1 {
+            throw fail("the archive holds \(archive.count(named: name)) members named \(name); refusing an ambiguous archive")
         }
         func member(_ name: String) throws -> Data? {
-            guard let entry = archive[name] else { return nil }
-            var data = Data()
-            do {
-                _ = try archive.extract(entry, consumer: { data.append($0) })
-            } catch {
-                throw KerasImportError(.archive, file: path, message: "cannot extract '\(name)' from the archive: \(ZIPErrorText.describe(error))")
-            }
-            return data
+            do { return try archive.data(of: name) } catch { throw fail("'\(name)' in the archive: \(error.reason)") }
         }
         var config = overrideConfig
         if config == nil {
+            if let entry = archive.members.first(where: { $0.name == "config.json" }), entry.declaredSize > maximumConfigBytes {
+                throw fail("config.json is \(entry.declaredSize) bytes (at most \(maximumConfigBytes))")
+            }
             guard let data = try member("config.json") else {
                 throw KerasImportError(.noModelConfig, file: path, message: "the .keras archive has no config.json")
             }
@@ -234,20 +255,20 @@ public enum KerasImporter {
             try body(Source(config: config!, weights: nil, kerasVersion: version, backend: nil))
             return
         }
-        let temporary = FileManager.default.temporaryDirectory
-            .appendingPathComponent("vigil-keras-\(UUID().uuidString).weights.h5")
-        try weightsData.write(to: temporary)
-        defer { try? FileManager.default.removeItem(at: temporary) }
-        let file: HDF5File
+        let temporary: TemporaryFile
         do {
-            file = try HDF5File(path: temporary.path)
+            temporary = try TemporaryFile(prefix: "keras-weights", contents: weightsData)
         } catch {
-            throw KerasImportError(.archive, file: path, message: "model.weights.h5 in the archive: \(error.message)")
+            throw KerasImportError(.cannotRead, file: path, message: "cannot extract model.weights.h5: \(error.reason)")
         }
-        defer { file.close() }
-        let root = try file.root()
-        defer { root.close() }
-        try body(Source(config: config!, weights: Keras3WeightSource(root: root), kerasVersion: version, backend: nil))
+        let snapshot: HDF5Snapshot
+        do {
+            snapshot = try HDF5Reader.read(temporary.path, options: .init(excludingData: optimizerGroups))
+        } catch {
+            throw fail("model.weights.h5 in the archive: \(error.object == "/" ? "" : error.object + ": ")\(error.message)")
+        }
+        temporary.remove()
+        try body(Source(config: config!, weights: Keras3WeightSource(root: snapshot.root), kerasVersion: version, backend: nil))
     }
 
     private static func readConfig(file: String, data: Data?, importing path: String) throws -> JSONValue {

@@ -57,6 +57,7 @@ final class ModelWalker {
             inputName = firstName + "_input"
             inputShape = Self.batchShape(layers.first?["config"]) ?? config["build_input_shape"]?.array.map { $0.map(\.int) }
         }
+        guard !layers.isEmpty else { throw configError("the Sequential model has no layers (nothing to compute)", layer: prefix.last?.name) }
         var current: KTensor
         if let inputs {
             guard inputs.count == 1 else { throw configError("a Sequential model called with \(inputs.count) inputs") }
@@ -97,6 +98,9 @@ final class ModelWalker {
 
     private func walkFunctional(_ config: JSONValue, prefix: [LayerLocation], inputs: [KTensor]?) throws -> [KTensor] {
         guard let layers = config["layers"]?.array else { throw configError("a Functional config without 'layers'") }
+        guard layers.contains(where: { $0["class_name"]?.string != "InputLayer" }) else {
+            throw configError("the model has no layers besides its inputs (nothing to compute)", layer: prefix.last?.name)
+        }
         let keys = Self.keys(for: layers)
         let inputRefs = try refs(config["input_layers"])
         let outputRefs = try refs(config["output_layers"])

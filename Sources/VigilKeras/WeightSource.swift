@@ -25,12 +25,11 @@ extension WeightSource {
 /// `<layer>/` at the root) whose `weight_names` attribute lists datasets relative to that group.
 /// A nested model's group lists the weights of all its layers as `[model/]layer/weight[:0]`.
 struct LegacyWeightSource: WeightSource {
-    let root: HDF5Group
+    let root: HDF5Snapshot.Group
 
     func weights(at path: [LayerLocation]) throws(HDF5Error) -> [KerasWeight]? {
         guard let top = path.first, root.contains(top.name), root.isGroup(top.name) else { return nil }
         let group = try root.group(top.name)
-        defer { group.close() }
         var names = try group.chunkedStringsAttribute("weight_names") ?? []
         if path.count > 1 {
             // Weights of a layer inside a nested model: the component before the variable name is the layer.
@@ -42,7 +41,6 @@ struct LegacyWeightSource: WeightSource {
         }
         return try names.map { (name) throws(HDF5Error) -> KerasWeight in
             let dataset = try group.dataset(name)
-            defer { dataset.close() }
             return KerasWeight(name: name, shape: dataset.shape, buffer: try dataset.readFloatBuffer())
         }
     }
@@ -52,7 +50,7 @@ struct LegacyWeightSource: WeightSource {
 /// nested models as `layers/<key>/layers/<key>/…`. Newer files name the layer in the `vars` group's
 /// `name` attribute; older ones are matched by the key derived from the class name.
 struct Keras3WeightSource: WeightSource {
-    let root: HDF5Group
+    let root: HDF5Snapshot.Group
     /// Per `layers` container: layer name → child key, read once.
     private let names = NameCache()
 
@@ -60,16 +58,15 @@ struct Keras3WeightSource: WeightSource {
         var byContainer: [String: [String: String]] = [:]
     }
 
-    init(root: HDF5Group) { self.root = root }
+    init(root: HDF5Snapshot.Group) { self.root = root }
 
     /// The layer names recorded in the `vars` groups of a container's children.
-    private func layerNames(in container: HDF5Group) throws(HDF5Error) -> [String: String] {
+    private func layerNames(in container: HDF5Snapshot.Group) throws(HDF5Error) -> [String: String] {
         if let cached = names.byContainer[container.path] { return cached }
         var result: [String: String] = [:]
-        for child in try container.childNames() where container.isGroup("\(child)/vars") {
+        for child in container.childNames() where container.isGroup("\(child)/vars") {
             let vars = try container.group("\(child)/vars")
             if let name = try vars.stringAttribute("name"), result[name] == nil { result[name] = child }
-            vars.close()
         }
         names.byContainer[container.path] = result
         return result
@@ -92,11 +89,9 @@ struct Keras3WeightSource: WeightSource {
     /// The variables `0`, `1`, … of a `vars` group, in order.
     private func variables(_ varsPath: String) throws(HDF5Error) -> [KerasWeight] {
         let vars = try root.group(varsPath)
-        defer { vars.close() }
-        let indices = try vars.childNames().compactMap { Int($0) }.sorted()
+        let indices = vars.childNames().compactMap { Int($0) }.sorted()
         return try indices.map { (index) throws(HDF5Error) -> KerasWeight in
             let dataset = try vars.dataset(String(index))
-            defer { dataset.close() }
             return KerasWeight(name: "\(vars.path)/\(index)", shape: dataset.shape, buffer: try dataset.readFloatBuffer())
         }
     }
@@ -108,7 +103,6 @@ struct Keras3WeightSource: WeightSource {
             let layers = groupPath + "layers"
             guard root.contains(layers) else { return nil }
             let container = try root.group(layers)
-            defer { container.close() }
             var match = try layerNames(in: container)[location.name]
             if match == nil, container.isGroup(location.key) { match = location.key }
             guard let match else { return nil }

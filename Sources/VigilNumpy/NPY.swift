@@ -1,5 +1,6 @@
 import Foundation
 import VigilIR
+import VigilFiles
 
 /// The NumPy `.npy` format (versions 1.0, 2.0 and 3.0): a magic string, a header that is a Python
 /// dict literal (`descr`, `fortran_order`, `shape`), then the raw elements.
@@ -15,14 +16,11 @@ public enum NPY {
         ("i8", .int64), ("u1", .uint8), ("u2", .uint16), ("u4", .uint32), ("u8", .uint64), ("b1", .bool),
     ]
 
-    /// Reads a `.npy` file.
-    public static func read(at path: String) throws(NumpyError) -> Tensor {
+    /// Reads a `.npy` file (a regular file; a FIFO or device is refused without blocking).
+    public static func read(at path: String, recordingInputsIn inputs: InputFiles? = nil) throws(NumpyError) -> Tensor {
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw NumpyError(file: path, reason: NumpyError.readFailure(path, error))
-        }
+        do { data = try RegularFile.map(path) } catch { throw NumpyError(file: error.file, reason: error.reason) }
+        inputs?.add(path)
         return try decode(data, file: path)
     }
 
@@ -173,15 +171,20 @@ public enum NPY {
         return result
     }
 
-    /// Writes a tensor to a `.npy` file atomically (temporary file, then rename).
-    public static func write(_ tensor: Tensor, to path: String) throws(NumpyError) {
+    /// Writes a tensor to a `.npy` file through `OutputFile` (whole or not at all, never over a
+    /// symlink, a non-regular file or one of `inputs`).
+    public static func write(_ tensor: Tensor, to path: String, protecting inputs: InputFiles = InputFiles()) throws(NumpyError) {
         let data: Data
         do {
             data = try encode(tensor)
         } catch {
             throw NumpyError(file: path, reason: error.reason)
         }
-        try AtomicWrite.write(data, to: path)
+        do {
+            try OutputFile.write(data, to: path, protecting: inputs)
+        } catch {
+            throw NumpyError(file: error.path, reason: error.reason)
+        }
     }
 
     struct Header {
@@ -190,32 +193,28 @@ public enum NPY {
         var shape: [Int]
     }
 
-    /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
+    /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` as numpy does: a dict
+    /// literal with exactly these three keys, each once, followed only by spaces and a newline.
     static func parseHeader(_ text: String, _ fail: (String) -> NumpyError) throws(NumpyError) -> Header {
-        func value(of key: String) -> Substring? {
-            guard let range = text.range(of: "'\(key)'") ?? text.range(of: "\"\(key)\"") else { return nil }
-            var rest = text[range.upperBound...].drop { $0 == " " }
-            guard rest.first == ":" else { return nil }
-            rest = rest.dropFirst().drop { $0 == " " }
-            return rest
+        var parser = HeaderParser(text: Array(text.unicodeScalars))
+        guard let entries = parser.dictionary() else { throw fail("the .npy header is not a Python dict literal") }
+        var seen = Set<String>()
+        for (key, _) in entries where !seen.insert(key).inserted { throw fail("the .npy header lists '\(key)' twice") }
+        let expected: Set = ["descr", "fortran_order", "shape"]
+        if let extra = entries.map(\.key).first(where: { !expected.contains($0) }) {
+            throw fail("the .npy header has an unexpected key '\(extra)' (numpy writes only descr, fortran_order and shape)")
         }
-        guard let descrText = value(of: "descr"), let quote = descrText.first, quote == "'" || quote == "\"",
-              let end = descrText.dropFirst().firstIndex(of: quote)
-        else { throw fail("the .npy header has no descr") }
-        let descr = String(descrText[descrText.index(after: descrText.startIndex)..<end])
-        guard let orderText = value(of: "fortran_order") else { throw fail("the .npy header has no fortran_order") }
-        let fortran = orderText.hasPrefix("True")
-        guard fortran || orderText.hasPrefix("False") else { throw fail("bad fortran_order in the .npy header") }
-        guard let shapeText = value(of: "shape"), shapeText.first == "(", let close = shapeText.firstIndex(of: ")") else {
-            throw fail("the .npy header has no shape")
+        let values = Dictionary(entries, uniquingKeysWith: { first, _ in first })
+        guard case .string(let descr)? = values["descr"] else {
+            throw fail(values["descr"] == nil ? "the .npy header has no descr" : "unsupported dtype: descr is not a simple type string")
         }
-        var shape: [Int] = []
-        for part in shapeText[shapeText.index(after: shapeText.startIndex)..<close].split(separator: ",") {
-            let trimmed = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
-            if trimmed.isEmpty { continue }
-            guard let size = Int(trimmed), size >= 0 else { throw fail("bad shape '\(shapeText[...close])' in the .npy header") }
-            shape.append(size)
+        guard case .bool(let fortran)? = values["fortran_order"] else {
+            throw fail(values["fortran_order"] == nil ? "the .npy header has no fortran_order" : "bad fortran_order in the .npy header")
         }
+        guard case .tuple(let shape)? = values["shape"] else {
+            throw fail(values["shape"] == nil ? "the .npy header has no shape" : "bad shape in the .npy header (not a tuple of sizes)")
+        }
+        guard shape.count <= 64 else { throw fail("the .npy shape has \(shape.count) dimensions (at most 64)") }
         return Header(descr: descr, fortranOrder: fortran, shape: shape)
     }
 
@@ -247,26 +246,4 @@ public enum NPY {
 
 extension NumpyError {
     init(file: String, _ error: NumpyError) { self.init(file: file, reason: error.reason) }
-}
-
-/// Writes files whole or not at all: a temporary file in the same folder, then a rename.
-enum AtomicWrite {
-    static func write(_ data: Data, to path: String) throws(NumpyError) {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-        do {
-            try data.write(to: temporary)
-            try AtomicWrite.rename(temporary, to: url)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw NumpyError(file: path, reason: "cannot write: \((error as NSError).localizedDescription)")
-        }
-    }
-
-    /// Moves a finished temporary file over the destination in one step.
-    static func rename(_ temporary: URL, to destination: URL) throws {
-        guard Foundation.rename(temporary.path, destination.path) == 0 else {
-            throw NumpyError(file: destination.path, reason: "cannot move the finished file into place: \(String(cString: strerror(errno)))")
-        }
-    }
 }

@@ -18,6 +18,8 @@ final class ExternalDataFiles: @unchecked Sendable {
 
     /// The distinct locations used so far, in first-use order.
     private(set) var locations: [String] = []
+    /// The files they resolved to (symlinks followed), in the same order.
+    private(set) var resolvedPaths: [String] = []
 
     func tensor(
         entries: [MetadataEntry], dtype: DType, shape: [Int], expectedBytes: Int, what: String,
@@ -68,6 +70,7 @@ final class ExternalDataFiles: @unchecked Sendable {
             }
             mapped[target] = file
             locations.append(location)
+            resolvedPaths.append(target)
         }
         let offset = try parse(offsetText, name: "offset", default: 0, fail)
         guard offset <= file.size else {

@@ -15,7 +15,9 @@ final class MappedFile: @unchecked Sendable {
     /// Maps `path`; `what` names the file's role in error messages.
     init(path: String, reportAs file: String) throws(ONNXError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below like any
+        // other file that is not regular.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .unreadable(file: file, reason: "cannot open: \(errnoMessage())") }
         defer { close(fd) }
         var info = stat()

@@ -1,6 +1,7 @@
 import COnnxProto
 import CProtobufC
 import VigilIR
+import VigilFiles
 
 /// Reads ONNX models (`ModelProto`) and tensors (`TensorProto`, as in ONNX test-data folders) into the IR.
 ///
@@ -17,15 +18,32 @@ public enum ONNXReader {
     public static let maximumMessageDepth: UInt32 = 100
 
     /// Reads a model file. External data is resolved against the file's folder.
-    public static func readModel(at path: String) throws(ONNXError) -> Model {
+    ///
+    /// - Parameters:
+    ///   - path: the `.onnx` file; external data is resolved beside it.
+    ///   - inputs: when given, the model file and every external data file it uses are added to it,
+    ///     so that writers can refuse to overwrite them.
+    public static func readModel(at path: String, recordingInputsIn inputs: InputFiles? = nil) throws(ONNXError) -> Model {
         let file = try MappedFile(path: path, reportAs: path)
         file.adviseSequential()
-        return try readModel(bytes: file.bytes, reportAs: path, baseDirectory: directory(of: path))
+        inputs?.add(path)
+        return try decodeModel(file.bytes, reportAs: path, baseDirectory: directory(of: path), inputs: inputs, releasingSourcePages: true)
     }
 
     /// Reads a model from memory; `baseDirectory` is where external data lives (`nil`: none allowed).
-    public static func readModel(bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?) throws(ONNXError) -> Model {
-        let proto = try unpack(bytes, file: file, descriptor: vigil_onnx__model_proto__descriptor_pointer()) {
+    /// External data files used are added to `inputs` when given.
+    public static func readModel(
+        bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?, recordingInputsIn inputs: InputFiles? = nil
+    ) throws(ONNXError) -> Model {
+        try decodeModel(bytes, reportAs: file, baseDirectory: baseDirectory, inputs: inputs, releasingSourcePages: false)
+    }
+
+    /// `releasingSourcePages`: drop the pages of large `raw_data` fields from `bytes` once copied;
+    /// only for Vigil's own private read-only file mappings, never for a caller's memory.
+    private static func decodeModel(
+        _ bytes: UnsafeRawBufferPointer, reportAs file: String, baseDirectory: String?, inputs: InputFiles?, releasingSourcePages: Bool
+    ) throws(ONNXError) -> Model {
+        let proto = try unpack(bytes, file: file, releasing: releasingSourcePages, descriptor: vigil_onnx__model_proto__descriptor_pointer()) {
             vigil_onnx__model_proto__unpack($0, $2, $1)
         }
         defer { vigil_onnx__model_proto__free_unpacked(proto, nil) }
@@ -36,17 +54,20 @@ public enum ONNXReader {
             throw .unsupported(file: file, reason: "IR version \(proto.pointee.ir_version) is not supported (supported: \(supportedIRVersions.lowerBound)–\(supportedIRVersions.upperBound))")
         }
         let decoder = ProtoDecoder(file: file, baseDirectory: baseDirectory)
+        defer { inputs?.add(contentsOf: decoder.externalFiles.resolvedPaths) }
         return try decoder.model(proto)
     }
 
     /// Reads one serialized `TensorProto` (e.g. `input_0.pb`), returning its name and value.
-    public static func readTensor(at path: String) throws(ONNXError) -> (name: String, tensor: Tensor) {
+    public static func readTensor(at path: String, recordingInputsIn inputs: InputFiles? = nil) throws(ONNXError) -> (name: String, tensor: Tensor) {
         let file = try MappedFile(path: path, reportAs: path)
-        let proto = try unpack(file.bytes, file: path, descriptor: vigil_onnx__tensor_proto__descriptor_pointer()) {
+        inputs?.add(path)
+        let proto = try unpack(file.bytes, file: path, releasing: true, descriptor: vigil_onnx__tensor_proto__descriptor_pointer()) {
             vigil_onnx__tensor_proto__unpack($0, $2, $1)
         }
         defer { vigil_onnx__tensor_proto__free_unpacked(proto, nil) }
         let decoder = ProtoDecoder(file: path, baseDirectory: directory(of: path))
+        defer { inputs?.add(contentsOf: decoder.externalFiles.resolvedPaths) }
         let name = cString(proto.pointee.name)
         return (name, try decoder.tensor(proto, what: name.isEmpty ? "tensor" : "tensor '\(name)'"))
     }
@@ -55,14 +76,15 @@ public enum ONNXReader {
     static let releaseThreshold = 1 << 16
 
     /// Checks the wire format, then unpacks with protobuf-c. Buffers of the result are malloc'd.
+    /// With `releasing`, source pages of large bytes fields are dropped as they are copied.
     private static func unpack<T>(
-        _ bytes: UnsafeRawBufferPointer, file: String, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
+        _ bytes: UnsafeRawBufferPointer, file: String, releasing: Bool, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
         _ unpack: (UnsafeMutablePointer<ProtobufCAllocator>, UnsafePointer<UInt8>?, Int) -> UnsafeMutablePointer<T>?
     ) throws(ONNXError) -> UnsafeMutablePointer<T> {
         guard bytes.count > 0 else { throw .malformed(file: file, reason: "the file is empty") }
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let ranges = UnsafeMutablePointer<VigilWireRanges>.allocate(capacity: 1)
-        ranges.initialize(to: VigilWireRanges(min_length: releaseThreshold, items: nil, count: 0, capacity: 0))
+        ranges.initialize(to: VigilWireRanges(min_length: releasing ? releaseThreshold : Int.max, items: nil, count: 0, capacity: 0))
         let allocator = UnsafeMutablePointer<VigilReleasingAllocator>.allocate(capacity: 1)
         defer {
             vigil_wire_ranges_free(ranges)

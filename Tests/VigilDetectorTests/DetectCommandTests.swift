@@ -237,3 +237,49 @@ extension DetectCommandTests {
                     atol: 1e-5, rtol: 1e-5, "max_softmax via Keras import")
     }
 }
+
+/// The classifier is bound to the detector by SHA-256 like the embedding network.
+final class ClassifierBindingTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: Repository.vigilBinary.path) else {
+            throw XCTSkip("the vigil binary is not built (swift build)")
+        }
+        directory = try Repository.temporaryDirectory()
+    }
+
+    override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
+
+    func testScoringWithAnotherClassifierIsAnErrorUnlessAllowed() throws {
+        let fixture = DetectorFixtures.path
+        let detector = directory.appendingPathComponent("detector.h5").path
+        let fit = try runVigil(["detect", "fit", fixture("embedding.onnx"), "--data", fixture("val_images.npy"),
+                                "--labels", fixture("val_labels.npy"), "--classifier", fixture("classifier.onnx"), "-o", detector])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        XCTAssertEqual(try DetectorFile.read(at: detector).classifierSHA256, try SHA256.hex(fileAt: fixture("classifier.onnx")))
+
+        // The embedding network given as the classifier: the wrong network, as in the issue.
+        let evaluate = ["detect", "evaluate", detector, fixture("embedding.onnx"), "--in", fixture("test_images.npy"),
+                        "--novelty", fixture("novelty_images.npy"), "--classifier", fixture("embedding.onnx")]
+        let refused = try runVigil(evaluate)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertEqual(refused.stderrLines.count, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("the detector was calibrated with another classifier"), refused.stderr)
+        let score = try runVigil(["detect", "score", detector, fixture("embedding.onnx"), "--data", fixture("test_images.npy"), "--scorer", "energy"])
+        XCTAssertEqual(score.status, 1, score.stderr)
+        XCTAssertTrue(score.stderr.contains("another classifier"), score.stderr)
+
+        let report = directory.appendingPathComponent("report.html").path
+        let allowed = try runVigil(evaluate + ["--allow-model-mismatch", "--report", report])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertEqual(allowed.stderrLines.filter { $0.hasPrefix("vigil: warning: ") }.count, 1, allowed.stderr)
+        XCTAssertTrue(allowed.stderr.contains("the classifier is not the one the detector was calibrated with"), allowed.stderr)
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("class=\"warning\"") && html.contains("the classifier is not the one the detector was calibrated with"))
+
+        let right = try runVigil(["detect", "score", detector, fixture("classifier.onnx"), "--data", fixture("test_images.npy"), "--scorer", "energy"])
+        XCTAssertEqual(right.status, 0, right.stderr)
+        XCTAssertEqual(right.stderr, "")
+    }
+}

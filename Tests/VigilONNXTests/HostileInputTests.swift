@@ -200,6 +200,27 @@ final class HostileInputTests: XCTestCase {
         assertRejected(try write(external, "external.onnx"), "holds 64 bytes for it but float32[1099511627776] needs 4398046511104")
     }
 
+    /// Reading from a caller's memory must not touch it: large `raw_data` source pages are only
+    /// dropped from Vigil's own file mappings (found by fuzzing: they were zeroed in the caller's buffer).
+    func testReadingFromMemoryLeavesTheBytesIntact() throws {
+        let count = 1 << 17  // 512 KiB of float32, spanning many pages
+        var values = [UInt8](repeating: 0, count: count * 4)
+        for i in 0..<values.count { values[i] = UInt8(truncatingIfNeeded: i * 7 + 1) }
+        let raw = modelBytes(initializers: [{ tensor in
+            tensor.int(ONNXField.Tensor.dims, Int64(count))
+            tensor.int(ONNXField.Tensor.dataType, 1)
+            tensor.string(ONNXField.Tensor.name, "big")
+            tensor.bytes(ONNXField.Tensor.rawData, values)
+        }])
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: raw.count, alignment: 4096)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: raw)
+        let model = try ONNXReader.readModel(bytes: UnsafeRawBufferPointer(buffer), reportAs: "memory", baseDirectory: nil)
+        XCTAssertTrue(Array(buffer) == raw, "the caller's bytes changed")
+        let tensor = try XCTUnwrap(model.graph.initializers.first { $0.name == "big" }?.tensor)
+        XCTAssertTrue(Array(tensor.buffer!.bytes) == values, "the tensor does not hold the raw_data")
+    }
+
     // MARK: External data containment
 
     func testExternalDataPathTricksAreRejected() throws {

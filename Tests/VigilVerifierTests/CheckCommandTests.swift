@@ -118,6 +118,7 @@ final class CheckCommandTests: XCTestCase {
         let unwritable = directory.appendingPathComponent("no/such/dir/report.sarif").path
         let failed = try vigil("check", "--sarif", unwritable, corpus("dead_node"))
         XCTAssertEqual(failed.status, 1)
-        XCTAssertTrue(failed.stderr.hasPrefix("vigil: error: \(unwritable): cannot write the SARIF log:"), failed.stderr)
+        XCTAssertTrue(failed.stderr.hasPrefix("vigil: error: \(unwritable): cannot write: the folder"), failed.stderr)
+        XCTAssertEqual(failed.stderr.split(separator: "\n").count, 1, failed.stderr)
     }
 }

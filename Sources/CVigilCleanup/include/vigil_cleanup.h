@@ -1,0 +1,28 @@
+#ifndef VIGIL_CLEANUP_H
+#define VIGIL_CLEANUP_H
+
+/* Temporary files removed when the process is interrupted.
+ *
+ * Vigil writes every output under a temporary name and renames it into place. If SIGINT, SIGTERM,
+ * SIGHUP or SIGQUIT arrives before the rename, the handler installed here unlinks every registered
+ * temporary file (unlink is async-signal-safe), then lets the signal do what it did before: the
+ * previous handler runs, or the default action (usually termination) is restored and the signal
+ * raised again. Signals that were ignored when the handlers were installed stay ignored. */
+
+/* Installs the handlers once; later calls do nothing. Returns 0, or -1 if sigaction failed. */
+int vigil_cleanup_install(void);
+
+/* Registers a path to unlink on a signal. Returns a slot (>= 0) for vigil_cleanup_unregister, or
+ * -1 when the table is full or the path is longer than VIGIL_CLEANUP_PATH_MAX - 1 bytes. */
+int vigil_cleanup_register(const char *path);
+
+/* Forgets a slot returned by vigil_cleanup_register (does not unlink). Negative slots are ignored. */
+void vigil_cleanup_unregister(int slot);
+
+/* The number of registered paths (for tests). */
+int vigil_cleanup_count(void);
+
+#define VIGIL_CLEANUP_SLOTS 256
+#define VIGIL_CLEANUP_PATH_MAX 4096
+
+#endif
