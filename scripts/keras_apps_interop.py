@@ -9,6 +9,7 @@ skeletons that Fixtures/keras_apps/keras_weights.py materialises, bit for bit, i
 .cache/keras_apps/ (with the seeded input). Then for every model, in .h5 and .keras:
 
   check    `vigil check`: 0 errors
+  parity   `vigil parity` at batch 2 against Keras's outputs at the same tolerance
   run      `vigil run` at batch 1 (the first image) and 2, --threads 1 and 2, with and without
            --no-optimize, vs Keras's outputs: |vigil - keras| <= atol + rtol |keras|, atol 1e-4,
            rtol 1e-3; when out of tolerance, PASS64 if within it of Keras's float64 outputs
@@ -39,7 +40,7 @@ APPS = os.path.join(ROOT, "Fixtures", "keras_apps")
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, APPS)
 import keras_weights  # noqa: E402
-from zoo_interop import Results, check_report, judge, last_line, read_npz, vigil  # noqa: E402
+from zoo_interop import Results, check_report, judge, last_line, parity_check, read_npz, vigil  # noqa: E402
 
 FORMATS = ("h5", "keras")
 
@@ -63,6 +64,15 @@ def materialise(name, facts, cache):
     with open(stamp, "w") as fh:
         fh.write(key)
     return time.time() - started
+
+
+def output_name(binary, model, timeout):
+    """The imported model's output name (`vigil inspect --json`), which `vigil parity` matches."""
+    ok, out, _ = vigil(binary, ["inspect", "--json", model], timeout)
+    try:
+        return json.loads(out)["outputs"][0]["name"] if ok else "output"
+    except (json.JSONDecodeError, KeyError, IndexError):
+        return "output"
 
 
 def check_model(res, binary, name, folder, facts, tmp, timeout):
@@ -95,6 +105,8 @@ def check_model(res, binary, name, folder, facts, tmp, timeout):
                     else:
                         res.record(f"{key} {tag}", *judge(outputs[0], want[batch], atol, rtol, exact[batch]))
                     os.remove(dst)
+        parity_check(res, f"{key} parity", binary, model, [x[2]], want[2], output_name(binary, model, timeout),
+                     tol, exact[2], tmp, timeout)
         converted = os.path.join(tmp, f"{name}_{fmt}.onnx")
         ok, _, err = vigil(binary, ["convert", model, "-o", converted], timeout)
         if not res.record(f"{key} convert", ok, err):

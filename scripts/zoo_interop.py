@@ -9,6 +9,7 @@ Zoo (Fixtures/zoo/manifest.json), for every model and exporter:
   reference    onnxruntime (CPU, 1 thread) on seeded N(0, 1) images at batch 1 and 2
   inspect      `vigil inspect --json`: parameter and initializer counts equal onnx's
   check        `vigil check --json`: 0 errors
+  parity       `vigil parity` at batch 2 against onnxruntime's outputs at the same tolerance
   run          `vigil run` at batch 1 and 2, --threads 1 and 2, with and without --no-optimize:
                |vigil - ort| <= atol + rtol |ort| with atol 1e-4, rtol 1e-3 (the manifest's tolerance)
   optimize     `vigil optimize` -> `vigil run` of the written file (batch 2) and onnxruntime on it
@@ -42,6 +43,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -273,6 +275,9 @@ def check_zoo_model(res, binary, entry, cache, tmp, timeout):
                 ok, detail, wide = judge(read_npz(dst).get(out_name), want[batch], atol, rtol, float64_reference(folder, batch))
                 res.record(f"{name} {tag}", ok, detail, wide)
 
+    parity_check(res, f"{name} parity", binary, model, [f"input={x[2]}"], want[2], out_name, tol,
+                 float64_reference(folder, 2), tmp, timeout)
+
     optimized = os.path.join(tmp, name.replace("/", "_") + ".opt.onnx")
     ok, out, err = vigil(binary, ["optimize", model, "-o", optimized, "--json"], timeout)
     if ok:
@@ -298,6 +303,38 @@ def check_zoo_model(res, binary, entry, cache, tmp, timeout):
     for p in glob.glob(os.path.join(tmp, name.replace("/", "_") + "*")):
         os.remove(p)
     return time.time() - started, fresh
+
+
+def parity_check(res, key, binary, model, inputs, want, out_name, tol, exact, tmp, timeout):
+    """`vigil parity` of the model at batch 2 against the reference outputs (an .npz keyed by output
+    name) at the tolerance; when it reports a mismatch and `exact` gives the float64 reference, against
+    that (PASS64), labelled like `judge` when it fails both."""
+    def parity(reference):
+        path = os.path.join(tmp, "parity_reference.npz")
+        np.savez(path, **{out_name: reference})
+        args = ["parity", model, "--reference", path, "--atol", str(tol["atol"]), "--rtol", str(tol["rtol"]), "--threads", "2"]
+        for item in inputs:
+            args += ["--input", item]
+        ok, out, err = vigil(binary, args, timeout)
+        os.remove(path)
+        # the output's row: name, [shape], max abs, max rel, mean abs, mismatches, result
+        pattern = r"^\s*" + re.escape(out_name) + r"\s+\[[^\]]*\]\s+(\S+)\s+(\S+)\s+\S+\s+(\S+)"
+        row = next((m for m in (re.match(pattern, line) for line in out.splitlines()) if m), None)
+        if row is None:  # not a comparison: an error
+            return ok, last_line(out) if ok else err, None
+        return ok, f"{last_line(out)} (max abs {row[1]}, max rel {row[2]}, {row[3]} mismatches)", float(row[1])
+    ok, detail, _ = parity(want)
+    if ok or exact is None:
+        res.record(key, ok, detail)
+        return
+    reference = exact()
+    wide_ok, wide_detail, mine = parity(np.asarray(reference, np.float32))
+    detail = f"vs float32 reference: {detail}; vs float64 reference: {wide_detail}"
+    if not wide_ok and mine is not None:
+        ratio = mine / max(error_stats(want, reference)[0], 1e-30)
+        detail += ("; noise-limited: Vigil's largest error from float64 is %.2gx the float32 reference's own" % ratio
+                   if ratio <= NOISE_FACTOR else "; %.2gx the float32 reference's own error, more than noise" % ratio)
+    res.record(key, wide_ok, detail, wide_ok)
 
 
 def check_report(binary, model, timeout):
