@@ -9,7 +9,8 @@
 #          Fixtures/keras_apps/ into .cache/keras_apps/) and the Keras 3 operation-layer models
 # Failures listed in Fixtures/zoo/expected_failures.json are reported as XFAIL and do not fail the
 # step unless --strict. Prints the time of each part. Environment: PYTHON (default python3) creates
-# the virtualenv; VIGIL_ZOO_PARTS (default "zoo keras") selects the parts.
+# the virtualenv; VIGIL_ZOO_PARTS (default "zoo keras") selects the parts; VIGIL_ZOO_RESULTS, a folder,
+# receives each part's results as PART.json (for scripts/zoo_status.py, which writes STATUS.md's tables).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,11 +43,16 @@ status=0
 venv "$ROOT/.venv-zoo" "$ROOT/Fixtures/zoo/requirements-interop.txt"
 for part in ${VIGIL_ZOO_PARTS:-zoo keras}; do
     started=$SECONDS
+    results=()
+    if [[ -n "${VIGIL_ZOO_RESULTS:-}" ]]; then
+        mkdir -p "$VIGIL_ZOO_RESULTS"
+        results=(--json "$VIGIL_ZOO_RESULTS/$part.json")
+    fi
     case "$part" in
         zoo)
-            "$ROOT/.venv-zoo/bin/python" "$ROOT/scripts/zoo_interop.py" --vigil "$VIGIL" "$@" || status=1 ;;
+            "$ROOT/.venv-zoo/bin/python" "$ROOT/scripts/zoo_interop.py" --vigil "$VIGIL" "${results[@]}" "$@" || status=1 ;;
         keras)
-            "$ROOT/.venv-zoo/bin/python" "$ROOT/scripts/keras_apps_interop.py" --vigil "$VIGIL" "$@" || status=1 ;;
+            "$ROOT/.venv-zoo/bin/python" "$ROOT/scripts/keras_apps_interop.py" --vigil "$VIGIL" "${results[@]}" "$@" || status=1 ;;
         *) echo "zoo-interop: error: unknown part '$part' in VIGIL_ZOO_PARTS" >&2; exit 2 ;;
     esac
     echo "zoo-interop: $part took $((SECONDS - started)) s"
