@@ -50,8 +50,10 @@ def _widen_graph(graph: onnx.GraphProto):
                 attr.t.CopyFrom(_widen_tensor(attr.t))
             elif attr.type == onnx.AttributeProto.GRAPH:
                 _widen_graph(attr.g)
-            elif attr.name in ("to", "stash_type", "dtype") and attr.type == onnx.AttributeProto.INT and attr.i == FLOAT:
+            elif attr.name in ("to", "dtype") and attr.type == onnx.AttributeProto.INT and attr.i == FLOAT:
                 attr.i = DOUBLE
+            # stash_type stays: onnx.reference computes LayerNormalization in its input's type (double
+            # here) and implements only stash_type 1.
 
 
 def to_float64(model: onnx.ModelProto) -> onnx.ModelProto:
