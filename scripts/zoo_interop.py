@@ -230,6 +230,25 @@ def float64_reference(folder, batch):
     return compute
 
 
+def check_committed(res, entry, model, x, want):
+    """A model committed whole: the materialiser writes it byte for byte, and its committed references
+    (what `swift test` uses) agree with today's onnxruntime run."""
+    name = entry["name"]
+    same = digest(os.path.join(ZOO, entry["path"])) == digest(model)
+    res.record(f"{name} materialise", same, "byte-identical to the committed model.onnx" if same
+               else "differs from the committed model.onnx")
+    problems = []
+    for index, batch in enumerate((1, 2)):
+        data = os.path.join(ZOO, os.path.dirname(entry["path"]), f"test_data_set_{index}")
+        _, committed_x = load_pb(os.path.join(data, "input_0.pb"))
+        _, committed_y = load_pb(os.path.join(data, "output_0.pb"))
+        if not np.array_equal(committed_x, np.load(x[batch])):
+            problems.append(f"test_data_set_{index} input differs from the seeded input")
+        elif compare(committed_y, want[batch], 1e-6, 1e-6):
+            problems.append(f"test_data_set_{index}: {compare(committed_y, want[batch], 1e-6, 1e-6)}")
+    res.record(f"{name} references", not problems, "; ".join(problems) or "committed test data = onnxruntime today")
+
+
 def check_zoo_model(res, binary, entry, cache, tmp, timeout):
     name = entry["name"]
     tol = entry["tolerance"]
@@ -237,24 +256,10 @@ def check_zoo_model(res, binary, entry, cache, tmp, timeout):
     started = time.time()
     folder, fresh = materialise(entry, cache)
     model = os.path.join(folder, "model.onnx")
-    if entry.get("path"):
-        committed = os.path.join(ZOO, entry["path"])
-        same = digest(committed) == digest(model)
-        res.record(f"{name} materialise", same, "byte-identical to the committed model.onnx" if same
-                   else "differs from the committed model.onnx")
     x = {b: os.path.join(folder, f"input_b{b}.npy") for b in (1, 2)}
     want = {b: np.load(os.path.join(folder, f"ort_b{b}.npy")) for b in (1, 2)}
-    if entry.get("path"):  # the committed references (what `swift test` uses) agree with today's run
-        problems = []
-        for index, batch in enumerate((1, 2)):
-            data = os.path.join(ZOO, os.path.dirname(entry["path"]), f"test_data_set_{index}")
-            _, committed_x = load_pb(os.path.join(data, "input_0.pb"))
-            _, committed_y = load_pb(os.path.join(data, "output_0.pb"))
-            if not np.array_equal(committed_x, np.load(x[batch])):
-                problems.append(f"test_data_set_{index} input differs from the seeded input")
-            elif compare(committed_y, want[batch], 1e-6, 1e-6):
-                problems.append(f"test_data_set_{index}: {compare(committed_y, want[batch], 1e-6, 1e-6)}")
-        res.record(f"{name} references", not problems, "; ".join(problems) or "committed test data = onnxruntime today")
+    if entry.get("path"):
+        check_committed(res, entry, model, x, want)
     out_name = entry["outputs"][0]["name"]
 
     ok, out, err = vigil(binary, ["inspect", "--json", model], timeout)
