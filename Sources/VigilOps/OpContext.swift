@@ -189,9 +189,9 @@ public struct OpContext: Sendable {
     // MARK: Checks
 
     /// Normalizes a possibly negative axis against `rank`, throwing when out of range.
-    public func axis(_ axis: Int, rank: Int, what: String = "axis") throws(OpError) -> Int {
+    public func axis(_ axis: Int, rank: Int, what: String = "axis", scalarAllowed: Bool = false) throws(OpError) -> Int {
         let normalized = axis < 0 ? axis + rank : axis
-        guard normalized >= 0, normalized < max(rank, 1) || (rank == 0 && normalized == 0) else {
+        guard normalized >= 0, normalized < rank || (scalarAllowed && rank == 0 && normalized == 0) else {
             throw error("\(what) \(axis) is out of range for rank \(rank)", subject: what)
         }
         return normalized

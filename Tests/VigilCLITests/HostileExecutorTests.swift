@@ -76,8 +76,14 @@ final class HostileExecutorTests: CLITestCase {
     }
 
     /// `vigil check` reports what it can see statically as diagnostics, and never traps.
+    /// `verifier_fuzz_split_scalar.onnx` (found by the `verifier` fuzz harness in CI's 45 s run): a
+    /// Split of a scalar indexed the missing axis; an axis of a rank-0 tensor is now out of range.
     func testCheckDoesNotTrap() throws {
-        for model in ["reshape_overflow.onnx", "slice_huge.onnx", "range_nan.onnx", "verifier_fuzz_dim_overflow.onnx", "tile_huge.onnx"] {
+        let split = try vigil("check", path("verifier_fuzz_split_scalar.onnx"))
+        XCTAssertEqual(split.status, 1, split.stdout)
+        XCTAssertTrue(split.stdout.contains("axis 0 is out of range for rank 0"), split.stdout)
+        for model in ["reshape_overflow.onnx", "slice_huge.onnx", "range_nan.onnx", "verifier_fuzz_dim_overflow.onnx", "tile_huge.onnx",
+                      "verifier_fuzz_split_scalar.onnx"] {
             let limited = try runVigil(["check", path(model)], heapBytes: Self.heap, cpuSeconds: 10, wallSeconds: 60)
             XCTAssertFalse(limited.timedOut, model)
             XCTAssertTrue([0, 1].contains(limited.run.status), "\(model): \(limited.run.status) \(limited.run.stderr)")
