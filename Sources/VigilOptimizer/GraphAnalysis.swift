@@ -151,3 +151,23 @@ extension Tensor {
     /// float32 elements, or `nil` for other types.
     var floats: [Float]? { dtype == .float32 ? scalars(as: Float.self) : nil }
 }
+
+/// Names for the nodes and values that lowering one node into several adds: each unused by the graph
+/// (as it was when created) and by every name handed out before.
+final class FreshNames {
+    private let graph: Graph
+    private var taken = Set<String>()
+
+    init(_ graph: Graph) { self.graph = graph }
+
+    /// `base` or the first free `base_N`.
+    func callAsFunction(_ base: String) -> String {
+        var name = graph.freshName(base), counter = 1
+        while taken.contains(name) {
+            name = graph.freshName("\(base)_\(counter)")
+            counter += 1
+        }
+        taken.insert(name)
+        return name
+    }
+}

@@ -87,20 +87,12 @@ extension ExportTransforms {
         guard let activation else { return nodes }
         let x = intermediate(residual == nil ? base.lowercased() : "sum")
         var constants: [(String, Tensor)] = []
-        var taken = Set<String>()
-        let current = graph
+        let fresh = FreshNames(graph)
         let lowering = ActivationLowering(
             opType: activation.opType, parameters: activation.parameters, opset: opset, input: x, output: output, stem: stem,
-            freshName: { base in
-                var name = current.freshName(base), counter = 1
-                while taken.contains(name) { name = current.freshName("\(base)_\(counter)"); counter += 1 }
-                taken.insert(name)
-                return name
-            },
+            freshName: { fresh($0) },
             addConstant: { base, tensor in
-                var name = current.freshName(base), counter = 1
-                while taken.contains(name) { name = current.freshName("\(base)_\(counter)"); counter += 1 }
-                taken.insert(name)
+                let name = fresh(base)
                 constants.append((name, tensor))
                 return name
             })

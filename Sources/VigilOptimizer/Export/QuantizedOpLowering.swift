@@ -18,14 +18,7 @@ extension ExportTransforms {
         }
         let input = { (i: Int) in i < fused.inputs.count ? fused.inputs[i] : "" }
         let stem = fused.name.isEmpty ? output : fused.name
-        var taken = Set<String>()
-        let current = graph
-        func fresh(_ base: String) -> String {
-            var name = current.freshName(base), counter = 1
-            while taken.contains(name) { name = current.freshName("\(base)_\(counter)"); counter += 1 }
-            taken.insert(name)
-            return name
-        }
+        let fresh = FreshNames(graph)
         let conv = fused.opType == "QConv", transB = fused.attribute("transB") == .int(1)
         let perChannel = (graph.initializer(input(4))?.elementCount ?? 1) > 1
         func dequantize(_ slots: [Int], _ suffix: String, axis: Int?) -> (Node, String) {
@@ -41,7 +34,7 @@ extension ExportTransforms {
         nodes += [x, w]
         var bias = input(8)
         if !bias.isEmpty, graph.initializer(bias)?.dtype == .int32 {
-            let (dq, value, scale) = try dequantizedBias(fused, bias: bias, stem: stem, graph: graph, fresh: fresh)
+            let (dq, value, scale) = try dequantizedBias(fused, bias: bias, stem: stem, graph: graph, fresh: { fresh($0) })
             graph.setInitializer(scale.0, scale.1)
             nodes.append(dq)
             bias = value
@@ -69,7 +62,7 @@ extension ExportTransforms {
             var constants: [(String, Tensor)] = []
             let lowering = ActivationLowering(
                 opType: activation.opType, parameters: activation.parameters, opset: opset, input: value, output: out, stem: stem,
-                freshName: fresh, addConstant: { base, tensor in
+                freshName: { fresh($0) }, addConstant: { base, tensor in
                     let name = fresh(base)
                     constants.append((name, tensor))
                     return name
@@ -129,14 +122,7 @@ extension ExportTransforms {
         }
         let input = { (i: Int) in i < fused.inputs.count ? fused.inputs[i] : "" }
         let stem = fused.name.isEmpty ? output : fused.name
-        var taken = Set<String>()
-        let current = graph
-        func fresh(_ base: String) -> String {
-            var name = current.freshName(base), counter = 1
-            while taken.contains(name) { name = current.freshName("\(base)_\(counter)"); counter += 1 }
-            taken.insert(name)
-            return name
-        }
+        let fresh = FreshNames(graph)
         func dequantize(_ slots: [Int]) -> Node {
             let name = fresh("\(stem)_dequantized")
             var inputs = slots.map(input)
@@ -161,7 +147,7 @@ extension ExportTransforms {
             let out = fresh("\(stem)_activated")
             var constants: [(String, Tensor)] = []
             nodes += try activation.lowered(ActivationLowering(
-                opType: activation.opType, parameters: activation.parameters, opset: opset, input: value, output: out, stem: stem, freshName: fresh,
+                opType: activation.opType, parameters: activation.parameters, opset: opset, input: value, output: out, stem: stem, freshName: { fresh($0) },
                 addConstant: { base, tensor in
                     let name = fresh(base)
                     constants.append((name, tensor))
