@@ -96,7 +96,7 @@ enum KernelRegistry {
             ElementwiseKernels.builders, LinearAlgebraKernels.builders, ConvolutionKernels.builders,
             PoolingKernels.builders, NormalizationKernels.builders, ReductionKernels.builders,
             ShapeKernels.builders, ResamplingKernels.builders, IndexingKernels.builders, EinsumKernels.builders, FusedKernels.builders,
-            QuantizationKernels.builders,
+            QuantizationKernels.builders, AttentionKernels.builders,
         ] {
             table.merge(family) { _, _ in preconditionFailure("two kernels are registered for one op") }
         }

@@ -171,5 +171,6 @@ public struct OpRegistry: Sendable {
     public static let standard = OpRegistry(
         Activations.descriptors + Elementwise.descriptors + LinearAlgebra.descriptors + Convolution.descriptors
             + Pooling.descriptors + Normalization.descriptors + Reduction.descriptors + ShapeOps.descriptors
-            + Resampling.descriptors + Indexing.descriptors + Einsum.descriptors + FusedOps.descriptors + Quantization.descriptors)
+            + Resampling.descriptors + Indexing.descriptors + Einsum.descriptors + FusedOps.descriptors + Quantization.descriptors
+            + AttentionOps.descriptors)
 }
