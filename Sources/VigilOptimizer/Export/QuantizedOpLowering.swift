@@ -21,16 +21,25 @@ extension ExportTransforms {
         let fresh = FreshNames(graph)
         let conv = fused.opType == "QConv", transB = fused.attribute("transB") == .int(1)
         let perChannel = (graph.initializer(input(4))?.elementCount ?? 1) > 1
-        func dequantize(_ slots: [Int], _ suffix: String, axis: Int?) -> (Node, String) {
+        func dequantize(_ slots: [Int], _ suffix: String, axis: Int?) throws -> (Node, String) {
             let name = fresh("\(stem)_\(suffix)")
             var inputs = slots.map(input)
             while inputs.last == "" { inputs.removeLast() }
+            // Constant data without a zero point gets an explicit zero of its own type: onnxruntime's
+            // graph optimizer (1.22–1.32) re-quantizes a DequantizeLinear → Transpose pair with the
+            // default uint8 type and then rejects the model it made for int8 weights.
+            if inputs.count == 2, let data = graph.initializer(inputs[0]), data.dtype != .uint8, let scale = graph.initializer(inputs[1]),
+               let count = data.dtype.storageBytes(count: scale.elementCount) {
+                let zero = fresh("\(stem)_\(suffix)_zero_point")
+                graph.setInitializer(zero, try Tensor(data.dtype, shape: scale.shape, scalars: [UInt8](repeating: 0, count: count)))
+                inputs.append(zero)
+            }
             let attributes = axis.map { [Attribute(name: "axis", value: .int(Int64($0)))] } ?? []
             return (Node(name: name, opType: "DequantizeLinear", inputs: inputs, outputs: [name], attributes: opset >= 13 ? attributes : []), name)
         }
         var nodes: [Node] = []
-        let (x, xValue) = dequantize([0, 1, 2], "x", axis: nil)
-        let (w, wValue) = dequantize([3, 4, 5], "w", axis: perChannel ? (conv || transB ? 0 : 1) : nil)
+        let (x, xValue) = try dequantize([0, 1, 2], "x", axis: nil)
+        let (w, wValue) = try dequantize([3, 4, 5], "w", axis: perChannel ? (conv || transB ? 0 : 1) : nil)
         nodes += [x, w]
         var bias = input(8)
         if !bias.isEmpty, graph.initializer(bias)?.dtype == .int32 {
