@@ -25,13 +25,7 @@ extension ExportTransforms {
             let name = fresh("\(stem)_\(suffix)")
             var inputs = slots.map(input)
             while inputs.last == "" { inputs.removeLast() }
-            // Constant data without a zero point gets an explicit zero of its own type: onnxruntime's
-            // graph optimizer (1.22–1.32) re-quantizes a DequantizeLinear → Transpose pair with the
-            // default uint8 type and then rejects the model it made for int8 weights.
-            if inputs.count == 2, let data = graph.initializer(inputs[0]), data.dtype != .uint8, let scale = graph.initializer(inputs[1]),
-               let count = data.dtype.storageBytes(count: scale.elementCount) {
-                let zero = fresh("\(stem)_\(suffix)_zero_point")
-                graph.setInitializer(zero, try Tensor(data.dtype, shape: scale.shape, scalars: [UInt8](repeating: 0, count: count)))
+            if inputs.count == 2, let zero = try explicitZeroPoint(data: inputs[0], scale: inputs[1], name: fresh("\(stem)_\(suffix)_zero_point"), graph: &graph) {
                 inputs.append(zero)
             }
             let attributes = axis.map { [Attribute(name: "axis", value: .int(Int64($0)))] } ?? []
@@ -119,6 +113,17 @@ extension ExportTransforms {
 }
 
 extension ExportTransforms {
+    /// For constant, non-uint8 data dequantized without a zero point: an explicit zero of the data's
+    /// type (added to the graph as `name`). onnxruntime's graph optimizer (1.22–1.32) re-quantizes a
+    /// DequantizeLinear → Transpose pair with the default uint8 type and then rejects the model it
+    /// made for int8 weights; with the zero point written out it keeps the type.
+    static func explicitZeroPoint(data: String, scale: String, name: String, graph: inout Graph) throws -> String? {
+        guard let data = graph.initializer(data), data.dtype != .uint8, let scale = graph.initializer(scale),
+              let count = data.dtype.storageBytes(count: scale.elementCount) else { return nil }
+        graph.setInitializer(name, try Tensor(data.dtype, shape: scale.shape, scalars: [UInt8](repeating: 0, count: count)))
+        return name
+    }
+
     /// `QAdd`, `QActivation` and `QMaxPool` written back as DequantizeLinear → Add [→ activation] /
     /// activation / MaxPool → QuantizeLinear.
     static func quantizedElementwiseLowering(_ fused: Node, opset: Int, graph: inout Graph) throws -> [Node] {
