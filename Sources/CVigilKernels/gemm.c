@@ -375,6 +375,16 @@ static inline int b_in_place(const vigil_gemm_problem *p, const column_block *bl
     return !p->b_packed && !p->conv && !p->b_always_pack && p->b_cs == 1 && cols == NR && blk->b_off[t + NR - 1] - blk->b_off[t] == NR - 1;
 }
 
+/* The output offsets (and, for an unpacked B, the input offsets) of the columns j0 ..< j0 + count. */
+static void column_block_at(const vigil_gemm_problem *p, int64_t j0, int64_t count, column_block *blk) {
+    if (!p->b_packed) {
+        column_offsets(p, j0, count, blk);
+        return;
+    }
+    blk->count = count;
+    for (int64_t j = 0; j < count; j++) blk->c_off[j] = (j0 + j) * p->c_cs;
+}
+
 AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
                            float *workspace) {
     int64_t kb = k_block(p->k), m_padded = (p->m + MR - 1) / MR * MR, n_padded = (p->n + NR - 1) / NR * NR;
@@ -382,11 +392,7 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
     column_block blk;
     for (int64_t j0 = col_begin; j0 < col_end; j0 += NC) {
         int64_t count = col_end - j0 < NC ? col_end - j0 : NC;
-        if (!p->b_packed) column_offsets(p, j0, count, &blk);
-        else {
-            blk.count = count;
-            for (int64_t j = 0; j < count; j++) blk.c_off[j] = (j0 + j) * p->c_cs;
-        }
+        column_block_at(p, j0, count, &blk);
         for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
             int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
             tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
@@ -534,11 +540,7 @@ AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, i
     column_block blk;
     for (int64_t j0 = col_begin; j0 < col_end; j0 += NC) {
         int64_t count = col_end - j0 < NC ? col_end - j0 : NC;
-        if (!p->b_packed) column_offsets(p, j0, count, &blk);
-        else {
-            blk.count = count;
-            for (int64_t j = 0; j < count; j++) blk.c_off[j] = (j0 + j) * p->c_cs;
-        }
+        column_block_at(p, j0, count, &blk);
         for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
             int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
             tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
