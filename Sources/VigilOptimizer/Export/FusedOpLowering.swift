@@ -7,7 +7,7 @@ extension ExportTransforms {
     /// Conv → Add(Z) → activation and `FusedGemm` becomes Gemm → activation. Clip takes its bounds as
     /// attributes below opset 11 and as constant inputs from 11 (an infinite bound is omitted);
     /// HardSwish below opset 14 becomes x · HardSigmoid(x; α = 1/6, β = 0.5). `QConv` and `QMatMul`
-    /// become their QDQ patterns again (``quantizedLowering(_:opset:graph:)``). The `ai.vigil` opset
+    /// become their QDQ patterns again (`quantizedLowering(_:opset:graph:)`). The `ai.vigil` opset
     /// import is dropped when no node of that domain remains. Returns the number of nodes lowered.
     @discardableResult
     public static func lowerFusedOps(_ model: inout Model) throws -> Int {

@@ -8,7 +8,7 @@ import VigilOps
 ///
 /// Initializers count as constants; the `initializers-not-inputs` pass runs first so that none of
 /// them can be overridden at run time. Nodes whose op enlarges the model when folded
-/// (``OpTraits/enlargesWhenFolded``: DequantizeLinear), and nodes computed from them, are kept.
+/// (`OpTraits.enlargesWhenFolded` in VigilOps: DequantizeLinear), and nodes computed from them, are kept.
 public struct ConstantFolding: GraphRewritePass {
     public let name = "fold-constants"
     /// Largest folded output, in bytes.

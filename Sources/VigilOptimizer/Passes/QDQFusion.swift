@@ -2,7 +2,7 @@ import VigilIR
 import VigilOps
 
 /// Fuses the QDQ patterns of quantized models into Vigil's integer ops (domain `ai.vigil`, see
-/// ``Quantization``): a Conv, Gemm or MatMul whose activation input is a per-tensor
+/// `Quantization` in VigilOps): a Conv, Gemm or MatMul whose activation input is a per-tensor
 /// `DequantizeLinear` of int8/uint8 values and whose weights are a `DequantizeLinear` of constant
 /// int8/uint8 weights (per tensor, or per output channel) becomes `QConv` / `QMatMul`, which reads the
 /// quantized tensors themselves and runs on the int8 GEMM. The bias (a `DequantizeLinear` of int32
@@ -17,7 +17,7 @@ import VigilOps
 ///
 /// Weight DequantizeLinears left unfused (a float activation input, weights-only models) are folded
 /// into float weights when the executor plans, as constant nodes are; `fold-constants` leaves them
-/// alone (``OpTraits/enlargesWhenFolded``), so written models keep their int8 weights.
+/// alone (`OpTraits.enlargesWhenFolded` in VigilOps), so written models keep their int8 weights.
 /// `ExportTransforms.lowerFusedOps` writes the fused ops back as DequantizeLinear → op → QuantizeLinear.
 public struct QDQFusion: GraphRewritePass {
     public let name = "fuse-qdq"

@@ -2,7 +2,7 @@ import VigilIR
 import VigilOps
 
 /// Fuses `y · Sigmoid(y)` after a Conv or Gemm — SiLU, which exporters below opset 24 write as a
-/// Sigmoid and a Mul both reading the product — into a `FusedConv` / `FusedGemm` (see ``FusedOps``)
+/// Sigmoid and a Mul both reading the product — into a `FusedConv` / `FusedGemm` (see `FusedOps` in VigilOps)
 /// whose activation is Swish with α = 1, applied as the product is written. The Conv/Gemm output must
 /// be read only by those two nodes and the Sigmoid's output only by the Mul; the fused node takes the
 /// Mul's output name. Exporters lower it back to Sigmoid and Mul below opset 24.
