@@ -1,6 +1,7 @@
 // Depthwise convolution (see include/vigil_depthwise.h).
 #include "vector_math.h"
 #include "vigil_depthwise.h"
+#include "depthwise_internal.h"
 
 #include <string.h>
 
@@ -274,6 +275,10 @@ AVX2 static void depthwise_avx2(const vigil_depthwise *p, const float *x, const 
 
 void vigil_depthwise_compute(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                              float *y, int64_t plane_begin, int64_t plane_end, float *workspace) {
+    if (vigil_depthwise_avx512_takes(p)) {
+        vigil_depthwise_avx512(p, x, weights, bias, residual, y, plane_begin, plane_end);
+        return;
+    }
     depthwise_avx2(p, x, weights, bias, residual, y, plane_begin, plane_end, workspace);
 }
 

@@ -138,6 +138,34 @@ final class ConvolutionTests: XCTestCase {
                   seed: 85)
     }
 
+    /// The AVX-512 depthwise kernel (strides 1 and 2, input read in place with masked loads instead of a padded
+    /// copy): planes of 1 to 9 rows and tails after blocks of 8 rows, widths around the 16-lane vector and the
+    /// 32-column span a stride-2 tap loads, asymmetric pads and pads wider than the kernel (windows wholly in
+    /// the padding), 3×3, 5×5, 7×7 and non-square kernels, and a depth multiplier (the fused
+    /// epilogues: `checkFusedConvEpilogues`); then the
+    /// same on the AVX2 kernel on AVX-512 machines.
+    func testDepthwiseVectorWidthsAndRowBlocks() throws {
+        let cases: [ConvCase] = [
+            ConvCase(x: [1, 3, 1, 1], outChannels: 3, kernel: [3, 3], pads: [1, 1, 1, 1], group: 3),
+            ConvCase(x: [2, 2, 9, 15], outChannels: 2, kernel: [3, 3], pads: [1, 1, 1, 1], group: 2),
+            ConvCase(x: [1, 3, 13, 16], outChannels: 3, kernel: [3, 3], pads: [1, 0, 1, 2], group: 3),
+            ConvCase(x: [1, 2, 17, 17], outChannels: 4, kernel: [5, 5], pads: [2, 2, 2, 2], group: 2),
+            ConvCase(x: [1, 2, 6, 33], outChannels: 2, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 2),
+            ConvCase(x: [1, 2, 12, 31], outChannels: 2, kernel: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], group: 2, bias: false),
+            ConvCase(x: [1, 2, 11, 64], outChannels: 2, kernel: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 2),
+            ConvCase(x: [1, 2, 4, 5], outChannels: 2, kernel: [3, 3], pads: [4, 3, 5, 4], group: 2),
+            ConvCase(x: [1, 2, 7, 7], outChannels: 2, kernel: [3, 3], strides: [2, 2], pads: [3, 3, 3, 3], group: 2),
+            ConvCase(x: [2, 2, 7, 23], outChannels: 2, kernel: [7, 7], pads: [3, 3, 3, 3], group: 2),
+            ConvCase(x: [1, 2, 10, 19], outChannels: 2, kernel: [3, 5], strides: [2, 2], pads: [1, 2, 1, 2], group: 2),
+            ConvCase(x: [1, 2, 8, 18], outChannels: 2, kernel: [1, 4], pads: [0, 1, 0, 2], group: 2),
+        ]
+        for (index, c) in cases.enumerated() { try check(c, seed: UInt64(300 + index)) }
+        guard InstructionSets.avx512Available else { return }
+        InstructionSets.useAVX512 = false
+        defer { InstructionSets.useAVX512 = true }
+        for (index, c) in cases.enumerated() { try check(c, seed: UInt64(300 + index)) }
+    }
+
     /// NaN and infinity in a depthwise convolution's input reach exactly the outputs whose window holds them.
     func testDepthwiseNonFiniteValues() throws {
         var xv = randomTensor([2, 3, 11, 21], seed: 86).scalars(as: Float.self)
@@ -285,6 +313,7 @@ final class ConvolutionTests: XCTestCase {
             ([5, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0]),  // ≥ 256 pixels per image: padded in groups of images, the last one short
             ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1]),  // 256 output tiles: Winograd
             ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1]),  // depthwise rows of one full 32-column step and a short one
+            ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1]),  // depthwise planes of two blocks of rows (AVX-512), the second short
         ]
         for (index, (xShape, wShape, group, pads)) in cases.enumerated() {
             let spatial = xShape.count - 2

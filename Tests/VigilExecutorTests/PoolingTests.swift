@@ -1,4 +1,4 @@
-import VigilExecutor
+@testable import VigilExecutor
 import VigilIR
 import VigilTestSupport
 import XCTest
@@ -92,6 +92,15 @@ final class PoolingTests: XCTestCase {
         try check(max: false, x: [1, 2, 20, 70], kernel: [18, 2], withIndices: false, seed: 27)
         try check(max: false, x: [1, 2, 11, 18], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil: true, includePad: true,
                   withIndices: false, seed: 25)
+    }
+
+    /// The same pools on the AVX2 window kernel, on CPUs whose default is AVX-512 (strides 1 and 2 run on its
+    /// AVX-512 form there).
+    func testVectorizedPoolsAVX2() throws {
+        try XCTSkipUnless(InstructionSets.avx512Available, "the CPU has no AVX-512: the AVX2 kernel is the default one")
+        InstructionSets.useAVX512 = false
+        defer { InstructionSets.useAVX512 = true }
+        try testVectorizedPools()
     }
 
     func testMaxPoolPaddedStrided() throws { try check(max: true, x: [2, 3, 9, 8], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], seed: 1) }

@@ -1,0 +1,205 @@
+// The AVX-512 form of the depthwise window kernel (see include/vigil_depthwise.h): input planes are read
+// in place, 16 output columns per vector. Padding is never copied: a tap's columns outside the input row
+// are masked-off lanes of its load (0 for sums, -inf for maxima), and its rows outside the plane load
+// nothing, so the padded value enters the window exactly as in the AVX2 kernel's padded copy (a
+// non-finite weight times the padding's 0 still gives NaN). Taken for strides 1 and 2 (the same across
+// and down), no dilation, kernels of at most VIGIL_WINDOW_MAX_TAPS taps per row and column; the other
+// windows stay on the AVX2 kernel.
+#include "vector_math.h"
+#include "vigil_depthwise.h"
+
+#include "depthwise_internal.h"
+
+#if defined(__x86_64__)
+
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+
+/// Output rows computed together (stride 1: each input row is loaded once per column tap for all of
+/// them); the last block of a plane computes up to ROWS - 1 rows that are not stored.
+#define ROWS 8
+
+// Full unrolling of the tap loops, whose trip counts are compile-time constants in the 3x3, 5x5 and 7x7
+// specializations (it tripled the speed of 3x3 stride-1 planes); the specializations for any kernel size
+// keep their loops, which clang would report as failed unrolling.
+#define VIGIL_PRAGMA(x) _Pragma(#x)
+#define UNROLL_FULL VIGIL_PRAGMA(clang loop unroll(full))
+#pragma clang diagnostic ignored "-Wpass-failed"
+#define FEW_ROWS 4
+
+/// The lanes [0, 16) of a load of 16 consecutive columns from column `start` that lie inside [0, w).
+static inline __mmask16 inside(int64_t start, int64_t w) {
+    int64_t lo = start < 0 ? -start : 0, hi = w - start < 16 ? w - start : 16;
+    if (hi <= lo) return 0;
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+/// One column tap of a 16-column chunk: its first input column and the lanes of its (one or, for stride
+/// 2, two) loads inside the row.
+typedef struct {
+    int64_t start;
+    __mmask16 lo, hi;
+} tap_span;
+
+/// The tap's 16 values of one input row (stride 2: the even columns of 32, gathered by a permute).
+AVX512 static inline VIGIL_ALWAYS_INLINE __m512 load_tap(const int S, const float *row, const tap_span *t, __m512 pad) {
+    __m512 a = _mm512_mask_loadu_ps(pad, t->lo, row + t->start);
+    if (S == 1) return a;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(a, even, _mm512_mask_loadu_ps(pad, t->hi, row + t->start + 16));
+}
+
+/// acc combined with one tap's values x (weight wv for convolutions).
+AVX512 static inline VIGIL_ALWAYS_INLINE __m512 accumulate(const int MODE, __m512 acc, __m512 x, __m512 wv) {
+    if (MODE == VIGIL_WINDOW_CONV) return _mm512_fmadd_ps(wv, x, acc);
+    if (MODE == VIGIL_WINDOW_MAX) return _mm512_max_ps(x, acc);  // the tap when larger; the maximum so far when it is NaN
+    return _mm512_add_ps(acc, x);
+}
+
+/// The epilogue of one output row's 16 columns from ow (`store` the lanes inside the row): average
+/// scaling, residual, activation (ACT: VIGIL_ACT_NONE, VIGIL_ACT_LINEAR or -1 for any kind), store.
+AVX512 static inline VIGIL_ALWAYS_INLINE void finish16(const vigil_depthwise *p, const int MODE, const int ACT, __m512 a, const float *res,
+                                                       float *y, int64_t oh, int64_t ow, __mmask16 store) {
+    if (MODE == VIGIL_WINDOW_AVERAGE)
+        a = _mm512_mul_ps(a, _mm512_mul_ps(_mm512_set1_ps(p->inv_h[oh]), _mm512_maskz_loadu_ps(store, p->inv_w + ow)));
+    if (res) a = _mm512_add_ps(a, _mm512_maskz_loadu_ps(store, res + oh * p->out_w + ow));
+    if (ACT == VIGIL_ACT_LINEAR) {
+        // Comparisons with NaN are false: NaN is kept.
+        a = _mm512_mask_mul_ps(a, _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ), a, _mm512_set1_ps(p->act.a));
+        __m512 low = _mm512_set1_ps(p->act.b), high = _mm512_set1_ps(p->act.c);
+        a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, low, _CMP_LT_OQ), a, low);
+        a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, high, _CMP_GT_OQ), a, high);
+    } else if (ACT != VIGIL_ACT_NONE) {
+        a = v16_activate(a, &p->act);
+    }
+    _mm512_mask_storeu_ps(y + oh * p->out_w + ow, store, a);
+}
+
+/// R output rows from oh by 16 columns from ow: the window over the taps, then the epilogue of the rows
+/// inside the plane. Stride 1 walks the KH + R - 1 input rows once, each row's tap serving every output row
+/// whose window holds it; stride 2 walks each output row's KH rows. KH, KW, MODE, ACT, S and R are
+/// compile-time constants in the specialized callers (KH and KW else the runtime values); `wv` holds the
+/// KH * KW weights as vectors.
+// Long function: a SIMD kernel whose R accumulators stay in registers across the taps.
+AVX512 static inline VIGIL_ALWAYS_INLINE void rows_block(const vigil_depthwise *p, int64_t KH, int64_t KW, const int MODE, const int ACT,
+                                                         const int S, const int R, const float *x, const __m512 *wv, float b,
+                                                         const float *res, float *y, int64_t oh, int64_t ow) {
+    const __m512 pad = _mm512_set1_ps(MODE == VIGIL_WINDOW_MAX ? -__builtin_inff() : 0.0f);
+    const __m512 init = MODE == VIGIL_WINDOW_CONV ? _mm512_set1_ps(b) : pad;
+    tap_span taps[VIGIL_WINDOW_MAX_TAPS];
+    for (int64_t kw = 0; kw < KW; kw++) {
+        int64_t start = S * ow - p->pad_left + kw;
+        taps[kw] = (tap_span){start, inside(start, p->w), S == 2 ? inside(start + 16, p->w) : (__mmask16)0};
+    }
+    __m512 acc[ROWS];
+    for (int r = 0; r < R; r++) acc[r] = init;
+    if (S == 1) {
+        UNROLL_FULL
+        for (int64_t i = 0; i < KH + R - 1; i++) {
+            int64_t ih = oh - p->pad_top + i;
+            int in = ih >= 0 && ih < p->h;
+            if (!in && MODE != VIGIL_WINDOW_CONV) continue;  // padding: no effect on a maximum or a sum
+            const float *row = x + ih * p->w;
+            UNROLL_FULL
+            for (int64_t kw = 0; kw < KW; kw++) {
+                __m512 v = in ? load_tap(1, row, &taps[kw], pad) : pad;
+                UNROLL_FULL
+                for (int r = 0; r < R; r++) {
+                    int64_t kh = i - r;
+                    if (kh >= 0 && kh < KH) acc[r] = accumulate(MODE, acc[r], v, wv[kh * KW + kw]);
+                }
+            }
+        }
+    } else {
+        UNROLL_FULL
+        for (int r = 0; r < R; r++) {
+            UNROLL_FULL
+            for (int64_t kh = 0; kh < KH; kh++) {
+                int64_t ih = (oh + r) * S - p->pad_top + kh;
+                int in = ih >= 0 && ih < p->h;
+                if (!in && MODE != VIGIL_WINDOW_CONV) continue;
+                const float *row = x + ih * p->w;
+                UNROLL_FULL
+                for (int64_t kw = 0; kw < KW; kw++)
+                    acc[r] = accumulate(MODE, acc[r], in ? load_tap(S, row, &taps[kw], pad) : pad, wv[kh * KW + kw]);
+            }
+        }
+    }
+    __mmask16 store = v16_mask(p->out_w - ow);
+    for (int r = 0; r < R; r++)
+        if (oh + r < p->out_h) finish16(p, MODE, ACT, acc[r], res, y, oh + r, ow, store);
+}
+
+/// One output plane: blocks of ROWS rows (FEW_ROWS for the last few), 16 columns at a time.
+#define PLANE512(name, KH, KW, MODE, ACT, S)                                                                               \
+    AVX512 static void name(const vigil_depthwise *p, const float *x, const float *w, float b, const float *res, float *y) { \
+        __m512 wv[VIGIL_WINDOW_MAX_TAPS * VIGIL_WINDOW_MAX_TAPS];                                                           \
+        if (MODE == VIGIL_WINDOW_CONV)                                                                                     \
+            for (int64_t i = 0; i < (KH) * (KW); i++) wv[i] = _mm512_set1_ps(w[i]);                                         \
+        for (int64_t oh = 0; oh < p->out_h; oh += ROWS) {                                                                  \
+            for (int64_t ow = 0; ow < p->out_w; ow += 16) {                                                                \
+                if (p->out_h - oh > FEW_ROWS) rows_block(p, KH, KW, MODE, ACT, S, ROWS, x, wv, b, res, y, oh, ow);          \
+                else rows_block(p, KH, KW, MODE, ACT, S, FEW_ROWS, x, wv, b, res, y, oh, ow);                               \
+            }                                                                                                              \
+        }                                                                                                                  \
+    }
+/// The planes of one kernel size and stride for each window and activation form.
+#define PLANES512(name, KH, KW, S)                                                                                         \
+    PLANE512(name##_none, KH, KW, VIGIL_WINDOW_CONV, VIGIL_ACT_NONE, S)                                                    \
+    PLANE512(name##_linear, KH, KW, VIGIL_WINDOW_CONV, VIGIL_ACT_LINEAR, S)                                                \
+    PLANE512(name##_other, KH, KW, VIGIL_WINDOW_CONV, -1, S)                                                               \
+    PLANE512(name##_max, KH, KW, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE, S)                                                      \
+    PLANE512(name##_average, KH, KW, VIGIL_WINDOW_AVERAGE, VIGIL_ACT_NONE, S)                                              \
+    AVX512 static void name(const vigil_depthwise *p, const float *x, const float *w, float b, const float *res, float *y) { \
+        if (p->mode == VIGIL_WINDOW_MAX) name##_max(p, x, w, b, res, y);                                                   \
+        else if (p->mode == VIGIL_WINDOW_AVERAGE) name##_average(p, x, w, b, res, y);                                      \
+        else if (p->act.kind == VIGIL_ACT_NONE) name##_none(p, x, w, b, res, y);                                           \
+        else if (p->act.kind == VIGIL_ACT_LINEAR) name##_linear(p, x, w, b, res, y);                                       \
+        else name##_other(p, x, w, b, res, y);                                                                             \
+    }
+PLANES512(plane512_3x3_s1, 3, 3, 1)
+PLANES512(plane512_3x3_s2, 3, 3, 2)
+PLANES512(plane512_5x5_s1, 5, 5, 1)
+PLANES512(plane512_5x5_s2, 5, 5, 2)
+PLANES512(plane512_7x7_s1, 7, 7, 1)
+PLANES512(plane512_any_s1, p->kernel_h, p->kernel_w, 1)
+PLANES512(plane512_any_s2, p->kernel_h, p->kernel_w, 2)
+#undef PLANES512
+#undef PLANE512
+
+int vigil_depthwise_avx512_takes(const vigil_depthwise *p) {
+    return vigil_avx512_enabled() && (p->stride_h == 1 || p->stride_h == 2) && p->stride_w == p->stride_h && p->dilation_h == 1 &&
+           p->dilation_w == 1 && p->kernel_h <= VIGIL_WINDOW_MAX_TAPS && p->kernel_w <= VIGIL_WINDOW_MAX_TAPS;
+}
+
+AVX512 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
+                                   float *y, int64_t plane_begin, int64_t plane_end) {
+    int64_t taps = p->kernel_h * p->kernel_w, multiplier = p->m / p->c, in_plane = p->h * p->w, out_plane = p->out_h * p->out_w;
+    int square = p->kernel_h == p->kernel_w, s1 = p->stride_h == 1;
+    for (int64_t plane = plane_begin; plane < plane_end; plane++) {
+        int64_t image = plane / p->m, o = plane - image * p->m;
+        const float *in = x + (image * p->c + o / multiplier) * in_plane;
+        const float *w = weights ? weights + o * taps : 0;
+        float b = bias ? bias[o] : 0.0f;
+        const float *res = residual ? residual + plane * out_plane : 0;
+        float *out = y + plane * out_plane;
+        if (square && p->kernel_h == 3) (s1 ? plane512_3x3_s1 : plane512_3x3_s2)(p, in, w, b, res, out);
+        else if (square && p->kernel_h == 5) (s1 ? plane512_5x5_s1 : plane512_5x5_s2)(p, in, w, b, res, out);
+        else if (square && p->kernel_h == 7 && s1) plane512_7x7_s1(p, in, w, b, res, out);
+        else (s1 ? plane512_any_s1 : plane512_any_s2)(p, in, w, b, res, out);
+    }
+}
+
+#else
+
+int vigil_depthwise_avx512_takes(const vigil_depthwise *p) {
+    (void)p;
+    return 0;
+}
+
+void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
+                            float *y, int64_t plane_begin, int64_t plane_end) {
+    // Never called: vigil_depthwise_avx512_takes is false.
+    (void)p; (void)x; (void)weights; (void)bias; (void)residual; (void)y; (void)plane_begin; (void)plane_end;
+}
+
+#endif
