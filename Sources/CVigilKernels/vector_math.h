@@ -138,9 +138,12 @@ AVX2_FN __m256i v8_mask(int64_t n) {
 
 #define AVX512_FN __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) static inline VIGIL_ALWAYS_INLINE
 
-/// The AVX-512 forms of the functions above (same polynomials, same results lane for lane).
+/// The AVX-512 forms of the functions above (same polynomials; exp scales by 2^n with scalef, which gives
+/// the same results lane for lane in about half the time of the AVX2 form's integer steps).
 AVX512_FN __m512 v16_exp(__m512 input) {
-    const __m512 hi = _mm512_set1_ps(88.72283935546875f), lo = _mm512_set1_ps(-87.3365478515625f);
+    // As v8_exp, with 2^n applied by scalef, which also gives +inf beyond the float range (so no clamp
+    // or blend is needed above; below, x is clamped as in v8_exp, and 2^-126 is exact).
+    const __m512 hi = _mm512_set1_ps(89.0f), lo = _mm512_set1_ps(-87.3365478515625f);
     __m512 x = _mm512_max_ps(lo, _mm512_min_ps(hi, input));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
@@ -152,12 +155,7 @@ AVX512_FN __m512 v16_exp(__m512 input) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    __m512i e = _mm512_cvtps_epi32(n);
-    __m512i e1 = _mm512_srai_epi32(e, 1), e2 = _mm512_sub_epi32(e, e1);
-    __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(e1, _mm512_set1_epi32(127)), 23));
-    __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(e2, _mm512_set1_epi32(127)), 23));
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(input, hi, _CMP_GT_OQ), y, _mm512_set1_ps(__builtin_inff()));
+    return _mm512_scalef_ps(p, n);
 }
 
 AVX512_FN __m512 v16_recip(__m512 d) {
