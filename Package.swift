@@ -102,7 +102,7 @@ let package = Package(
         // The library API for apps: loading, in-memory optimization, running, typed tensors and errors.
         .target(name: "VigilRuntime", dependencies: ["VigilIR", "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOps", "VigilOptimizer"]),
         // `vigil swift`: a SwiftPM package with a typed wrapper generated from a model's interface.
-        .target(name: "VigilCodegen", dependencies: ["VigilIR"]),
+        .target(name: "VigilCodegen", dependencies: ["VigilIR", "VigilFiles"]),
         .target(
             name: "VigilCLI",
             dependencies: [

@@ -1,9 +1,14 @@
 #include "vigil_cleanup.h"
 
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* A slot is FREE, being FILLED by one thread, or READY (its path may be unlinked by the handler). */
@@ -11,6 +16,59 @@ enum { FREE = 0, FILLING = 1, READY = 2 };
 
 static _Atomic int slot_state[VIGIL_CLEANUP_SLOTS];
 static char slot_path[VIGIL_CLEANUP_SLOTS][VIGIL_CLEANUP_PATH_MAX];
+/* 1: the slot is a folder, removed with everything in it. */
+static int slot_tree[VIGIL_CLEANUP_SLOTS];
+
+/* Folders nested deeper than this below a registered folder are left (with their parents). */
+#define TREE_DEPTH 32
+
+#if defined(__linux__) && defined(SYS_getdents64)
+/* The entries of an open folder with the raw getdents64 system call: unlike readdir (which may
+   allocate), it is safe in a signal handler. */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Removes everything in the open folder `fd`, depth-first; a pass that removes nothing ends it. */
+static void remove_contents(int fd, int depth) {
+    char buffer[2048] __attribute__((aligned(8)));
+    for (int removed = 1; removed;) {
+        removed = 0;
+        if (lseek(fd, 0, SEEK_SET) < 0) return;
+        long n;
+        while ((n = syscall(SYS_getdents64, fd, buffer, sizeof buffer)) > 0) {
+            for (long at = 0; at < n;) {
+                struct linux_dirent64 *entry = (struct linux_dirent64 *)(buffer + at);
+                at += entry->d_reclen;
+                const char *name = entry->d_name;
+                if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+                if (entry->d_type != DT_DIR && unlinkat(fd, name, 0) == 0) { removed = 1; continue; }
+                if (depth >= TREE_DEPTH) continue;
+                int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0) continue;
+                remove_contents(sub, depth + 1);
+                close(sub);
+                if (unlinkat(fd, name, AT_REMOVEDIR) == 0) removed = 1;
+            }
+        }
+    }
+}
+
+static void remove_tree(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    remove_contents(fd, 0);
+    close(fd);
+    rmdir(path);
+}
+#else
+/* Without getdents64 only an empty folder is removed. */
+static void remove_tree(const char *path) { rmdir(path); }
+#endif
 
 static const int handled_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define HANDLED_COUNT (int)(sizeof handled_signals / sizeof handled_signals[0])
@@ -19,7 +77,9 @@ static atomic_flag installed = ATOMIC_FLAG_INIT;
 
 static void unlink_registered(void) {
     for (int i = 0; i < VIGIL_CLEANUP_SLOTS; i++) {
-        if (atomic_load(&slot_state[i]) == READY) unlink(slot_path[i]);
+        if (atomic_load(&slot_state[i]) != READY) continue;
+        if (slot_tree[i]) remove_tree(slot_path[i]);
+        else unlink(slot_path[i]);
     }
 }
 
@@ -74,18 +134,23 @@ int vigil_cleanup_install(void) {
     return status;
 }
 
-int vigil_cleanup_register(const char *path) {
+static int register_path(const char *path, int tree) {
     size_t length = strlen(path);
     if (length >= VIGIL_CLEANUP_PATH_MAX) return -1;
     for (int i = 0; i < VIGIL_CLEANUP_SLOTS; i++) {
         int expected = FREE;
         if (!atomic_compare_exchange_strong(&slot_state[i], &expected, FILLING)) continue;
         memcpy(slot_path[i], path, length + 1);
+        slot_tree[i] = tree;
         atomic_store(&slot_state[i], READY);
         return i;
     }
     return -1;
 }
+
+int vigil_cleanup_register(const char *path) { return register_path(path, 0); }
+
+int vigil_cleanup_register_tree(const char *path) { return register_path(path, 1); }
 
 void vigil_cleanup_unregister(int slot) {
     if (slot < 0 || slot >= VIGIL_CLEANUP_SLOTS) return;

@@ -1,4 +1,5 @@
 import Foundation
+import VigilFiles
 
 /// A generated package could not be written. Its description is one line naming the path.
 public struct CodegenError: Error, Equatable, CustomStringConvertible {
@@ -56,36 +57,37 @@ public enum PackageOutput {
         }
     }
 
-    /// Writes the package: checks the destination, lets `populate` fill a fresh folder beside it,
-    /// then puts that folder in the destination's place (replacing an existing one).
+    /// Writes the package: checks the destination, lets `populate` fill a fresh folder beside it
+    /// (a ``VigilFiles/StagingFolder``, removed if `populate` fails or a signal ends the process), then
+    /// puts that folder in the destination's place (replacing an existing one).
     public static func write(
         to path: String, force: Bool, protecting protected: [String] = [], populate: (URL) throws -> Void
     ) throws(CodegenError) {
         try checkDestination(path, force: force, protecting: protected)
         let destination = URL(fileURLWithPath: path).standardizedFileURL
-        let parent = destination.deletingLastPathComponent()
-        let token = UUID().uuidString.prefix(8)
-        let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).vigil-new-\(token)")
-        let aside = parent.appendingPathComponent(".\(destination.lastPathComponent).vigil-old-\(token)")
+        let staging: StagingFolder
+        do { staging = try StagingFolder(beside: destination.path) } catch { throw CodegenError(path: path, reason: error.reason) }
+        let aside = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).vigil-old-\(UUID().uuidString.prefix(8))")
         let manager = FileManager.default
         do {
-            try manager.createDirectory(at: staging, withIntermediateDirectories: false)
-            try populate(staging)
+            try populate(URL(fileURLWithPath: staging.path, isDirectory: true))
         } catch {
-            try? manager.removeItem(at: staging)
+            staging.remove()
             throw error as? CodegenError ?? CodegenError(path: path, reason: "cannot write: \(error.localizedDescription)")
         }
         let existed = manager.fileExists(atPath: destination.path)
         if existed && rename(destination.path, aside.path) != 0 {
-            try? manager.removeItem(at: staging)
+            staging.remove()
             throw CodegenError(path: path, reason: "cannot replace: \(String(cString: strerror(errno)))")
         }
         guard rename(staging.path, destination.path) == 0 else {
             let reason = String(cString: strerror(errno))
             if existed { _ = rename(aside.path, destination.path) }
-            try? manager.removeItem(at: staging)
+            staging.remove()
             throw CodegenError(path: path, reason: "cannot write: \(reason)")
         }
+        staging.release()
         if existed { try? manager.removeItem(at: aside) }
     }
 

@@ -59,12 +59,16 @@ extension OutputFile {
         }
     }
 
-    /// Permissions of a new file: rw for everyone the umask allows.
-    static let newFileMode: mode_t = {
+    /// The process's umask, read once (reading it means setting it).
+    static let creationMask: mode_t = {
         let mask = umask(0o022)
         umask(mask)
-        return 0o666 & ~mask
+        return mask
     }()
+    /// Permissions of a new file: rw for everyone the umask allows.
+    static let newFileMode: mode_t = 0o666 & ~creationMask
+    /// Permissions of a new folder: rwx for everyone the umask allows.
+    static let newFolderMode: mode_t = 0o777 & ~creationMask
 
     /// Creates `.NAME.tmp-XXXXXX` in `directory` and registers it for removal on a signal. Signals
     /// are blocked in between so that an interrupt cannot leave an unregistered file behind.

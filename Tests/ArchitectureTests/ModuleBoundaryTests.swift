@@ -40,7 +40,7 @@ final class ModuleBoundaryTests: XCTestCase {
         "VigilParity": ["VigilIR"],
         "VigilDetector": ["VigilIR", "VigilExecutor", "VigilBLAS", "VigilHDF5", "VigilFiles"],
         "VigilRuntime": ["VigilIR", "VigilONNX", "VigilKeras", "VigilExecutor", "VigilOps", "VigilOptimizer"],
-        "VigilCodegen": ["VigilIR"],
+        "VigilCodegen": ["VigilIR", "VigilFiles"],
         "VigilCLI": ["VigilIR", "VigilFiles", "VigilOps", "VigilONNX", "VigilKeras", "VigilBLAS", "VigilVerifier", "VigilNumpy", "VigilExecutor", "VigilParity",
                      "VigilOptimizer", "VigilDetector", "VigilQuantizer", "VigilCodegen", "ArgumentParser"],
         "vigil": ["VigilCLI"],

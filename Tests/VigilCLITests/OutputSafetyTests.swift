@@ -145,6 +145,55 @@ final class OutputSafetyTests: CLITestCase {
         }
     }
 
+    /// Ctrl-C or SIGTERM while `vigil swift` fills its staging folder (copying a 128 MB model into it):
+    /// the folder is removed with everything in it, the process ends by that signal, and an existing
+    /// package folder is untouched.
+    func testInterruptedPackageLeavesNoStagingFolder() throws {
+        let input = path("large.onnx")
+        var graph = Graph(name: "large", outputs: [ValueInfo(name: "y", type: .tensor(.float32, Shape([.fixed(1 << 25)])))])
+        graph.setInitializer("w", try Tensor(float32: [Float](repeating: 0.5, count: 1 << 25), shape: [1 << 25]))
+        _ = try graph.addNode(Node(opType: "Identity", inputs: ["w"], outputs: ["y"]))
+        try ONNXWriter.write(Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph), to: input)
+        let package = path("Package")
+        try FileManager.default.createDirectory(atPath: package, withIntermediateDirectories: false)
+        try Data("previous".utf8).write(to: URL(fileURLWithPath: package + "/kept.txt"))
+        var caught = 0
+        for signal in [SIGINT, SIGTERM] {
+            for _ in 0..<4 {
+                let process = Process()
+                process.executableURL = Repository.vigilBinary
+                process.arguments = ["swift", input, "--name", "Large", "-o", package, "--force"]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                var sent = false
+                while process.isRunning {
+                    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                    if let staging = names.first(where: { $0.hasPrefix(".Package.vigil-new-") }),
+                       (try? FileManager.default.contentsOfDirectory(atPath: path(staging)))?.isEmpty == false {
+                        kill(process.processIdentifier, signal)
+                        sent = true
+                        break
+                    }
+                    usleep(200)
+                }
+                process.waitUntilExit()
+                XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }, [])
+                guard sent, process.terminationReason == .uncaughtSignal else { continue }
+                XCTAssertEqual(process.terminationStatus, signal)
+                if FileManager.default.fileExists(atPath: package + "/kept.txt") {
+                    caught += 1
+                    break
+                }
+                // Too late: the package was in place before the signal. Put the old folder back.
+                try FileManager.default.removeItem(atPath: package)
+                try FileManager.default.createDirectory(atPath: package, withIntermediateDirectories: false)
+                try Data("previous".utf8).write(to: URL(fileURLWithPath: package + "/kept.txt"))
+            }
+        }
+        XCTAssertEqual(caught, 2, "a signal never arrived while the staging folder was being filled")
+    }
+
     /// Converts `input` to `output` and sends `signal` as soon as the temporary file appears. Every
     /// time: no temporary file is left, and the destination is the previous file or, when the signal
     /// came after the rename, the whole new model. Returns whether one attempt caught the write

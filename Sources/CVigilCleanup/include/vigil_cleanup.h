@@ -1,11 +1,12 @@
 #ifndef VIGIL_CLEANUP_H
 #define VIGIL_CLEANUP_H
 
-/* Temporary files removed when the process is interrupted.
+/* Temporary files and folders removed when the process is interrupted.
  *
  * Vigil writes every output under a temporary name and renames it into place. If SIGINT, SIGTERM,
  * SIGHUP or SIGQUIT arrives before the rename, the handler installed here unlinks every registered
- * temporary file (unlink is async-signal-safe), then lets the signal do what it did before: the
+ * temporary file (unlink is async-signal-safe) and removes every registered staging folder (with raw
+ * getdents64, openat and unlinkat calls, also async-signal-safe), then lets the signal do what it did before: the
  * previous handler runs, or the default action (usually termination) is restored and the signal
  * raised again. Signals that were ignored when the handlers were installed stay ignored. */
 
@@ -15,6 +16,11 @@ int vigil_cleanup_install(void);
 /* Registers a path to unlink on a signal. Returns a slot (>= 0) for vigil_cleanup_unregister, or
  * -1 when the table is full or the path is longer than VIGIL_CLEANUP_PATH_MAX - 1 bytes. */
 int vigil_cleanup_register(const char *path);
+
+/* Registers a folder to remove, with everything in it, on a signal (a staging folder that is renamed
+   into place when complete). Symbolic links in it are removed, never followed. Returns a slot, or -1
+   as vigil_cleanup_register. */
+int vigil_cleanup_register_tree(const char *path);
 
 /* Forgets a slot returned by vigil_cleanup_register (does not unlink). Negative slots are ignored. */
 void vigil_cleanup_unregister(int slot);
