@@ -58,7 +58,7 @@ public enum PackageOutput {
     }
 
     /// Writes the package: checks the destination, lets `populate` fill a fresh folder beside it
-    /// (a ``VigilFiles/StagingFolder``, removed if `populate` fails or a signal ends the process), then
+    /// (a `StagingFolder` of VigilFiles, removed if `populate` fails or a signal ends the process), then
     /// puts that folder in the destination's place (replacing an existing one).
     public static func write(
         to path: String, force: Bool, protecting protected: [String] = [], populate: (URL) throws -> Void
