@@ -1,4 +1,4 @@
-// Softmax, layer normalization and transposes over contiguous runs (see include/vigil_elementwise.h).
+// Softmax, layer normalization, per-channel scale and shift, and transposes over contiguous runs (see include/vigil_elementwise.h).
 #include "vector_math.h"
 #include "vigil_elementwise.h"
 
@@ -135,6 +135,37 @@ AVX2 static void transpose_avx2(const float *s, int64_t ls, float *d, int64_t ld
     }
 }
 
+/// y = x * a + b over n floats (one fused multiply-add each).
+AVX512 static void scale_shift512(const float *x, float *y, int64_t n, float a, float b) {
+    const __m512 av = _mm512_set1_ps(a), bv = _mm512_set1_ps(b);
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16), x2 = _mm512_loadu_ps(x + i + 32), x3 = _mm512_loadu_ps(x + i + 48);
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(x0, av, bv));
+        _mm512_storeu_ps(y + i + 16, _mm512_fmadd_ps(x1, av, bv));
+        _mm512_storeu_ps(y + i + 32, _mm512_fmadd_ps(x2, av, bv));
+        _mm512_storeu_ps(y + i + 48, _mm512_fmadd_ps(x3, av, bv));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = v16_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x + i), av, bv));
+    }
+}
+
+AVX2 static void scale_shift256(const float *x, float *y, int64_t n, float a, float b) {
+    const __m256 av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8), x2 = _mm256_loadu_ps(x + i + 16), x3 = _mm256_loadu_ps(x + i + 24);
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(x0, av, bv));
+        _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(x1, av, bv));
+        _mm256_storeu_ps(y + i + 16, _mm256_fmadd_ps(x2, av, bv));
+        _mm256_storeu_ps(y + i + 24, _mm256_fmadd_ps(x3, av, bv));
+    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_loadu_ps(x + i), av, bv));
+    for (; i < n; i++) y[i] = fmaf(x[i], a, b);
+}
+
 #endif
 
 void vigil_softmax_rows(const float *x, float *y, int64_t rows, int64_t n, int32_t log) {
@@ -180,4 +211,18 @@ void vigil_transpose(const void *src, int64_t src_stride, void *dst, int64_t dst
     uint32_t *d = (uint32_t *)dst;
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = 0; j < cols; j++) d[j * dst_stride + i] = s[i * src_stride + j];
+}
+
+void vigil_scale_shift_planes(const float *x, float *y, int64_t plane_begin, int64_t plane_end, int64_t size, int64_t channels,
+                              const float *scale, const float *shift) {
+    for (int64_t p = plane_begin; p < plane_end; p++) {
+        int64_t ch = p % channels;
+        const float *src = x + p * size;
+        float *dst = y + p * size;
+#if defined(__x86_64__)
+        if (vigil_avx512_enabled()) { scale_shift512(src, dst, size, scale[ch], shift[ch]); continue; }
+        if (vigil_vector_available()) { scale_shift256(src, dst, size, scale[ch], shift[ch]); continue; }
+#endif
+        for (int64_t i = 0; i < size; i++) dst[i] = fmaf(src[i], scale[ch], shift[ch]);
+    }
 }

@@ -23,6 +23,13 @@ public enum VectorMath {
         vigil_softmax_rows(x, y, Int64(rows), Int64(length), log ? 1 : 0)
     }
 
+    /// `y = x · scale[c] + shift[c]` (one fused multiply-add per value) over `planes` of `size` floats, plane p
+    /// being channel `p % channels`; `y` may be `x`.
+    public static func scaleShiftPlanes(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Range<Int>, size: Int,
+                                        channels: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+        vigil_scale_shift_planes(x, y, Int64(planes.lowerBound), Int64(planes.upperBound), Int64(size), Int64(channels), scale, shift)
+    }
+
     /// Layer normalization of `rows` contiguous runs of `length` floats with per-element `scale` and `bias`,
     /// writing each run's mean and 1/σ when asked; `y` may be `x`.
     public static func layerNormRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, length: Int,

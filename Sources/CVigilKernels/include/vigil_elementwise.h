@@ -21,6 +21,11 @@ void vigil_row_reduce(const float *x, int64_t rows, int64_t n, int32_t max, floa
 /// log-softmax x - max - log(sum). y may equal x.
 void vigil_softmax_rows(const float *x, float *y, int64_t rows, int64_t n, int32_t log);
 
+/// Planes [plane_begin, plane_end) of `size` floats (plane p is channel p % channels):
+/// y = x * scale[channel] + shift[channel], one fused multiply-add per value (x may equal y).
+void vigil_scale_shift_planes(const float *x, float *y, int64_t plane_begin, int64_t plane_end, int64_t size, int64_t channels,
+                              const float *scale, const float *shift);
+
 /// Layer normalization of `rows` contiguous runs of n floats: y = (x - mean) / sqrt(var + eps) * scale + bias
 /// (scale and bias of n floats; bias may be NULL), the mean and 1 / sqrt(var + eps) of each run written to
 /// `mean` and `inv_std` when not NULL. y may equal x.

@@ -29,11 +29,7 @@ enum NormalizationKernels {
                 t[ch] = bias[ch] - mean[ch] * s[ch]
             }
             par.forEach(n * c, grain: max(1, 16384 / max(size, 1))) { range in
-                for p in range {
-                    let ch = p % c, a = s[ch], b = t[ch]
-                    let src = x + p * size, dst = y + p * size
-                    for i in 0..<size { dst[i] = src[i] * a + b }
-                }
+                VectorMath.scaleShiftPlanes(x, y, planes: range, size: size, channels: c, scale: s, shift: t)
             }
             // Inference-mode running statistics pass through.
             for j in 1..<max(extraOutputs, 1) {
