@@ -307,7 +307,8 @@ AVX2 static void pack_tile_stride2(const vigil_i8_source *s, const int64_t *pixe
 
 static void pack_tile(const vigil_i8_source *s, const int64_t *pixels, int64_t valid, int64_t k, uint8_t flip, uint8_t *d) {
     int full = valid == NR && has_avx2_cached();
-    int64_t span = pixels[NR - 1] - pixels[0];
+    // Only a full tile has NR pixel offsets to read.
+    int64_t span = full ? pixels[NR - 1] - pixels[0] : 0;
     if (full && (!s->row_offsets || span == NR - 1)) pack_tile_fast(s, pixels, k, flip, d);
     else if (full && s->row_offsets && span == 2 * (NR - 1) && pixels[1] - pixels[0] == 2 && pixels[2] - pixels[1] == 2) pack_tile_stride2(s, pixels, k, flip, d);
     else pack_tile_scalar(s, pixels, valid, k, flip, d);

@@ -62,11 +62,14 @@ public let isSanitized: Bool = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__
 /// Runs `vigil` with at most `heapBytes` of data segment (RLIMIT_DATA: heap and private mappings,
 /// plus about 32 MiB the runtime and libraries take) and `cpuSeconds` of CPU time, killing it after
 /// `wallSeconds`. OpenBLAS runs one thread (its per-thread 128 MiB buffers are not Vigil's
-/// allocations). Under a sanitizer only the time limits apply.
+/// allocations). Under a sanitizer only the time limits apply, four times as long (instrumented
+/// binaries run 2-5x slower: `check` of a 100,000-node chain took over 10 s of CPU under ASan).
 public func runVigil(_ arguments: [String], heapBytes: Int, cpuSeconds: Int = 10, wallSeconds: Double = 60) throws -> LimitedRun {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     let heap = isSanitized ? "unlimited" : String((heapBytes + (32 << 20)) / 1024)
+    let slowdown = isSanitized ? 4 : 1
+    let cpuSeconds = cpuSeconds * slowdown, wallSeconds = wallSeconds * Double(slowdown)
     process.arguments = ["-c", "ulimit -d \(heap) && ulimit -t \(cpuSeconds) && exec \"$0\" \"$@\"", Repository.vigilBinary.path] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_NUM_THREADS"] = "1"
