@@ -73,27 +73,33 @@ extension OutputFile {
     /// Creates `.NAME.tmp-XXXXXX` in `directory` and registers it for removal on a signal. Signals
     /// are blocked in between so that an interrupt cannot leave an unregistered file behind.
     static func createTemporary(in directory: String, for destination: String) throws(OutputError) -> (path: String, fd: Int32, slot: Int32) {
-        vigil_cleanup_install()
         let name = String(destination.split(separator: "/").last ?? "output").prefix(160)
         var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
+        return try creatingRegistered { () throws(OutputError) in
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else {
+                throw OutputError(.ioFailure, path: destination, reason: "cannot create a file in the folder '\(directory)': \(errnoText())")
+            }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            return (path, fd, vigil_cleanup_register(path))
+        }
+    }
+
+    /// Runs `create`, which creates a temporary file or folder and registers it with the signal
+    /// cleanup, so that an interrupt cannot leave it unregistered: this thread blocks the signals
+    /// meanwhile, and a signal another thread takes in between is deferred by the handler until the
+    /// registration (raised again at the end, delivered when the mask is restored).
+    static func creatingRegistered<T>(_ create: () throws(OutputError) -> T) throws(OutputError) -> T {
+        vigil_cleanup_install()
         var blocked = sigset_t(), previous = sigset_t()
         sigemptyset(&blocked)
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&blocked, signal) }
         pthread_sigmask(SIG_BLOCK, &blocked, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        // This thread blocks the signals; another may take one between mkstemp and the registration,
-        // which the handler then defers until the file is registered (raised again here, delivered
-        // when the mask is restored).
         vigil_cleanup_begin_create()
         defer { vigil_cleanup_end_create() }
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw OutputError(.ioFailure, path: destination, reason: "cannot create a file in the folder '\(directory)': \(errnoText())")
-        }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        let slot = vigil_cleanup_register(path)
-        return (path, fd, slot)
+        return try create()
     }
 
     /// Makes a rename durable. Some file systems cannot sync a folder; that is not an error.

@@ -17,25 +17,16 @@ public final class StagingFolder {
 
     /// Creates the folder beside `destination` (a path whose parent folder exists).
     public init(beside destination: String) throws(OutputError) {
-        vigil_cleanup_install()
         let url = URL(fileURLWithPath: destination).standardizedFileURL
         let parent = url.deletingLastPathComponent().path, name = String(url.lastPathComponent.prefix(160))
         var template = Array("\(parent)/.\(name).vigil-new-XXXXXX".utf8CString)
-        var blocked = sigset_t(), previous = sigset_t()
-        sigemptyset(&blocked)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&blocked, signal) }
-        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        // As for temporary files: a signal another thread takes before the registration is deferred
-        // until the folder is registered.
-        vigil_cleanup_begin_create()
-        defer { vigil_cleanup_end_create() }
-        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) } != nil
-        guard created else {
-            throw OutputError(.ioFailure, path: destination, reason: "cannot create a folder in '\(parent)': \(errnoText())")
+        (path, slot) = try OutputFile.creatingRegistered { () throws(OutputError) in
+            guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+                throw OutputError(.ioFailure, path: destination, reason: "cannot create a folder in '\(parent)': \(errnoText())")
+            }
+            let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            return (path, vigil_cleanup_register_tree(path))
         }
-        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        slot = vigil_cleanup_register_tree(path)
         chmod(path, OutputFile.newFolderMode)  // mkdtemp's 0700 -> what a new folder gets
     }
 

@@ -133,11 +133,7 @@ final class OutputSafetyTests: CLITestCase {
     /// Ctrl-C (SIGINT) or SIGTERM while a large model is being written: the temporary file is
     /// removed, the process ends by that signal, and the destination is untouched.
     func testInterruptedWriteLeavesNoTemporaryFile() throws {
-        let input = path("large.onnx")
-        var graph = Graph(name: "large", outputs: [ValueInfo(name: "y", type: .tensor(.float32, Shape([.fixed(1 << 25)])))])
-        graph.setInitializer("w", try Tensor(float32: [Float](repeating: 0.5, count: 1 << 25), shape: [1 << 25]))
-        _ = try graph.addNode(Node(opType: "Identity", inputs: ["w"], outputs: ["y"]))
-        try ONNXWriter.write(Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph), to: input)
+        let input = try writeLargeModel()
         let output = path("out.onnx")
         try Data("previous".utf8).write(to: URL(fileURLWithPath: output))
         for signal in [SIGINT, SIGTERM] {
@@ -149,35 +145,17 @@ final class OutputSafetyTests: CLITestCase {
     /// the folder is removed with everything in it, the process ends by that signal, and an existing
     /// package folder is untouched.
     func testInterruptedPackageLeavesNoStagingFolder() throws {
-        let input = path("large.onnx")
-        var graph = Graph(name: "large", outputs: [ValueInfo(name: "y", type: .tensor(.float32, Shape([.fixed(1 << 25)])))])
-        graph.setInitializer("w", try Tensor(float32: [Float](repeating: 0.5, count: 1 << 25), shape: [1 << 25]))
-        _ = try graph.addNode(Node(opType: "Identity", inputs: ["w"], outputs: ["y"]))
-        try ONNXWriter.write(Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph), to: input)
+        let input = try writeLargeModel()
         let package = path("Package")
         try FileManager.default.createDirectory(atPath: package, withIntermediateDirectories: false)
         try Data("previous".utf8).write(to: URL(fileURLWithPath: package + "/kept.txt"))
         var caught = 0
         for signal in [SIGINT, SIGTERM] {
             for _ in 0..<4 {
-                let process = Process()
-                process.executableURL = Repository.vigilBinary
-                process.arguments = ["swift", input, "--name", "Large", "-o", package, "--force"]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                var sent = false
-                while process.isRunning {
-                    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-                    if let staging = names.first(where: { $0.hasPrefix(".Package.vigil-new-") }),
-                       (try? FileManager.default.contentsOfDirectory(atPath: path(staging)))?.isEmpty == false {
-                        kill(process.processIdentifier, signal)
-                        sent = true
-                        break
-                    }
-                    usleep(200)
+                let (process, sent) = try run(["swift", input, "--name", "Large", "-o", package, "--force"], signal: signal) { names in
+                    // Interrupted once the staging folder has contents.
+                    names.contains { $0.hasPrefix(".Package.vigil-new-") && (try? FileManager.default.contentsOfDirectory(atPath: self.path($0)))?.isEmpty == false }
                 }
-                process.waitUntilExit()
                 XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }, [])
                 guard sent, process.terminationReason == .uncaughtSignal else { continue }
                 XCTAssertEqual(process.terminationStatus, signal)
@@ -200,23 +178,9 @@ final class OutputSafetyTests: CLITestCase {
     /// itself (the destination kept its previous content).
     private func interrupt(input: String, output: String, with signal: Int32) throws -> Bool {
         for _ in 0..<8 {
-            let process = Process()
-            process.executableURL = Repository.vigilBinary
-            process.arguments = ["convert", input, "-o", output]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var sent = false
-            while process.isRunning {
-                let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-                if names.contains(where: { $0.hasPrefix(".out.onnx.tmp-") }) {
-                    kill(process.processIdentifier, signal)
-                    sent = true
-                    break
-                }
-                usleep(200)
+            let (process, sent) = try run(["convert", input, "-o", output], signal: signal) { names in
+                names.contains { $0.hasPrefix(".out.onnx.tmp-") }
             }
-            process.waitUntilExit()
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }, [])
             guard sent, process.terminationReason == .uncaughtSignal else { continue }
             XCTAssertEqual(process.terminationStatus, signal)
@@ -226,5 +190,37 @@ final class OutputSafetyTests: CLITestCase {
             try Data("previous".utf8).write(to: URL(fileURLWithPath: output))
         }
         return false
+    }
+
+    /// Runs vigil with `arguments` and sends `signal` as soon as the names in the test folder satisfy
+    /// `ready`; returns the ended process and whether the signal was sent.
+    private func run(_ arguments: [String], signal: Int32, ready: ([String]) -> Bool) throws -> (Process, Bool) {
+        let process = Process()
+        process.executableURL = Repository.vigilBinary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var sent = false
+        while process.isRunning {
+            if ready(try FileManager.default.contentsOfDirectory(atPath: directory.path)) {
+                kill(process.processIdentifier, signal)
+                sent = true
+                break
+            }
+            usleep(200)
+        }
+        process.waitUntilExit()
+        return (process, sent)
+    }
+
+    /// A 128 MB model (one constant of 2^25 floats), slow enough to write that a signal can arrive meanwhile.
+    private func writeLargeModel() throws -> String {
+        let input = path("large.onnx")
+        var graph = Graph(name: "large", outputs: [ValueInfo(name: "y", type: .tensor(.float32, Shape([.fixed(1 << 25)])))])
+        graph.setInitializer("w", try Tensor(float32: [Float](repeating: 0.5, count: 1 << 25), shape: [1 << 25]))
+        _ = try graph.addNode(Node(opType: "Identity", inputs: ["w"], outputs: ["y"]))
+        try ONNXWriter.write(Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph), to: input)
+        return input
     }
 }
