@@ -145,22 +145,29 @@ static inline __attribute__((always_inline)) void dequantize(const uint8_t *x, i
     }
 }
 
+/// y = saturate(round(v)), v = a * (sa / sy) + b * (sb / sy) + (zy - (za * sa / sy + zb * sb / sy)) with
+/// a, b the stored integers: onnxruntime's QLinearAdd arithmetic (its AVX2 kernel: the ratios and fixed
+/// part in float, two fused multiply-adds, round half to even), so that the results are the same to
+/// the bit; the activation applies to v - zy, in units of sy.
 static inline __attribute__((always_inline)) void add(const uint8_t *a, int32_t as, float sa, int32_t za, const uint8_t *b, int32_t bs,
                                                         float sb, int32_t zb, int64_t n, int32_t act, float slope, float low, float high,
                                                         float sy, int32_t zy, int32_t ys, uint8_t *y) {
     int32_t qmin = ys ? -128 : 0, qmax = ys ? 127 : 255;
-    float lo = (float)(qmin - zy) - 1.0f, hi = (float)(qmax - zy) + 1.0f;
+    float lo = (float)qmin - 1.0f, hi = (float)qmax + 1.0f;
+    const float rac = sa / sy, rbc = sb / sy, fixed = (float)zy - fmaf(rac, (float)za, rbc * (float)zb);
+    const float zero = (float)zy, low_q = low / sy, high_q = high / sy;
     for (int64_t i = 0; i < n; i++) {
-        float fa = (float)((as ? (int32_t)(int8_t)a[i] : (int32_t)a[i]) - za) * sa;
-        float fb = (float)((bs ? (int32_t)(int8_t)b[i] : (int32_t)b[i]) - zb) * sb;
-        float t = fa + fb;
+        float fa = (float)(as ? (int32_t)(int8_t)a[i] : (int32_t)a[i]);
+        float fb = (float)(bs ? (int32_t)(int8_t)b[i] : (int32_t)b[i]);
+        float v = fmaf(fa, rac, fmaf(fb, rbc, fixed));
         if (act) {
-            t = t < 0.0f ? t * slope : t;
-            t = t < low ? low : (t > high ? high : t);
+            float u = v - zero;
+            u = u < 0.0f ? u * slope : u;
+            u = u < low_q ? low_q : (u > high_q ? high_q : u);
+            v = u + zero;
         }
-        t = t / sy;
-        t = t < lo ? lo : (t > hi ? hi : t);
-        int32_t q = (int32_t)nearbyintf(t) + zy;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        int32_t q = (int32_t)nearbyintf(v);
         q = q < qmin ? qmin : (q > qmax ? qmax : q);
         y[i] = (uint8_t)q;
     }
