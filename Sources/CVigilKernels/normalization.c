@@ -135,33 +135,19 @@ AVX2 static void transpose_avx2(const float *s, int64_t ls, float *d, int64_t ld
     }
 }
 
-/// y = x * a + b over n floats (one fused multiply-add each).
+/// y = x * a + b over n floats (one fused multiply-add each); the tail with masked loads and stores.
 AVX512 static void scale_shift512(const float *x, float *y, int64_t n, float a, float b) {
     const __m512 av = _mm512_set1_ps(a), bv = _mm512_set1_ps(b);
-    int64_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16), x2 = _mm512_loadu_ps(x + i + 32), x3 = _mm512_loadu_ps(x + i + 48);
-        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(x0, av, bv));
-        _mm512_storeu_ps(y + i + 16, _mm512_fmadd_ps(x1, av, bv));
-        _mm512_storeu_ps(y + i + 32, _mm512_fmadd_ps(x2, av, bv));
-        _mm512_storeu_ps(y + i + 48, _mm512_fmadd_ps(x3, av, bv));
-    }
-    for (; i < n; i += 16) {
+    for (int64_t i = 0; i < n; i += 16) {
         __mmask16 k = v16_mask(n - i);
         _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x + i), av, bv));
     }
 }
 
+/// The same with 8-lane vectors and a scalar tail.
 AVX2 static void scale_shift256(const float *x, float *y, int64_t n, float a, float b) {
     const __m256 av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b);
     int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8), x2 = _mm256_loadu_ps(x + i + 16), x3 = _mm256_loadu_ps(x + i + 24);
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(x0, av, bv));
-        _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(x1, av, bv));
-        _mm256_storeu_ps(y + i + 16, _mm256_fmadd_ps(x2, av, bv));
-        _mm256_storeu_ps(y + i + 24, _mm256_fmadd_ps(x3, av, bv));
-    }
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_loadu_ps(x + i), av, bv));
     for (; i < n; i++) y[i] = fmaf(x[i], a, b);
 }
