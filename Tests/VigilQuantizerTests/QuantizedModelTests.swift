@@ -100,6 +100,29 @@ final class QuantizedModelTests: XCTestCase {
         for op in ["HardSwish", "Sigmoid", "MaxPool", "Add", "LeakyRelu"] { XCTAssertNil(histogram[op], "\(op): \(histogram)") }
     }
 
+    /// Add between QDQ pairs, with and without a Relu, fuses into QAdd, which gives onnxruntime's QLinearAdd
+    /// output to the byte on all 65,536 pairs of bytes, for two scale sets where the separate nodes' float
+    /// arithmetic rounds some pairs differently (`Fixtures/quantized/generate_qadd_exact.py`).
+    func testQAddGivesOnnxruntimesBytes() throws {
+        for name in ["plain", "relu"] {
+            let directory = Self.folder.appendingPathComponent("qadd_exact/\(name)")
+            let model = try ONNXReader.readModel(at: directory.appendingPathComponent("model.onnx").path)
+            let data = directory.appendingPathComponent("test_data_set_0")
+            let feeds = try Dictionary(uniqueKeysWithValues: ["a", "b"].enumerated().map { i, input in
+                (input, try ONNXReader.readTensor(at: data.appendingPathComponent("input_\(i).pb").path).tensor)
+            })
+            let expected = try ONNXReader.readTensor(at: data.appendingPathComponent("output_0.pb").path).tensor
+            let fused = try Self.optimized(model)
+            XCTAssertEqual(fused.graph.opHistogram["QAdd"], 1, "\(name): \(fused.graph.opHistogram)")
+            for threads in [1, 2] {
+                let y = try XCTUnwrap(try InferenceSession(model: fused, options: .init(threads: threads)).run(feeds)["y"])
+                let got = y.scalars(as: UInt8.self), want = expected.scalars(as: UInt8.self)
+                XCTAssertEqual(zip(got, want).filter { $0 != $1 }.count, 0, "\(name), \(threads) threads: bytes that differ from onnxruntime's")
+                XCTAssertEqual(got.count, want.count)
+            }
+        }
+    }
+
     /// Every int8 kernel variant this CPU runs (AVX-VNNI, AVX2 and portable) gives onnxruntime's outputs.
     func testEveryKernelVariantMatchesOnnxruntime() throws {
         defer { IntegerKernels.forcedVariant = nil }

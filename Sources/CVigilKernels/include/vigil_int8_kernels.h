@@ -149,8 +149,8 @@ void vigil_i8_dequantize(const uint8_t *x, int64_t n, int32_t is_signed, int32_t
 /// The Add of two int8/uint8 tensors between DequantizeLinear and QuantizeLinear, on n elements:
 /// y = saturate(round_half_even(act((a - za) * sa + (b - zb) * sb) / sy) + zy), act as in `vigil_i8_gemm`,
 /// computed as onnxruntime's QLinearAdd computes it on x86 (a * sa/sy + b * sb/sy + a fixed part, two
-/// fused multiply-adds; the same bytes on 122,880 random sums, where the separate nodes' arithmetic
-/// differed on 2).
+/// fused multiply-adds): its bytes on every pair of inputs (QuantizedModelTests, Fixtures/quantized/
+/// qadd_exact), where the separate nodes' arithmetic rounds a few pairs per scale set differently.
 void vigil_i8_add(const uint8_t *a, int32_t a_signed, float sa, int32_t za, const uint8_t *b, int32_t b_signed, float sb, int32_t zb,
                   int64_t n, int32_t activation, float slope, float low, float high, float sy, int32_t zy, int32_t y_signed, uint8_t *y);
 
