@@ -400,6 +400,16 @@ static void column_block_at(const vigil_gemm_problem *p, int64_t j0, int64_t cou
     for (int64_t j = 0; j < count; j++) blk->c_off[j] = (j0 + j) * p->c_cs;
 }
 
+/// Packs the B tiles of one block for K rows [k0, k0 + kc) that are not read in place (nothing when B
+/// is prepacked), whole rows at a time where the source allows.
+AVX2 static void pack_b_block(const vigil_gemm_problem *p, const column_block *blk, int64_t count, int64_t k0, int64_t kc, float *bblock) {
+    if (p->b_packed || (p->b_always_pack && pack_b_block_rows(p, blk, count, k0, kc, bblock))) return;
+    for (int64_t t = 0; t < count; t += NR) {
+        int64_t cols = count - t < NR ? count - t : NR;
+        if (!b_in_place(p, blk, t, cols)) pack_b_tile(p, blk, t, cols, k0, kc, bblock + t * kc);
+    }
+}
+
 AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
                            float *workspace) {
     int64_t kb = k_block(p->k), m_padded = (p->m + MR - 1) / MR * MR, n_padded = (p->n + NR - 1) / NR * NR;
@@ -412,12 +422,7 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
         for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
             int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
             tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
-            if (!p->b_packed && !(p->b_always_pack && pack_b_block_rows(p, &blk, count, k0, kc, bblock))) {
-                for (int64_t t = 0; t < count; t += NR) {
-                    int64_t cols = count - t < NR ? count - t : NR;
-                    if (!b_in_place(p, &blk, t, cols)) pack_b_tile(p, &blk, t, cols, k0, kc, bblock + t * kc);
-                }
-            }
+            pack_b_block(p, &blk, count, k0, kc, bblock);
             for (int64_t row0 = row_begin; row0 < row_end; row0 += MR) {
                 int64_t rows = row_end - row0 < MR ? row_end - row0 : MR;
                 const float *a = apanel;
@@ -561,12 +566,7 @@ AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, i
         for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
             int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
             tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
-            if (!p->b_packed && !(p->b_always_pack && pack_b_block_rows(p, &blk, count, k0, kc, bblock))) {
-                for (int64_t t = 0; t < count; t += NR) {
-                    int64_t cols = count - t < NR ? count - t : NR;
-                    if (!b_in_place(p, &blk, t, cols)) pack_b_tile(p, &blk, t, cols, k0, kc, bblock + t * kc);
-                }
-            }
+            pack_b_block(p, &blk, count, k0, kc, bblock);
 #ifndef TILE_OUTER
             for (int64_t row0 = row_begin; row0 < row_end; row0 += 2 * MR) {
                 int64_t rows = row_end - row0 < 2 * MR ? row_end - row0 : 2 * MR;
