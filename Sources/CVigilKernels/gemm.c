@@ -390,9 +390,10 @@ static inline int b_in_place(const vigil_gemm_problem *p, const column_block *bl
     return !p->b_packed && !p->conv && !p->b_always_pack && p->b_cs == 1 && cols == NR && blk->b_off[t + NR - 1] - blk->b_off[t] == NR - 1;
 }
 
-/* The output offsets (and, for an unpacked B, the input offsets) of the columns j0 ..< j0 + count. */
+/* The output offsets (and, for an unpacked B, the input offsets) of the columns j0 ..< j0 + count. A
+ * convolution's B packed beforehand (`vigil_gemm_pack_b_columns`) keeps its images' output layout. */
 static void column_block_at(const vigil_gemm_problem *p, int64_t j0, int64_t count, column_block *blk) {
-    if (!p->b_packed) {
+    if (!p->b_packed || p->conv) {
         column_offsets(p, j0, count, blk);
         return;
     }
@@ -407,6 +408,20 @@ AVX2 static void pack_b_block(const vigil_gemm_problem *p, const column_block *b
     for (int64_t t = 0; t < count; t += NR) {
         int64_t cols = count - t < NR ? count - t : NR;
         if (!b_in_place(p, blk, t, cols)) pack_b_tile(p, blk, t, cols, k0, kc, bblock + t * kc);
+    }
+}
+
+AVX2 void vigil_gemm_pack_b_columns(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, float *packed) {
+    int64_t kb = k_block(p->k), n_padded = (p->n + NR - 1) / NR * NR;
+    column_block blk;
+    for (int64_t j0 = col_begin; j0 < col_end; j0 += NC) {
+        int64_t count = col_end - j0 < NC ? col_end - j0 : NC;
+        column_offsets(p, j0, count, &blk);
+        for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
+            int64_t kc = p->k - k0 < kb ? p->k - k0 : kb;
+            for (int64_t t = 0; t < count; t += NR)
+                pack_b_tile(p, &blk, t, count - t < NR ? count - t : NR, k0, kc, packed + b_offset(n_padded, (j0 + t) / NR, k0, kc));
+        }
     }
 }
 
@@ -612,6 +627,11 @@ void vigil_gemm_compute(const vigil_gemm_problem *p, int64_t col_begin, int64_t 
 }
 
 #else
+
+void vigil_gemm_pack_b_columns(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, float *packed) {
+    // Never called: callers check vigil_vector_available() first.
+    (void)p; (void)col_begin; (void)col_end; (void)packed;
+}
 
 void vigil_gemm_compute(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
                         float *workspace) {

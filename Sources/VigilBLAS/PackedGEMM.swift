@@ -21,6 +21,41 @@ public enum PackedGEMM {
         case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int, imageStride: Int, packBlocks: Bool = false)
         /// The columns of a 2-D convolution over a padded input (``ConvolutionColumns``).
         case convolution(UnsafePointer<Float>, ConvolutionColumns)
+        /// The same columns, packed beforehand by ``packColumns(k:n:b:columnsPerImage:columns:into:)`` (so that
+        /// threads that split the rows do not each pack them).
+        case packedConvolution(UnsafePointer<Float>, ConvolutionColumns, packed: UnsafePointer<Float>)
+    }
+
+    /// Floats that ``packColumns(k:n:b:columnsPerImage:columns:into:)`` fills for a `k × n` operand.
+    public static func packedColumnsCount(k: Int, n: Int) -> Int { vigil_gemm_packed_b_count(Int64(k), Int64(n)) }
+
+    /// Packs columns `columns` (starting at a multiple of ``columnPanel``) of B, a `k × n` operand read from a
+    /// strided matrix or a convolution's columns, into `packed` (``packedColumnsCount(k:n:)`` floats).
+    /// Disjoint column ranges may be packed on different threads.
+    public static func packColumns(k: Int, n: Int, b: Source, columnsPerImage: Int, columns: Range<Int>,
+                                   into packed: UnsafeMutablePointer<Float>) {
+        guard !columns.isEmpty else { return }
+        var p = vigil_gemm_problem()
+        (p.k, p.n, p.cols_per_image) = (Int64(k), Int64(n), Int64(max(1, columnsPerImage)))
+        let pack = { (p: inout vigil_gemm_problem) in
+            vigil_gemm_pack_b_columns(&p, Int64(columns.lowerBound), Int64(columns.upperBound), packed)
+        }
+        switch b {
+        case .packed:
+            preconditionFailure("packColumns: B is packed already")
+        case .strided(let base, let rs, let cs, let image, _):
+            (p.b, p.b_rs, p.b_cs, p.b_image) = (base, Int64(rs), Int64(cs), Int64(image))
+            pack(&p)
+        case .convolution(let base, let columnsSource), .packedConvolution(let base, let columnsSource, _):
+            p.b = base
+            withExtendedLifetime(columnsSource) {
+                var conv = columnsSource.cValue
+                withUnsafePointer(to: &conv) { pointer in
+                    p.conv = pointer
+                    pack(&p)
+                }
+            }
+        }
     }
 
     /// Where the rows of A come from.
@@ -75,8 +110,9 @@ public enum PackedGEMM {
         case .strided(let base, let rs, let cs, let image, let packBlocks):
             (p.b, p.b_rs, p.b_cs, p.b_image, p.b_always_pack) = (base, Int64(rs), Int64(cs), Int64(image), packBlocks ? 1 : 0)
             run(&p, rows, columns, workspace)
-        case .convolution(let base, let columnsSource):
+        case .convolution(let base, let columnsSource), .packedConvolution(let base, let columnsSource, _):
             p.b = base
+            if case .packedConvolution(_, _, let packed) = b { p.b_packed = packed }
             withExtendedLifetime(columnsSource) {
                 var conv = columnsSource.cValue
                 withUnsafePointer(to: &conv) { pointer in

@@ -65,6 +65,13 @@ typedef struct {
     vigil_act act;
 } vigil_gemm_problem;
 
+/// Packs columns [col_begin, col_end) (col_begin a multiple of VIGIL_GEMM_NR) of the B that `p` reads (a
+/// strided matrix or a convolution's columns; `p->b_packed` unset) into `packed`, which holds
+/// `vigil_gemm_packed_b_count(p->k, p->n)` floats, in the layout `b_packed` is read in. Disjoint ranges
+/// may be packed on different threads. A convolution's problem then computes with both `conv` (for its
+/// output layout) and `b_packed` set.
+void vigil_gemm_pack_b_columns(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, float *packed);
+
 /// Floats of per-thread workspace `vigil_gemm_compute` needs.
 size_t vigil_gemm_workspace_count(int64_t k);
 

@@ -30,11 +30,11 @@ extension ConvolutionKernels {
         func compute(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: PackedConvolution.Layout, channelStride: Int,
                      bias: UnsafePointer<Float>?,
                      residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, activation: PackedActivation,
-                     units: Range<Int>, panels: Range<Int>, workspace: UnsafeMutablePointer<Float>) {
+                     units: Range<Int>, panels: Range<Int>, workspace: UnsafeMutablePointer<Float>, packedColumns: UnsafePointer<Float>? = nil) {
             switch self {
             case .gemm(let conv):
                 conv.compute(input: input, layout: layout, bias: bias, residual: residual, output: output, activation: activation.vector,
-                             pixels: units, panels: panels, workspace: workspace)
+                             pixels: units, panels: panels, workspace: workspace, packedColumns: packedColumns)
             case .winograd(let conv):
                 conv.compute(input: input, weights: weights, layout: layout, inputChannelStride: channelStride, bias: bias, residual: residual,
                              output: output, activation: activation.piecewise, tiles: units, panels: panels, workspace: workspace)
@@ -75,15 +75,25 @@ extension ConvolutionKernels {
 
         func compute(input: UnsafePointer<Float>, layout: PackedConvolution.Layout, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                      output: UnsafeMutablePointer<Float>, activation: VectorActivation, pixels: Range<Int>, panels: Range<Int>,
-                     workspace: UnsafeMutablePointer<Float>) {
+                     workspace: UnsafeMutablePointer<Float>, packedColumns: UnsafePointer<Float>? = nil) {
             let outSize = layout.outputHeight * layout.outputWidth
-            let source: PackedGEMM.Source = columns.map { .convolution(input, $0) }
+            let source: PackedGEMM.Source = columns.map { cols in packedColumns.map { .packedConvolution(input, cols, packed: $0) } ?? .convolution(input, cols) }
                 ?? .strided(input, rowStride: plane, columnStride: 1, imageStride: layout.inputImageStride)
             let rows = (panels.lowerBound * Self.panelRows)..<min(outputChannels, panels.upperBound * Self.panelRows)
             PackedGEMM.compute(
                 m: outputChannels, n: pixels.upperBound, k: reduction, a: .packed(weights), b: source, c: output,
                 layout: .init(rowStride: layout.outputChannelStride, imageStride: layout.outputImageStride, columnsPerImage: outSize),
                 epilogue: .init(rowBias: bias, residual: residual, activation: activation), rows: rows, columns: pixels, workspace: workspace)
+        }
+
+        /// Packs the input's columns `pixels` (of `n` in all; from a multiple of ``PackedGEMM/columnPanel``) once
+        /// for every thread (``PackedGEMM/packColumns(k:n:b:columnsPerImage:columns:into:)``); only for a
+        /// convolution that reads columns (not the matrix form, whose columns are read in place).
+        func packColumns(input: UnsafePointer<Float>, layout: PackedConvolution.Layout, n: Int, pixels: Range<Int>,
+                         into packed: UnsafeMutablePointer<Float>) {
+            guard let columns else { return }
+            PackedGEMM.packColumns(k: reduction, n: n, b: .convolution(input, columns), columnsPerImage: layout.outputHeight * layout.outputWidth,
+                                   columns: pixels, into: packed)
         }
     }
 
@@ -93,6 +103,9 @@ extension ConvolutionKernels {
         let group: Int, cg: Int, mg: Int, groupWeights: Int
         let top: Int, left: Int, bottom: Int, right: Int, ph: Int, pw: Int
         let padded: Bool, hasBias: Bool, winograd: Bool
+        /// The GEMM's reduction (channels per group × kernel area), and whether it reads the input as a
+        /// matrix (a 1×1, stride-1, unpadded convolution) rather than as a convolution's columns.
+        let reduction: Int, matrix: Bool
         /// Units of work (pixels for the direct kernel, 2×2 tiles for Winograd) per image and in all.
         let unitsPerImage: Int, units: Int
         let panels: Int, workspace: Int
@@ -165,7 +178,7 @@ extension ConvolutionKernels {
         return PackedSetup(
             n: n, c: c, ih: ih, iw: iw, m: m, outSize: oh * ow, group: group, cg: cg, mg: mg, groupWeights: groupWeights,
             top: top, left: left, bottom: bottom, right: right, ph: ph, pw: pw, padded: top + left + bottom + right > 0,
-            hasBias: k.op.hasInput(2), winograd: winograd, unitsPerImage: unitsPerImage, units: n * unitsPerImage, panels: panels,
+            hasBias: k.op.hasInput(2), winograd: winograd, reduction: cg * ws[2] * ws[3], matrix: matrix, unitsPerImage: unitsPerImage, units: n * unitsPerImage, panels: panels,
             workspace: winograd ? WinogradConvolution.workspaceCount(channels: cg) : PackedGEMM.workspaceCount(k: cg * ws[2] * ws[3]),
             layout: layout, prepacked: k.withConstantFloats(1, pack), pack: pack, inKernel: inKernel,
             epilogue: FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * oh * ow))
@@ -202,13 +215,22 @@ extension ConvolutionKernels {
         }
     }
 
+    /// Largest buffer of columns packed once for every thread (``splitConv``), in floats.
+    static let sharedColumnsLimit = 4 << 20
+
     /// Pads the whole input once (when the conv pads), then splits each group's units and weight
-    /// panels into tasks (``TaskGrid``).
+    /// panels into tasks (``TaskGrid``). When the tasks split only the panels of a convolution that
+    /// gathers its columns, the threads first pack those columns together, once, into a shared buffer,
+    /// instead of each task packing all of them for its own panels.
     static func splitConv(_ s: PackedSetup, threads: Int, residualInput: Int?) -> Kernel {
         let split = TaskGrid(pixels: s.units, panels: s.panels, threads: threads, preferPixels: s.winograd,
                              block: s.winograd ? PackedConvolution.pixelBlock : 192, tile: s.winograd ? 6 : PackedGEMM.columnPanel)
         let slots = min(threads, split.count), paddedCount = s.padded ? s.n * s.c * s.ph * s.pw : 0
-        return Kernel(scratchBytes: (paddedCount + slots * s.workspace) * 4) { io, par in
+        let sharedCount = !s.winograd && !s.matrix && split.pixelChunks == 1 && split.panelChunks > 1
+            ? PackedGEMM.packedColumnsCount(k: s.reduction, n: s.units) : 0
+        let shared = sharedCount <= sharedColumnsLimit ? sharedCount : 0
+        let tiles = (s.units + PackedGEMM.columnPanel - 1) / PackedGEMM.columnPanel, packTasks = min(threads, tiles)
+        return Kernel(scratchBytes: (paddedCount + shared + slots * s.workspace) * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             let bias = s.hasBias ? io.input(2, as: Float.self) : nil
             let residual = residualInput.map { io.input($0, as: Float.self) }
@@ -223,16 +245,25 @@ extension ConvolutionKernels {
                 source = UnsafePointer(scratch)
             }
             let w = io.input(1, as: Float.self), convs = s.prepacked ?? s.pack(w)
-            let work = scratch + paddedCount
+            let packed = scratch + paddedCount, work = packed + shared
             for gi in 0..<s.group {
                 let conv = convs[gi], input = source + gi * s.cg * s.ph * s.pw, output = y + gi * s.mg * s.outSize
                 let groupBias = bias.map { $0 + gi * s.mg }, groupResidual = residual.map { $0 + gi * s.mg * s.outSize }
-                par.forEachTask(split.count) { t, slot in
+                var packedColumns: UnsafePointer<Float>?
+                if shared > 0, case .gemm(let gemm) = conv {
+                    par.forEachTask(packTasks) { t, _ in
+                        let first = tiles * t / packTasks * PackedGEMM.columnPanel
+                        let last = min(s.units, tiles * (t + 1) / packTasks * PackedGEMM.columnPanel)
+                        gemm.packColumns(input: input, layout: s.layout, n: s.units, pixels: first..<last, into: packed)
+                    }
+                    packedColumns = UnsafePointer(packed)
+                }
+                par.forEachTask(split.count) { [packedColumns] t, slot in
                     let (unitRange, panelRange) = split[t]
                     guard !unitRange.isEmpty, !panelRange.isEmpty else { return }
                     conv.compute(input: input, weights: w + gi * s.groupWeights, layout: s.layout, channelStride: s.ph * s.pw,
                                  bias: groupBias, residual: groupResidual, output: output, activation: s.inKernel, units: unitRange,
-                                 panels: panelRange, workspace: work + slot * s.workspace)
+                                 panels: panelRange, workspace: work + slot * s.workspace, packedColumns: packedColumns)
                 }
             }
             s.epilogue.apply(io, par)
