@@ -40,6 +40,11 @@ final class ExecutionPlan: @unchecked Sendable {
 
     private var arena: [UnsafeMutableRawPointer] = []
     private var scratch: UnsafeMutableRawPointer?
+    /// The memory behind the arena and scratch when it is one large-page region (``largeArenaBytes`` or
+    /// more); smaller arenas are allocated slot by slot.
+    private var region: LargePageRegion?
+    /// Arena plus scratch bytes from which they share one ``LargePageRegion``.
+    static let largeArenaBytes = 4 << 20
 
     init(constants: [Tensor], steps: [Step], slotBytes: [Int], scratchBytes: Int,
          values: [String: (type: TensorType, storage: Storage)], foldedOutputs: [String]) {
@@ -52,6 +57,7 @@ final class ExecutionPlan: @unchecked Sendable {
     }
 
     deinit {
+        guard region == nil else { return }
         for slot in arena { slot.deallocate() }
         scratch?.deallocate()
     }
@@ -62,6 +68,13 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Allocates the arena on first use.
     func prepareArena() {
         guard arena.isEmpty && !slotBytes.isEmpty || (scratch == nil && scratchBytes > 0) else { return }
+        let (offsets, total) = LargePageRegion.layout(slotBytes + [scratchBytes])
+        if arena.isEmpty && scratch == nil && total >= Self.largeArenaBytes, let region = LargePageRegion(bytes: total) {
+            self.region = region
+            arena = slotBytes.indices.map { region.base + offsets[$0] }
+            if scratchBytes > 0 { scratch = region.base + offsets[slotBytes.count] }
+            return
+        }
         if arena.isEmpty {
             arena = slotBytes.map { UnsafeMutableRawPointer.allocate(byteCount: max($0, 1), alignment: 64) }
         }

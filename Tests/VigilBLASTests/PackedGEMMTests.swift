@@ -121,12 +121,17 @@ final class PackedGEMMTests: XCTestCase {
     }
 
     /// Convolution columns: strides 1, 2 and 3, a dilation, several images whose pixels end inside a tile,
-    /// written into a wider output (a slice of a concatenation), with NaN and infinity in the input.
+    /// written into a wider output (a slice of a concatenation), with NaN and infinity in the input; read
+    /// as the kernel runs, and packed beforehand in two column ranges (as threads that split the rows
+    /// share them) and then computed in two row ranges.
     func testConvolutionColumns() {
-        Self.forEachInstructionSet { isa in checkConvolutionColumns(isa) }
+        Self.forEachInstructionSet { isa in
+            checkConvolutionColumns(isa, packedFirst: false)
+            checkConvolutionColumns(isa, packedFirst: true)
+        }
     }
 
-    func checkConvolutionColumns(_ isa: String) {
+    func checkConvolutionColumns(_ isa: String, packedFirst: Bool) {
         struct Case { var c, m, h, w, kh, kw, stride, dilation, images: Int }
         let cases = [
             Case(c: 3, m: 8, h: 9, w: 40, kh: 3, kw: 3, stride: 1, dilation: 1, images: 1),
@@ -149,22 +154,38 @@ final class PackedGEMMTests: XCTestCase {
                                              channelStride: plane, imageStride: t.c * plane, outputWidth: ow, strides: (t.stride, t.stride))
             let packed = PackedMatrix(left: w, m: t.m, k: k, rowStride: k)
             var workspace = [Float](repeating: 0, count: PackedGEMM.workspaceCount(k: k))
+            let n = t.images * pixels
+            var shared = [Float](repeating: .nan, count: PackedGEMM.packedColumnsCount(k: k, n: n))
             let act = VectorActivation(.swish, 1)
             x.withUnsafeBufferPointer { px in
                 bias.withUnsafeBufferPointer { pb in
                     y.withUnsafeMutableBufferPointer { py in
-                        PackedGEMM.compute(m: t.m, n: t.images * pixels, k: k, a: .packed(packed), b: .convolution(px.baseAddress!, columns),
-                                           c: py.baseAddress! + extra * pixels,
-                                           layout: .init(rowStride: pixels, imageStride: channels * pixels, columnsPerImage: pixels),
-                                           epilogue: .init(rowBias: pb.baseAddress, activation: act), rows: 0..<t.m,
-                                           columns: 0..<(t.images * pixels), workspace: &workspace)
+                        shared.withUnsafeMutableBufferPointer { ps in
+                            var source = PackedGEMM.Source.convolution(px.baseAddress!, columns)
+                            var rowRanges = [0..<t.m]
+                            if packedFirst {
+                                let split = min(n, PackedGEMM.columnPanel * ((n / PackedGEMM.columnPanel + 1) / 2))
+                                for range in [split..<n, 0..<split] {
+                                    PackedGEMM.packColumns(k: k, n: n, b: source, columnsPerImage: pixels, columns: range, into: ps.baseAddress!)
+                                }
+                                source = .packedConvolution(px.baseAddress!, columns, packed: ps.baseAddress!)
+                                let rowSplit = min(t.m, PackedGEMM.rowPanel)
+                                rowRanges = [rowSplit..<t.m, 0..<rowSplit]
+                            }
+                            for rows in rowRanges where !rows.isEmpty {
+                                PackedGEMM.compute(m: t.m, n: n, k: k, a: .packed(packed), b: source, c: py.baseAddress! + extra * pixels,
+                                                   layout: .init(rowStride: pixels, imageStride: channels * pixels, columnsPerImage: pixels),
+                                                   epilogue: .init(rowBias: pb.baseAddress, activation: act), rows: rows,
+                                                   columns: 0..<n, workspace: &workspace)
+                            }
+                        }
                     }
                 }
             }
-            for n in 0..<t.images {
+            for image in 0..<t.images {
                 for o in 0..<channels {
                     for q in 0..<pixels {
-                        let got = y[(n * channels + o) * pixels + q]
+                        let got = y[(image * channels + o) * pixels + q]
                         guard o >= extra && o < extra + t.m else { XCTAssertEqual(got, -7, "\(isa) case \(index): channel \(o) outside the slice"); continue }
                         let (i, j) = (q / ow, q % ow)
                         var sum = Double(bias[o - extra])
@@ -172,13 +193,13 @@ final class PackedGEMMTests: XCTestCase {
                             for a in 0..<t.kh {
                                 for b in 0..<t.kw {
                                     let row = i * t.stride + a * t.dilation, column = j * t.stride + b * t.dilation
-                                    let xv: Float = x[n * t.c * plane + ci * plane + row * t.w + column]
+                                    let xv: Float = x[image * t.c * plane + ci * plane + row * t.w + column]
                                     let wv: Float = w[(o - extra) * k + (ci * t.kh + a) * t.kw + b]
                                     sum += Double(xv) * Double(wv)
                                 }
                             }
                         }
-                        assertClose(got, act.scalar(Float(sum)), "\(isa) case \(index) image \(n) channel \(o) pixel \(q)")
+                        assertClose(got, act.scalar(Float(sum)), "\(isa) packed first \(packedFirst) case \(index) image \(image) channel \(o) pixel \(q)")
                     }
                 }
             }
