@@ -221,11 +221,14 @@ extension ConvolutionKernels {
     /// Pads the whole input once (when the conv pads), then splits each group's units and weight
     /// panels into tasks (``TaskGrid``). When the tasks split only the panels of a convolution that
     /// gathers its columns, the threads first pack those columns together, once, into a shared buffer,
-    /// instead of each task packing all of them for its own panels.
+    /// instead of each task packing all of them for its own panels. A grouped convolution with at least
+    /// two groups per thread runs its groups as the tasks of one parallel loop, not one loop per group
+    /// (RegNetY's layers have 6 to 55 small groups; a loop per group made two threads slower than one).
     static func splitConv(_ s: PackedSetup, threads: Int, residualInput: Int?) -> Kernel {
-        let split = TaskGrid(pixels: s.units, panels: s.panels, threads: threads, preferPixels: s.winograd,
+        let byGroup = threads > 1 && s.group >= 2 * threads
+        let split = TaskGrid(pixels: s.units, panels: s.panels, threads: byGroup ? 1 : threads, preferPixels: s.winograd,
                              block: s.winograd ? PackedConvolution.pixelBlock : 192, tile: s.winograd ? 6 : PackedGEMM.columnPanel)
-        let slots = min(threads, split.count), paddedCount = s.padded ? s.n * s.c * s.ph * s.pw : 0
+        let slots = min(threads, byGroup ? s.group : split.count), paddedCount = s.padded ? s.n * s.c * s.ph * s.pw : 0
         let sharedCount = !s.winograd && !s.matrix && split.pixelChunks == 1 && split.panelChunks > 1
             ? PackedGEMM.packedColumnsCount(k: s.reduction, n: s.units) : 0
         let shared = sharedCount <= sharedColumnsLimit ? sharedCount : 0
@@ -246,11 +249,23 @@ extension ConvolutionKernels {
             }
             let w = io.input(1, as: Float.self), convs = s.prepacked ?? s.pack(w)
             let packed = scratch + paddedCount, work = packed + shared
-            for gi in 0..<s.group {
-                let conv = convs[gi], input = source + gi * s.cg * s.ph * s.pw, output = y + gi * s.mg * s.outSize
-                let groupBias = bias.map { $0 + gi * s.mg }, groupResidual = residual.map { $0 + gi * s.mg * s.outSize }
+            /// Task `t` of group `gi`'s split, on thread `slot`.
+            func compute(_ gi: Int, _ t: Int, _ slot: Int, _ packedColumns: UnsafePointer<Float>?) {
+                let (unitRange, panelRange) = split[t]
+                guard !unitRange.isEmpty, !panelRange.isEmpty else { return }
+                convs[gi].compute(input: source + gi * s.cg * s.ph * s.pw, weights: w + gi * s.groupWeights, layout: s.layout,
+                                  channelStride: s.ph * s.pw, bias: bias.map { $0 + gi * s.mg },
+                                  residual: residual.map { $0 + gi * s.mg * s.outSize }, output: y + gi * s.mg * s.outSize,
+                                  activation: s.inKernel, units: unitRange, panels: panelRange, workspace: work + slot * s.workspace,
+                                  packedColumns: packedColumns)
+            }
+            if byGroup {
+                par.forEachTask(s.group) { gi, slot in compute(gi, 0, slot, nil) }
+            }
+            for gi in 0..<s.group where !byGroup {
                 var packedColumns: UnsafePointer<Float>?
-                if shared > 0, case .gemm(let gemm) = conv {
+                if shared > 0, case .gemm(let gemm) = convs[gi] {
+                    let input = source + gi * s.cg * s.ph * s.pw
                     par.forEachTask(packTasks) { t, _ in
                         let first = tiles * t / packTasks * PackedGEMM.columnPanel
                         let last = min(s.units, tiles * (t + 1) / packTasks * PackedGEMM.columnPanel)
@@ -258,13 +273,7 @@ extension ConvolutionKernels {
                     }
                     packedColumns = UnsafePointer(packed)
                 }
-                par.forEachTask(split.count) { [packedColumns] t, slot in
-                    let (unitRange, panelRange) = split[t]
-                    guard !unitRange.isEmpty, !panelRange.isEmpty else { return }
-                    conv.compute(input: input, weights: w + gi * s.groupWeights, layout: s.layout, channelStride: s.ph * s.pw,
-                                 bias: groupBias, residual: groupResidual, output: output, activation: s.inKernel, units: unitRange,
-                                 panels: panelRange, workspace: work + slot * s.workspace, packedColumns: packedColumns)
-                }
+                par.forEachTask(split.count) { [packedColumns] t, slot in compute(gi, t, slot, packedColumns) }
             }
             s.epilogue.apply(io, par)
         }
