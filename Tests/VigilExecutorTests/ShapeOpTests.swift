@@ -108,6 +108,29 @@ final class ShapeOpTests: XCTestCase {
         XCTAssertEqual(parts[1], b)
     }
 
+    /// A Concat large enough to be split across threads (at 64-byte boundaries that fall inside the
+    /// inputs' chunks): every element where the naive placement puts it, on 1, 2 and 3 threads.
+    func testLargeConcatSplitAcrossThreads() throws {
+        let shapes = [[2, 13, 37, 41], [2, 50, 37, 41], [2, 7, 37, 41]]
+        let inputs = shapes.enumerated().map { randomTensor($1, seed: 40 + UInt64($0)) }
+        let values = inputs.map { $0.scalars(as: Float.self) }
+        let plane = 37 * 41, channels = 70
+        var expected = [Float](repeating: .nan, count: 2 * channels * plane)
+        for n in 0..<2 {
+            var first = 0
+            for (i, shape) in shapes.enumerated() {
+                for c in 0..<shape[1] {
+                    for q in 0..<plane { expected[(n * channels + first + c) * plane + q] = values[i][(n * shape[1] + c) * plane + q] }
+                }
+                first += shape[1]
+            }
+        }
+        for threads in [1, 2, 3] {
+            let y = try runNode("Concat", inputs.map { .input($0) }, attributes: ["axis": .int(1)], threads: threads)[0]
+            XCTAssertEqual(y, floatTensor(expected, [2, channels, 37, 41]), "threads \(threads)")
+        }
+    }
+
     func testPadModes() throws {
         let x = floatTensor([1, 2, 3, 4, 5, 6], [2, 3])
         let pads = int64Tensor([1, 2, 0, 1])  // begin (rows 1, cols 2), end (rows 0, cols 1)

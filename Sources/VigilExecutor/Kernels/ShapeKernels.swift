@@ -239,14 +239,28 @@ enum ShapeKernels {
         let es = elementSize(k.outputTypes[0].dtype)
         let outer = out[..<axis].reduce(1, *), inner = out[(axis + 1)...].reduce(1, *)
         let chunks = k.node.inputs.indices.map { k.inputShape($0)[axis] * inner * es }
-        let row = out[axis] * inner * es
-        return Kernel { io, _ in
-            for o in 0..<outer {
-                var offset = o * row
-                for (i, chunk) in chunks.enumerated() where chunk > 0 {
-                    (io.outputs[0] + offset).copyMemory(from: io.inputs[i]! + o * chunk, byteCount: chunk)
-                    offset += chunk
-                }
+        let row = out[axis] * inner * es, total = outer * row
+        return Kernel { io, par in
+            // The output's bytes in 64-byte lines, split across threads in runs of at least 256 KiB.
+            par.forEach((total + 63) / 64, grain: concatGrainLines) { lines in
+                copyConcat(io, chunks: chunks, row: row, bytes: (lines.lowerBound * 64)..<min(total, lines.upperBound * 64))
+            }
+        }
+    }
+
+    /// Lines of 64 bytes per thread, at least, of a Concat split across threads.
+    static let concatGrainLines = 4096
+
+    /// Writes bytes `bytes` of a Concat's output: in each row (one index of the axes before `axis`), the
+    /// inputs' chunks one after another.
+    static func copyConcat(_ io: KernelIO, chunks: [Int], row: Int, bytes: Range<Int>) {
+        guard !bytes.isEmpty else { return }
+        for o in (bytes.lowerBound / row)...((bytes.upperBound - 1) / row) {
+            var start = o * row
+            for (i, chunk) in chunks.enumerated() {
+                let first = max(start, bytes.lowerBound), last = min(start + chunk, bytes.upperBound)
+                if first < last { (io.outputs[0] + first).copyMemory(from: io.inputs[i]! + o * chunk + (first - start), byteCount: last - first) }
+                start += chunk
             }
         }
     }
