@@ -21,6 +21,10 @@ final class LargePageRegion {
 
     static let hugePage = 2 << 20
 
+    /// Whether plans use large-page regions: not under AddressSanitizer, whose redzones around each
+    /// slot's own allocation are what catch a kernel writing past its output (one mapping has none).
+    static let enabled = dlsym(nil, "__asan_init") == nil
+
     /// Maps `bytes` (rounded up to whole huge pages); `nil` when the mapping fails.
     init?(bytes: Int) {
         let rounded = (max(bytes, 1) + Self.hugePage - 1) / Self.hugePage * Self.hugePage
