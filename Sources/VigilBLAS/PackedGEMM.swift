@@ -35,27 +35,13 @@ public enum PackedGEMM {
     public static func packColumns(k: Int, n: Int, b: Source, columnsPerImage: Int, columns: Range<Int>,
                                    into packed: UnsafeMutablePointer<Float>) {
         guard !columns.isEmpty else { return }
+        switch b {
+        case .packed, .packedConvolution: preconditionFailure("packColumns: B is packed already")
+        case .strided, .convolution: break
+        }
         var p = vigil_gemm_problem()
         (p.k, p.n, p.cols_per_image) = (Int64(k), Int64(n), Int64(max(1, columnsPerImage)))
-        let pack = { (p: inout vigil_gemm_problem) in
-            vigil_gemm_pack_b_columns(&p, Int64(columns.lowerBound), Int64(columns.upperBound), packed)
-        }
-        switch b {
-        case .packed:
-            preconditionFailure("packColumns: B is packed already")
-        case .strided(let base, let rs, let cs, let image, _):
-            (p.b, p.b_rs, p.b_cs, p.b_image) = (base, Int64(rs), Int64(cs), Int64(image))
-            pack(&p)
-        case .convolution(let base, let columnsSource), .packedConvolution(let base, let columnsSource, _):
-            p.b = base
-            withExtendedLifetime(columnsSource) {
-                var conv = columnsSource.cValue
-                withUnsafePointer(to: &conv) { pointer in
-                    p.conv = pointer
-                    pack(&p)
-                }
-            }
-        }
+        withSource(b, &p) { vigil_gemm_pack_b_columns(&$0, Int64(columns.lowerBound), Int64(columns.upperBound), packed) }
     }
 
     /// Where the rows of A come from.
@@ -103,13 +89,21 @@ public enum PackedGEMM {
         p.accumulate = epilogue.accumulate ? 1 : 0
         (p.bias_rows, p.bias_cols, p.residual) = (epilogue.rowBias, epilogue.columnBias, epilogue.residual)
         p.act = epilogue.activation.cValue
+        withSource(b, &p) {
+            vigil_gemm_compute(&$0, Int64(columns.lowerBound), Int64(columns.upperBound), Int64(rows.lowerBound), Int64(rows.upperBound), workspace)
+        }
+    }
+
+    /// Calls `body` with `p`'s B fields set from `b` (a convolution's geometry passed by pointer, valid
+    /// during the call).
+    private static func withSource(_ b: Source, _ p: inout vigil_gemm_problem, _ body: (inout vigil_gemm_problem) -> Void) {
         switch b {
         case .packed(let matrix):
             p.b_packed = UnsafePointer(matrix.storage)
-            run(&p, rows, columns, workspace)
+            body(&p)
         case .strided(let base, let rs, let cs, let image, let packBlocks):
             (p.b, p.b_rs, p.b_cs, p.b_image, p.b_always_pack) = (base, Int64(rs), Int64(cs), Int64(image), packBlocks ? 1 : 0)
-            run(&p, rows, columns, workspace)
+            body(&p)
         case .convolution(let base, let columnsSource), .packedConvolution(let base, let columnsSource, _):
             p.b = base
             if case .packedConvolution(_, _, let packed) = b { p.b_packed = packed }
@@ -117,14 +111,10 @@ public enum PackedGEMM {
                 var conv = columnsSource.cValue
                 withUnsafePointer(to: &conv) { pointer in
                     p.conv = pointer
-                    run(&p, rows, columns, workspace)
+                    body(&p)
                 }
             }
         }
-    }
-
-    private static func run(_ p: inout vigil_gemm_problem, _ rows: Range<Int>, _ columns: Range<Int>, _ workspace: UnsafeMutablePointer<Float>) {
-        vigil_gemm_compute(&p, Int64(columns.lowerBound), Int64(columns.upperBound), Int64(rows.lowerBound), Int64(rows.upperBound), workspace)
     }
 }
 

@@ -69,7 +69,7 @@ final class ExecutionPlan: @unchecked Sendable {
     func prepareArena() {
         guard arena.isEmpty && !slotBytes.isEmpty || (scratch == nil && scratchBytes > 0) else { return }
         let (offsets, total) = LargePageRegion.layout(slotBytes + [scratchBytes])
-        if LargePageRegion.enabled, arena.isEmpty && scratch == nil && total >= Self.largeArenaBytes, let region = LargePageRegion(bytes: total) {
+        if LargePageRegion.enabled && arena.isEmpty && scratch == nil && total >= Self.largeArenaBytes, let region = LargePageRegion(bytes: total) {
             self.region = region
             arena = slotBytes.indices.map { region.base + offsets[$0] }
             if scratchBytes > 0 { scratch = region.base + offsets[slotBytes.count] }
