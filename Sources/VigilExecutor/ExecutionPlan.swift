@@ -26,12 +26,16 @@ struct Step {
     var producesNothing: Bool { outputTypes.allSatisfy { $0.shape.staticSizes?.contains(0) ?? false } }
 }
 
-/// A model lowered for one set of input shapes: the schedule, the constants, and an arena whose
-/// slots are reused once the values in them are dead.
+/// A model lowered for one set of input shapes: the schedule, the constants, and an arena in which
+/// values not alive at the same time share bytes.
 final class ExecutionPlan: @unchecked Sendable {
     let constants: [Tensor]
     let steps: [Step]
+    /// Per arena buffer (``Storage/slot(_:)``): its bytes and its offset in the arena.
     let slotBytes: [Int]
+    let slotOffsets: [Int]
+    /// Bytes of the arena: the end of its highest buffer.
+    let arenaSize: Int
     let scratchBytes: Int
     /// Every value the plan knows, by name: its static type and storage.
     let values: [String: (type: TensorType, storage: Storage)]
@@ -40,46 +44,53 @@ final class ExecutionPlan: @unchecked Sendable {
 
     private var arena: [UnsafeMutableRawPointer] = []
     private var scratch: UnsafeMutableRawPointer?
-    /// The memory behind the arena and scratch when it is one large-page region (``largeArenaBytes`` or
-    /// more); smaller arenas are allocated slot by slot.
+    /// What `arena` and `scratch` point into, released with the plan.
     private var region: LargePageRegion?
+    private var allocations: [UnsafeMutableRawPointer] = []
     /// Arena plus scratch bytes from which they share one ``LargePageRegion``.
     static let largeArenaBytes = 4 << 20
 
-    init(constants: [Tensor], steps: [Step], slotBytes: [Int], scratchBytes: Int,
+    init(constants: [Tensor], steps: [Step], slotBytes: [Int], slotOffsets: [Int], arenaSize: Int, scratchBytes: Int,
          values: [String: (type: TensorType, storage: Storage)], foldedOutputs: [String]) {
         self.constants = constants
         self.steps = steps
         self.slotBytes = slotBytes
+        self.slotOffsets = slotOffsets
+        self.arenaSize = arenaSize
         self.scratchBytes = scratchBytes
         self.values = values
         self.foldedOutputs = foldedOutputs
     }
 
     deinit {
-        guard region == nil else { return }
-        for slot in arena { slot.deallocate() }
-        scratch?.deallocate()
+        for allocation in allocations { allocation.deallocate() }
     }
 
     /// Bytes of arena plus scratch memory the plan uses while running.
-    var arenaBytes: Int { slotBytes.reduce(0, +) + scratchBytes }
+    var arenaBytes: Int { arenaSize + scratchBytes }
 
-    /// Allocates the arena on first use.
+    /// Allocates the arena on first use: one large-page region for arena and scratch from
+    /// ``largeArenaBytes`` on, else one allocation each. Under AddressSanitizer every buffer gets an
+    /// allocation of its own (no sharing), so that its redzones catch a kernel writing past its output.
     func prepareArena() {
         guard arena.isEmpty && !slotBytes.isEmpty || (scratch == nil && scratchBytes > 0) else { return }
-        let (offsets, total) = LargePageRegion.layout(slotBytes + [scratchBytes])
-        if LargePageRegion.enabled && arena.isEmpty && scratch == nil && total >= Self.largeArenaBytes, let region = LargePageRegion(bytes: total) {
-            self.region = region
-            arena = slotBytes.indices.map { region.base + offsets[$0] }
-            if scratchBytes > 0 { scratch = region.base + offsets[slotBytes.count] }
-            return
-        }
-        if arena.isEmpty {
+        let scratchOffset = (arenaSize + 63) / 64 * 64
+        if !LargePageRegion.enabled {
             arena = slotBytes.map { UnsafeMutableRawPointer.allocate(byteCount: max($0, 1), alignment: 64) }
+            allocations = arena
+        } else if scratchOffset + scratchBytes >= Self.largeArenaBytes, let region = LargePageRegion(bytes: scratchOffset + scratchBytes) {
+            self.region = region
+            arena = slotOffsets.map { region.base + $0 }
+            if scratchBytes > 0 { scratch = region.base + scratchOffset }
+            return
+        } else {
+            let base = UnsafeMutableRawPointer.allocate(byteCount: max(arenaSize, 1), alignment: 64)
+            allocations = [base]
+            arena = slotOffsets.map { base + $0 }
         }
-        if scratch == nil && scratchBytes > 0 {
+        if scratchBytes > 0 {
             scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+            allocations.append(scratch!)
         }
     }
 

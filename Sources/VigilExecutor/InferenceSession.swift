@@ -199,10 +199,15 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Bytes of arena memory the plan for these input shapes uses (after at least one run or eager plan).
     public func plannedArenaBytes(for feeds: [String: Tensor]) throws(ExecutorError) -> Int {
+        try plannedLayout(for: feeds).arenaBytes
+    }
+
+    /// The plan for these input shapes.
+    func plannedLayout(for feeds: [String: Tensor]) throws(ExecutorError) -> ExecutionPlan {
         let (types, tensors) = try bind(feeds)
         lock.lock()
         defer { lock.unlock() }
-        return try plan(for: types, feeds: Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors))).arenaBytes
+        return try plan(for: types, feeds: Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors)))
     }
 
     // MARK: Private

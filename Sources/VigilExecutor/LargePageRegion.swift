@@ -22,7 +22,7 @@ final class LargePageRegion {
     static let hugePage = 2 << 20
 
     /// Whether plans use large-page regions: not under AddressSanitizer, whose redzones around each
-    /// slot's own allocation are what catch a kernel writing past its output (one mapping has none).
+    /// buffer's own allocation are what catch a kernel writing past its output (one mapping has none).
     static let enabled = dlsym(nil, "__asan_init") == nil
 
     /// Maps `bytes` (rounded up to whole huge pages); `nil` when the mapping fails.
@@ -40,15 +40,4 @@ final class LargePageRegion {
     }
 
     deinit { munmap(mapping, mappedBytes) }
-
-    /// Offsets of consecutive parts of the given sizes, each starting on a 64-byte boundary, and the
-    /// bytes they take in all.
-    static func layout(_ sizes: [Int]) -> (offsets: [Int], total: Int) {
-        var offsets: [Int] = [], total = 0
-        for size in sizes {
-            offsets.append(total)
-            total += (max(size, 1) + 63) / 64 * 64
-        }
-        return (offsets, total)
-    }
 }

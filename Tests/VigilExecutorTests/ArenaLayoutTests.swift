@@ -1,0 +1,118 @@
+@testable import VigilExecutor
+import VigilIR
+import VigilOps
+import VigilTestSupport
+import XCTest
+
+/// Arena placement: buffers alive at the same step never share a byte, and the arena stays close to
+/// the most bytes ever alive at once (the bound no placement can beat), where a free list of grown
+/// slots fragments.
+final class ArenaLayoutTests: XCTestCase {
+    typealias Buffer = (bytes: Int, first: Int, last: Int)
+
+    /// The most bytes (rounded to 64) alive at any one step, counted step by step.
+    func mostAlive(_ buffers: [Buffer]) -> Int {
+        let steps = buffers.map(\.last).max() ?? 0
+        return (0...steps).map { step in
+            buffers.filter { $0.first <= step && step <= $0.last }.reduce(0) { $0 + ($1.bytes + 63) / 64 * 64 }
+        }.max() ?? 0
+    }
+
+    func checkDisjoint(_ buffers: [Buffer], _ offsets: [Int], _ size: Int, file: StaticString = #filePath, line: UInt = #line) {
+        for a in buffers.indices {
+            XCTAssertEqual(offsets[a] % 64, 0, file: file, line: line)
+            XCTAssertLessThanOrEqual(offsets[a] + buffers[a].bytes, size, file: file, line: line)
+            for b in buffers.indices where b > a && buffers[a].first <= buffers[b].last && buffers[b].first <= buffers[a].last {
+                let apart = offsets[a] + buffers[a].bytes <= offsets[b] || offsets[b] + buffers[b].bytes <= offsets[a]
+                XCTAssertTrue(apart, "buffers \(a) \(buffers[a]) and \(b) \(buffers[b]) overlap", file: file, line: line)
+            }
+        }
+    }
+
+    func testRandomLifetimesNeverShareBytesWhileAlive() {
+        var state: UInt64 = 11
+        func next(_ below: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % below
+        }
+        for trial in 0..<200 {
+            let buffers: [Buffer] = (0..<1 + next(60)).map { _ in
+                let first = next(40)
+                return (bytes: 1 + next(5000), first: first, last: first + next(12))
+            }
+            let (offsets, size) = ArenaLayout.place(buffers)
+            checkDisjoint(buffers, offsets, size)
+            XCTAssertGreaterThanOrEqual(size, mostAlive(buffers), "trial \(trial)")
+        }
+    }
+
+    func testScheduleOrderAboveTheSizeOrderLimitStillNeverSharesBytes() {
+        // A long chain with skips, more buffers than the size-ordered placement compares pairwise.
+        let count = ArenaLayout.sizeOrderLimit + 100
+        let buffers: [Buffer] = (0..<count).map { (bytes: 64 * (1 + $0 % 7), first: $0, last: $0 + 1 + $0 % 3) }
+        let (offsets, size) = ArenaLayout.place(buffers)
+        checkDisjoint(Array(buffers.prefix(600)), Array(offsets.prefix(600)), size)
+        checkDisjoint(Array(buffers.suffix(600)), Array(offsets.suffix(600)), size)
+        XCTAssertLessThanOrEqual(size, 4 * mostAlive(buffers))
+    }
+
+    /// A DenseNet block: each layer concatenates the block's input with every feature so far, then
+    /// Relu → 1×1 Conv → Relu → 1×1 Conv gives the next feature. Every feature lives to the block's
+    /// end while the concatenations grow: a free list of grown slots took 2× the bytes ever alive.
+    func testDenseBlockArenaStaysAtTheBytesAlive() throws {
+        var graph = Graph(name: "dense")
+        let (channels, growth, bottleneck, layers) = (8, 4, 16, 6)
+        graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: [2, channels, 12, 12])))]
+        graph.outputs = [ValueInfo(name: "y", type: nil)]
+        var features = ["x"]
+        for layer in 0..<layers {
+            let width = channels + growth * layer
+            try graph.addNode(Node(name: "cat\(layer)", opType: "Concat", inputs: features, outputs: ["c\(layer)"],
+                                   attributes: [Attribute(name: "axis", value: .int(1))]))
+            try graph.addNode(Node(name: "relu\(layer)", opType: "Relu", inputs: ["c\(layer)"], outputs: ["r\(layer)"]))
+            graph.setInitializer("u\(layer)", randomTensor([bottleneck, width, 1, 1], seed: UInt64(2 * layer)))
+            try graph.addNode(Node(name: "squeeze\(layer)", opType: "Conv", inputs: ["r\(layer)", "u\(layer)"], outputs: ["b\(layer)"]))
+            try graph.addNode(Node(name: "relu\(layer)b", opType: "Relu", inputs: ["b\(layer)"], outputs: ["s\(layer)"]))
+            graph.setInitializer("w\(layer)", randomTensor([growth, bottleneck, 1, 1], seed: UInt64(2 * layer + 1)))
+            try graph.addNode(Node(name: "conv\(layer)", opType: "Conv", inputs: ["s\(layer)", "w\(layer)"], outputs: ["f\(layer)"]))
+            features.append("f\(layer)")
+        }
+        try graph.addNode(Node(name: "out", opType: "Concat", inputs: features, outputs: ["y"], attributes: [Attribute(name: "axis", value: .int(1))]))
+        let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph)
+        let session = try InferenceSession(model: model, options: .init(threads: 1))
+        let x = randomTensor([2, channels, 12, 12], seed: 9)
+        // Alive at once at most: at the last layer's squeeze, the block's input, five features, the
+        // concatenation (Relu in place) and the squeeze's output: 8 + 5·4 + 28 + 16 channels.
+        let plane = 2 * 12 * 12 * 4
+        let mostAlive = (2 * (channels + growth * (layers - 1)) + bottleneck) * plane
+        let plan = try session.plannedLayout(for: ["x": x])
+        XCTAssertLessThanOrEqual(plan.arenaSize, mostAlive, "arena \(plan.arenaSize) against \(mostAlive) alive")
+        // The values are still right: the block computed naively, in doubles.
+        func reluConv(_ input: [Double], _ inputChannels: Int, _ weight: String, _ outputs: Int) -> [Double] {
+            let w = graph.initializer(weight)!.scalars(as: Float.self).map(Double.init)
+            var result = [Double](repeating: 0, count: 2 * outputs * 144)
+            for image in 0..<2 {
+                for o in 0..<outputs {
+                    for c in 0..<inputChannels {
+                        let weight = w[o * inputChannels + c], source = (image * inputChannels + c) * 144, target = (image * outputs + o) * 144
+                        for p in 0..<144 { result[target + p] += weight * max(0, input[source + p]) }
+                    }
+                }
+            }
+            return result
+        }
+        var planes = x.scalars(as: Float.self).map(Double.init)  // [image][channel][pixel], grown channel by channel
+        var width = channels
+        for layer in 0..<layers {
+            let feature = reluConv(reluConv(planes, width, "u\(layer)", bottleneck), bottleneck, "w\(layer)", growth)
+            var grown: [Double] = []
+            for image in 0..<2 {
+                grown += planes[(image * width * 144)..<((image + 1) * width * 144)]
+                grown += feature[(image * growth * 144)..<((image + 1) * growth * 144)]
+            }
+            planes = grown
+            width += growth
+        }
+        expectClose(try session.run(["x": x])["y"], floatTensor(planes.map { Float($0) }, [2, width, 12, 12]), atol: 1e-4, "dense block")
+    }
+}
