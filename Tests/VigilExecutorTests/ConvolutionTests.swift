@@ -291,6 +291,13 @@ final class ConvolutionTests: XCTestCase {
         try checkFusedConvEpilogues(winograd: false)
     }
 
+    /// The same with 3×3 stride-1 convolutions on the GEMM, not the direct kernel, on AVX-512 CPUs.
+    func testFusedConvEpiloguesWithoutTheDirectKernel() throws {
+        ConvolutionKernels.directWithAVX512 = false
+        defer { ConvolutionKernels.directWithAVX512 = true }
+        try checkFusedConvEpilogues(winograd: false)
+    }
+
     func checkFusedConvEpilogues(winograd: Bool = true) throws {
         let activations: [(String, [Float], (Float) -> Float)] = [
             ("Relu", [], { max($0, 0) }),
@@ -314,6 +321,8 @@ final class ConvolutionTests: XCTestCase {
             ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1]),  // 256 output tiles: Winograd
             ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1]),  // depthwise rows of one full 32-column step and a short one
             ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1]),  // depthwise planes of two blocks of rows (AVX-512), the second short
+            ([2, 5, 9, 40], [13, 5, 3, 3], 1, [1, 1, 1, 1]),  // direct 3×3 (AVX-512): runs of 3 vectors, a partial block of 8 channels
+            ([1, 3, 6, 57], [9, 3, 3, 3], 1, [0, 0, 0, 0]),  // direct 3×3 on an unpadded input, 55 columns: runs of 2 + 2 vectors
         ]
         for (index, (xShape, wShape, group, pads)) in cases.enumerated() {
             let spatial = xShape.count - 2

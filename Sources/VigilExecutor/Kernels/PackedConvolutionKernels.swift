@@ -19,13 +19,25 @@ extension ConvolutionKernels {
     /// and 4.9 against 6.3 ms of CPU time), so by default Winograd runs only on AVX2 CPUs. Tests turn it
     /// on to check the Winograd kernel on AVX-512 machines.
     nonisolated(unsafe) static var winogradWithAVX512 = false
+    /// Whether 3×3 stride-1 convolutions run on the direct kernel (``DirectConvolution``) on AVX-512 cores,
+    /// where it is chosen (``directMinWidth``, ``directMaxOutputChannels``); tests turn it off to check
+    /// the GEMM on the same layers.
+    nonisolated(unsafe) static var directWithAVX512 = true
+    /// Output widths from which, and output channels (per group) up to which, the direct kernel is used.
+    /// Alone (a C microbenchmark, one thread) it beat the GEMM on every 3×3 stride-1 shape of the zoo at
+    /// 14×14 and wider: 1.35–1.9× with 32 output channels (DenseNet), where gathering the columns costs
+    /// as much as the products, 1.0–1.2× with 64–256. Inside ResNet-18 the 64–256-channel layers ran
+    /// 0.84–0.95× the GEMM's speed, so those stay on the GEMM.
+    static let directMinWidth = 14, directMaxOutputChannels = 48
 
     /// One group's convolution on Vigil's AVX2 kernels: the packed GEMM, whose units of work are output
-    /// pixels and whose panels are 6 output channels, or the Winograd kernel, whose units are 2×2 output
-    /// tiles and whose panels are 16 output channels.
+    /// pixels and whose panels are 6 output channels, the Winograd kernel, whose units are 2×2 output
+    /// tiles and whose panels are 16 output channels, or the direct 3×3 kernel, whose units are output
+    /// rows and whose panels are its blocks of output channels.
     enum PackedEngine {
         case gemm(GEMMConvolution)
         case winograd(WinogradConvolution)
+        case direct(DirectConvolution)
 
         func compute(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: PackedConvolution.Layout, channelStride: Int,
                      bias: UnsafePointer<Float>?,
@@ -38,6 +50,16 @@ extension ConvolutionKernels {
             case .winograd(let conv):
                 conv.compute(input: input, weights: weights, layout: layout, inputChannelStride: channelStride, bias: bias, residual: residual,
                              output: output, activation: activation.piecewise, tiles: units, panels: panels, workspace: workspace)
+            case .direct(let conv):
+                // Units are rows of the batch: each image's share in turn.
+                var row = units.lowerBound
+                while row < units.upperBound {
+                    let image = row / layout.outputHeight, first = row % layout.outputHeight
+                    let last = min(layout.outputHeight, first + units.upperBound - row), offset = image * layout.outputImageStride
+                    conv.compute(input: input + image * layout.inputImageStride, bias: bias, residual: residual.map { $0 + offset },
+                                 output: output + offset, activation: activation.vector, blocks: panels, rows: first..<last)
+                    row += last - first
+                }
             }
         }
     }
@@ -102,11 +124,11 @@ extension ConvolutionKernels {
         let n: Int, c: Int, ih: Int, iw: Int, m: Int, outSize: Int
         let group: Int, cg: Int, mg: Int, groupWeights: Int
         let top: Int, left: Int, bottom: Int, right: Int, ph: Int, pw: Int
-        let padded: Bool, hasBias: Bool, winograd: Bool
+        let padded: Bool, hasBias: Bool, winograd: Bool, direct: Bool
         /// The GEMM's reduction (channels per group × kernel area), and whether it reads the input as a
         /// matrix (a 1×1, stride-1, unpadded convolution) rather than as a convolution's columns.
         let reduction: Int, matrix: Bool
-        /// Units of work (pixels for the direct kernel, 2×2 tiles for Winograd) per image and in all.
+        /// Units of work (pixels for the GEMM, 2×2 tiles for Winograd, rows for the direct kernel) per image and in all.
         let unitsPerImage: Int, units: Int
         let panels: Int, workspace: Int
         let layout: PackedConvolution.Layout
@@ -148,19 +170,25 @@ extension ConvolutionKernels {
             }() && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
         // A 1×1, stride-1 convolution without padding reads its input as a matrix (channels × pixels).
         let matrix = ws[2] == 1 && ws[3] == 1 && geo.strides == [1, 1] && top + left + bottom + right == 0
+        let direct = !winograd && directWithAVX512 && InstructionSets.useAVX512 && ws[2] == 3 && ws[3] == 3 && geo.strides == [1, 1]
+            && geo.dilations == [1, 1] && ow >= directMinWidth && mg <= directMaxOutputChannels
         let pack: @Sendable (UnsafePointer<Float>) -> [PackedEngine] = { w in
             (0..<group).map { gi in
                 let weights = w + gi * groupWeights
                 if winograd { return .winograd(WinogradConvolution(weights: weights, outputChannels: mg, channels: cg)) }
+                if direct {
+                    return .direct(DirectConvolution(weights: weights, channels: cg, paddedHeight: ph, paddedWidth: pw, outputChannels: mg,
+                                                     outputHeight: oh, outputWidth: ow))
+                }
                 return .gemm(GEMMConvolution(
                     weights: weights, outputChannels: mg, channels: cg, kernel: (ws[2], ws[3]), dilations: (geo.dilations[0], geo.dilations[1]),
                     strides: (geo.strides[0], geo.strides[1]), paddedWidth: pw, channelStride: ph * pw, imageStride: c * ph * pw, outputWidth: ow,
                     matrix: matrix))
             }
         }
-        let panelRows = winograd ? PackedConvolution.panelRows : GEMMConvolution.panelRows
+        let panelRows = winograd ? PackedConvolution.panelRows : direct ? DirectConvolution.block(outputWidth: ow) : GEMMConvolution.panelRows
         let panels = (mg + panelRows - 1) / panelRows
-        let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : oh * ow
+        let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : direct ? oh : oh * ow
         let layout = PackedConvolution.Layout(
             paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
             strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: oh * ow, outputImageStride: m * oh * ow)
@@ -178,8 +206,8 @@ extension ConvolutionKernels {
         return PackedSetup(
             n: n, c: c, ih: ih, iw: iw, m: m, outSize: oh * ow, group: group, cg: cg, mg: mg, groupWeights: groupWeights,
             top: top, left: left, bottom: bottom, right: right, ph: ph, pw: pw, padded: top + left + bottom + right > 0,
-            hasBias: k.op.hasInput(2), winograd: winograd, reduction: cg * ws[2] * ws[3], matrix: matrix, unitsPerImage: unitsPerImage, units: n * unitsPerImage, panels: panels,
-            workspace: winograd ? WinogradConvolution.workspaceCount(channels: cg) : PackedGEMM.workspaceCount(k: cg * ws[2] * ws[3]),
+            hasBias: k.op.hasInput(2), winograd: winograd, direct: direct, reduction: cg * ws[2] * ws[3], matrix: matrix, unitsPerImage: unitsPerImage, units: n * unitsPerImage, panels: panels,
+            workspace: winograd ? WinogradConvolution.workspaceCount(channels: cg) : direct ? 0 : PackedGEMM.workspaceCount(k: cg * ws[2] * ws[3]),
             layout: layout, prepacked: k.withConstantFloats(1, pack), pack: pack, inKernel: inKernel,
             epilogue: FusedKernels.Epilogue(activation: after, residualInput: nil, count: n * m * oh * ow))
     }
@@ -227,13 +255,16 @@ extension ConvolutionKernels {
     static func splitConv(_ s: PackedSetup, threads: Int, residualInput: Int?) -> Kernel {
         let byGroup = threads > 1 && s.group >= 2 * threads
         let split = TaskGrid(pixels: s.units, panels: s.panels, threads: byGroup ? 1 : threads, preferPixels: s.winograd,
-                             block: s.winograd ? PackedConvolution.pixelBlock : 192, tile: s.winograd ? 6 : PackedGEMM.columnPanel)
+                             block: s.winograd ? PackedConvolution.pixelBlock : s.direct ? max(1, 192 / s.layout.outputWidth) : 192,
+                             tile: s.winograd ? 6 : s.direct ? 1 : PackedGEMM.columnPanel)
         let slots = min(threads, byGroup ? s.group : split.count), paddedCount = s.padded ? s.n * s.c * s.ph * s.pw : 0
-        let sharedCount = !s.winograd && !s.matrix && split.pixelChunks == 1 && split.panelChunks > 1
+        let sharedCount = !s.winograd && !s.direct && !s.matrix && split.pixelChunks == 1 && split.panelChunks > 1
             ? PackedGEMM.packedColumnsCount(k: s.reduction, n: s.units) : 0
         let shared = sharedCount <= sharedColumnsLimit ? sharedCount : 0
         let tiles = (s.units + PackedGEMM.columnPanel - 1) / PackedGEMM.columnPanel, packTasks = min(threads, tiles)
-        return Kernel(scratchBytes: (paddedCount + shared + slots * s.workspace) * 4) { io, par in
+        // At least one vector of scratch, so that the pointer exists where nothing needs it (the direct
+        // kernel on an unpadded input).
+        return Kernel(scratchBytes: max(64, (paddedCount + shared + slots * s.workspace) * 4)) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             let bias = s.hasBias ? io.input(2, as: Float.self) : nil
             let residual = residualInput.map { io.input($0, as: Float.self) }
