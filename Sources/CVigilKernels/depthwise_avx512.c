@@ -168,6 +168,10 @@ PLANE512(plane512_3x3_s1_other, 3, 3, VIGIL_WINDOW_CONV, -1, 1)
 PLANE512(plane512_3x3_s2_none, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_NONE, 2)
 PLANE512(plane512_3x3_s2_linear, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_LINEAR, 2)
 PLANE512(plane512_3x3_s2_other, 3, 3, VIGIL_WINDOW_CONV, -1, 2)
+// 3x3 max pools (ResNet's and SqueezeNet's stride 2), unrolled: 1.07-1.2x the looped form in a C
+// microbenchmark (64 x 111 x 111 and 128 x 55 x 55 planes, stride 2).
+PLANE512(plane512_3x3_s1_max, 3, 3, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE, 1)
+PLANE512(plane512_3x3_s2_max, 3, 3, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE, 2)
 #undef PLANES512
 #undef PLANE512
 
@@ -189,6 +193,7 @@ AVX512 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, con
         else if (kind == VIGIL_ACT_LINEAR) plane_of = s1 ? plane512_3x3_s1_linear : plane512_3x3_s2_linear;
         else plane_of = s1 ? plane512_3x3_s1_other : plane512_3x3_s2_other;
     }
+    if (p->kernel_h == 3 && p->kernel_w == 3 && p->mode == VIGIL_WINDOW_MAX) plane_of = s1 ? plane512_3x3_s1_max : plane512_3x3_s2_max;
     for (int64_t plane = plane_begin; plane < plane_end; plane++) {
         int64_t image = plane / p->m, o = plane - image * p->m;
         const float *in = x + (image * p->c + o / multiplier) * in_plane;

@@ -88,6 +88,11 @@ final class PoolingTests: XCTestCase {
         try check(max: false, x: [1, 3, 17, 40], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], withIndices: false, seed: 24)
         try check(max: true, x: [1, 2, 9, 75], kernel: [3, 3], pads: [1, 1, 1, 1], withIndices: false, seed: 26)
         try check(max: true, x: [1, 3, 7, 7], kernel: [3, 3], pads: [1, 1, 1, 1], withIndices: false, seed: 28)
+        // SqueezeNet's 3×3 stride-2 ceil-mode pool (the unrolled 3×3 max kernels), with NaN and infinities.
+        try check(max: true, x: [1, 3, 23, 37], kernel: [3, 3], strides: [2, 2], ceil: true, withIndices: false, seed: 30,
+                  special: [5: .nan, 100: .infinity, 101: -.infinity, 858: .nan])
+        // (NaN in a last column, never a window's first tap, where the reference would keep it.)
+        try check(max: true, x: [2, 2, 18, 33], kernel: [3, 3], withIndices: false, seed: 31, special: [131: .nan, 130: .infinity, 700: -.infinity])
         try check(max: false, x: [1, 3, 11, 13], kernel: [3, 3], pads: [1, 1, 1, 1], withIndices: false, seed: 29, special: [30: .infinity])
         try check(max: false, x: [1, 2, 20, 70], kernel: [18, 2], withIndices: false, seed: 27)
         try check(max: false, x: [1, 2, 11, 18], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil: true, includePad: true,
