@@ -9,6 +9,11 @@ import VigilOps
 /// already placed that are alive at the same time. A free list that reuses and grows dead slots as the
 /// schedule goes fragments on networks whose values grow step by step (DenseNet-121's concatenations
 /// at batch 32: 1,030 MiB of slots; placed this way the whole process peaks at 357 MiB).
+///
+/// A Concat whose inputs are each one run of its output's bytes (nothing but ones before the axis: batch 1
+/// in NCHW) gets its output's buffer when its first input is produced, and each input computed here and
+/// used by no other Concat is written straight into its place there (a ``Storage/view(slot:offset:)``),
+/// so that the Concat copies nothing (SqueezeNet's fire modules, Inception's branches).
 struct ArenaLayout {
     let lowered: Planner.Lowered
     let graph: Graph
@@ -21,6 +26,10 @@ struct ArenaLayout {
     private var constantIndex: [String: Int] = [:]
     /// Per buffer: its bytes, and the first and last step during which it holds a live value.
     private var buffers: [(bytes: Int, first: Int, last: Int)] = []
+    /// Values written into a Concat's output: the Concat's output name and the byte offset.
+    private var concatPlaces: [String: (concat: String, offset: Int)] = [:]
+    /// The buffer of each such Concat's output, from the step that produces its first input.
+    private var concatBuffers: [String: Int] = [:]
 
     init(lowered: Planner.Lowered, graph: Graph, inputNames: [String], inputValues: [String: Tensor], memoryLimit: Int) {
         self.lowered = lowered
@@ -33,6 +42,7 @@ struct ArenaLayout {
     /// The plan: steps with their storage, the constants, the buffers' places and every value's place.
     mutating func plan() throws(ExecutorError) -> ExecutionPlan {
         let lastUse = lastUses()
+        concatPlaces = Self.concatPlaces(lowered, graph: graph, inputNames: inputNames)
         for (i, name) in inputNames.enumerated() where inputValues[name] == nil { storage[name] = .input(i) }
         var steps: [Step] = []
         var scratchBytes = 0
@@ -135,9 +145,20 @@ struct ArenaLayout {
             let bytes = type.dtype.storageBytes(count: checkedElementCount(type.shape.staticSizes!)!) ?? 0
             let last = name.isEmpty ? index : (lastUse[name] ?? index)
             var chosen: Storage?
-            if j == 0, let a = entry.kernel.aliasInput, let source = inputStorage[a] {
+            if let place = concatPlaces[name] {
+                let concatBytes = lowered.scheduled.lazy.compactMap { e in e.node.outputs.first == place.concat ? e.outputTypes[0] : nil }.first
+                    .flatMap { $0.dtype.storageBytes(count: checkedElementCount($0.shape.staticSizes!)!) } ?? 0
+                let b = concatBuffers[place.concat] ?? newBuffer(concatBytes, from: index, until: lastUse[place.concat] ?? index, live: &live)
+                concatBuffers[place.concat] = b
+                buffers[b].last = max(buffers[b].last, last)
+                chosen = .view(slot: b, offset: place.offset)
+            } else if j == 0, let b = concatBuffers[name] {
+                chosen = .slot(b)
+                buffers[b].last = max(buffers[b].last, last)
+            } else if j == 0, let a = entry.kernel.aliasInput, let source = inputStorage[a] {
                 chosen = source
                 if case .slot(let s) = source { buffers[s].last = max(buffers[s].last, last) }
+                if case .view(let s, _) = source { buffers[s].last = max(buffers[s].last, last) }
             } else if j == 0, entry.kernel.inPlace, let source = inputStorage[0], case .slot(let s) = source,
                       buffers[s].last <= index, buffers[s].bytes >= bytes,
                       node.inputs.dropFirst().allSatisfy({ $0 != node.inputs[0] }) {
@@ -150,6 +171,37 @@ struct ArenaLayout {
         }
         return Step(label: node.label, opType: node.opType, outputNames: node.outputs, inputs: inputStorage,
                     outputs: outputStorage, outputTypes: entry.outputTypes, kernel: entry.kernel)
+    }
+
+    /// The inputs that can be written straight into their Concat's output, with their byte offsets there:
+    /// Concats along an axis with only ones before it, and inputs that are produced by a step of this
+    /// plan (not by a view of another value), appear once among all Concats' inputs, and are not graph
+    /// outputs.
+    static func concatPlaces(_ lowered: Planner.Lowered, graph: Graph, inputNames: [String]) -> [String: (concat: String, offset: Int)] {
+        var producers: [String: Planner.Scheduled] = [:]
+        var concatUses: [String: Int] = [:]
+        for entry in lowered.scheduled {
+            for name in entry.node.outputs where !name.isEmpty { producers[name] = entry }
+            if entry.node.opType == "Concat" { for name in entry.node.inputs where !name.isEmpty { concatUses[name, default: 0] += 1 } }
+        }
+        let outputs = Set(graph.outputs.map(\.name)), inputs = Set(inputNames)
+        var places: [String: (concat: String, offset: Int)] = [:]
+        for entry in lowered.scheduled where entry.node.opType == "Concat" && entry.node.outputs.count == 1 && !entry.node.outputs[0].isEmpty {
+            guard let sizes = entry.outputTypes[0].shape.staticSizes, case .int(let axisValue) = entry.node.attribute("axis") else { continue }
+            let axis = axisValue < 0 ? Int(axisValue) + sizes.count : Int(axisValue)
+            guard axis >= 0 && axis < sizes.count && sizes[..<axis].allSatisfy({ $0 == 1 }) else { continue }
+            var offset = 0
+            for name in entry.node.inputs {
+                guard let type = lowered.facts[name]?.type, let shape = type.shape.staticSizes, let count = checkedElementCount(shape),
+                      let bytes = type.dtype.storageBytes(count: count) else { break }
+                if let producer = producers[name], producer.kernel.aliasInput == nil || producer.node.outputs.first != name,
+                   concatUses[name] == 1, !outputs.contains(name), !inputs.contains(name), lowered.facts[name]?.value == nil {
+                    places[name] = (entry.node.outputs[0], offset)
+                }
+                offset += bytes
+            }
+        }
+        return places
     }
 
     /// The constant storage of a value known as a constant, registered on first use.

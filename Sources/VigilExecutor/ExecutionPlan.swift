@@ -10,6 +10,9 @@ enum Storage: Equatable {
     case input(Int)
     /// A reusable arena slot.
     case slot(Int)
+    /// Bytes from `offset` on in a slot: an input of a Concat written straight into its place in the
+    /// Concat's output (``ArenaLayout``).
+    case view(slot: Int, offset: Int)
 }
 
 /// One scheduled node.
@@ -100,6 +103,7 @@ final class ExecutionPlan: @unchecked Sendable {
         case .constant(let i): UnsafeMutableRawPointer(mutating: constants[i].buffer!.baseAddress)
         case .input(let i): UnsafeMutableRawPointer(mutating: inputs[i].buffer!.baseAddress)
         case .slot(let i): arena[i]
+        case .view(let i, let offset): arena[i] + offset
         }
     }
 
@@ -127,7 +131,7 @@ final class ExecutionPlan: @unchecked Sendable {
         switch storage {
         case .constant(let i): return reshapedTensor(constants[i], type)
         case .input(let i): return reshapedTensor(inputs[i], type)
-        case .slot:
+        case .slot, .view:
             let sizes = type.shape.staticSizes!
             let bytes = type.dtype.storageBytes(count: checkedElementCount(sizes)!)!
             let buffer = TensorBuffer(copying: UnsafeRawBufferPointer(start: pointer(storage, inputs: inputs), count: bytes))

@@ -115,4 +115,71 @@ final class ArenaLayoutTests: XCTestCase {
         }
         expectClose(try session.run(["x": x])["y"], floatTensor(planes.map { Float($0) }, [2, width, 12, 12]), atol: 1e-4, "dense block")
     }
+
+    /// Concat inputs computed by the plan and used by no other Concat are written straight into their
+    /// place in the Concat's output at batch 1 (one run of bytes per input), and still read by their other
+    /// consumers after the Concat; a graph input, a constant, a view of another value, an input given twice
+    /// and a graph output are copied as before; at batch 2 (two runs per input) everything is copied.
+    func testConcatInputsAreWrittenInPlace() throws {
+        for batch in [1, 2] {
+            var graph = Graph(name: "concat")
+            graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: [batch, 3, 5, 7])))]
+            graph.outputs = ["y", "z", "b", "w"].map { ValueInfo(name: $0, type: nil) }
+            graph.setInitializer("wa", randomTensor([4, 3, 1, 1], seed: 1))
+            graph.setInitializer("wb", randomTensor([2, 3, 1, 1], seed: 2))
+            graph.setInitializer("k", randomTensor([batch, 2, 5, 7], seed: 3))
+            graph.setInitializer("shape", try Tensor(int64: [Int64(batch), 3, 5, 7], shape: [4]))
+            try graph.addNode(Node(name: "ca", opType: "Conv", inputs: ["x", "wa"], outputs: ["a0"]))
+            try graph.addNode(Node(name: "ra", opType: "Relu", inputs: ["a0"], outputs: ["a"]))
+            try graph.addNode(Node(name: "cb", opType: "Conv", inputs: ["x", "wb"], outputs: ["b"]))
+            try graph.addNode(Node(name: "s", opType: "Sigmoid", inputs: ["x"], outputs: ["s"]))
+            try graph.addNode(Node(name: "v", opType: "Reshape", inputs: ["s", "shape"], outputs: ["v"]))
+            try graph.addNode(Node(name: "n", opType: "Neg", inputs: ["x"], outputs: ["n"]))
+            try graph.addNode(Node(name: "cat", opType: "Concat", inputs: ["a", "x", "b", "v", "k", "n", "n"], outputs: ["c"],
+                                   attributes: [Attribute(name: "axis", value: .int(1))]))
+            try graph.addNode(Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["y"]))
+            try graph.addNode(Node(name: "square", opType: "Mul", inputs: ["a", "a"], outputs: ["z"]))
+            // A second Concat along the last axis (ones before it only at batch 1 with one channel: not here).
+            try graph.addNode(Node(name: "cat2", opType: "Concat", inputs: ["s", "s"], outputs: ["w"],
+                                   attributes: [Attribute(name: "axis", value: .int(-1))]))
+            let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph)
+            let session = try InferenceSession(model: model, options: .init(threads: 2))
+            let x = randomTensor([batch, 3, 5, 7], seed: 9)
+            let plan = try session.plannedLayout(for: ["x": x])
+            func isView(_ name: String) -> Bool { if case .view = plan.values[name]?.storage { return true } else { return false } }
+            XCTAssertEqual(isView("a"), batch == 1, "batch \(batch): a")
+            for name in ["x", "b", "v", "k", "n", "s", "c", "y", "z", "w"] { XCTAssertFalse(isView(name), "batch \(batch): \(name)") }
+            // Naively, in doubles: channels of a (Relu(wa·x)), x, b (wb·x), sigmoid(x), k, -x, -x.
+            let xv = x.scalars(as: Float.self).map(Double.init), plane = 35
+            func conv(_ weight: String, _ outputs: Int, relu: Bool) -> [[Double]] {
+                let w = graph.initializer(weight)!.scalars(as: Float.self).map(Double.init)
+                return (0..<batch).flatMap { image in
+                    (0..<outputs).map { o in
+                        (0..<plane).map { p in
+                            let sum = (0..<3).reduce(0.0) { $0 + w[o * 3 + $1] * xv[(image * 3 + $1) * plane + p] }
+                            return relu ? max(0, sum) : sum
+                        }
+                    }
+                }
+            }
+            func planes(_ values: [Double], _ channels: Int) -> [[Double]] {
+                (0..<(batch * channels)).map { Array(values[($0 * plane)..<(($0 + 1) * plane)]) }
+            }
+            let a = conv("wa", 4, relu: true), b = conv("wb", 2, relu: false), xs = planes(xv, 3)
+            let sig = planes(xv.map { 1 / (1 + exp(-$0)) }, 3), k = planes(graph.initializer("k")!.scalars(as: Float.self).map(Double.init), 2)
+            let neg = planes(xv.map { -$0 }, 3)
+            var c: [Double] = []
+            for image in 0..<batch {
+                for part in [(a, 4), (xs, 3), (b, 2), (sig, 3), (k, 2), (neg, 3), (neg, 3)] {
+                    for channel in 0..<part.1 { c += part.0[image * part.1 + channel] }
+                }
+            }
+            let outputs = try session.run(["x": x])
+            expectClose(outputs["y"], floatTensor(c.map { Float(max(0, $0)) }, [batch, 20, 5, 7]), atol: 1e-5, "batch \(batch): y")
+            expectClose(outputs["z"], floatTensor(a.flatMap { $0 }.map { Float($0 * $0) }, [batch, 4, 5, 7]), atol: 1e-5, "batch \(batch): z")
+            expectClose(outputs["b"], floatTensor(b.flatMap { $0 }.map { Float($0) }, [batch, 2, 5, 7]), atol: 1e-5, "batch \(batch): b")
+            let rows = sig.flatMap { p in (0..<5).map { Array(p[($0 * 7)..<($0 * 7 + 7)]) } }
+            expectClose(outputs["w"], floatTensor(rows.flatMap { $0 + $0 }.map { Float($0) }, [batch, 3, 5, 14]), atol: 1e-5, "batch \(batch): w")
+        }
+    }
 }

@@ -259,7 +259,9 @@ enum ShapeKernels {
             var start = o * row
             for (i, chunk) in chunks.enumerated() {
                 let first = max(start, bytes.lowerBound), last = min(start + chunk, bytes.upperBound)
-                if first < last { (io.outputs[0] + first).copyMemory(from: io.inputs[i]! + o * chunk + (first - start), byteCount: last - first) }
+                // An input planned into its place in the output (ArenaLayout) is there already.
+                let source = io.inputs[i]! + o * chunk + (first - start), destination = io.outputs[0] + first
+                if first < last && UnsafeRawPointer(destination) != source { destination.copyMemory(from: source, byteCount: last - first) }
                 start += chunk
             }
         }
