@@ -1,8 +1,8 @@
 import CVigilKernels
 
-/// A 3×3, stride-1 convolution computed straight from the padded input planes on AVX-512
+/// A 3×3 convolution, stride 1 or 2, computed straight from the padded input planes on AVX-512
 /// (`include/vigil_direct_convolution.h`), without gathering its columns: for layers with few output
-/// channels the gathering the packed GEMM does costs as much as the products. The weights are repacked
+/// channels, or few input channels, the gathering the packed GEMM does costs as much as the products. The weights are repacked
 /// once, into blocks of ``block`` output channels; callers split the output rows and blocks across
 /// threads. Only where ``KernelFeatures/useAVX512`` holds.
 public final class DirectConvolution: @unchecked Sendable {
@@ -11,13 +11,15 @@ public final class DirectConvolution: @unchecked Sendable {
     private let packed: UnsafeMutablePointer<Float>
     private let shape: vigil_direct_convolution
 
-    /// Repacks `weights` (outputChannels × channels × 3 × 3).
+    /// Repacks `weights` (outputChannels × channels × 3 × 3); `stride` (1 or 2) applies down and across.
     public init(weights: UnsafePointer<Float>, channels: Int, paddedHeight: Int, paddedWidth: Int, outputChannels: Int,
-                outputHeight: Int, outputWidth: Int) {
+                outputHeight: Int, outputWidth: Int, stride: Int = 1) {
+        precondition(stride == 1 || stride == 2, "DirectConvolution: stride \(stride)")
         (self.channels, self.paddedHeight, self.paddedWidth) = (channels, paddedHeight, paddedWidth)
         (self.outputChannels, self.outputHeight, self.outputWidth) = (outputChannels, outputHeight, outputWidth)
         shape = vigil_direct_convolution(c: Int64(channels), padded_h: Int64(paddedHeight), padded_w: Int64(paddedWidth),
-                                         m: Int64(outputChannels), out_h: Int64(outputHeight), out_w: Int64(outputWidth), act: VectorActivation.none.cValue)
+                                         m: Int64(outputChannels), out_h: Int64(outputHeight), out_w: Int64(outputWidth), stride: Int64(stride),
+                                         act: VectorActivation.none.cValue)
         var p = shape
         packed = .allocate(capacity: max(1, vigil_direct_convolution_packed_count(&p)))
         vigil_direct_convolution_pack(&p, weights, packed)

@@ -311,24 +311,27 @@ final class ConvolutionTests: XCTestCase {
             ("Gelu", [0], { 0.5 * $0 * (1 + erf($0 / Float(2).squareRoot())) }),
             ("Elu", [0.7], { $0 >= 0 ? $0 : 0.7 * (exp($0) - 1) }),
         ]
-        // (x shape, w shape, group, pads)
-        let cases: [([Int], [Int], Int, [Int])] = [
-            ([2, 3, 7, 6], [20, 3, 3, 3], 1, [1, 1, 1, 1]),
-            ([1, 4, 5, 5], [6, 2, 3, 3], 2, [0, 1, 1, 0]),
-            ([2, 4, 6, 6], [4, 1, 3, 3], 4, [1, 1, 1, 1]),
-            ([2, 3, 9], [5, 3, 3], 1, [1, 1]),
-            ([5, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0]),  // ≥ 256 pixels per image: padded in groups of images, the last one short
-            ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1]),  // 256 output tiles: Winograd
-            ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1]),  // depthwise rows of one full 32-column step and a short one
-            ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1]),  // depthwise planes of two blocks of rows (AVX-512), the second short
-            ([2, 5, 9, 40], [13, 5, 3, 3], 1, [1, 1, 1, 1]),  // direct 3×3 (AVX-512): runs of 3 vectors, a partial block of 8 channels
-            ([1, 3, 6, 57], [9, 3, 3, 3], 1, [0, 0, 0, 0]),  // direct 3×3 on an unpadded input, 55 columns: runs of 2 + 2 vectors
+        // (x shape, w shape, group, pads, stride)
+        let cases: [([Int], [Int], Int, [Int], Int)] = [
+            ([2, 3, 7, 6], [20, 3, 3, 3], 1, [1, 1, 1, 1], 1),
+            ([1, 4, 5, 5], [6, 2, 3, 3], 2, [0, 1, 1, 0], 1),
+            ([2, 4, 6, 6], [4, 1, 3, 3], 4, [1, 1, 1, 1], 1),
+            ([2, 3, 9], [5, 3, 3], 1, [1, 1], 1),
+            ([5, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0], 1),  // ≥ 256 pixels per image: padded in groups of images, the last one short
+            ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1], 1),  // 256 output tiles: Winograd
+            ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1], 1),  // depthwise rows of one full 32-column step and a short one
+            ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1], 1),  // depthwise planes of two blocks of rows (AVX-512), the second short
+            ([2, 5, 9, 40], [13, 5, 3, 3], 1, [1, 1, 1, 1], 1),  // direct 3×3 (AVX-512): runs of 3 vectors, a partial block of 8 channels
+            ([1, 3, 6, 57], [9, 3, 3, 3], 1, [0, 0, 0, 0], 1),  // direct 3×3 on an unpadded input, 55 columns: runs of 2 + 2 vectors
+            ([2, 3, 13, 29], [16, 3, 3, 3], 1, [1, 1, 1, 1], 2),  // direct 3×3 stride 2 (AVX-512): a 3-channel stem of 16 channels, 15 columns
+            ([1, 16, 9, 34], [16, 8, 3, 3], 2, [1, 1, 0, 0], 2),  // direct 3×3 stride 2: groups of 8 channels, 17 columns
+            ([1, 3, 10, 30], [24, 3, 3, 3], 1, [1, 1, 1, 1], 2),  // a stem of 24 channels: stride 2 on the GEMM
         ]
-        for (index, (xShape, wShape, group, pads)) in cases.enumerated() {
+        for (index, (xShape, wShape, group, pads, stride)) in cases.enumerated() {
             let spatial = xShape.count - 2
             let x = randomTensor(xShape, seed: UInt64(40 + index)), w = randomTensor(wShape, seed: UInt64(50 + index))
             let b = randomTensor([wShape[0]], seed: UInt64(60 + index))
-            let conv = referenceConv(x, w, b, strides: Array(repeating: 1, count: spatial), dilations: Array(repeating: 1, count: spatial),
+            let conv = referenceConv(x, w, b, strides: Array(repeating: stride, count: spatial), dilations: Array(repeating: 1, count: spatial),
                                      padsBegin: Array(pads.prefix(spatial)), padsEnd: Array(pads.suffix(spatial)), group: group)
             let z = randomTensor(conv.shape, seed: UInt64(70 + index))
             for (name, params, f) in activations {
@@ -340,6 +343,7 @@ final class ConvolutionTests: XCTestCase {
                     graph.setInitializer("w", w)
                     graph.setInitializer("b", b)
                     var attributes = [Attribute(name: "pads", value: ints(pads)), Attribute(name: "group", value: .int(Int64(group))),
+                                      Attribute(name: "strides", value: ints(Array(repeating: stride, count: spatial))),
                                       Attribute(name: "activation", value: .string(Array(name.utf8)))]
                     if !params.isEmpty { attributes.append(Attribute(name: "activation_params", value: .floats(params))) }
                     try graph.addNode(Node(name: "fused", opType: "FusedConv", domain: "ai.vigil",

@@ -29,6 +29,12 @@ extension ConvolutionKernels {
     /// as much as the products, 1.0–1.2× with 64–256. Inside ResNet-18 the 64–256-channel layers ran
     /// 0.84–0.95× the GEMM's speed, so those stay on the GEMM.
     static let directMinWidth = 14, directMaxOutputChannels = 48
+    /// Stride 2: the input channels per group up to which the direct kernel is used, with at least 8 of them
+    /// (RegNetY's groups of 8: 1.3–1.5× the GEMM per layer, one thread) or at most 16 output channels
+    /// (MobileNetV3's 3-channel stem: 1.13×). Stems of 24–64 output channels stay on the GEMM
+    /// (0.70–0.90× there): the direct kernel gathers each tap's even columns once per block of 8 output
+    /// channels, where im2col gathers them once for all.
+    static let directStride2MaxChannels = 16
 
     /// One group's convolution on Vigil's AVX2 kernels: the packed GEMM, whose units of work are output
     /// pixels and whose panels are 6 output channels, the Winograd kernel, whose units are 2×2 output
@@ -170,15 +176,16 @@ extension ConvolutionKernels {
             }() && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
         // A 1×1, stride-1 convolution without padding reads its input as a matrix (channels × pixels).
         let matrix = ws[2] == 1 && ws[3] == 1 && geo.strides == [1, 1] && top + left + bottom + right == 0
-        let direct = !winograd && directWithAVX512 && InstructionSets.useAVX512 && ws[2] == 3 && ws[3] == 3 && geo.strides == [1, 1]
-            && geo.dilations == [1, 1] && ow >= directMinWidth && mg <= directMaxOutputChannels
+        let direct = !winograd && directWithAVX512 && InstructionSets.useAVX512 && ws[2] == 3 && ws[3] == 3 && geo.dilations == [1, 1]
+            && ow >= directMinWidth && (geo.strides == [1, 1] && mg <= directMaxOutputChannels
+                || geo.strides == [2, 2] && cg <= directStride2MaxChannels && (cg >= 8 || mg <= 16))
         let pack: @Sendable (UnsafePointer<Float>) -> [PackedEngine] = { w in
             (0..<group).map { gi in
                 let weights = w + gi * groupWeights
                 if winograd { return .winograd(WinogradConvolution(weights: weights, outputChannels: mg, channels: cg)) }
                 if direct {
                     return .direct(DirectConvolution(weights: weights, channels: cg, paddedHeight: ph, paddedWidth: pw, outputChannels: mg,
-                                                     outputHeight: oh, outputWidth: ow))
+                                                     outputHeight: oh, outputWidth: ow, stride: geo.strides[0]))
                 }
                 return .gemm(GEMMConvolution(
                     weights: weights, outputChannels: mg, channels: cg, kernel: (ws[2], ws[3]), dilations: (geo.dilations[0], geo.dilations[1]),
