@@ -574,8 +574,58 @@ static inline const float *b_panel(const vigil_gemm_problem *p, const column_blo
     return bblock + t * kc;
 }
 
+/// C with one column and A prepacked (a matrix-vector product: the squeeze-and-excitation convolutions
+/// on 1 x 1 planes, at batch 1), where the tiles would use one lane of 16. Each panel's K rows of 6 are
+/// read as 16-float vectors (8 rows of K in three), B's 8 values spread to match by a permute, so every
+/// lane counts; per row of C, the 8 partial sums of its lanes are added at the end of each K block.
+AVX512 static void gemv512(const vigil_gemm_problem *p, int64_t row_begin, int64_t row_end, float *workspace) {
+    int64_t kb = k_block(p->k), m_padded = (p->m + MR - 1) / MR * MR;
+    float *bblock = workspace;
+    column_block blk;
+    column_block_at(p, 0, 1, &blk);
+    const __m512i i0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2);
+    const __m512i i1 = _mm512_setr_epi32(2, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 5, 5);
+    const __m512i i2 = _mm512_setr_epi32(5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7);
+    float bk[KC_MAX + 8], t[48];
+    for (int64_t k0 = 0; k0 < p->k; k0 += kb) {
+        int64_t kc = p->k - k0 < kb ? p->k - k0 : kb, ldb;
+        tile_store s = {k0 == 0, k0 + kc == p->k, p->accumulate, p->bias_rows, p->bias_cols, p->residual, &p->act};
+        pack_b_block(p, &blk, 1, k0, kc, bblock);
+        const float *b = b_panel(p, &blk, bblock, NR, 0, 0, 1, k0, kc, &ldb);
+        for (int64_t k = 0; k < kc; k++) bk[k] = b[k * ldb];
+        for (int64_t k = kc; k < kc + 8; k++) bk[k] = 0.0f;
+        for (int64_t row0 = row_begin; row0 < row_end; row0 += MR) {
+            const float *a = p->a_packed + a_offset(m_padded, row0 / MR, k0, kc);
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
+            for (int64_t k = 0; k < kc; k += 8) {
+                // The last rows of K through masked loads: nothing read past the panel.
+                int64_t n = 6 * (kc - k);
+                __m512 bv = _mm512_castps256_ps512(_mm256_loadu_ps(bk + k));
+                acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(v16_mask(n), a + 6 * k), _mm512_permutexvar_ps(i0, bv), acc0);
+                acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(v16_mask(n - 16), a + 6 * k + 16), _mm512_permutexvar_ps(i1, bv), acc1);
+                acc2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(v16_mask(n - 32), a + 6 * k + 32), _mm512_permutexvar_ps(i2, bv), acc2);
+            }
+            _mm512_storeu_ps(t, acc0);
+            _mm512_storeu_ps(t + 16, acc1);
+            _mm512_storeu_ps(t + 32, acc2);
+            int64_t rows = row_end - row0 < MR ? row_end - row0 : MR;
+            for (int64_t r = 0; r < rows; r++) {
+                float sum = ((t[r] + t[r + 6]) + (t[r + 12] + t[r + 18])) + ((t[r + 24] + t[r + 30]) + (t[r + 36] + t[r + 42]));
+                float *c = p->c + (row0 + r) * p->c_rs + blk.c_off[0];
+                const float *res = s.last && s.residual ? s.residual + (row0 + r) * p->c_rs + blk.c_off[0] : 0;
+                __m512 v = _mm512_set1_ps(sum);
+                store_row512(v, v, 1, &s, row0 + r, 0, c, res, 1);
+            }
+        }
+    }
+}
+
 AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, int64_t col_end, int64_t row_begin, int64_t row_end,
                                float *workspace) {
+    if (p->n == 1 && p->a_packed && col_begin == 0 && col_end == 1) {
+        gemv512(p, row_begin, row_end, workspace);
+        return;
+    }
     int64_t kb = k_block(p->k), m_padded = (p->m + MR - 1) / MR * MR, n_padded = (p->n + NR - 1) / NR * NR;
     float *bblock = workspace, *apanel = workspace + kb * NC;
     column_block blk;

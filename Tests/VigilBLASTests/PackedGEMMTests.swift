@@ -75,7 +75,9 @@ final class PackedGEMMTests: XCTestCase {
 
     func checkMatrixProducts(_ isa: String) {
         // n = 850 and 777: several blocks of columns (192 or 384 per block, by the L2 size), the last one short.
-        for (m, n, k) in [(1, 1, 1), (7, 23, 5), (13, 40, 37), (6, 16, 513), (19, 33, 1100), (25, 70, 9), (9, 850, 40), (4, 777, 530)] {
+        // n = 1 with A prepacked: the matrix-vector kernel (AVX-512), K ending inside its 8-row step and in several blocks.
+        for (m, n, k) in [(1, 1, 1), (7, 23, 5), (13, 40, 37), (6, 16, 513), (19, 33, 1100), (25, 70, 9), (9, 850, 40), (4, 777, 530),
+                          (13, 1, 37), (19, 1, 1100), (6, 1, 16), (25, 1, 9), (5, 1, 3)] {
             let a = Self.values(m * k, seed: 11), b = Self.values(k * n, seed: 12)
             let rowBias = Self.values(m, seed: 13), columnBias = Self.values(n, seed: 14), residual = Self.values(m * n, seed: 15)
             let initial = Self.values(m * n, seed: 16)
