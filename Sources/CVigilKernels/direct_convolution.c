@@ -19,12 +19,12 @@ AVX512 __attribute__((noinline)) static __m512 activate_any(__m512 v, const vigi
 /// inline, the others through `activate_any` (a call per vector cost as much as the 27 taps of a
 /// 3-channel stem's run).
 AVX512 static inline VIGIL_ALWAYS_INLINE __m512 activate(__m512 a, const vigil_act *act) {
-    if (act->kind == VIGIL_ACT_LINEAR || act->kind == VIGIL_ACT_HARDSWISH) {
-        // The same operations as v16_activate's, so the same bits.
-        if (act->kind == VIGIL_ACT_HARDSWISH) {
-            __m512 g = _mm512_fmadd_ps(a, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
-            return _mm512_mul_ps(a, _mm512_max_ps(_mm512_setzero_ps(), _mm512_min_ps(_mm512_set1_ps(1.0f), g)));
-        }
+    // The same operations as v16_activate's, so the same bits.
+    if (act->kind == VIGIL_ACT_HARDSWISH) {
+        __m512 g = _mm512_fmadd_ps(a, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
+        return _mm512_mul_ps(a, _mm512_max_ps(_mm512_setzero_ps(), _mm512_min_ps(_mm512_set1_ps(1.0f), g)));
+    }
+    if (act->kind == VIGIL_ACT_LINEAR) {
         a = _mm512_mask_mul_ps(a, _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ), a, _mm512_set1_ps(act->a));
         __m512 low = _mm512_set1_ps(act->b), high = _mm512_set1_ps(act->c);
         a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, low, _CMP_LT_OQ), a, low);
@@ -34,8 +34,8 @@ AVX512 static inline VIGIL_ALWAYS_INLINE __m512 activate(__m512 a, const vigil_a
 }
 
 /// One run: output channels [o0, o0 + O) of row `row`, V vectors of columns from `col` (`masks` the lanes
-/// inside the row; for stride S = 2, `in_masks` the input lanes of each vector's two loads), summed over input channels [c0, c1) and added to the sum so far in `y` unless c0 is
-/// 0; the epilogue when c1 is the last channel, else the sum so far is stored. O and V are compile-time
+/// inside the row; for stride S = 2, `in_masks` the input lanes of each vector's two loads), summed over
+/// input channels [c0, c1) and added to the sum so far in `y` unless c0 is 0; the epilogue when c1 is the last channel, else the sum so far is stored. O and V are compile-time
 /// constants in the callers below.
 // Long function: the O x V accumulators stay in registers across every input channel and tap.
 AVX512 static inline VIGIL_ALWAYS_INLINE void run(const vigil_direct_convolution *p, const int O, const int V, const int S,

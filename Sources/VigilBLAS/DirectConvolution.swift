@@ -2,9 +2,9 @@ import CVigilKernels
 
 /// A 3×3 convolution, stride 1 or 2, computed straight from the padded input planes on AVX-512
 /// (`include/vigil_direct_convolution.h`), without gathering its columns: for layers with few output
-/// channels, or few input channels, the gathering the packed GEMM does costs as much as the products. The weights are repacked
-/// once, into blocks of ``block`` output channels; callers split the output rows and blocks across
-/// threads. Only where ``KernelFeatures/useAVX512`` holds.
+/// channels, or few input channels, the gathering the packed GEMM does costs as much as the products.
+/// The weights are repacked once, into blocks of ``block`` output channels; callers split the output
+/// rows and blocks across threads. Only where ``KernelFeatures/useAVX512`` holds.
 public final class DirectConvolution: @unchecked Sendable {
     /// Input channels, padded plane height and width; output channels, height and width.
     public let channels: Int, paddedHeight: Int, paddedWidth: Int, outputChannels: Int, outputHeight: Int, outputWidth: Int

@@ -26,8 +26,8 @@ struct ArenaLayout {
     private var constantIndex: [String: Int] = [:]
     /// Per buffer: its bytes, and the first and last step during which it holds a live value.
     private var buffers: [(bytes: Int, first: Int, last: Int)] = []
-    /// Values written into a Concat's output: the Concat's output name and the byte offset.
-    private var concatPlaces: [String: (concat: String, offset: Int)] = [:]
+    /// Values written into a Concat's output: the Concat's output name, its bytes, and the value's byte offset.
+    private var concatPlaces: [String: ConcatPlace] = [:]
     /// The buffer of each such Concat's output, from the step that produces its first input.
     private var concatBuffers: [String: Int] = [:]
 
@@ -146,9 +146,7 @@ struct ArenaLayout {
             let last = name.isEmpty ? index : (lastUse[name] ?? index)
             var chosen: Storage?
             if let place = concatPlaces[name] {
-                let concatBytes = lowered.scheduled.lazy.compactMap { e in e.node.outputs.first == place.concat ? e.outputTypes[0] : nil }.first
-                    .flatMap { $0.dtype.storageBytes(count: checkedElementCount($0.shape.staticSizes!)!) } ?? 0
-                let b = concatBuffers[place.concat] ?? newBuffer(concatBytes, from: index, until: lastUse[place.concat] ?? index, live: &live)
+                let b = concatBuffers[place.concat] ?? newBuffer(place.bytes, from: index, until: lastUse[place.concat] ?? index, live: &live)
                 concatBuffers[place.concat] = b
                 buffers[b].last = max(buffers[b].last, last)
                 chosen = .view(slot: b, offset: place.offset)
@@ -157,8 +155,7 @@ struct ArenaLayout {
                 buffers[b].last = max(buffers[b].last, last)
             } else if j == 0, let a = entry.kernel.aliasInput, let source = inputStorage[a] {
                 chosen = source
-                if case .slot(let s) = source { buffers[s].last = max(buffers[s].last, last) }
-                if case .view(let s, _) = source { buffers[s].last = max(buffers[s].last, last) }
+                if let s = source.arenaSlot { buffers[s].last = max(buffers[s].last, last) }
             } else if j == 0, entry.kernel.inPlace, let source = inputStorage[0], case .slot(let s) = source,
                       buffers[s].last <= index, buffers[s].bytes >= bytes,
                       node.inputs.dropFirst().allSatisfy({ $0 != node.inputs[0] }) {
@@ -177,7 +174,7 @@ struct ArenaLayout {
     /// Concats along an axis with only ones before it, and inputs that are produced by a step of this
     /// plan (not by a view of another value), appear once among all Concats' inputs, and are not graph
     /// outputs.
-    static func concatPlaces(_ lowered: Planner.Lowered, graph: Graph, inputNames: [String]) -> [String: (concat: String, offset: Int)] {
+    static func concatPlaces(_ lowered: Planner.Lowered, graph: Graph, inputNames: [String]) -> [String: ConcatPlace] {
         var producers: [String: Planner.Scheduled] = [:]
         var concatUses: [String: Int] = [:]
         for entry in lowered.scheduled {
@@ -185,9 +182,11 @@ struct ArenaLayout {
             if entry.node.opType == "Concat" { for name in entry.node.inputs where !name.isEmpty { concatUses[name, default: 0] += 1 } }
         }
         let outputs = Set(graph.outputs.map(\.name)), inputs = Set(inputNames)
-        var places: [String: (concat: String, offset: Int)] = [:]
+        var places: [String: ConcatPlace] = [:]
         for entry in lowered.scheduled where entry.node.opType == "Concat" && entry.node.outputs.count == 1 && !entry.node.outputs[0].isEmpty {
-            guard let sizes = entry.outputTypes[0].shape.staticSizes, case .int(let axisValue) = entry.node.attribute("axis") else { continue }
+            let type = entry.outputTypes[0]
+            guard let sizes = type.shape.staticSizes, let total = checkedElementCount(sizes).flatMap(type.dtype.storageBytes(count:)),
+                  case .int(let axisValue) = entry.node.attribute("axis") else { continue }
             let axis = axisValue < 0 ? Int(axisValue) + sizes.count : Int(axisValue)
             guard axis >= 0 && axis < sizes.count && sizes[..<axis].allSatisfy({ $0 == 1 }) else { continue }
             var offset = 0
@@ -196,12 +195,18 @@ struct ArenaLayout {
                       let bytes = type.dtype.storageBytes(count: count) else { break }
                 if let producer = producers[name], producer.kernel.aliasInput == nil || producer.node.outputs.first != name,
                    concatUses[name] == 1, !outputs.contains(name), !inputs.contains(name), lowered.facts[name]?.value == nil {
-                    places[name] = (entry.node.outputs[0], offset)
+                    places[name] = ConcatPlace(concat: entry.node.outputs[0], bytes: total, offset: offset)
                 }
                 offset += bytes
             }
         }
         return places
+    }
+
+    /// Where a Concat input is written: the Concat's output (its name and bytes) and the byte offset there.
+    struct ConcatPlace {
+        let concat: String
+        let bytes: Int, offset: Int
     }
 
     /// The constant storage of a value known as a constant, registered on first use.

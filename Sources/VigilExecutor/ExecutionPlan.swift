@@ -13,6 +13,14 @@ enum Storage: Equatable {
     /// Bytes from `offset` on in a slot: an input of a Concat written straight into its place in the
     /// Concat's output (``ArenaLayout``).
     case view(slot: Int, offset: Int)
+
+    /// The arena slot holding the value (a slot or a view into one), else nil.
+    var arenaSlot: Int? {
+        switch self {
+        case .slot(let s), .view(let s, _): s
+        case .constant, .input: nil
+        }
+    }
 }
 
 /// One scheduled node.

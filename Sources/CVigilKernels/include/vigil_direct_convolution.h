@@ -1,5 +1,6 @@
 // Direct 3x3 convolution, stride 1 or 2, on NCHW for AVX-512 (callers check `vigil_avx512_enabled()`):
-// no im2col (stride 2: each tap's 16 columns are the even lanes of two loads, gathered by a permute). The input is one image's zero-padded planes; each output row is cut into runs of up to 48
+// no im2col (stride 2: each tap's 16 columns are the even lanes of two loads, gathered by a permute).
+// The input is one image's zero-padded planes; each output row is cut into runs of up to 48
 // columns (three 16-float vectors), and a block of 8 (or, on planes at most 16 wide, 16) output channels
 // accumulates in registers over the input channels and taps: each tap's input vectors are loaded once
 // for the whole block, each weight is broadcast once for the run. Channels are summed in chunks of
