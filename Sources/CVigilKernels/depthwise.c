@@ -27,8 +27,13 @@ static padded_shape shape_of(const vigil_depthwise *p) {
 
 size_t vigil_depthwise_workspace_count(const vigil_depthwise *p) {
     padded_shape s = shape_of(p);
-    return (size_t)(s.rows * s.row_stride + 2 * STEP);
+    size_t rows = (size_t)(s.rows * s.row_stride + 2 * STEP);
+    // Enough for either kernel, whichever the CPU setting picks when the plan runs.
+    size_t lanes = vigil_depthwise_lanes_workspace_count(p);
+    return lanes > rows ? lanes : rows;
 }
+
+int64_t vigil_depthwise_plane_group(const vigil_depthwise *p) { return vigil_depthwise_lanes_takes(p) ? 16 : 1; }
 
 #if defined(__x86_64__)
 
@@ -275,6 +280,10 @@ AVX2 static void depthwise_avx2(const vigil_depthwise *p, const float *x, const 
 
 void vigil_depthwise_compute(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                              float *y, int64_t plane_begin, int64_t plane_end, float *workspace) {
+    if (vigil_depthwise_lanes_takes(p)) {
+        vigil_depthwise_lanes(p, x, weights, bias, residual, y, plane_begin, plane_end, workspace);
+        return;
+    }
     if (vigil_depthwise_avx512_takes(p)) {
         vigil_depthwise_avx512(p, x, weights, bias, residual, y, plane_begin, plane_end);
         return;

@@ -13,4 +13,15 @@ int vigil_depthwise_avx512_takes(const vigil_depthwise *p);
 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                             float *y, int64_t plane_begin, int64_t plane_end);
 
+/// Whether the channels-in-lanes AVX-512 kernel computes this window (the CPU has it, Vigil uses it,
+/// it is a convolution and its output rows are narrow; depthwise_lanes_avx512.c).
+int vigil_depthwise_lanes_takes(const vigil_depthwise *p);
+
+/// Floats of per-thread workspace the channels-in-lanes kernel needs (0 for windows it never takes).
+size_t vigil_depthwise_lanes_workspace_count(const vigil_depthwise *p);
+
+/// Output planes [plane_begin, plane_end) on the channels-in-lanes kernel, 16 planes at a time.
+void vigil_depthwise_lanes(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
+                           float *y, int64_t plane_begin, int64_t plane_end, float *workspace);
+
 #endif

@@ -62,6 +62,18 @@ public struct DepthwiseConvolution: @unchecked Sendable {
     /// Floats of workspace one thread needs.
     public var workspaceCount: Int { withCValue { vigil_depthwise_workspace_count($0) } }
 
+    /// Output planes best computed together (16 on the AVX-512 kernel that holds 16 channels per vector,
+    /// else 1): threads should split each image's planes at multiples of it.
+    public var planeGroup: Int { withCValue { Int(vigil_depthwise_plane_group($0)) } }
+
+    /// The output planes of `chunk` of `chunks` near-equal parts of `images` images' planes, each part a
+    /// run of whole groups of ``planeGroup`` planes within an image (the last group of an image may be short).
+    public func planes(chunk: Int, of chunks: Int, images: Int) -> Range<Int> {
+        let group = planeGroup, perImage = (outputChannels + group - 1) / group, units = images * perImage
+        func start(_ unit: Int) -> Int { unit / perImage * outputChannels + min(unit % perImage * group, outputChannels) }
+        return start(units * chunk / chunks)..<start(units * (chunk + 1) / chunks)
+    }
+
     /// Computes output `planes` (plane = image · outputChannels + output channel). `weights` (nil for pools),
     /// `bias` and `residual` (laid out like the output) may be `nil`.
     public func compute(input: UnsafePointer<Float>, weights: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,

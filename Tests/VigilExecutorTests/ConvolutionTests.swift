@@ -166,22 +166,51 @@ final class ConvolutionTests: XCTestCase {
         for (index, c) in cases.enumerated() { try check(c, seed: UInt64(300 + index)) }
     }
 
-    /// NaN and infinity in a depthwise convolution's input reach exactly the outputs whose window holds them.
+    /// The AVX-512 kernel with 16 channels per vector (5×5 and 7×7 windows at any width, 3×3 ones on rows of at
+    /// most 8 outputs): channel counts that leave a short last group of 16, several images (groups never span
+    /// two), strides 1 and 2, a dilation, asymmetric pads and pads wider than the kernel, a depth multiplier,
+    /// a 1×4 kernel, planes narrower and wider than a block of 8 outputs; then the same on the other kernels.
+    func testDepthwiseChannelsInLanes() throws {
+        let cases: [ConvCase] = [
+            ConvCase(x: [2, 40, 7, 7], outChannels: 40, kernel: [5, 5], pads: [2, 2, 2, 2], group: 40),
+            ConvCase(x: [1, 33, 14, 14], outChannels: 33, kernel: [5, 5], strides: [2, 2], pads: [1, 2, 2, 1], group: 33),
+            ConvCase(x: [1, 17, 15, 12], outChannels: 17, kernel: [7, 7], pads: [3, 3, 3, 3], group: 17),
+            ConvCase(x: [3, 18, 9, 11], outChannels: 18, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 18, bias: false),
+            ConvCase(x: [1, 16, 7, 7], outChannels: 16, kernel: [3, 3], pads: [1, 1, 1, 1], group: 16),
+            ConvCase(x: [1, 20, 11, 10], outChannels: 20, kernel: [5, 5], dilations: [2, 2], pads: [4, 3, 2, 4], group: 20),
+            ConvCase(x: [1, 18, 4, 5], outChannels: 18, kernel: [5, 5], pads: [4, 3, 5, 4], group: 18),
+            ConvCase(x: [1, 9, 8, 8], outChannels: 27, kernel: [5, 5], pads: [2, 2, 2, 2], group: 9),
+            ConvCase(x: [2, 5, 6, 9], outChannels: 5, kernel: [1, 4], pads: [0, 1, 0, 2], group: 5),
+            ConvCase(x: [1, 21, 30, 37], outChannels: 21, kernel: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 21),
+        ]
+        for (index, c) in cases.enumerated() { try check(c, seed: UInt64(400 + index)) }
+        guard InstructionSets.avx512Available else { return }
+        InstructionSets.useAVX512 = false
+        defer { InstructionSets.useAVX512 = true }
+        for (index, c) in cases.enumerated() { try check(c, seed: UInt64(400 + index)) }
+    }
+
+    /// NaN and infinity in a depthwise convolution's input reach exactly the outputs whose window holds them,
+    /// on the row kernel (3×3) and the AVX-512 kernel with 16 channels per vector (5×5).
     func testDepthwiseNonFiniteValues() throws {
         var xv = randomTensor([2, 3, 11, 21], seed: 86).scalars(as: Float.self)
         xv[4 * 21 + 7] = .nan
         xv[231 + 10 * 21 + 20] = .infinity
         xv[693 + 231 + 5 * 21] = -.infinity
-        let x = floatTensor(xv, [2, 3, 11, 21]), w = randomTensor([3, 1, 3, 3], seed: 87), b = randomTensor([3], seed: 88)
-        // Stride 2 rows one at a time; stride 1 rows two at a time, each input row shared by both.
-        for strides in [[2, 1], [1, 1]] {
-            let expected = referenceConv(x, w, b, strides: strides, dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 3)
-            XCTAssertTrue(expected.scalars(as: Float.self).contains { !$0.isFinite })
-            for threads in [1, 2] {
-                let y = try runNode("Conv", [.input(x), .constant(w), .constant(b)],
-                                    attributes: ["kernel_shape": ints([3, 3]), "pads": ints([1, 1, 1, 1]), "strides": ints(strides), "group": .int(3)],
-                                    threads: threads)[0]
-                expectClose(y, expected, "depthwise with NaN and infinity, strides \(strides), threads \(threads)")
+        let x = floatTensor(xv, [2, 3, 11, 21]), b = randomTensor([3], seed: 88)
+        for (kernel, pad) in [(3, 1), (5, 2)] {
+            let w = randomTensor([3, 1, kernel, kernel], seed: 87)
+            // Stride 2 rows one at a time; stride 1 rows two at a time, each input row shared by both.
+            for strides in [[2, 1], [1, 1]] {
+                let expected = referenceConv(x, w, b, strides: strides, dilations: [1, 1], padsBegin: [pad, pad], padsEnd: [pad, pad], group: 3)
+                XCTAssertTrue(expected.scalars(as: Float.self).contains { !$0.isFinite })
+                for threads in [1, 2] {
+                    let y = try runNode("Conv", [.input(x), .constant(w), .constant(b)],
+                                        attributes: ["kernel_shape": ints([kernel, kernel]), "pads": ints([pad, pad, pad, pad]),
+                                                     "strides": ints(strides), "group": .int(3)],
+                                        threads: threads)[0]
+                    expectClose(y, expected, "depthwise \(kernel)×\(kernel) with NaN and infinity, strides \(strides), threads \(threads)")
+                }
             }
         }
     }
@@ -321,6 +350,8 @@ final class ConvolutionTests: XCTestCase {
             ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1], 1),  // 256 output tiles: Winograd
             ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1], 1),  // depthwise rows of one full 32-column step and a short one
             ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1], 1),  // depthwise planes of two blocks of rows (AVX-512), the second short
+            ([2, 20, 7, 7], [20, 1, 5, 5], 20, [2, 2, 2, 2], 1),  // depthwise 5×5 (AVX-512: 16 channels per vector), a short group
+            ([1, 18, 13, 12], [18, 1, 5, 5], 18, [2, 1, 2, 2], 2),  // the same at stride 2
             ([2, 5, 9, 40], [13, 5, 3, 3], 1, [1, 1, 1, 1], 1),  // direct 3×3 (AVX-512): runs of 3 vectors, a partial block of 8 channels
             ([1, 3, 6, 57], [9, 3, 3, 3], 1, [0, 0, 0, 0], 1),  // direct 3×3 on an unpadded input, 55 columns: runs of 2 + 2 vectors
             ([2, 3, 13, 29], [16, 3, 3, 3], 1, [1, 1, 1, 1], 2),  // direct 3×3 stride 2 (AVX-512): a 3-channel stem of 16 channels, 15 columns

@@ -39,6 +39,10 @@ typedef struct {
 /// Floats of per-thread workspace `vigil_depthwise_compute` needs.
 size_t vigil_depthwise_workspace_count(const vigil_depthwise *p);
 
+/// Planes best computed together (16 when the channels-in-lanes AVX-512 kernel takes the window, else
+/// 1): callers splitting the planes among threads cut them at multiples of this within each image.
+int64_t vigil_depthwise_plane_group(const vigil_depthwise *p);
+
 /// Computes output planes [plane_begin, plane_end) (plane = image * m + output channel):
 /// y = act(window + bias + residual); weights are m x kernel_h x kernel_w (NULL for pools); `bias` and
 /// `residual` may be NULL.
