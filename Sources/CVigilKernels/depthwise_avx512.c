@@ -56,11 +56,36 @@ AVX512 static inline VIGIL_ALWAYS_INLINE __m512 accumulate(const int MODE, __m51
     return _mm512_add_ps(acc, x);
 }
 
-/// Any activation, called (not inlined) from the unrolled rows: its exp-based forms are large.
-AVX512 __attribute__((noinline)) static __m512 activate_any(__m512 v, const vigil_act *act) { return v16_activate(v, act); }
+AVX512 void vigil_depthwise_activate(float *y, int64_t n, const vigil_act *act) {
+    // One loop per kind, with no branch inside, so that consecutive vectors' long dependency chains
+    // overlap (HardSwish, Swish and Sigmoid written out; the other kinds through v16_activate).
+    const vigil_act a = *act;
+#define ACTIVATE_LOOP(expr)                                                                    \
+    for (int64_t i = 0; i < n; i += 16) {                                                      \
+        __mmask16 mask = v16_mask(n - i);                                                      \
+        __m512 v = _mm512_maskz_loadu_ps(mask, y + i);                                         \
+        _mm512_mask_storeu_ps(y + i, mask, expr);                                              \
+    }
+    switch (a.kind) {
+    case VIGIL_ACT_HARDSWISH: {
+        const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+        ACTIVATE_LOOP(_mm512_mul_ps(v, _mm512_max_ps(_mm512_setzero_ps(), _mm512_min_ps(one, _mm512_fmadd_ps(v, sixth, half)))))
+        break;
+    }
+    case VIGIL_ACT_SWISH: {
+        const __m512 alpha = _mm512_set1_ps(a.a);
+        ACTIVATE_LOOP(_mm512_mul_ps(v, v16_sigmoid(_mm512_mul_ps(v, alpha))))
+        break;
+    }
+    case VIGIL_ACT_SIGMOID: ACTIVATE_LOOP(v16_sigmoid(v)) break;
+    default: ACTIVATE_LOOP(v16_activate(v, &a)) break;
+    }
+#undef ACTIVATE_LOOP
+}
 
 /// The epilogue of one output row's 16 columns from ow (`store` the lanes inside the row): average
-/// scaling, residual, activation (ACT: VIGIL_ACT_NONE, VIGIL_ACT_LINEAR or -1 for any kind), store.
+/// scaling, residual, activation (ACT: VIGIL_ACT_NONE, VIGIL_ACT_LINEAR, or -1 for any kind, applied to
+/// the whole plane afterwards), store.
 AVX512 static inline VIGIL_ALWAYS_INLINE void finish16(const vigil_depthwise *p, const int MODE, const int ACT, __m512 a, const float *res,
                                                        float *y, int64_t oh, int64_t ow, __mmask16 store) {
     if (MODE == VIGIL_WINDOW_AVERAGE)
@@ -72,8 +97,6 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void finish16(const vigil_depthwise *p,
         __m512 low = _mm512_set1_ps(p->act.b), high = _mm512_set1_ps(p->act.c);
         a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, low, _CMP_LT_OQ), a, low);
         a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, high, _CMP_GT_OQ), a, high);
-    } else if (ACT != VIGIL_ACT_NONE) {
-        a = activate_any(a, &p->act);
     }
     _mm512_mask_storeu_ps(y + oh * p->out_w + ow, store, a);
 }
@@ -133,7 +156,8 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void rows_block(const vigil_depthwise *
         if (oh + r < p->out_h) finish16(p, MODE, ACT, acc[r], res, y, oh + r, ow, store);
 }
 
-/// One output plane: blocks of ROWS rows, 16 columns at a time.
+/// One output plane: blocks of ROWS rows, 16 columns at a time; an activation other than the inline ones
+/// then runs over the plane (a call from the blocks would spill their accumulators).
 #define PLANE512(name, KH, KW, MODE, ACT, S)                                                                               \
     AVX512 static void name(const vigil_depthwise *p, const float *x, const float *w, float b, const float *res, float *y) { \
         __m512 wv[MAX_TAPS * MAX_TAPS];                                                           \
@@ -144,6 +168,7 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void rows_block(const vigil_depthwise *
                 rows_block(p, KH, KW, MODE, ACT, S, ROWS, x, wv, b, res, y, oh, ow);                                        \
             }                                                                                                              \
         }                                                                                                                  \
+        if (ACT == -1) vigil_depthwise_activate(y, p->out_h * p->out_w, &p->act);                                          \
     }
 /// The planes of one kernel size and stride for each window and activation form.
 #define PLANES512(name, KH, KW, S)                                                                                         \

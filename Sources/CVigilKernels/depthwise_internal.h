@@ -13,6 +13,9 @@ int vigil_depthwise_avx512_takes(const vigil_depthwise *p);
 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                             float *y, int64_t plane_begin, int64_t plane_end);
 
+/// Applies the activation (any kind) to n floats in place, on AVX-512.
+void vigil_depthwise_activate(float *y, int64_t n, const vigil_act *act);
+
 /// Whether the channels-in-lanes AVX-512 kernel computes this window (the CPU has it, Vigil uses it,
 /// it is a convolution and its output rows are narrow; depthwise_lanes_avx512.c).
 int vigil_depthwise_lanes_takes(const vigil_depthwise *p);
