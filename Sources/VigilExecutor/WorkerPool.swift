@@ -10,9 +10,10 @@ import Synchronization
 ///
 /// A loop publishes its tasks by bumping a generation counter; workers spin briefly on it before
 /// sleeping, so that the back-to-back loops of one inference start without a thread wake-up each, and
-/// an idle process does not spin. Every thread, the caller included, claims tasks one at a time
-/// from a shared counter, so a task runs exactly once whatever the number of workers, and a thread
-/// slowed down (by another process on its core) simply takes fewer tasks. The caller waits only for
+/// an idle process does not spin. Every thread, the caller included, claims tasks one at a time from
+/// counters (its own share of the tasks first, then the others'), so a task runs exactly once whatever
+/// the number of workers, and a thread slowed down (by another process on its core) simply takes fewer
+/// tasks. The caller waits only for
 /// tasks that are running, never for a worker to wake up: a worker that arrives after the last task
 /// was claimed leaves without touching the loop.
 ///
@@ -25,7 +26,8 @@ final class WorkerPool: Sendable {
 
     let workerCount: Int
     private let generation = Atomic<Int>(0)
-    private let nextTask = Atomic<Int>(0)
+    /// Per thread, the tasks of its share claimed so far (see `claim`).
+    private let cursors: [Cursor]
     private let completed = Atomic<Int>(0)
     /// Workers between entering and leaving the current loop.
     private let active = Atomic<Int>(0)
@@ -40,6 +42,7 @@ final class WorkerPool: Sendable {
     /// Starts `workers` threads.
     init(workers: Int) {
         workerCount = max(0, workers)
+        cursors = (0...workerCount).map { _ in Cursor() }
         for index in 0..<workerCount {
             let thread = Thread { [self] in work(slot: index + 1) }
             thread.name = "vigil-worker-\(index)"
@@ -69,7 +72,7 @@ final class WorkerPool: Sendable {
             withoutActuallyEscaping(body) { body in
                 job.body = body
                 job.count = tasks
-                nextTask.store(0, ordering: .sequentiallyConsistent)
+                for cursor in cursors { cursor.claimed.store(0, ordering: .sequentiallyConsistent) }
                 completed.store(0, ordering: .sequentiallyConsistent)
                 closed.store(false, ordering: .sequentiallyConsistent)
                 wake.lock()
@@ -87,15 +90,25 @@ final class WorkerPool: Sendable {
         }
     }
 
-    /// Claims and runs tasks until none is left; returns how many it ran.
+    /// Claims and runs tasks until none is left; returns how many it ran. The tasks are cut into one
+    /// contiguous share per thread, each with its own counter: a thread runs its own share first, then
+    /// helps with the others' (a thread late or slowed down leaves its share to the rest). So a layer
+    /// split the same way as the one before it gives each thread the part of the data it wrote and still
+    /// has in its cache, whichever thread arrives first.
     private func claim(_ body: (Int, Int) -> Void, count: Int, slot: Int) -> Int {
         var ran = 0
-        while true {
-            let task = nextTask.add(1, ordering: .relaxed).oldValue
-            if task >= count { return ran }
-            body(task, slot)
-            ran += 1
+        let shares = cursors.count
+        for offset in 0..<shares {
+            let share = (slot + offset) % shares
+            let first = count * share / shares, end = count * (share + 1) / shares
+            while true {
+                let task = first + cursors[share].claimed.add(1, ordering: .relaxed).oldValue
+                if task >= end { break }
+                body(task, slot)
+                ran += 1
+            }
         }
+        return ran
     }
 
     /// Enters the current loop unless it is closed; a separate call, so that the worker's reference
@@ -127,6 +140,13 @@ final class WorkerPool: Sendable {
             participate(slot: slot)
         }
     }
+}
+
+/// One thread's share of a loop's tasks: how many of them were claimed, alone on its cache line (the
+/// threads update their own counters without contending for one).
+private final class Cursor: Sendable {
+    let claimed = Atomic<Int>(0)
+    private let padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 }
 
 /// The body and task count of the loop a pool is running.
