@@ -112,9 +112,12 @@ uint32_t vigil_flush_subnormals(void) {
 
 void vigil_restore_float_mode(uint32_t state) { _mm_setcsr(state); }
 
+void vigil_spin_pause(void) { _mm_pause(); }
+
 #else
 
 uint32_t vigil_flush_subnormals(void) { return 0; }
 void vigil_restore_float_mode(uint32_t state) { (void)state; }
+void vigil_spin_pause(void) {}
 
 #endif

@@ -60,6 +60,9 @@ public enum KernelFeatures {
     /// (for ``restoreFloatMode(_:)``).
     public static func flushSubnormals() -> UInt32 { vigil_flush_subnormals() }
 
+    /// A spin-wait hint for a thread polling memory another thread will write (x86-64's `pause`).
+    public static func spinPause() { vigil_spin_pause() }
+
     /// Restores a thread's floating-point mode saved by ``flushSubnormals()``.
     public static func restoreFloatMode(_ state: UInt32) { vigil_restore_float_mode(state) }
 

@@ -131,10 +131,11 @@ final class WorkerPool: Sendable {
         _ = KernelFeatures.flushSubnormals()
         var seen = 0
         while true {
-            // The clock read every 256 loads (a few hundred nanoseconds).
+            // The clock read every 256 loads, each after a spin-wait hint.
             var spins = 0
             let start = DispatchTime.now().uptimeNanoseconds
             while generation.load(ordering: .acquiring) == seen {
+                KernelFeatures.spinPause()
                 spins &+= 1
                 if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds &- start > Self.spinNanoseconds { break }
             }

@@ -48,6 +48,10 @@ int vigil_avx512_enabled(void);
 uint32_t vigil_flush_subnormals(void);
 void vigil_restore_float_mode(uint32_t state);
 
+/// A spin-wait hint (`pause` on x86-64: the waiting thread yields the core's shared resources and
+/// power for some tens of cycles; nothing elsewhere).
+void vigil_spin_pause(void);
+
 /// The core's single-precision FMA throughput in GFLOP/s (2 per multiply-add), measured in thread CPU
 /// time with the widest vectors the kernels use (AVX-512 when enabled, else AVX2; a few ms); 0 when
 /// the vectorized kernels do not run here.
