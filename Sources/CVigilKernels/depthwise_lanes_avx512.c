@@ -1,11 +1,11 @@
-// Depthwise convolutions with 16 channels in the lanes of each AVX-512 vector, for the windows the row
-// kernel (depthwise_avx512.c) computes slowly: planes too narrow to fill its 16-column vectors (a 7-column
-// plane uses 7 of 16 lanes, and every plane pays its setup), and kernels other than its unrolled 3x3. Sixteen planes at a time are transposed into a zero-padded
-// workspace of pixels, each one vector of the 16 channels' values; every tap of every output pixel is
-// then one full-width load and one FMA with that tap's 16 weights, whatever the kernel size, stride or
-// dilation; the sums are transposed back into the 16 output planes, with the residual and the activation
-// applied as they are stored. The padding is zeros, as in the AVX2 kernel's padded copy (a non-finite
-// weight times the padding's 0 gives NaN).
+// Depthwise convolutions with 16 channels in the lanes of each AVX-512 vector, for the windows the row kernel
+// (depthwise_avx512.c) computes slowly: planes too narrow to fill its 16-column vectors (a 7-column plane
+// uses 7 of 16 lanes, and every plane pays its setup), and kernels other than its unrolled 3x3. Sixteen
+// planes at a time are transposed into a zero-padded workspace of pixels, each one vector of the 16 channels'
+// values; every tap of every output pixel is then one full-width load and one FMA with that tap's 16 weights,
+// whatever the kernel size, stride or dilation; the sums are transposed back into the 16 output planes, with
+// the residual and the activation applied as they are stored. The padding is zeros, as in the AVX2 kernel's
+// padded copy (a non-finite weight times the padding's 0 gives NaN).
 #include "vector_math.h"
 #include "vigil_depthwise.h"
 

@@ -1,8 +1,12 @@
-// Depthwise 2-D convolution (one filter per output channel, each reading one input channel) on NCHW,
-// vectorized along the output rows (AVX2 + FMA; callers check `vigil_vector_available()`): each plane is
-// copied into a zero-padded, stride-phase-split buffer (so that every tap of every stride and dilation
-// is a contiguous load), then each output row is accumulated tap by tap and written with the bias, a
-// residual and the activation applied.
+// Depthwise 2-D convolution (one filter per output channel, each reading one input channel) and window pools
+// on NCHW. Three kernels, chosen per window (callers check `vigil_vector_available()`): on AVX-512,
+// convolutions of any window but 3x3 (5x5, 7x7, strided, dilated) and 3x3 ones with output rows of at most 8
+// columns hold 16 channels per vector (depthwise_lanes_avx512.c: 16 planes transposed into a padded
+// pixel-major workspace, one load and one FMA per tap, transposed back); pools and the other 3x3 convolutions
+// of strides 1 and 2 read each plane in place, 16 output columns per vector (depthwise_avx512.c); the rest,
+// and every window on AVX2 + FMA CPUs, copy each plane into a zero-padded, stride-phase-split buffer (so that
+// every tap of every stride and dilation is a contiguous load) and accumulate each output row tap by tap
+// (depthwise.c). All write the bias, a residual and the activation with the output.
 #ifndef VIGIL_DEPTHWISE_H
 #define VIGIL_DEPTHWISE_H
 
