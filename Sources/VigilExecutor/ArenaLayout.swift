@@ -13,7 +13,9 @@ import VigilOps
 /// A Concat whose inputs are each one run of its output's bytes (nothing but ones before the axis: batch 1
 /// in NCHW) gets its output's buffer when its first input is produced, and each input computed here and
 /// used by no other Concat is written straight into its place there (a ``Storage/view(slot:offset:)``),
-/// so that the Concat copies nothing (SqueezeNet's fire modules, Inception's branches).
+/// so that the Concat copies nothing (SqueezeNet's fire modules, Inception's branches). Concats that
+/// each extend the one before (DenseNet's dense blocks) share the longest one's buffer: every feature is
+/// written once, and each shorter Concat is a view of the buffer's first bytes.
 struct ArenaLayout {
     let lowered: Planner.Lowered
     let graph: Graph
@@ -28,6 +30,8 @@ struct ArenaLayout {
     private var buffers: [(bytes: Int, first: Int, last: Int)] = []
     /// Values written into a Concat's output: the Concat's output name, its bytes, and the value's byte offset.
     private var concatPlaces: [String: ConcatPlace] = [:]
+    /// Concat outputs that are the first bytes of another Concat's output (its name and bytes, offset 0).
+    private var concatViews: [String: ConcatPlace] = [:]
     /// The buffer of each such Concat's output, from the step that produces its first input.
     private var concatBuffers: [String: Int] = [:]
 
@@ -42,7 +46,7 @@ struct ArenaLayout {
     /// The plan: steps with their storage, the constants, the buffers' places and every value's place.
     mutating func plan() throws(ExecutorError) -> ExecutionPlan {
         let lastUse = lastUses()
-        concatPlaces = Self.concatPlaces(lowered, graph: graph, inputNames: inputNames)
+        (concatPlaces, concatViews) = Self.concatPlaces(lowered, graph: graph, inputNames: inputNames)
         for (i, name) in inputNames.enumerated() where inputValues[name] == nil { storage[name] = .input(i) }
         var steps: [Step] = []
         var scratchBytes = 0
@@ -145,7 +149,7 @@ struct ArenaLayout {
             let bytes = type.dtype.storageBytes(count: checkedElementCount(type.shape.staticSizes!)!) ?? 0
             let last = name.isEmpty ? index : (lastUse[name] ?? index)
             var chosen: Storage?
-            if let place = concatPlaces[name] {
+            if let place = concatPlaces[name] ?? (j == 0 ? concatViews[name] : nil) {
                 let b = concatBuffers[place.concat] ?? newBuffer(place.bytes, from: index, until: lastUse[place.concat] ?? index, live: &live)
                 concatBuffers[place.concat] = b
                 buffers[b].last = max(buffers[b].last, last)
@@ -170,11 +174,15 @@ struct ArenaLayout {
                     outputs: outputStorage, outputTypes: entry.outputTypes, kernel: entry.kernel)
     }
 
-    /// The inputs that can be written straight into their Concat's output, with their byte offsets there:
-    /// Concats along an axis with only ones before it, and inputs that are produced by a step of this
-    /// plan (not by a view of another value), appear once among all Concats' inputs, and are not graph
-    /// outputs.
-    static func concatPlaces(_ lowered: Planner.Lowered, graph: Graph, inputNames: [String]) -> [String: ConcatPlace] {
+    /// The inputs that can be written straight into their Concat's output, with their byte offsets there,
+    /// and the Concats whose output can be the first bytes of another's (`views`). Concats along an axis
+    /// with only ones before it whose inputs are a prefix of a longer Concat's inputs (DenseNet's dense
+    /// blocks: each Concat takes the one before it plus one feature) form a chain whose longest member, the
+    /// root, holds every input at its one place, the others being views of its first bytes. An input is
+    /// placed when it is produced by a step of this plan (not by a view of another value), is not a graph
+    /// input, output or constant, and every Concat that takes it (once) shares one root.
+    static func concatPlaces(_ lowered: Planner.Lowered, graph: Graph, inputNames: [String])
+        -> (places: [String: ConcatPlace], views: [String: ConcatPlace]) {
         var producers: [String: Planner.Scheduled] = [:]
         var concatUses: [String: Int] = [:]
         for entry in lowered.scheduled {
@@ -182,25 +190,58 @@ struct ArenaLayout {
             if entry.node.opType == "Concat" { for name in entry.node.inputs where !name.isEmpty { concatUses[name, default: 0] += 1 } }
         }
         let outputs = Set(graph.outputs.map(\.name)), inputs = Set(inputNames)
-        var places: [String: ConcatPlace] = [:]
+        // The Concats whose inputs are each one run of the output's bytes, with their inputs' byte offsets.
+        struct Candidate {
+            let output: String, inputs: [String], offsets: [Int], total: Int, axis: Int
+        }
+        var candidates: [Candidate] = []
         for entry in lowered.scheduled where entry.node.opType == "Concat" && entry.node.outputs.count == 1 && !entry.node.outputs[0].isEmpty {
             let type = entry.outputTypes[0]
             guard let sizes = type.shape.staticSizes, let total = checkedElementCount(sizes).flatMap(type.dtype.storageBytes(count:)),
                   case .int(let axisValue) = entry.node.attribute("axis") else { continue }
             let axis = axisValue < 0 ? Int(axisValue) + sizes.count : Int(axisValue)
             guard axis >= 0 && axis < sizes.count && sizes[..<axis].allSatisfy({ $0 == 1 }) else { continue }
-            var offset = 0
+            var offsets: [Int] = [], offset = 0
             for name in entry.node.inputs {
                 guard let type = lowered.facts[name]?.type, let shape = type.shape.staticSizes, let count = checkedElementCount(shape),
                       let bytes = type.dtype.storageBytes(count: count) else { break }
-                if let producer = producers[name], producer.kernel.aliasInput == nil || producer.node.outputs.first != name,
-                   concatUses[name] == 1, !outputs.contains(name), !inputs.contains(name), lowered.facts[name]?.value == nil {
-                    places[name] = ConcatPlace(concat: entry.node.outputs[0], bytes: total, offset: offset)
-                }
+                offsets.append(offset)
                 offset += bytes
             }
+            // Inputs after one of unknown size have no known place.
+            candidates.append(Candidate(output: entry.node.outputs[0], inputs: entry.node.inputs, offsets: offsets, total: total, axis: axis))
         }
-        return places
+        // Each candidate's root: the longest candidate along the same axis that starts with its inputs, when
+        // every such candidate is a prefix of it (a chain, not branches); else itself.
+        func starts(_ long: Candidate, with short: Candidate) -> Bool {
+            long.axis == short.axis && long.inputs.count >= short.inputs.count && long.offsets.count >= short.offsets.count
+                && short.offsets.count == short.inputs.count && Array(long.inputs.prefix(short.inputs.count)) == short.inputs
+        }
+        var root: [String: Int] = [:]
+        for (i, c) in candidates.enumerated() {
+            let longer = candidates.indices.filter { starts(candidates[$0], with: c) }
+            let longest = longer.max { candidates[$0].inputs.count < candidates[$1].inputs.count } ?? i
+            root[c.output] = longer.allSatisfy { starts(candidates[longest], with: candidates[$0]) } ? longest : i
+        }
+        var places: [String: ConcatPlace] = [:], views: [String: ConcatPlace] = [:]
+        var roots: [String: Set<Int>] = [:], takers: [String: Int] = [:]
+        for c in candidates {
+            for name in c.inputs { roots[name, default: []].insert(root[c.output]!); takers[name, default: 0] += 1 }
+        }
+        for c in candidates {
+            let r = candidates[root[c.output]!]
+            if r.output != c.output, !outputs.contains(c.output) {
+                views[c.output] = ConcatPlace(concat: r.output, bytes: r.total, offset: 0)
+            }
+            for (index, name) in c.inputs.enumerated() where index < r.offsets.count {
+                if let producer = producers[name], producer.kernel.aliasInput == nil || producer.node.outputs.first != name,
+                   roots[name]?.count == 1, concatUses[name] == takers[name], c.inputs.filter({ $0 == name }).count == 1,
+                   !outputs.contains(name), !inputs.contains(name), lowered.facts[name]?.value == nil {
+                    places[name] = ConcatPlace(concat: r.output, bytes: r.total, offset: r.offsets[index])
+                }
+            }
+        }
+        return (places, views)
     }
 
     /// Where a Concat input is written: the Concat's output (its name and bytes) and the byte offset there.

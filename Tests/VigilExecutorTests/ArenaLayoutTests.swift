@@ -60,9 +60,20 @@ final class ArenaLayoutTests: XCTestCase {
     /// Relu → 1×1 Conv → Relu → 1×1 Conv gives the next feature. Every feature lives to the block's
     /// end while the concatenations grow: a free list of grown slots took 2× the bytes ever alive.
     func testDenseBlockArenaStaysAtTheBytesAlive() throws {
+        try checkDenseBlock(batch: 2)
+    }
+
+    /// The same block at batch 1, where its Concats form a chain: every feature is written once into the
+    /// last Concat's buffer and each shorter Concat is a view of its first bytes (nothing is copied but
+    /// the block's input, a graph input), and the values are the same.
+    func testDenseBlockConcatsShareOneBuffer() throws {
+        try checkDenseBlock(batch: 1)
+    }
+
+    func checkDenseBlock(batch: Int) throws {
         var graph = Graph(name: "dense")
         let (channels, growth, bottleneck, layers) = (8, 4, 16, 6)
-        graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: [2, channels, 12, 12])))]
+        graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: [batch, channels, 12, 12])))]
         graph.outputs = [ValueInfo(name: "y", type: nil)]
         var features = ["x"]
         for layer in 0..<layers {
@@ -80,18 +91,28 @@ final class ArenaLayoutTests: XCTestCase {
         try graph.addNode(Node(name: "out", opType: "Concat", inputs: features, outputs: ["y"], attributes: [Attribute(name: "axis", value: .int(1))]))
         let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph)
         let session = try InferenceSession(model: model, options: .init(threads: 1))
-        let x = randomTensor([2, channels, 12, 12], seed: 9)
-        // Alive at once at most: at the last layer's squeeze, the block's input, five features, the
-        // concatenation (Relu in place) and the squeeze's output: 8 + 5·4 + 28 + 16 channels.
-        let plane = 2 * 12 * 12 * 4
-        let mostAlive = (2 * (channels + growth * (layers - 1)) + bottleneck) * plane
+        let x = randomTensor([batch, channels, 12, 12], seed: 9)
+        let plane = batch * 12 * 12 * 4
         let plan = try session.plannedLayout(for: ["x": x])
-        XCTAssertLessThanOrEqual(plan.arenaSize, mostAlive, "arena \(plan.arenaSize) against \(mostAlive) alive")
+        if batch == 1 {
+            // The chain's buffer (all 32 channels, from the first feature on), the last Relu's 28 and the
+            // squeeze's 16.
+            let mostAlive = (channels + growth * layers + channels + growth * (layers - 1) + bottleneck) * plane
+            XCTAssertLessThanOrEqual(plan.arenaSize, mostAlive, "arena \(plan.arenaSize) against \(mostAlive) alive")
+            func isView(_ name: String) -> Bool { if case .view = plan.values[name]?.storage { return true } else { return false } }
+            for layer in 0..<layers { XCTAssertTrue(isView("c\(layer)") && isView("f\(layer)"), "layer \(layer): a view of the chain's buffer") }
+            XCTAssertFalse(isView("y") || isView("x"), "the chain's root (a graph output) and the graph input")
+        } else {
+            // Alive at once at most: at the last layer's squeeze, the block's input, five features, the
+            // concatenation (Relu in place) and the squeeze's output: 8 + 5·4 + 28 + 16 channels.
+            let mostAlive = (2 * (channels + growth * (layers - 1)) + bottleneck) * plane
+            XCTAssertLessThanOrEqual(plan.arenaSize, mostAlive, "arena \(plan.arenaSize) against \(mostAlive) alive")
+        }
         // The values are still right: the block computed naively, in doubles.
         func reluConv(_ input: [Double], _ inputChannels: Int, _ weight: String, _ outputs: Int) -> [Double] {
             let w = graph.initializer(weight)!.scalars(as: Float.self).map(Double.init)
-            var result = [Double](repeating: 0, count: 2 * outputs * 144)
-            for image in 0..<2 {
+            var result = [Double](repeating: 0, count: batch * outputs * 144)
+            for image in 0..<batch {
                 for o in 0..<outputs {
                     for c in 0..<inputChannels {
                         let weight = w[o * inputChannels + c], source = (image * inputChannels + c) * 144, target = (image * outputs + o) * 144
@@ -106,14 +127,15 @@ final class ArenaLayoutTests: XCTestCase {
         for layer in 0..<layers {
             let feature = reluConv(reluConv(planes, width, "u\(layer)", bottleneck), bottleneck, "w\(layer)", growth)
             var grown: [Double] = []
-            for image in 0..<2 {
+            for image in 0..<batch {
                 grown += planes[(image * width * 144)..<((image + 1) * width * 144)]
                 grown += feature[(image * growth * 144)..<((image + 1) * growth * 144)]
             }
             planes = grown
             width += growth
         }
-        expectClose(try session.run(["x": x])["y"], floatTensor(planes.map { Float($0) }, [2, width, 12, 12]), atol: 1e-4, "dense block")
+        expectClose(try session.run(["x": x])["y"], floatTensor(planes.map { Float($0) }, [batch, width, 12, 12]), atol: 1e-4,
+                    "dense block, batch \(batch)")
     }
 
     /// Concat inputs computed by the plan and used by no other Concat are written straight into their
@@ -180,6 +202,35 @@ final class ArenaLayoutTests: XCTestCase {
             expectClose(outputs["b"], floatTensor(b.flatMap { $0 }.map { Float($0) }, [batch, 2, 5, 7]), atol: 1e-5, "batch \(batch): b")
             let rows = sig.flatMap { p in (0..<5).map { Array(p[($0 * 7)..<($0 * 7 + 7)]) } }
             expectClose(outputs["w"], floatTensor(rows.flatMap { $0 + $0 }.map { Float($0) }, [batch, 3, 5, 14]), atol: 1e-5, "batch \(batch): w")
+        }
+    }
+
+    /// Concats that share their first inputs but then differ (branches, not a chain) keep their own
+    /// buffers: the shared inputs are copied into each, the inputs only one of them takes are written
+    /// in place, and every value is what a naive evaluation gives.
+    func testConcatBranchesKeepTheirOwnBuffers() throws {
+        var graph = Graph(name: "branches")
+        graph.inputs = [ValueInfo(name: "x", type: .tensor(.float32, Shape(static: [1, 2, 3, 4])))]
+        graph.outputs = ["ya", "yb", "yc"].map { ValueInfo(name: $0, type: nil) }
+        let ops = [("p", "Neg"), ("q", "Sigmoid"), ("r", "Relu"), ("s", "Abs")]
+        for (name, op) in ops { try graph.addNode(Node(name: name, opType: op, inputs: ["x"], outputs: [name])) }
+        for (cat, inputs) in [("a", ["p", "q"]), ("b", ["p", "q", "r"]), ("c", ["p", "q", "s"])] {
+            try graph.addNode(Node(name: cat, opType: "Concat", inputs: inputs, outputs: [cat], attributes: [Attribute(name: "axis", value: .int(1))]))
+            try graph.addNode(Node(name: "y" + cat, opType: "Exp", inputs: [cat], outputs: ["y" + cat]))
+        }
+        let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph)
+        let session = try InferenceSession(model: model, options: .init(threads: 1))
+        let x = randomTensor([1, 2, 3, 4], seed: 5)
+        let plan = try session.plannedLayout(for: ["x": x])
+        func isView(_ name: String) -> Bool { if case .view = plan.values[name]?.storage { return true } else { return false } }
+        for name in ["p", "q", "a", "b", "c"] { XCTAssertFalse(isView(name), name) }
+        for name in ["r", "s"] { XCTAssertTrue(isView(name), name) }
+        let xv = x.scalars(as: Float.self).map(Double.init)
+        let parts: [String: [Double]] = ["p": xv.map { -$0 }, "q": xv.map { 1 / (1 + exp(-$0)) }, "r": xv.map { max(0, $0) }, "s": xv.map { abs($0) }]
+        let outputs = try session.run(["x": x])
+        for (cat, inputs) in [("a", ["p", "q"]), ("b", ["p", "q", "r"]), ("c", ["p", "q", "s"])] {
+            let expected = inputs.flatMap { parts[$0]! }.map { Float(exp($0)) }
+            expectClose(outputs["y" + cat], floatTensor(expected, [1, 2 * inputs.count, 3, 4]), atol: 1e-5, "Concat \(cat)")
         }
     }
 }
