@@ -11,13 +11,11 @@
 
 #include "depthwise_internal.h"
 
-#include <string.h>
-
 /// Output pixels of one row computed together (their sums stay in registers across the taps).
 #define BLOCK 8
 /// The widest output rows of 3x3 windows taken: wider ones fill the row kernel's vectors, whose 3x3 forms
-/// are unrolled (C microbenchmark, 3x3 windows: 7x7 outputs 0.93-1.5x the row kernel's time, 14x14
-/// 1.06-1.9x; other windows 1.0-3.5x faster up to 112-column rows).
+/// are unrolled (C microbenchmark, 3x3 windows: 1.3-2.1x the row kernel's speed on 7-column outputs,
+/// 0.6-0.9x on 14 columns and wider; other windows 1.0-5x faster up to 112-column rows).
 #define MAX_3X3_OUT_W 8
 /// The largest padded workspace of one group of planes, in floats (1 MiB).
 #define MAX_PADDED_FLOATS (1 << 18)
@@ -38,6 +36,11 @@ static lanes_shape lanes_shape_of(const vigil_depthwise *p) {
 /// Whether the window is one this kernel computes: a convolution, other than 3x3 or with narrow output
 /// rows, whose padded group of planes is of bounded size.
 static int lanes_fit(const vigil_depthwise *p) {
+    // Sizes bounded first, so that the padded shape's products cannot overflow (larger ones would fail
+    // the workspace bound below anyway).
+    if (p->out_h > 4096 || p->out_w > 4096 || p->kernel_h > VIGIL_WINDOW_MAX_TAPS || p->kernel_w > VIGIL_WINDOW_MAX_TAPS ||
+        p->stride_h > 256 || p->stride_w > 256 || p->dilation_h > 256 || p->dilation_w > 256)
+        return 0;
     lanes_shape s = lanes_shape_of(p);
     int is3x3 = p->kernel_h == 3 && p->kernel_w == 3;
     return p->mode == VIGIL_WINDOW_CONV && (!is3x3 || p->out_w <= MAX_3X3_OUT_W) && s.rows * s.cols * 16 <= MAX_PADDED_FLOATS;

@@ -100,15 +100,15 @@ enum IndexingKernels {
     static func scatterCombine(_ k: KernelContext, _ reduction: Indexing.ScatterReduction) throws(OpError)
         -> (@Sendable (UnsafeMutableRawPointer, UnsafeRawPointer, Int) -> Void)?
     {
-        func make<T: Comparable & Numeric>(_: T.Type, _ add: @escaping @Sendable (T, T) -> T, _ mul: @escaping @Sendable (T, T) -> T)
+        func make<T: Comparable & Numeric & Sendable>(_: T.Type, _ add: @escaping @Sendable (T, T) -> T, _ mul: @escaping @Sendable (T, T) -> T)
             -> @Sendable (UnsafeMutableRawPointer, UnsafeRawPointer, Int) -> Void
         {
             let f: @Sendable (T, T) -> T
             switch reduction {
             case .add: f = add
             case .mul: f = mul
-            case .max: f = { Swift.max($0, $1) }
-            default: f = { Swift.min($0, $1) }
+            case .max: f = { (a: T, b: T) in Swift.max(a, b) }
+            default: f = { (a: T, b: T) in Swift.min(a, b) }
             }
             return { target, source, count in
                 let t = target.assumingMemoryBound(to: T.self), s = source.assumingMemoryBound(to: T.self)
@@ -119,8 +119,8 @@ enum IndexingKernels {
         switch k.inputDType(0) {
         case .float32: return make(Float.self, +, *)
         case .float64: return make(Double.self, +, *)
-        case .int32: return make(Int32.self, &+, &*)
-        case .int64: return make(Int64.self, &+, &*)
+        case .int32: return make(Int32.self, { $0 &+ $1 }, { $0 &* $1 })
+        case .int64: return make(Int64.self, { $0 &+ $1 }, { $0 &* $1 })
         case let other: throw k.error("ScatterND reduction '\(reduction.rawValue)' does not support \(other)", subject: "reduction")
         }
     }
