@@ -91,13 +91,7 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void finish16(const vigil_depthwise *p,
     if (MODE == VIGIL_WINDOW_AVERAGE)
         a = _mm512_mul_ps(a, _mm512_mul_ps(_mm512_set1_ps(p->inv_h[oh]), _mm512_maskz_loadu_ps(store, p->inv_w + ow)));
     if (res) a = _mm512_add_ps(a, _mm512_maskz_loadu_ps(store, res + oh * p->out_w + ow));
-    if (ACT == VIGIL_ACT_LINEAR) {
-        // Comparisons with NaN are false: NaN is kept.
-        a = _mm512_mask_mul_ps(a, _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ), a, _mm512_set1_ps(p->act.a));
-        __m512 low = _mm512_set1_ps(p->act.b), high = _mm512_set1_ps(p->act.c);
-        a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, low, _CMP_LT_OQ), a, low);
-        a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, high, _CMP_GT_OQ), a, high);
-    }
+    if (ACT == VIGIL_ACT_LINEAR) a = v16_linear(a, &p->act);
     _mm512_mask_storeu_ps(y + oh * p->out_w + ow, store, a);
 }
 

@@ -219,11 +219,7 @@ AVX512 static void scatter_output(const vigil_depthwise *p, const float *out, in
             __m512 a = r[lane];
             if (res[lane]) a = _mm512_add_ps(a, _mm512_maskz_loadu_ps(mask, res[lane] + q));
             if (kind == VIGIL_ACT_LINEAR) {
-                // Comparisons with NaN are false: NaN is kept.
-                a = _mm512_mask_mul_ps(a, _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ), a, _mm512_set1_ps(p->act.a));
-                __m512 low = _mm512_set1_ps(p->act.b), high = _mm512_set1_ps(p->act.c);
-                a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, low, _CMP_LT_OQ), a, low);
-                a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, high, _CMP_GT_OQ), a, high);
+                a = v16_linear(a, &p->act);
             } else if (kind != VIGIL_ACT_NONE) {
                 a = activate_lanes(a, &p->act);
             }

@@ -24,12 +24,7 @@ AVX512 static inline VIGIL_ALWAYS_INLINE __m512 activate(__m512 a, const vigil_a
         __m512 g = _mm512_fmadd_ps(a, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
         return _mm512_mul_ps(a, _mm512_max_ps(_mm512_setzero_ps(), _mm512_min_ps(_mm512_set1_ps(1.0f), g)));
     }
-    if (act->kind == VIGIL_ACT_LINEAR) {
-        a = _mm512_mask_mul_ps(a, _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ), a, _mm512_set1_ps(act->a));
-        __m512 low = _mm512_set1_ps(act->b), high = _mm512_set1_ps(act->c);
-        a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, low, _CMP_LT_OQ), a, low);
-        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, high, _CMP_GT_OQ), a, high);
-    }
+    if (act->kind == VIGIL_ACT_LINEAR) return v16_linear(a, act);
     return act->kind == VIGIL_ACT_NONE ? a : activate_any(a, act);
 }
 

@@ -200,14 +200,18 @@ AVX512_FN __m512 v16_erf(__m512 x) {
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), _mm512_and_si512(sign, _mm512_castps_si512(x))));
 }
 
+/// The piecewise-linear activation (VIGIL_ACT_LINEAR: Relu, LeakyRelu, Clip): the slope below zero, then
+/// the clamp; comparisons with NaN are false, so NaN is kept.
+AVX512_FN __m512 v16_linear(__m512 v, const vigil_act *act) {
+    v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_set1_ps(act->a));
+    __m512 low = _mm512_set1_ps(act->b), high = _mm512_set1_ps(act->c);
+    v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, low, _CMP_LT_OQ), v, low);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, high, _CMP_GT_OQ), v, high);
+}
+
 AVX512_FN __m512 v16_activate(__m512 v, const vigil_act *act) {
     switch (act->kind) {
-    case VIGIL_ACT_LINEAR: {
-        v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_set1_ps(act->a));
-        __m512 low = _mm512_set1_ps(act->b), high = _mm512_set1_ps(act->c);
-        v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, low, _CMP_LT_OQ), v, low);
-        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, high, _CMP_GT_OQ), v, high);
-    }
+    case VIGIL_ACT_LINEAR: return v16_linear(v, act);
     case VIGIL_ACT_SIGMOID: return v16_sigmoid(v);
     case VIGIL_ACT_SWISH: return _mm512_mul_ps(v, v16_sigmoid(_mm512_mul_ps(v, _mm512_set1_ps(act->a))));
     case VIGIL_ACT_HARDSIGMOID: {

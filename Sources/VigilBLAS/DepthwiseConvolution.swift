@@ -66,10 +66,13 @@ public struct DepthwiseConvolution: @unchecked Sendable {
     /// else 1): threads should split each image's planes at multiples of it.
     public var planeGroup: Int { withCValue { Int(vigil_depthwise_plane_group($0)) } }
 
+    /// Groups of ``planeGroup`` planes in `images` images (each image's last group may be short).
+    public func groups(images: Int) -> Int { images * ((outputChannels + planeGroup - 1) / planeGroup) }
+
     /// The output planes of `chunk` of `chunks` near-equal parts of `images` images' planes, each part a
     /// run of whole groups of ``planeGroup`` planes within an image (the last group of an image may be short).
     public func planes(chunk: Int, of chunks: Int, images: Int) -> Range<Int> {
-        let group = planeGroup, perImage = (outputChannels + group - 1) / group, units = images * perImage
+        let group = planeGroup, perImage = groups(images: 1), units = groups(images: images)
         func start(_ unit: Int) -> Int { unit / perImage * outputChannels + min(unit % perImage * group, outputChannels) }
         return start(units * chunk / chunks)..<start(units * (chunk + 1) / chunks)
     }

@@ -57,7 +57,7 @@ extension Vigil {
         func run() throws {
             let loaded = try modelOptions.load()
             var feeds = try inputs.feeds(for: loaded.model)
-            let limit = execution.sessionOptions.memoryLimit ?? MemoryLimit.available
+            let limit = execution.sessionOptions.memoryLimit
             for info in loaded.model.graph.runtimeInputs where feeds[info.name] == nil {
                 feeds[info.name] = try Self.randomInput(info, batch: batch, file: model, memoryLimit: limit)
             }

@@ -13,9 +13,8 @@ import Synchronization
 /// an idle process does not spin. Every thread, the caller included, claims tasks one at a time from
 /// counters (its own share of the tasks first, then the others'), so a task runs exactly once whatever
 /// the number of workers, and a thread slowed down (by another process on its core) simply takes fewer
-/// tasks. The caller waits only for
-/// tasks that are running, never for a worker to wake up: a worker that arrives after the last task
-/// was claimed leaves without touching the loop.
+/// tasks. The caller waits only for tasks that are running, never for a worker to wake up: a worker
+/// that arrives after the last task was claimed leaves without touching the loop.
 ///
 /// OpenBLAS has one process-wide thread count, which each session's `run` sets to its own thread
 /// count; BLAS calls are never made inside these loops, so the two kinds of threads do not

@@ -21,8 +21,7 @@ extension ConvolutionKernels {
             kernel: (ws[2], ws[3]), strides: (geo.strides[0], geo.strides[1]), dilations: (geo.dilations[0], geo.dilations[1]),
             padTop: geo.padsBegin[0], padLeft: geo.padsBegin[1], activation: inKernel)
         let planes = ys[0] * ys[1], workspace = conv.workspaceCount
-        let units = ys[0] * ((ys[1] + conv.planeGroup - 1) / conv.planeGroup)
-        let chunks = k.parallelism == 1 ? 1 : min(units, 4 * k.parallelism)
+        let chunks = k.parallelism == 1 ? 1 : min(conv.groups(images: ys[0]), 4 * k.parallelism)
         let slots = min(k.parallelism, chunks)
         let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: planes * ys[2] * ys[3])
         let hasBias = k.op.hasInput(2)

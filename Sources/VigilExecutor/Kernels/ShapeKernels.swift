@@ -235,7 +235,7 @@ enum ShapeKernels {
 
     static func buildConcat(_ k: KernelContext) throws(OpError) -> Kernel {
         let out = k.outputShape(0)
-        let axis = try k.op.axis(try k.op.int("axis") ?? 0, rank: out.count)
+        let axis = try k.op.axis(try k.op.int("axis"), rank: out.count)
         let es = elementSize(k.outputTypes[0].dtype)
         let outer = out[..<axis].reduce(1, *), inner = out[(axis + 1)...].reduce(1, *)
         let chunks = k.node.inputs.indices.map { k.inputShape($0)[axis] * inner * es }
