@@ -1,43 +1,62 @@
 // Winograd F(2x2, 3x3) convolution (see include/vigil_kernels.h), on the packed micro-kernel.
 #include "micro_kernel.h"
+#include "winograd_internal.h"
 
 #include <string.h>
 
 /// Tiles per Winograd chunk: a multiple of the micro-tile width, and the pixel block of the direct path.
-#define WT NC
+#define WT WINOGRAD_CHUNK
 
-size_t vigil_winograd_packed_weight_count(int64_t m, int64_t c) { return 16 * vigil_conv_packed_weight_count(m, c); }
+int64_t vigil_winograd_panel_rows(int32_t wide) { return wide ? WINOGRAD512_PANEL_ROWS : MR; }
 
-void vigil_winograd_pack_weights(const float *w, int64_t m, int64_t c, float *packed) {
-    // U = G g G^T per (output channel, channel), G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]],
-    // written straight into the panel layout of each of the 16 matrices U[xi] (M x C), as
-    // vigil_conv_pack_weights lays out an M x K matrix (no full-size temporary).
+size_t vigil_winograd_packed_weight_count(int64_t m, int64_t c, int32_t wide) {
+    return wide ? vigil_winograd512_packed_weight_count(m, c) : 16 * vigil_conv_packed_weight_count(m, c);
+}
+
+size_t vigil_winograd_pack_scratch_count(int64_t m, int64_t c, int32_t wide) { return wide ? 16 * (size_t)m * (size_t)c : 0; }
+
+/// U = G g G^T for one (output channel, channel): the 16 values, xi = 4 i + j, at u[xi * stride],
+/// G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
+static void transform_weights(const float *g, float *u, size_t stride) {
+    float t[4][3];  // G g
+    for (int j = 0; j < 3; j++) {
+        float g0 = g[0 * 3 + j], g1 = g[1 * 3 + j], g2 = g[2 * 3 + j];
+        t[0][j] = g0;
+        t[1][j] = 0.5f * (g0 + g1 + g2);
+        t[2][j] = 0.5f * (g0 - g1 + g2);
+        t[3][j] = g2;
+    }
+    for (int i = 0; i < 4; i++) {  // (G g) G^T
+        float a = t[i][0], b = t[i][1], d = t[i][2];
+        float row[4] = {a, 0.5f * (a + b + d), 0.5f * (a - b + d), d};
+        for (int j = 0; j < 4; j++) u[(size_t)(i * 4 + j) * stride] = row[j];
+    }
+}
+
+void vigil_winograd_pack_weights(const float *w, int64_t m, int64_t c, int32_t wide, float *packed, float *scratch) {
+    if (wide) {
+        // The 16 matrices U[xi] (M x C) in `scratch`, then each packed as the GEMM's A.
+        for (int64_t o = 0; o < m; o++)
+            for (int64_t ch = 0; ch < c; ch++) transform_weights(w + (o * c + ch) * 9, scratch + o * c + ch, (size_t)m * (size_t)c);
+        vigil_winograd512_pack_weights(scratch, m, c, packed);
+        return;
+    }
+    // Each (output channel, channel)'s U written straight into the panel layout of each of the 16
+    // matrices U[xi] (M x C), as vigil_conv_pack_weights lays out an M x K matrix (no full-size temporary).
     size_t count = vigil_conv_packed_weight_count(m, c);
     int64_t m_padded = (m + MR - 1) / MR * MR;
     memset(packed, 0, sizeof(float) * 16 * count);
     for (int64_t o = 0; o < m; o++) {
         for (int64_t ch = 0; ch < c; ch++) {
-            const float *g = w + (o * c + ch) * 9;
-            float t[4][3];  // G g
-            for (int j = 0; j < 3; j++) {
-                float g0 = g[0 * 3 + j], g1 = g[1 * 3 + j], g2 = g[2 * 3 + j];
-                t[0][j] = g0;
-                t[1][j] = 0.5f * (g0 + g1 + g2);
-                t[2][j] = 0.5f * (g0 - g1 + g2);
-                t[3][j] = g2;
-            }
             int64_t k0 = ch / KC * KC, kc = c - k0 < KC ? c - k0 : KC;
             size_t at = (size_t)(panel_offset(m_padded, o / MR, k0, kc) + (ch - k0) * MR + o % MR);
-            for (int i = 0; i < 4; i++) {  // (G g) G^T
-                float a = t[i][0], b = t[i][1], d = t[i][2];
-                float row[4] = {a, 0.5f * (a + b + d), 0.5f * (a - b + d), d};
-                for (int j = 0; j < 4; j++) packed[(size_t)(i * 4 + j) * count + at] = row[j];
-            }
+            transform_weights(w + (o * c + ch) * 9, packed + at, count);
         }
     }
 }
 
-size_t vigil_winograd_workspace_count(int64_t c) {
+size_t vigil_winograd_workspace_count(int64_t c, int32_t wide) {
+    if (wide) return vigil_winograd512_workspace_count(c);
     // Row offsets (int64, as floats x2), the transformed tiles V (16 x C x WT), one panel's 16 accumulators,
     // and its staged outputs (8 channels x WT tiles x 4).
     return (size_t)KC * 2 + 16 * (size_t)c * WT + 16 * (size_t)MR * WT + 32 * WT + 16;
@@ -58,7 +77,7 @@ AVX2 static inline void deinterleave(__m256 a, __m256 b, __m256 *even, __m256 *o
 /// infinite (a non-finite input, which the transform would spread to the tile's other outputs).
 // Long function: a SIMD kernel whose AVX2 (8 tiles), SSE (4 tiles) and scalar paths share their loads
 // and stay in one function so that the compiler keeps the transform in registers.
-AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
+AVX2 int vigil_winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), inf = _mm256_set1_ps(__builtin_inff());
     __m256 bad = _mm256_setzero_ps();
     float bad_scalar = 0.0f;
@@ -156,17 +175,12 @@ AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, 
     return _mm256_movemask_ps(bad) != 0 || bad_scalar != bad_scalar;
 }
 
-/// The tiles of one chunk for weight panel `mb`, by the definition (sum over channels and taps, from the
-/// original weights), for chunks whose input holds NaN or infinity: there each output is NaN or infinite
-/// exactly when a value in its own 3 x 3 window is, as with the direct convolution.
-static void winograd_exact_tiles(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, int64_t mb,
-                                 const float *bias, const float *residual, float *y) {
+void vigil_winograd_exact_rows(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, int64_t row_begin,
+                               int64_t row_end, const float *bias, const float *residual, float *y) {
     const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), ow = p->out_w, w = p->in_w;
-    int64_t rows = p->m - mb * MR < MR ? p->m - mb * MR : MR;
     for (int64_t tt = 0; tt < count; tt++) {
         int64_t t = t0 + tt, n = t / per_image, r = t - n * per_image, ty = r / tw, tx = r - ty * tw;
-        for (int64_t i = 0; i < rows; i++) {
-            int64_t co = mb * MR + i;
+        for (int64_t co = row_begin; co < row_end; co++) {
             for (int q = 0; q < 4; q++) {
                 int64_t oy = 2 * ty + q / 2, ox = 2 * tx + q % 2;
                 float sum = bias ? bias[co] : 0.0f;
@@ -252,6 +266,10 @@ AVX2 static void winograd_output(const vigil_winograd_problem *p, const float *a
 AVX2 void vigil_winograd_compute(const vigil_winograd_problem *p, const float *x, const float *packed_u, const float *bias,
                                  const float *residual, float *y, int64_t tile_begin, int64_t tile_end, int64_t mblock_begin,
                                  int64_t mblock_end, float *workspace) {
+    if (p->wide) {
+        vigil_winograd512_compute(p, x, packed_u, bias, residual, y, tile_begin, tile_end, mblock_begin, mblock_end, workspace);
+        return;
+    }
     int64_t *offsets = (int64_t *)workspace;
     float *v = workspace + KC * 2, *acc = v + 16 * p->c * WT, *staged = acc + 16 * MR * WT;
     const int64_t c = p->c, m_padded = (p->m + MR - 1) / MR * MR;
@@ -259,8 +277,9 @@ AVX2 void vigil_winograd_compute(const vigil_winograd_problem *p, const float *x
     for (int64_t k = 0; k < KC; k++) offsets[k] = k * WT;
     for (int64_t t0 = tile_begin; t0 < tile_end; t0 += WT) {
         int64_t count = tile_end - t0 < WT ? tile_end - t0 : WT, tiles = (count + NR - 1) / NR;
-        if (winograd_input(p, x, t0, count, v)) {
-            for (int64_t mb = mblock_begin; mb < mblock_end; mb++) winograd_exact_tiles(p, x, t0, count, mb, bias, residual, y);
+        if (vigil_winograd_input(p, x, t0, count, v)) {
+            int64_t row_end = mblock_end * MR < p->m ? mblock_end * MR : p->m;
+            vigil_winograd_exact_rows(p, x, t0, count, mblock_begin * MR, row_end, bias, residual, y);
             continue;
         }
         for (int64_t mb = mblock_begin; mb < mblock_end; mb++) {

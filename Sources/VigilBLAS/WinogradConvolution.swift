@@ -3,32 +3,46 @@ import CVigilKernels
 /// A 3×3, stride-1, undilated 2-D convolution (one group) on Vigil's Winograd F(2×2, 3×3) kernel.
 ///
 /// Each 2×2 output tile is computed from its 4×4 input patch: the patch and the weights are transformed
-/// (`Bᵀ d B`, `G g Gᵀ`), multiplied elementwise over channels — 16 GEMMs on the packed kernel's
-/// micro-kernel, 16 multiply-adds per output tile and channel pair instead of 36 — and transformed back
-/// (`Aᵀ m A`), with the bias, residual and activation applied as the tile is written. Rounding differs
+/// (`Bᵀ d B`, `G g Gᵀ`), multiplied elementwise over channels — 16 GEMMs, 16 multiply-adds per output
+/// tile and channel pair instead of 36: on the AVX2 micro-kernel, or on the packed GEMM's AVX-512 tile
+/// where the kernels use AVX-512 when the weights are packed — and transformed back (`Aᵀ m A`), with the
+/// bias, residual and activation applied as the tile is written. Rounding differs
 /// from the direct convolution's by a few units in the last place of the sums (against a double-precision
 /// reference its error is smaller: the 16 sums run over channels only, not channels × taps). Weights must
 /// be finite (callers use the direct kernel otherwise); inputs holding NaN or infinity are handled.
 public final class WinogradConvolution: @unchecked Sendable {
     /// Output channels and channels.
     public let outputChannels: Int, channels: Int
-    /// Weight panels of ``PackedConvolution/panelRows`` output channels.
+    /// Weight panels of ``panelRows`` output channels.
     public let panelCount: Int
+    /// Whether the products run on the AVX-512 GEMM (decided when the weights are packed, in their layout).
+    public let wide: Bool
     private let packed: UnsafeMutablePointer<Float>
 
     /// Transforms and packs `weights` (row-major, output channels × channels × 3 × 3).
     public init(weights: UnsafePointer<Float>, outputChannels: Int, channels: Int) {
         self.outputChannels = outputChannels
         self.channels = channels
-        self.panelCount = (outputChannels + PackedConvolution.panelRows - 1) / PackedConvolution.panelRows
-        packed = .allocate(capacity: max(vigil_winograd_packed_weight_count(Int64(outputChannels), Int64(channels)), 1))
-        vigil_winograd_pack_weights(weights, Int64(outputChannels), Int64(channels), packed)
+        wide = Self.usesAVX512
+        let m = Int64(outputChannels), c = Int64(channels), w: Int32 = wide ? 1 : 0
+        panelCount = (outputChannels + Self.panelRows - 1) / Self.panelRows
+        packed = .allocate(capacity: max(vigil_winograd_packed_weight_count(m, c, w), 1))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(vigil_winograd_pack_scratch_count(m, c, w), 1))
+        defer { scratch.deallocate() }
+        vigil_winograd_pack_weights(weights, m, c, w, packed, scratch)
     }
 
     deinit { packed.deallocate() }
 
-    /// Floats of workspace one thread needs for a convolution over `channels` channels.
-    public static func workspaceCount(channels: Int) -> Int { vigil_winograd_workspace_count(Int64(channels)) }
+    /// Whether convolutions packed now run on the AVX-512 form.
+    static var usesAVX512: Bool { KernelFeatures.useAVX512 }
+
+    /// Output channels per weight panel (the unit in which ``compute`` takes them) for convolutions
+    /// packed now: 12 (two of the GEMM's 6-row panels) on AVX-512, ``PackedConvolution/panelRows`` else.
+    public static var panelRows: Int { Int(vigil_winograd_panel_rows(usesAVX512 ? 1 : 0)) }
+
+    /// Floats of workspace one thread needs for a convolution over `channels` channels, packed now.
+    public static func workspaceCount(channels: Int) -> Int { vigil_winograd_workspace_count(Int64(channels), usesAVX512 ? 1 : 0) }
 
     /// Output tiles per unit of work (the tiles one call transforms at once).
     public static let tileBlock = PackedConvolution.pixelBlock
@@ -56,6 +70,7 @@ public final class WinogradConvolution: @unchecked Sendable {
         problem.out_image_stride = Int64(layout.outputImageStride)
         problem.activation = activation.cValue
         problem.weights = weights
+        problem.wide = wide ? 1 : 0
         vigil_winograd_compute(&problem, input, packed, bias, residual, output, Int64(tiles.lowerBound), Int64(tiles.upperBound),
                                Int64(panels.lowerBound), Int64(panels.upperBound), workspace)
     }

@@ -5,9 +5,10 @@ import XCTest
 
 /// Conv and ConvTranspose against direct-loop references written from the ONNX definitions.
 final class ConvolutionTests: XCTestCase {
-    /// The Winograd kernel runs in these tests on AVX-512 machines too (by default it runs only on AVX2 CPUs).
-    override func setUp() { ConvolutionKernels.winogradWithAVX512 = true }
-    override func tearDown() { ConvolutionKernels.winogradWithAVX512 = false }
+    /// The Winograd kernel runs in these tests on AVX-512 machines on every shape it takes (by default only
+    /// on the shapes where its AVX-512 form is faster).
+    override func setUp() { ConvolutionKernels.winogradAVX512AnyShape = true }
+    override func tearDown() { ConvolutionKernels.winogradAVX512AnyShape = false }
 
     struct ConvCase {
         var x: [Int]            // N, C, spatial…
@@ -254,21 +255,29 @@ final class ConvolutionTests: XCTestCase {
                   seed: 22)
         try check(ConvCase(x: [4, 16, 12, 12], outChannels: 33, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 23)
         try check(ConvCase(x: [7, 3, 8, 8], outChannels: 16, kernel: [3, 3], pads: [1, 1, 1, 1]), seed: 24)
+        // The AVX-512 form: more than 512 channels (two blocks of the GEMM's K), 77 output channels (a pass
+        // of 72 and one of 5), 30 tiles (a vector and a short one), tile runs cut by the rows of 5 tiles.
+        try check(ConvCase(x: [1, 520, 12, 10], outChannels: 77, kernel: [3, 3], pads: [1, 1, 1, 1],
+                           weightScale: 1 / Float(4680).squareRoot()), seed: 25)
+        // Tile rows of 31 (runs of 16 and 15) and chunks of 96 tiles that cut rows and cross images.
+        try check(ConvCase(x: [3, 24, 12, 62], outChannels: 40, kernel: [3, 3], pads: [1, 1, 1, 1],
+                           weightScale: 1 / Float(216).squareRoot()), seed: 26)
     }
 
     /// Winograd mixes the values of a 4×4 input patch, yet NaN and infinity in the input reach only the
     /// outputs whose own 3×3 window holds them (those tile blocks are computed by the definition), and a
     /// non-finite weight sends the convolution to the direct kernel.
     func testWinogradNonFiniteValues() throws {
-        var xv = randomTensor([2, 4, 20, 20], seed: 30).scalars(as: Float.self)
+        // 8 channels: Winograd's minimum.
+        var xv = randomTensor([2, 8, 20, 20], seed: 30).scalars(as: Float.self)
         xv[5 * 20 + 7] = .nan
         xv[400 + 13 * 20 + 2] = .infinity
-        xv[1600 + 2 * 400 + 19 * 20 + 19] = -.infinity
-        xv[1600 + 3 * 400 + 8 * 20 + 8] = .infinity
-        let x = floatTensor(xv, [2, 4, 20, 20])
-        let w = randomTensor([6, 4, 3, 3], seed: 31), b = randomTensor([6], seed: 32)
+        xv[3200 + 2 * 400 + 19 * 20 + 19] = -.infinity
+        xv[3200 + 7 * 400 + 8 * 20 + 8] = .infinity
+        let x = floatTensor(xv, [2, 8, 20, 20])
+        let w = randomTensor([6, 8, 3, 3], seed: 31), b = randomTensor([6], seed: 32)
         var wv = w.scalars(as: Float.self)
-        wv[2 * 36 + 17] = .nan
+        wv[2 * 72 + 17] = .nan
         let nanWeights = floatTensor(wv, w.shape)
         let padded: [String: AttributeValue] = ["kernel_shape": ints([3, 3]), "pads": ints([1, 1, 1, 1])]
         let expected = referenceConv(x, w, b, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1)
@@ -313,6 +322,8 @@ final class ConvolutionTests: XCTestCase {
         try testPointwise()
         try testPointwiseStrided()
         try testTinySpatialSingleAndBatched()
+        try testWinograd3x3()
+        try testWinogradNonFiniteValues()
     }
 
     /// The same with the session's Winograd option off: the 256-tile case on the direct kernel.
@@ -347,7 +358,7 @@ final class ConvolutionTests: XCTestCase {
             ([2, 4, 6, 6], [4, 1, 3, 3], 4, [1, 1, 1, 1], 1),
             ([2, 3, 9], [5, 3, 3], 1, [1, 1], 1),
             ([5, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0], 1),  // ≥ 256 pixels per image: padded in groups of images, the last one short
-            ([4, 6, 16, 16], [10, 6, 3, 3], 1, [1, 1, 1, 1], 1),  // 256 output tiles: Winograd
+            ([4, 8, 16, 16], [10, 8, 3, 3], 1, [1, 1, 1, 1], 1),  // 256 output tiles: Winograd
             ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1], 1),  // depthwise rows of one full 32-column step and a short one
             ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1], 1),  // depthwise planes of two blocks of rows (AVX-512), the second short
             ([2, 20, 7, 7], [20, 1, 5, 5], 20, [2, 2, 2, 2], 1),  // depthwise 5×5 (AVX-512: 16 channels per vector), a short group

@@ -6,9 +6,10 @@ import XCTest
 /// The executor's own parallelism: every task runs exactly once, on a thread slot below the thread
 /// count, and the packed convolution's task grid covers every (pixel, weight panel) pair once.
 final class ParallelTests: XCTestCase {
-    /// The Winograd kernel runs in these tests on AVX-512 machines too (by default it runs only on AVX2 CPUs).
-    override func setUp() { ConvolutionKernels.winogradWithAVX512 = true }
-    override func tearDown() { ConvolutionKernels.winogradWithAVX512 = false }
+    /// The Winograd kernel runs in these tests on AVX-512 machines on every shape it takes (by default only
+    /// on the shapes where its AVX-512 form is faster).
+    override func setUp() { ConvolutionKernels.winogradAVX512AnyShape = true }
+    override func tearDown() { ConvolutionKernels.winogradAVX512AnyShape = false }
 
     /// Counts hits per index from several threads.
     final class Hits: @unchecked Sendable {

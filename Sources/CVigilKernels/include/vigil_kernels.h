@@ -67,7 +67,9 @@ void vigil_pad_planes(const float *x, float *padded, int64_t planes, int64_t h, 
 
 /// Winograd F(2x2, 3x3) for 3x3, stride-1, undilated convolutions (one group) over an already padded
 /// input: each 2 x 2 output tile is computed from its 4 x 4 input patch with 16 multiplications per
-/// (output channel, channel) instead of 36. The 16 products are GEMMs on the direct path's micro-kernel.
+/// (output channel, channel) instead of 36. The 16 products are GEMMs: on the direct path's 16 x 6 AVX2
+/// micro-kernel (`wide` 0), or on the packed GEMM's 12 x 32 AVX-512 tile (`wide` 1, where
+/// `vigil_avx512_enabled()`). The weights, the workspace and the computation must agree on `wide`.
 typedef struct {
     /// Channels and output channels.
     int64_t c, m;
@@ -79,16 +81,24 @@ typedef struct {
     /// The untransformed weights (M x C x 3 x 3), for the tile blocks whose input holds NaN or infinity:
     /// those are computed by the definition, so that non-finite values stay in their own windows.
     const float *weights;
+    /// 1: the AVX-512 form (weights packed with `wide` 1).
+    int32_t wide;
 } vigil_winograd_problem;
 
+/// Output channels per weight panel (the unit in which `vigil_winograd_compute` takes them).
+int64_t vigil_winograd_panel_rows(int32_t wide);
+
 /// Floats needed for the 16 transformed, packed weight matrices of an M x C x 3 x 3 convolution.
-size_t vigil_winograd_packed_weight_count(int64_t m, int64_t c);
+size_t vigil_winograd_packed_weight_count(int64_t m, int64_t c, int32_t wide);
+
+/// Floats of scratch `vigil_winograd_pack_weights` needs (0 when it needs none).
+size_t vigil_winograd_pack_scratch_count(int64_t m, int64_t c, int32_t wide);
 
 /// Transforms weights `w` (M x C x 3 x 3) into U = G g G^T (16 matrices of M x C) and packs each in panels.
-void vigil_winograd_pack_weights(const float *w, int64_t m, int64_t c, float *packed);
+void vigil_winograd_pack_weights(const float *w, int64_t m, int64_t c, int32_t wide, float *packed, float *scratch);
 
 /// Floats of per-thread workspace `vigil_winograd_compute` needs for C channels.
-size_t vigil_winograd_workspace_count(int64_t c);
+size_t vigil_winograd_workspace_count(int64_t c, int32_t wide);
 
 /// Computes the 2 x 2 output tiles [tile_begin, tile_end) (numbered image-major, row-major within an
 /// image) for weight panels [mblock_begin, mblock_end): y = act(conv + bias + residual).

@@ -13,12 +13,23 @@ extension ConvolutionKernels {
     /// Channels (per group) from which Winograd is used: its 16 products are GEMMs over the channels, too
     /// short below this (an RGB input layer) to pay for the transforms.
     static let winogradMinChannels = 8
-    /// Whether 3×3 convolutions may run on the Winograd kernel while the GEMM runs its AVX-512 form. The
-    /// Winograd kernel is AVX2 (8 lanes); on an AVX-512 core the direct 16-lane GEMM was faster on every
-    /// 3×3 layer measured (ResNet-18 and the VGG-like net at batch 1, one thread: 31.0 against 33.5 ms
-    /// and 4.9 against 6.3 ms of CPU time), so by default Winograd runs only on AVX2 CPUs. Tests turn it
-    /// on to check the Winograd kernel on AVX-512 machines.
-    nonisolated(unsafe) static var winogradWithAVX512 = false
+    /// Whether 3×3 convolutions may run on the Winograd kernel on AVX-512 cores (its AVX-512 form, whose 16
+    /// products run on the packed GEMM's 12 × 32 tile), on the shapes ``winogradFitsAVX512`` admits. Its
+    /// AVX2 form had lost to the AVX-512 GEMM on every 3×3 layer (ResNet-18 at batch 1, one thread: 33.5
+    /// against 31.0 ms of CPU time); the AVX-512 form beats it 1.3–1.6× where it is used.
+    nonisolated(unsafe) static var winogradWithAVX512 = true
+    /// Tests turn this on to run the AVX-512 form on every shape Winograd takes, not only the ones where it
+    /// was measured faster.
+    nonisolated(unsafe) static var winogradAVX512AnyShape = false
+
+    /// The shapes on which the AVX-512 Winograd form beat the GEMM or the direct kernel (one layer, one
+    /// thread, minimum of 4 × 100 runs, Sapphire Rapids): with 64–256 channels 1.37–1.6× (ResNet's layers
+    /// at 56×56 to 14×14), DenseNet's 128 → 32 1.46× at 56×56, 1.34× at 28×28, 1.0× at 14×14, 24 → 48
+    /// 1.33×. It lost with few products per tile (16 → 16 0.84×, 32 → 16 0.96×, RegNetY's groups of 8
+    /// 0.5–0.6×), and on 32-channel groups at 14×14 (0.83×: 49 tiles, one and a third vectors).
+    static func winogradFitsAVX512(channels cg: Int, outputChannels mg: Int, tiles: Int) -> Bool {
+        winogradAVX512AnyShape || mg >= 24 && cg >= 16 && mg * cg >= 1024 && (tiles >= winogradMinTiles || cg >= 128)
+    }
     /// Whether 3×3 stride-1 convolutions run on the direct kernel (``DirectConvolution``) on AVX-512 cores,
     /// where it is chosen (``directMinWidth``, ``directMaxOutputChannels``); tests turn it off to check
     /// the GEMM on the same layers.
@@ -169,11 +180,11 @@ extension ConvolutionKernels {
         let groupWeights = mg * cg * ws[2] * ws[3]
         // Winograd mixes a tile's weights, so it needs them constant (transformed once) and finite (a NaN
         // or infinite weight would reach every output of the channel, padding included).
-        let winograd = k.winograd && (winogradWithAVX512 || !InstructionSets.useAVX512) && ws[2] == 3 && ws[3] == 3 && cg >= winogradMinChannels && geo.strides == [1, 1] && geo.dilations == [1, 1]
-            && oh % 2 == 0 && ow % 2 == 0 && {
-                let tiles = n * (oh / 2) * (ow / 2)
-                return tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes
-            }() && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
+        let tiles = n * (oh / 2) * (ow / 2)
+        let winograd = k.winograd && ws[2] == 3 && ws[3] == 3 && cg >= winogradMinChannels && geo.strides == [1, 1] && geo.dilations == [1, 1]
+            && oh % 2 == 0 && ow % 2 == 0
+            && (tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes)
+            && (!InstructionSets.useAVX512 || winogradWithAVX512 && winogradFitsAVX512(channels: cg, outputChannels: mg, tiles: tiles)) && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
         // A 1×1, stride-1 convolution without padding reads its input as a matrix (channels × pixels).
         let matrix = ws[2] == 1 && ws[3] == 1 && geo.strides == [1, 1] && top + left + bottom + right == 0
         let direct = !winograd && directWithAVX512 && InstructionSets.useAVX512 && ws[2] == 3 && ws[3] == 3 && geo.dilations == [1, 1]
@@ -193,7 +204,7 @@ extension ConvolutionKernels {
                     matrix: matrix))
             }
         }
-        let panelRows = winograd ? PackedConvolution.panelRows : direct ? DirectConvolution.block(outputWidth: ow) : GEMMConvolution.panelRows
+        let panelRows = winograd ? WinogradConvolution.panelRows : direct ? DirectConvolution.block(outputWidth: ow) : GEMMConvolution.panelRows
         let panels = (mg + panelRows - 1) / panelRows
         let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : direct ? oh : oh * ow
         let layout = PackedConvolution.Layout(
