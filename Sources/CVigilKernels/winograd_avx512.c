@@ -37,7 +37,7 @@ size_t vigil_winograd512_workspace_count(int64_t c) {
 /// into even and odd columns. Returns whether any of those values is NaN or infinite (a * 0 is then NaN).
 // Long function: the transform of a run keeps its 16 rows in registers.
 AVX512 static int input512(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
-    const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), w = p->in_w, c = p->c;
+    const int64_t tw = (p->out_w + 1) / 2, per_image = tw * ((p->out_h + 1) / 2), w = p->in_w, c = p->c;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const __m512 zero = _mm512_setzero_ps();
@@ -93,7 +93,7 @@ AVX512 static int input512(const vigil_winograd_problem *p, const float *x, int6
 // Long function: the transform of a run keeps its 16 products and 4 results in registers.
 AVX512 static void output512(const vigil_winograd_problem *p, const float *acc, int64_t t0, int64_t count, int64_t r0, int64_t r1,
                              const float *bias, const float *residual, float *y) {
-    const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), ow = p->out_w;
+    const int64_t tw = (p->out_w + 1) / 2, per_image = tw * ((p->out_h + 1) / 2), ow = p->out_w;
     const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     const int active = p->activation.active;
@@ -108,7 +108,10 @@ AVX512 static void output512(const vigil_winograd_problem *p, const float *acc, 
             int64_t t = t0 + tt, n = t / per_image, r = t - n * per_image, ty = r / tw, tx = r - ty * tw;
             int64_t len = count - tt < 16 ? count - tt : 16;
             if (tw - tx < len) len = tw - tx;
-            const __mmask16 in = v16_mask(len), m0 = v16_mask(2 * len), m1 = v16_mask(2 * len - 16);
+            // Outputs of the run on each row: 2 len, one less where an odd width cuts its last tile.
+            const int64_t cols = 2 * len < ow - 2 * tx ? 2 * len : ow - 2 * tx;
+            const __mmask16 in = v16_mask(len), m0 = v16_mask(cols), m1 = v16_mask(cols - 16);
+            const int second = 2 * ty + 1 < p->out_h;  // an odd height cuts the last tile row's second row
             __m512 m[16];
             for (int xi = 0; xi < 16; xi++) m[xi] = _mm512_maskz_loadu_ps(in, a + (size_t)xi * ROWS * WT + tt);
             __m512 s0[4], s1[4];
@@ -128,7 +131,7 @@ AVX512 static void output512(const vigil_winograd_problem *p, const float *acc, 
             const int64_t o = n * p->out_image_stride + 2 * ty * ow + 2 * tx;
             const int64_t at[4] = {o, o + 16, o + ow, o + ow + 16};
             const __mmask16 mask[4] = {m0, m1, m0, m1};
-            for (int q = 0; q < 4; q++) {
+            for (int q = 0; q < (second ? 4 : 2); q++) {
                 if (res) v[q] = _mm512_add_ps(v[q], _mm512_maskz_loadu_ps(mask[q], res + at[q]));
                 if (active) {
                     // max/min return their second operand when one is NaN: NaN stays NaN.

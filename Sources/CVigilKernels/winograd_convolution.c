@@ -177,12 +177,14 @@ AVX2 int vigil_winograd_input(const vigil_winograd_problem *p, const float *x, i
 
 void vigil_winograd_exact_rows(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, int64_t row_begin,
                                int64_t row_end, const float *bias, const float *residual, float *y) {
-    const int64_t tw = p->out_w / 2, per_image = tw * (p->out_h / 2), ow = p->out_w, w = p->in_w;
+    // Tiles of the last row or column of an odd output size hang over it by one: those outputs do not exist.
+    const int64_t tw = (p->out_w + 1) / 2, per_image = tw * ((p->out_h + 1) / 2), ow = p->out_w, w = p->in_w;
     for (int64_t tt = 0; tt < count; tt++) {
         int64_t t = t0 + tt, n = t / per_image, r = t - n * per_image, ty = r / tw, tx = r - ty * tw;
         for (int64_t co = row_begin; co < row_end; co++) {
             for (int q = 0; q < 4; q++) {
                 int64_t oy = 2 * ty + q / 2, ox = 2 * tx + q % 2;
+                if (oy >= p->out_h || ox >= ow) continue;
                 float sum = bias ? bias[co] : 0.0f;
                 for (int64_t ch = 0; ch < p->c; ch++) {
                     const float *in = x + n * p->in_image_stride + ch * p->in_channel_stride + oy * w + ox;

@@ -259,6 +259,12 @@ final class ConvolutionTests: XCTestCase {
         // of 72 and one of 5), 30 tiles (a vector and a short one), tile runs cut by the rows of 5 tiles.
         try check(ConvCase(x: [1, 520, 12, 10], outChannels: 77, kernel: [3, 3], pads: [1, 1, 1, 1],
                            weightScale: 1 / Float(4680).squareRoot()), seed: 25)
+        // Odd output sizes (the AVX-512 form; even ones elsewhere): tiles hanging over the last row and
+        // column, padded and unpadded inputs.
+        try check(ConvCase(x: [2, 24, 13, 11], outChannels: 30, kernel: [3, 3], pads: [1, 1, 1, 1],
+                           weightScale: 1 / Float(216).squareRoot()), seed: 27)
+        try check(ConvCase(x: [1, 16, 9, 12], outChannels: 20, kernel: [3, 3], bias: false, weightScale: 1 / Float(144).squareRoot()),
+                  seed: 28)
         // Tile rows of 31 (runs of 16 and 15) and chunks of 96 tiles that cut rows and cross images.
         try check(ConvCase(x: [3, 24, 12, 62], outChannels: 40, kernel: [3, 3], pads: [1, 1, 1, 1],
                            weightScale: 1 / Float(216).squareRoot()), seed: 26)
@@ -359,6 +365,7 @@ final class ConvolutionTests: XCTestCase {
             ([2, 3, 9], [5, 3, 3], 1, [1, 1], 1),
             ([5, 4, 17, 16], [6, 2, 3, 3], 2, [1, 2, 1, 0], 1),  // ≥ 256 pixels per image: padded in groups of images, the last one short
             ([4, 8, 16, 16], [10, 8, 3, 3], 1, [1, 1, 1, 1], 1),  // 256 output tiles: Winograd
+            ([2, 8, 11, 13], [12, 8, 3, 3], 1, [1, 1, 1, 1], 1),  // Winograd on odd sizes (AVX-512; elsewhere the GEMM)
             ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1], 1),  // depthwise rows of one full 32-column step and a short one
             ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1], 1),  // depthwise planes of two blocks of rows (AVX-512), the second short
             ([2, 20, 7, 7], [20, 1, 5, 5], 20, [2, 2, 2, 2], 1),  // depthwise 5×5 (AVX-512: 16 channels per vector), a short group

@@ -75,7 +75,9 @@ typedef struct {
     int64_t c, m;
     /// Padded input width (out_w + 2), and floats between channels and between images of the input.
     int64_t in_w, in_channel_stride, in_image_stride;
-    /// Output size (both even), and output strides in floats.
+    /// Output size, and output strides in floats. Both even for the AVX2 form; the AVX-512 form takes odd
+    /// sizes too (the tiles of the last row or column then hang over by one output, and the padded input
+    /// must have one more row or column of zeros: in_w >= out_w + 3).
     int64_t out_h, out_w, out_channel_stride, out_image_stride;
     vigil_activation activation;
     /// The untransformed weights (M x C x 3 x 3), for the tile blocks whose input holds NaN or infinity:

@@ -23,12 +23,15 @@ extension ConvolutionKernels {
     nonisolated(unsafe) static var winogradAVX512AnyShape = false
 
     /// The shapes on which the AVX-512 Winograd form beat the GEMM or the direct kernel (one layer, one
-    /// thread, minimum of 4 × 100 runs, Sapphire Rapids): with 64–256 channels 1.37–1.6× (ResNet's layers
-    /// at 56×56 to 14×14), DenseNet's 128 → 32 1.46× at 56×56, 1.34× at 28×28, 1.0× at 14×14, 24 → 48
-    /// 1.33×. It lost with few products per tile (16 → 16 0.84×, 32 → 16 0.96×, RegNetY's groups of 8
-    /// 0.5–0.6×), and on 32-channel groups at 14×14 (0.83×: 49 tiles, one and a third vectors).
+    /// thread, minimum of 4 × 100 runs at batch 1, 4 × 5 at batch 32, Sapphire Rapids): with 64–256
+    /// channels 1.37–1.6× (ResNet's layers at 56×56 to 14×14; 1.5–1.8× at batch 32, 7×7 included),
+    /// DenseNet's 128 → 32 1.46× at 56×56, 1.34× at 28×28, 1.0× at 14×14, 1.2× at 7×7, SqueezeNet's
+    /// 32 → 128 1.22× at 27×27 (48 → 192 and 64 → 256 at 13×13: 1.0× at batch 1, 1.34–1.44× at 32),
+    /// 24 → 48 1.33×. It lost with few products per tile (16 → 16 0.84×, 32 → 16 0.96×, 16 → 64 0.94× at
+    /// batch 32, RegNetY's groups of 8 0.5–0.6×), and on 32-channel groups at 14×14 (0.83×: 49 tiles, one
+    /// and a third vectors).
     static func winogradFitsAVX512(channels cg: Int, outputChannels mg: Int, tiles: Int) -> Bool {
-        winogradAVX512AnyShape || mg >= 24 && cg >= 16 && mg * cg >= 1024 && (tiles >= winogradMinTiles || cg >= 128)
+        winogradAVX512AnyShape || mg >= 24 && cg >= 24 && mg * cg >= 1024 && (tiles >= winogradMinTiles || cg >= 128)
     }
     /// Whether 3×3 stride-1 convolutions run on the direct kernel (``DirectConvolution``) on AVX-512 cores,
     /// where it is chosen (``directMinWidth``, ``directMaxOutputChannels``); tests turn it off to check
@@ -175,16 +178,22 @@ extension ConvolutionKernels {
         let xs = k.inputShape(0), ws = k.inputShape(1), ys = k.outputShape(0)
         let (n, c, ih, iw, m, oh, ow) = (xs[0], xs[1], xs[2], xs[3], ws[0], ys[2], ys[3])
         let group = attrs.group, cg = c / group, mg = m / group, geo = attrs.geometry
-        let (top, left, bottom, right) = (geo.padsBegin[0], geo.padsBegin[1], geo.padsEnd[0], geo.padsEnd[1])
-        let ph = ih + top + bottom, pw = iw + left + right
+        let (top, left) = (geo.padsBegin[0], geo.padsBegin[1])
+        var (bottom, right) = (geo.padsEnd[0], geo.padsEnd[1])
         let groupWeights = mg * cg * ws[2] * ws[3]
         // Winograd mixes a tile's weights, so it needs them constant (transformed once) and finite (a NaN
-        // or infinite weight would reach every output of the channel, padding included).
-        let tiles = n * (oh / 2) * (ow / 2)
+        // or infinite weight would reach every output of the channel, padding included). Its AVX-512 form
+        // takes odd output sizes: the last tile row or column hangs over by one.
+        let tiles = n * ((oh + 1) / 2) * ((ow + 1) / 2)
         let winograd = k.winograd && ws[2] == 3 && ws[3] == 3 && cg >= winogradMinChannels && geo.strides == [1, 1] && geo.dilations == [1, 1]
-            && oh % 2 == 0 && ow % 2 == 0
+            && (oh % 2 == 0 && ow % 2 == 0 || InstructionSets.useAVX512)
             && (tiles >= winogradMinTiles || tiles >= winogradMinTilesSmallWeights && 16 * mg * cg * 4 <= winogradSmallWeightBytes)
             && (!InstructionSets.useAVX512 || winogradWithAVX512 && winogradFitsAVX512(channels: cg, outputChannels: mg, tiles: tiles)) && k.withConstantFloats(1, { UnsafeBufferPointer(start: $0, count: m * cg * 9).allSatisfy(\.isFinite) }) == true
+        if winograd {  // the overhanging tiles read one more row or column of zeros
+            bottom += oh % 2
+            right += ow % 2
+        }
+        let ph = ih + top + bottom, pw = iw + left + right
         // A 1×1, stride-1 convolution without padding reads its input as a matrix (channels × pixels).
         let matrix = ws[2] == 1 && ws[3] == 1 && geo.strides == [1, 1] && top + left + bottom + right == 0
         let direct = !winograd && directWithAVX512 && InstructionSets.useAVX512 && ws[2] == 3 && ws[3] == 3 && geo.dilations == [1, 1]
@@ -206,7 +215,7 @@ extension ConvolutionKernels {
         }
         let panelRows = winograd ? WinogradConvolution.panelRows : direct ? DirectConvolution.block(outputWidth: ow) : GEMMConvolution.panelRows
         let panels = (mg + panelRows - 1) / panelRows
-        let unitsPerImage = winograd ? (oh / 2) * (ow / 2) : direct ? oh : oh * ow
+        let unitsPerImage = winograd ? ((oh + 1) / 2) * ((ow + 1) / 2) : direct ? oh : oh * ow
         let layout = PackedConvolution.Layout(
             paddedWidth: pw, inputImageStride: c * ph * pw, outputHeight: oh, outputWidth: ow,
             strideHeight: geo.strides[0], strideWidth: geo.strides[1], outputChannelStride: oh * ow, outputImageStride: m * oh * ow)
