@@ -6,9 +6,11 @@
 #include "vigil_gemm.h"
 #include "winograd_internal.h"
 
-#define WT WINOGRAD_CHUNK
-/// Output channels per pass: the 16 products of a chunk for these rows (16 x ROWS x WT floats, 432 KB)
-/// stay in L2 until the output transform reads them.
+/// Tiles per chunk: one 32-column GEMM tile, so that each V[xi] (C x 32 floats) stays in L1 while the
+/// row tiles sweep it. One layer, one thread, against 96: 32 was 1.0–1.05x, 64 1.0–1.06x, 192 0.75–0.95x.
+#define WT 32
+/// Output channels per pass: the 16 products of a chunk for these rows (16 x ROWS x WT floats, 147 KB)
+/// stay in L2 until the output transform reads them (144 rows: no faster).
 #define ROWS (6 * WINOGRAD512_PANEL_ROWS)
 
 /// Floats between V[xi] and V[xi + 1]: C rows of WT, and one cache line more, so that the 16 stores of a

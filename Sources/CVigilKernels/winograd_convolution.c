@@ -5,7 +5,7 @@
 #include <string.h>
 
 /// Tiles per Winograd chunk: a multiple of the micro-tile width, and the pixel block of the direct path.
-#define WT WINOGRAD_CHUNK
+#define WT NC
 
 int64_t vigil_winograd_panel_rows(int32_t wide) { return wide ? WINOGRAD512_PANEL_ROWS : MR; }
 
@@ -77,7 +77,7 @@ AVX2 static inline void deinterleave(__m256 a, __m256 b, __m256 *even, __m256 *o
 /// infinite (a non-finite input, which the transform would spread to the tile's other outputs).
 // Long function: a SIMD kernel whose AVX2 (8 tiles), SSE (4 tiles) and scalar paths share their loads
 // and stay in one function so that the compiler keeps the transform in registers.
-AVX2 int vigil_winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
+AVX2 static int winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v) {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), inf = _mm256_set1_ps(__builtin_inff());
     __m256 bad = _mm256_setzero_ps();
     float bad_scalar = 0.0f;
@@ -279,7 +279,7 @@ AVX2 void vigil_winograd_compute(const vigil_winograd_problem *p, const float *x
     for (int64_t k = 0; k < KC; k++) offsets[k] = k * WT;
     for (int64_t t0 = tile_begin; t0 < tile_end; t0 += WT) {
         int64_t count = tile_end - t0 < WT ? tile_end - t0 : WT, tiles = (count + NR - 1) / NR;
-        if (vigil_winograd_input(p, x, t0, count, v)) {
+        if (winograd_input(p, x, t0, count, v)) {
             int64_t row_end = mblock_end * MR < p->m ? mblock_end * MR : p->m;
             vigil_winograd_exact_rows(p, x, t0, count, mblock_begin * MR, row_end, bias, residual, y);
             continue;

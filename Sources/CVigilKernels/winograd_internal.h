@@ -1,18 +1,10 @@
 // Shared by the two forms of the Winograd F(2x2, 3x3) kernel (not part of the public headers): the
-// input transform and the by-definition path both forms use (winograd_convolution.c), and the AVX-512
-// form that vigil_winograd_compute dispatches to (winograd_avx512.c).
+// by-definition path both use (winograd_convolution.c), and the AVX-512 form that vigil_winograd_compute
+// dispatches to (winograd_avx512.c).
 #ifndef VIGIL_WINOGRAD_INTERNAL_H
 #define VIGIL_WINOGRAD_INTERNAL_H
 
 #include "vigil_kernels.h"
-
-/// Tiles per chunk: the transformed input V of one chunk is 16 x C x WINOGRAD_CHUNK floats.
-#define WINOGRAD_CHUNK VIGIL_CONV_NC
-
-/// V[xi][ch][tt] = (B^T d B)[xi] for the 4 x 4 input patches of tiles t0 + tt, tt < count (zero up to a
-/// multiple of VIGIL_CONV_NR), rows WINOGRAD_CHUNK floats apart. Returns whether any input value of
-/// those patches is NaN or infinite (then the chunk is computed by `vigil_winograd_exact_rows`).
-int vigil_winograd_input(const vigil_winograd_problem *p, const float *x, int64_t t0, int64_t count, float *v);
 
 /// Tiles [t0, t0 + count) of output channels [row_begin, row_end) by the definition (sum over channels
 /// and taps of the untransformed weights), for chunks whose input holds NaN or infinity: each output is

@@ -265,7 +265,7 @@ final class ConvolutionTests: XCTestCase {
                            weightScale: 1 / Float(216).squareRoot()), seed: 27)
         try check(ConvCase(x: [1, 16, 9, 12], outChannels: 20, kernel: [3, 3], bias: false, weightScale: 1 / Float(144).squareRoot()),
                   seed: 28)
-        // Tile rows of 31 (runs of 16 and 15) and chunks of 96 tiles that cut rows and cross images.
+        // Tile rows of 31 (runs of 16 and 15) and chunks (32 tiles on AVX-512, 96 on AVX2) that cut rows and cross images.
         try check(ConvCase(x: [3, 24, 12, 62], outChannels: 40, kernel: [3, 3], pads: [1, 1, 1, 1],
                            weightScale: 1 / Float(216).squareRoot()), seed: 26)
     }
