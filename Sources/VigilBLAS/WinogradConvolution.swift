@@ -47,12 +47,9 @@ public final class WinogradConvolution: @unchecked Sendable {
     /// Output tiles per unit of work (the tiles one call transforms at once).
     public static let tileBlock = PackedConvolution.pixelBlock
 
-    /// Whether the kernel takes odd output sizes (the AVX-512 form, ``wide``): the last tile row or column
-    /// then hangs over the output by one, and reads one more row or column of zero padding.
-    public var takesOddSizes: Bool { wide }
-
     /// Computes output `tiles` (2×2 tiles numbered image-major, row-major within an image: ⌈height / 2⌉ ×
-    /// ⌈width / 2⌉ per image; height and width even unless ``takesOddSizes``) for weight `panels`, reading a
+    /// ⌈width / 2⌉ per image; height and width even unless ``wide``, whose last tile row or column may hang over the
+    /// output by one) for weight `panels`, reading a
     /// zero-padded input whose planes are `layout.paddedWidth` = 2 ⌈width / 2⌉ + 2 wide and
     /// 2 ⌈height / 2⌉ + 2 high. `residual`, when given, is laid out like `output`.
     /// `weights` are the untransformed ones: blocks of tiles whose input holds NaN or infinity are computed
