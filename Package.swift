@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "VigilNumpyTests", dependencies: ["VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilONNXTests", dependencies: ["VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilONNX", "VigilNumpy", "VigilExecutor", "VigilIR", "VigilTestSupport"]),
-        .testTarget(name: "VigilExecutorTests", dependencies: ["VigilExecutor", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
+        .testTarget(name: "VigilExecutorTests", dependencies: ["VigilExecutor", "VigilBLAS", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilKerasTests", dependencies: ["VigilKeras", "VigilHDF5", "VigilExecutor", "VigilNumpy", "VigilIR", "VigilTestSupport"]),
         .testTarget(name: "VigilVerifierTests", dependencies: ["VigilVerifier", "VigilOps", "VigilONNX", "VigilIR", "VigilTestSupport"]),
         .testTarget(

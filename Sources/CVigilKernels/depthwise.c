@@ -29,11 +29,14 @@ size_t vigil_depthwise_workspace_count(const vigil_depthwise *p) {
     padded_shape s = shape_of(p);
     size_t rows = (size_t)(s.rows * s.row_stride + 2 * STEP);
     // Enough for either kernel, whichever the CPU setting picks when the plan runs.
-    size_t lanes = vigil_depthwise_lanes_workspace_count(p);
+    size_t lanes = vigil_depthwise_lanes_workspace_count(p), lanes8 = vigil_depthwise_lanes8_workspace_count(p);
+    if (lanes8 > lanes) lanes = lanes8;
     return lanes > rows ? lanes : rows;
 }
 
-int64_t vigil_depthwise_plane_group(const vigil_depthwise *p) { return vigil_depthwise_lanes_takes(p) ? 16 : 1; }
+int64_t vigil_depthwise_plane_group(const vigil_depthwise *p) {
+    return vigil_depthwise_lanes_takes(p) ? 16 : vigil_depthwise_lanes8_takes(p) ? 8 : 1;
+}
 
 #if defined(__x86_64__)
 
@@ -286,6 +289,10 @@ void vigil_depthwise_compute(const vigil_depthwise *p, const float *x, const flo
     }
     if (vigil_depthwise_avx512_takes(p)) {
         vigil_depthwise_avx512(p, x, weights, bias, residual, y, plane_begin, plane_end);
+        return;
+    }
+    if (vigil_depthwise_lanes8_takes(p)) {
+        vigil_depthwise_lanes8(p, x, weights, bias, residual, y, plane_begin, plane_end, workspace);
         return;
     }
     depthwise_avx2(p, x, weights, bias, residual, y, plane_begin, plane_end, workspace);

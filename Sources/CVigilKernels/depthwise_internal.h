@@ -27,4 +27,15 @@ size_t vigil_depthwise_lanes_workspace_count(const vigil_depthwise *p);
 void vigil_depthwise_lanes(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                            float *y, int64_t plane_begin, int64_t plane_end, float *workspace);
 
+/// Whether the channels-in-lanes AVX2 kernel (8 channels per vector, depthwise_lanes_avx2.c) computes this
+/// window: on AVX2 machines (and AVX-512 ones with AVX-512 off), convolutions where it was measured faster.
+int vigil_depthwise_lanes8_takes(const vigil_depthwise *p);
+
+/// Floats of per-thread workspace the AVX2 channels-in-lanes kernel needs (0 for windows it never takes).
+size_t vigil_depthwise_lanes8_workspace_count(const vigil_depthwise *p);
+
+/// Output planes [plane_begin, plane_end) on the AVX2 channels-in-lanes kernel, 8 planes at a time.
+void vigil_depthwise_lanes8(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
+                            float *y, int64_t plane_begin, int64_t plane_end, float *workspace);
+
 #endif

@@ -59,11 +59,33 @@ public struct DepthwiseConvolution: @unchecked Sendable {
         }
     }
 
+    /// Which convolutions the AVX2 kernel with 8 channels per vector takes (on CPUs without AVX-512, or with
+    /// it turned off): its 8 planes transposed into a padded pixel-major workspace, one load and one FMA per
+    /// tap, instead of the row kernel's padded copy per plane.
+    public enum AVX2ChannelsInLanes: Int32, Sendable {
+        /// None: every convolution on the row kernel.
+        case never = 0
+        /// Strided windows and output rows of at most 28 columns, where it was measured faster (the default).
+        case whereFaster = 1
+        /// Every convolution whose padded group of planes fits its 1 MiB workspace (tests).
+        case always = 2
+    }
+
+    nonisolated(unsafe) private static var lanesAVX2 = AVX2ChannelsInLanes.whereFaster
+    /// Which convolutions the AVX2 channels-in-lanes kernel takes; process-wide, set before plans run.
+    public static var avx2ChannelsInLanes: AVX2ChannelsInLanes {
+        get { lanesAVX2 }
+        set {
+            lanesAVX2 = newValue
+            vigil_depthwise_lanes8_set_mode(newValue.rawValue)
+        }
+    }
+
     /// Floats of workspace one thread needs.
     public var workspaceCount: Int { withCValue { vigil_depthwise_workspace_count($0) } }
 
-    /// Output planes best computed together (16 on the AVX-512 kernel that holds 16 channels per vector,
-    /// else 1): threads should split each image's planes at multiples of it.
+    /// Output planes best computed together (16 on the AVX-512 kernel that holds 16 channels per vector, 8 on
+    /// the AVX2 one, else 1): threads should split each image's planes at multiples of it.
     public var planeGroup: Int { withCValue { Int(vigil_depthwise_plane_group($0)) } }
 
     /// Groups of ``planeGroup`` planes in `images` images (each image's last group may be short).

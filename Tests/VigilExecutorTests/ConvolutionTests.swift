@@ -1,4 +1,5 @@
 @testable import VigilExecutor
+import VigilBLAS
 import VigilIR
 import VigilTestSupport
 import XCTest
@@ -191,6 +192,31 @@ final class ConvolutionTests: XCTestCase {
         for (index, c) in cases.enumerated() { try check(c, seed: UInt64(400 + index)) }
     }
 
+    /// The AVX2 kernel with 8 channels per vector (``DepthwiseConvolution/AVX2ChannelsInLanes``) on every
+    /// depthwise shape of the tests above — short groups of 8, several images, strides 1 to 3, dilations, pads
+    /// wider than the kernel, depth multipliers, planes narrower than a vector, NaN and infinity, every fused
+    /// activation with and without a residual — then the AVX2 row kernel on the same shapes (on AVX-512
+    /// machines with AVX-512 off).
+    func testDepthwiseChannelsInLanesAVX2() throws {
+        let avx512 = InstructionSets.useAVX512
+        InstructionSets.useAVX512 = false
+        defer {
+            InstructionSets.useAVX512 = avx512
+            DepthwiseConvolution.avx2ChannelsInLanes = .whereFaster
+        }
+        for mode in [DepthwiseConvolution.AVX2ChannelsInLanes.always, .never] {
+            DepthwiseConvolution.avx2ChannelsInLanes = mode
+            try testDepthwise()
+            try testDepthwiseDilatedNoBias()
+            try testDepthwiseMultiplier()
+            try testDepthwiseKernelShapes()
+            try testDepthwiseVectorWidthsAndRowBlocks()
+            try testDepthwiseChannelsInLanes()
+            try testDepthwiseNonFiniteValues()
+            try checkFusedConvEpilogues(depthwiseOnly: true)
+        }
+    }
+
     /// NaN and infinity in a depthwise convolution's input reach exactly the outputs whose window holds them,
     /// on the row kernel (3×3) and the AVX-512 kernel with 16 channels per vector (5×5).
     func testDepthwiseNonFiniteValues() throws {
@@ -344,7 +370,7 @@ final class ConvolutionTests: XCTestCase {
         try checkFusedConvEpilogues(winograd: false)
     }
 
-    func checkFusedConvEpilogues(winograd: Bool = true) throws {
+    func checkFusedConvEpilogues(winograd: Bool = true, depthwiseOnly: Bool = false) throws {
         let activations: [(String, [Float], (Float) -> Float)] = [
             ("Relu", [], { max($0, 0) }),
             ("LeakyRelu", [0.1], { $0 < 0 ? 0.1 * $0 : $0 }),
@@ -376,7 +402,7 @@ final class ConvolutionTests: XCTestCase {
             ([1, 16, 9, 34], [16, 8, 3, 3], 2, [1, 1, 0, 0], 2),  // direct 3×3 stride 2: groups of 8 channels, 17 columns
             ([1, 3, 10, 30], [24, 3, 3, 3], 1, [1, 1, 1, 1], 2),  // a stem of 24 channels: stride 2 on the GEMM
         ]
-        for (index, (xShape, wShape, group, pads, stride)) in cases.enumerated() {
+        for (index, (xShape, wShape, group, pads, stride)) in cases.enumerated() where !depthwiseOnly || group == xShape[1] && wShape[1] == 1 {
             let spatial = xShape.count - 2
             let x = randomTensor(xShape, seed: UInt64(40 + index)), w = randomTensor(wShape, seed: UInt64(50 + index))
             let b = randomTensor([wShape[0]], seed: UInt64(60 + index))
