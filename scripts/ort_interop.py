@@ -125,6 +125,7 @@ def check_one(res, vigil, fixtures, entry, tmp, timeout):
     tol = entry.get("tolerance", {})
     atol, rtol = float(tol.get("atol", 1e-5)), float(tol.get("rtol", 1e-4))
     inputs, outputs = load_test_data(model_dir)
+    quantized = any(op in entry.get("op_histogram", {}) for op in ("QuantizeLinear", "DequantizeLinear"))
 
     for variant, extra, override in VARIANTS:
         v_atol, v_rtol = override if override else (atol, rtol)
@@ -152,6 +153,12 @@ def check_one(res, vigil, fixtures, entry, tmp, timeout):
         try:
             so = ort.SessionOptions()
             so.log_severity_level = 3
+            if quantized:
+                # onnxruntime fuses Q/DQ pairs into int8 kernels whose results depend on the CPU: on AVX2
+                # without VNNI its u8s8 products saturate in 16 bits (vpmaddubsw), so the recorded
+                # reference (computed exactly) is missed by one quantization step or more (qdq_patterns on
+                # a Zen 3: 10 outputs off by 0.82). Unfused, it computes the Q/DQ graph as the spec says.
+                so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             sess = ort.InferenceSession(dst, so, providers=["CPUExecutionProvider"])
             feeds = {n: a for n, a in inputs}
             out_names = [n for n, _ in outputs]
