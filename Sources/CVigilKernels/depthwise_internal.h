@@ -5,6 +5,42 @@
 
 #include "vigil_depthwise.h"
 
+/// Output pixels of one row that the channels-in-lanes kernels (AVX-512 and AVX2) compute together.
+#define VIGIL_LANES_BLOCK 8
+/// The largest padded workspace of one group of planes in those kernels, in floats (1 MiB).
+#define VIGIL_LANES_MAX_PADDED_FLOATS (1 << 18)
+
+/// The padded input of one group of planes in the channels-in-lanes kernels, in pixels: every row and
+/// column a window reads, plus the columns a row's last block reads past its end (their sums are not kept).
+typedef struct {
+    int64_t rows, cols;
+} vigil_lanes_shape;
+
+static inline vigil_lanes_shape vigil_lanes_shape_of(const vigil_depthwise *p) {
+    vigil_lanes_shape s;
+    s.rows = (p->out_h - 1) * p->stride_h + (p->kernel_h - 1) * p->dilation_h + 1;
+    s.cols = (p->out_w - 1 + VIGIL_LANES_BLOCK - 1) * p->stride_w + (p->kernel_w - 1) * p->dilation_w + 1;
+    return s;
+}
+
+/// Whether a channels-in-lanes kernel with `lanes` channels per vector can take the window: a convolution
+/// whose sizes are bounded (so that the padded shape's products cannot overflow) and whose padded group of
+/// planes fits the workspace bound.
+static inline int vigil_lanes_bounded(const vigil_depthwise *p, int64_t lanes) {
+    if (p->mode != VIGIL_WINDOW_CONV || p->out_h > 4096 || p->out_w > 4096 || p->kernel_h > VIGIL_WINDOW_MAX_TAPS ||
+        p->kernel_w > VIGIL_WINDOW_MAX_TAPS || p->stride_h > 256 || p->stride_w > 256 || p->dilation_h > 256 || p->dilation_w > 256)
+        return 0;
+    vigil_lanes_shape s = vigil_lanes_shape_of(p);
+    return s.rows * s.cols * lanes <= VIGIL_LANES_MAX_PADDED_FLOATS;
+}
+
+/// Floats of workspace a channels-in-lanes kernel with `lanes` channels per vector needs: alignment, the
+/// padded input, the output sums (with a block's and a transpose's overrun), the taps' weights.
+static inline size_t vigil_lanes_workspace(const vigil_depthwise *p, int64_t lanes) {
+    vigil_lanes_shape s = vigil_lanes_shape_of(p);
+    return (size_t)(lanes + s.rows * s.cols * lanes + (p->out_h * p->out_w + lanes) * lanes + p->kernel_h * p->kernel_w * lanes);
+}
+
 /// Whether the AVX-512 kernel computes this window (the CPU has it, Vigil uses it, and the window's
 /// strides, dilations and size are ones it takes).
 int vigil_depthwise_avx512_takes(const vigil_depthwise *p);

@@ -13,9 +13,7 @@
 
 /// Output pixels of one row computed together (8 accumulators; with the tap's weights and the loaded
 /// input, 10 of the 16 registers).
-#define BLOCK 8
-/// The largest padded workspace of one group of planes, in floats (1 MiB).
-#define MAX_PADDED_FLOATS (1 << 18)
+#define BLOCK VIGIL_LANES_BLOCK
 
 /// Which windows the kernel takes (`vigil_depthwise_lanes8_set_mode`): 0 none, 1 those where it was
 /// measured faster than the row kernel, 2 every convolution it can (tests).
@@ -23,26 +21,8 @@ static int lanes8_mode = 1;
 
 void vigil_depthwise_lanes8_set_mode(int mode) { lanes8_mode = mode; }
 
-typedef struct {
-    int64_t rows, cols;
-} lanes_shape;
-
-static lanes_shape lanes_shape_of(const vigil_depthwise *p) {
-    lanes_shape s;
-    s.rows = (p->out_h - 1) * p->stride_h + (p->kernel_h - 1) * p->dilation_h + 1;
-    s.cols = (p->out_w - 1 + BLOCK - 1) * p->stride_w + (p->kernel_w - 1) * p->dilation_w + 1;
-    return s;
-}
-
 /// Whether the kernel can compute the window: a convolution whose padded group of planes is of bounded size.
-static int lanes8_fit(const vigil_depthwise *p) {
-    // Sizes bounded first, so that the padded shape's products cannot overflow.
-    if (p->out_h > 4096 || p->out_w > 4096 || p->kernel_h > VIGIL_WINDOW_MAX_TAPS || p->kernel_w > VIGIL_WINDOW_MAX_TAPS ||
-        p->stride_h > 256 || p->stride_w > 256 || p->dilation_h > 256 || p->dilation_w > 256)
-        return 0;
-    lanes_shape s = lanes_shape_of(p);
-    return p->mode == VIGIL_WINDOW_CONV && s.rows * s.cols * 8 <= MAX_PADDED_FLOATS;
-}
+static int lanes8_fit(const vigil_depthwise *p) { return vigil_lanes_bounded(p, 8); }
 
 /// Whether the kernel was measured faster than the row kernel on the window: strided windows and output rows
 /// of at most 28 columns. (Zen 3, one thread, per node inside MobileNetV2, MobileNetV3-Large and
@@ -51,9 +31,7 @@ static int lanes8_fit(const vigil_depthwise *p) {
 static int lanes8_prefer(const vigil_depthwise *p) { return p->stride_w > 1 || p->out_w <= 28; }
 
 size_t vigil_depthwise_lanes8_workspace_count(const vigil_depthwise *p) {
-    if (!lanes8_fit(p)) return 0;
-    lanes_shape s = lanes_shape_of(p);
-    return (size_t)(8 + s.rows * s.cols * 8 + (p->out_h * p->out_w + 8) * 8 + p->kernel_h * p->kernel_w * 8);
+    return lanes8_fit(p) ? vigil_lanes_workspace(p, 8) : 0;
 }
 
 #if defined(__x86_64__)
@@ -90,7 +68,7 @@ AVX2 static inline VIGIL_ALWAYS_INLINE __m256i mask8(int64_t n) { return v8_mask
 AVX2 __attribute__((noinline)) static __m256 activate8(__m256 v, const vigil_act *act) { return v8_activate(v, act); }
 
 /// Fills the padding of the group's workspace (the rows and columns no input pixel lands on) with zeros.
-AVX2 static void zero_border(const vigil_depthwise *p, const lanes_shape *s, float *in) {
+AVX2 static void zero_border(const vigil_depthwise *p, const vigil_lanes_shape *s, float *in) {
     const __m256 zero = _mm256_setzero_ps();
     int64_t top = p->pad_top < s->rows ? p->pad_top : s->rows, bottom = p->pad_top + p->h < s->rows ? p->pad_top + p->h : s->rows;
     int64_t left = p->pad_left < s->cols ? p->pad_left : s->cols, right = p->pad_left + p->w < s->cols ? p->pad_left + p->w : s->cols;
@@ -108,7 +86,7 @@ AVX2 static void zero_border(const vigil_depthwise *p, const lanes_shape *s, flo
 /// Transposes the group's input planes (`src[lane]`, each h x w) into the workspace: pixel (ih, iw) to
 /// padded pixel (ih + pad_top, iw + pad_left), when a window reads it. Rows of 8 columns or more go 8 columns
 /// at a time; narrower planes 8 pixels at a time across rows.
-AVX2 static void gather_input(const vigil_depthwise *p, const lanes_shape *s, const float *const src[8], float *in) {
+AVX2 static void gather_input(const vigil_depthwise *p, const vigil_lanes_shape *s, const float *const src[8], float *in) {
     int64_t rows = p->h < s->rows - p->pad_top ? p->h : s->rows - p->pad_top, cols = p->w < s->cols - p->pad_left ? p->w : s->cols - p->pad_left;
     if (rows <= 0 || cols <= 0) return;
     __m256 r[8];
@@ -155,7 +133,7 @@ static void gather_weights(const float *weights, int64_t o, int64_t lanes, int64
 
 /// The window sums of every output pixel, 8 channels each, starting from the bias: BLOCK pixels of a row at a
 /// time, each tap one load of its input pixel and one FMA with the tap's weights.
-AVX2 static void window_sums(const vigil_depthwise *p, const lanes_shape *s, const float *in, const float *wt, __m256 bias, float *out) {
+AVX2 static void window_sums(const vigil_depthwise *p, const vigil_lanes_shape *s, const float *in, const float *wt, __m256 bias, float *out) {
     const int64_t row_floats = s->cols * 8, step = p->stride_w * 8;
     for (int64_t oh = 0; oh < p->out_h; oh++) {
         const float *rows = in + oh * p->stride_h * row_floats;
@@ -202,7 +180,7 @@ AVX2 static void scatter_output(const vigil_depthwise *p, const float *out, int6
 
 AVX2 void vigil_depthwise_lanes8(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                                  float *y, int64_t plane_begin, int64_t plane_end, float *workspace) {
-    lanes_shape s = lanes_shape_of(p);
+    vigil_lanes_shape s = vigil_lanes_shape_of(p);
     int64_t taps = p->kernel_h * p->kernel_w, multiplier = p->m / p->c, in_plane = p->h * p->w, out_plane = p->out_h * p->out_w;
     float *in = (float *)(((uintptr_t)workspace + 31) & ~(uintptr_t)31);
     float *out = in + s.rows * s.cols * 8, *wt = out + (out_plane + 8) * 8;

@@ -12,46 +12,23 @@
 #include "depthwise_internal.h"
 
 /// Output pixels of one row computed together (their sums stay in registers across the taps).
-#define BLOCK 8
+#define BLOCK VIGIL_LANES_BLOCK
 /// The widest output rows of 3x3 windows taken: wider ones fill the row kernel's vectors, whose 3x3 forms
 /// are unrolled (C microbenchmark, 3x3 windows: 1.3-2.1x the row kernel's speed on 7-column outputs,
 /// 0.6-0.9x on 14 columns and wider; other windows 1.0-5x faster up to 112-column rows).
 #define MAX_3X3_OUT_W 8
-/// The largest padded workspace of one group of planes, in floats (1 MiB).
-#define MAX_PADDED_FLOATS (1 << 18)
-
-/// The padded input of one group of planes, in pixels: every row and column a window reads, plus the
-/// columns a row's last block reads past its end (their sums are not kept).
-typedef struct {
-    int64_t rows, cols;
-} lanes_shape;
-
-static lanes_shape lanes_shape_of(const vigil_depthwise *p) {
-    lanes_shape s;
-    s.rows = (p->out_h - 1) * p->stride_h + (p->kernel_h - 1) * p->dilation_h + 1;
-    s.cols = (p->out_w - 1 + BLOCK - 1) * p->stride_w + (p->kernel_w - 1) * p->dilation_w + 1;
-    return s;
-}
 
 /// Whether the window is one this kernel computes: a convolution, other than 3x3 or with narrow output
 /// rows, whose padded group of planes is of bounded size.
 static int lanes_fit(const vigil_depthwise *p) {
-    // Sizes bounded first, so that the padded shape's products cannot overflow (larger ones would fail
-    // the workspace bound below anyway).
-    if (p->out_h > 4096 || p->out_w > 4096 || p->kernel_h > VIGIL_WINDOW_MAX_TAPS || p->kernel_w > VIGIL_WINDOW_MAX_TAPS ||
-        p->stride_h > 256 || p->stride_w > 256 || p->dilation_h > 256 || p->dilation_w > 256)
-        return 0;
-    lanes_shape s = lanes_shape_of(p);
     int is3x3 = p->kernel_h == 3 && p->kernel_w == 3;
-    return p->mode == VIGIL_WINDOW_CONV && (!is3x3 || p->out_w <= MAX_3X3_OUT_W) && s.rows * s.cols * 16 <= MAX_PADDED_FLOATS;
+    return (!is3x3 || p->out_w <= MAX_3X3_OUT_W) && vigil_lanes_bounded(p, 16);
 }
 
 /// Floats of the workspace (0 when the kernel does not take the window, whatever the CPU): 64-byte
 /// alignment, the padded input, the output sums (with a block's and a transpose's overrun), the taps' weights.
 size_t vigil_depthwise_lanes_workspace_count(const vigil_depthwise *p) {
-    if (!lanes_fit(p)) return 0;
-    lanes_shape s = lanes_shape_of(p);
-    return (size_t)(16 + s.rows * s.cols * 16 + (p->out_h * p->out_w + 16) * 16 + p->kernel_h * p->kernel_w * 16);
+    return lanes_fit(p) ? vigil_lanes_workspace(p, 16) : 0;
 }
 
 #if defined(__x86_64__)
@@ -89,7 +66,7 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void transpose16(__m512 r[16]) {
 AVX512 __attribute__((noinline)) static __m512 activate_lanes(__m512 v, const vigil_act *act) { return v16_activate(v, act); }
 
 /// Fills the padding of the group's workspace (the rows and columns no input pixel lands on) with zeros.
-AVX512 static void zero_border(const vigil_depthwise *p, const lanes_shape *s, float *in) {
+AVX512 static void zero_border(const vigil_depthwise *p, const vigil_lanes_shape *s, float *in) {
     const __m512 zero = _mm512_setzero_ps();
     int64_t top = p->pad_top < s->rows ? p->pad_top : s->rows, bottom = p->pad_top + p->h < s->rows ? p->pad_top + p->h : s->rows;
     int64_t left = p->pad_left < s->cols ? p->pad_left : s->cols, right = p->pad_left + p->w < s->cols ? p->pad_left + p->w : s->cols;
@@ -108,7 +85,7 @@ AVX512 static void zero_border(const vigil_depthwise *p, const lanes_shape *s, f
 /// padded pixel (ih + pad_top, iw + pad_left), when a window reads it. Rows of 16 columns or more go 16
 /// columns at a time, each run of pixels stored contiguously; narrower planes 16 pixels at a time across
 /// rows (a row at a time would leave most lanes of each transpose empty).
-AVX512 static void gather_input(const vigil_depthwise *p, const lanes_shape *s, const float *const src[16], float *in) {
+AVX512 static void gather_input(const vigil_depthwise *p, const vigil_lanes_shape *s, const float *const src[16], float *in) {
     int64_t rows = p->h < s->rows - p->pad_top ? p->h : s->rows - p->pad_top, cols = p->w < s->cols - p->pad_left ? p->w : s->cols - p->pad_left;
     if (rows <= 0 || cols <= 0) return;
     __m512 r[16];
@@ -172,7 +149,7 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void block_s1(const int KW, const vigil
 /// The window sums of every output pixel, 16 channels each, starting from the bias: BLOCK pixels of a row
 /// at a time, each tap one load of its input pixel (or, at stride 1 for windows 3, 5 or 7 wide, one
 /// load per input pixel and kernel row) and one FMA with the tap's weights.
-AVX512 static void window_sums(const vigil_depthwise *p, const lanes_shape *s, const float *in, const float *wt, __m512 bias, float *out) {
+AVX512 static void window_sums(const vigil_depthwise *p, const vigil_lanes_shape *s, const float *in, const float *wt, __m512 bias, float *out) {
     const int64_t row_floats = s->cols * 16, step = p->stride_w * 16;
     const int unit = p->stride_w == 1 && p->dilation_w == 1;
     const int kw_const = unit && (p->kernel_w == 3 || p->kernel_w == 5 || p->kernel_w == 7) ? (int)p->kernel_w : 0;
@@ -230,7 +207,7 @@ AVX512 static void scatter_output(const vigil_depthwise *p, const float *out, in
 
 AVX512 void vigil_depthwise_lanes(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                                   float *y, int64_t plane_begin, int64_t plane_end, float *workspace) {
-    lanes_shape s = lanes_shape_of(p);
+    vigil_lanes_shape s = vigil_lanes_shape_of(p);
     int64_t taps = p->kernel_h * p->kernel_w, multiplier = p->m / p->c, in_plane = p->h * p->w, out_plane = p->out_h * p->out_w;
     float *in = (float *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
     float *out = in + s.rows * s.cols * 16, *wt = out + (out_plane + 16) * 16;
