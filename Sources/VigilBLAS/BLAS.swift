@@ -1,4 +1,8 @@
 import COpenBLAS
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The only Swift face of OpenBLAS: single-precision GEMM and the library's thread controls.
 ///
@@ -25,18 +29,19 @@ public enum BLAS {
             }
             return
         }
-        useThreads(forMultiplyAdds: m * n * k)
-        if m == 1 {
-            // A single row (a batch-1 dense layer) is a matrix-vector product: GEMV streams op(B) once
-            // instead of packing it.
-            cblas_sgemv(
-                CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n), alpha,
-                b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
-            return
+        withThreads(forMultiplyAdds: m * n * k) {
+            if m == 1 {
+                // A single row (a batch-1 dense layer) is a matrix-vector product: GEMV streams op(B) once
+                // instead of packing it.
+                cblas_sgemv(
+                    CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
+                    alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            } else {
+                cblas_sgemm(
+                    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+            }
         }
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
     /// Multiply-adds below which a GEMM runs on one thread: waking OpenBLAS's threads costs more than
@@ -48,9 +53,17 @@ public enum BLAS {
     nonisolated(unsafe) private static var configuredThreads = Int(openblas_get_num_threads())
     nonisolated(unsafe) private static var activeThreads = Int(openblas_get_num_threads())
 
+    /// Runs one OpenBLAS call of `work` multiply-adds on ``threadCount`` threads if it is large enough, else
+    /// on one. A threaded call holds the lock that ``releaseIdleThreads()`` takes, and ends OpenBLAS's threads
+    /// when it returns, before they spin.
     @usableFromInline
-    static func useThreads(forMultiplyAdds work: Int) {
+    static func withThreads(forMultiplyAdds work: Int, _ body: () -> Void) {
         useThreads(work >= parallelThreshold ? configuredThreads : 1)
+        guard activeThreads > 1 else { return body() }
+        threadedCalls.withLock { _ in
+            body()
+            _ = shutdownThreads?()
+        }
     }
 
     private static func useThreads(_ count: Int) {
@@ -66,11 +79,34 @@ public enum BLAS {
     /// The number of threads OpenBLAS uses for a large GEMM.
     public static var threadCount: Int { configuredThreads }
 
-    /// Sets the number of threads OpenBLAS uses for large GEMMs (process-wide).
+    /// Sets the number of threads OpenBLAS uses for large GEMMs (process-wide), and stops OpenBLAS's
+    /// idle threads (see ``releaseIdleThreads()``).
     public static func setThreadCount(_ count: Int) {
         configuredThreads = max(1, count)
         useThreads(configuredThreads)
+        releaseIdleThreads()
     }
+
+    /// Ends OpenBLAS's worker threads; its next threaded GEMM starts them again.
+    ///
+    /// OpenBLAS starts its threads when the library loads and after every threaded call they spin
+    /// (`sched_yield` in a loop) for about 2^28 cycles, some 0.1 s, before they sleep: a whole core taken
+    /// from the executor's own loops, which run between OpenBLAS's calls. Measured on a 2-core machine,
+    /// SqueezeNet's first 0.1 s ran at 2 threads no faster than at one. With pthread builds of OpenBLAS
+    /// (`blas_thread_shutdown_`, looked up at run time) the threads are joined here; with other builds
+    /// this does nothing. It waits for a threaded call of ``sgemm`` in another thread to finish.
+    public static func releaseIdleThreads() {
+        threadedCalls.withLock { _ in _ = shutdownThreads?() }
+    }
+
+    /// Held by threaded OpenBLAS calls and by ``releaseIdleThreads()``, so that no call loses its threads.
+    private static let threadedCalls = Mutex<Void>(())
+
+    private typealias ShutdownFunction = @convention(c) () -> Int32
+    private static let shutdownThreads: ShutdownFunction? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return nil }
+        return unsafeBitCast(symbol, to: ShutdownFunction.self)
+    }()
 
     /// The name of the CPU kernel OpenBLAS selected (e.g. `Haswell`, `SkylakeX`).
     public static var coreName: String {

@@ -1,3 +1,4 @@
+import Synchronization
 import VigilBLAS
 import XCTest
 
@@ -41,6 +42,49 @@ final class BLASTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// GEMMs large enough for OpenBLAS's threads (above `parallelThreshold`), from two threads at once
+    /// and one after another, match the naive product; each threaded call ends the threads it started,
+    /// so none is left spinning beside the executor's loops.
+    func testThreadedSgemmMatchesTheNaiveProductAndLeavesNoOpenBLASThreads() throws {
+        let threadsBefore = BLAS.threadCount
+        defer { BLAS.setThreadCount(threadsBefore) }
+        BLAS.setThreadCount(2)
+        let (m, n, k) = (96, 160, 144)
+        XCTAssertGreaterThanOrEqual(m * n * k, BLAS.parallelThreshold)
+        let a = Self.values(m * k, seed: 11), b = Self.values(k * n, seed: 12)
+        var expected = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for p in 0..<k {
+                let x = Double(a[i * k + p])
+                for j in 0..<n { expected[i * n + j] += x * Double(b[p * n + j]) }
+            }
+        }
+        @Sendable func product() -> [Float] {
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    BLAS.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: &c, ldc: n)
+                }
+            }
+            return c
+        }
+        func check(_ c: [Float], _ label: String) {
+            let worst = zip(c, expected).map { abs(Double($0) - $1) / (1 + abs($1)) }.max() ?? .nan
+            XCTAssertLessThan(worst, 1e-5, label)
+        }
+        let tasksBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
+        check(product(), "first threaded call")
+        check(product(), "second threaded call (threads started again)")
+        let tasksAfter = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
+        XCTAssertLessThanOrEqual(tasksAfter, tasksBefore, "OpenBLAS threads left running after threaded GEMMs")
+        let results = Mutex([[Float]](repeating: [], count: 2))
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let c = product()
+            results.withLock { $0[index] = c }
+        }
+        for (index, c) in results.withLock({ $0 }).enumerated() { check(c, "concurrent call \(index)") }
     }
 
     /// The packed direct convolution (3×3, stride 2, 20 output channels: two panels, the second
