@@ -111,25 +111,34 @@ final class ParallelTests: XCTestCase {
         }
     }
 
-    /// GEMM grids cover every row and column panel pair once, wide products (n ≥ m: weights against a few
-    /// rows) cut by columns first, tall ones by rows first.
-    func testGEMMGridCoversEveryPanelOnceAndCutsTheLargerOperand() {
+    /// GEMM grids cover every row and column panel pair once, give every thread a task when there are
+    /// panels enough, and repeat little of the packing: the weights that each task packs itself are
+    /// packed once (ViT's MLP, a few hundred rows against 768 × 3,072 weights), and the rows, which each
+    /// column chunk packs again, are packed at most twice when they are the larger operand (ConvNeXt's
+    /// 196 × 1,536 rows against prepacked 1,536 × 384 weights).
+    func testGEMMGridCoversEveryPanelOnceAndRepeatsLittlePacking() {
         for threads in [1, 2, 3, 8] {
-            for (m, n) in [(1, 1000), (197, 3072), (197, 768), (3072, 197), (7, 5), (64, 64), (600, 20), (13, 1)] {
-                let grid = LinearAlgebraKernels.GEMMGrid(m: m, n: n, threads: threads)
-                var covered = [Int](repeating: 0, count: m * n)
-                for t in 0..<grid.count {
-                    let (rows, columns) = grid[t]
-                    for r in rows { for c in columns { covered[r * n + c] += 1 } }
-                }
-                let label = "threads \(threads) m \(m) n \(n)"
-                XCTAssertEqual(covered.min(), 1, label)
-                XCTAssertEqual(covered.max(), 1, label)
-                if threads == 1 { XCTAssertEqual(grid.count, 1, label) }
-                if threads > 1 && m >= 6 * 4 * threads && n >= 16 * 4 * threads {
-                    XCTAssertEqual(n >= m ? grid.rowChunks : grid.columnChunks, 1, label)
+            for (m, n, k) in [(1, 1000, 512), (197, 3072, 768), (197, 768, 3072), (3072, 197, 64), (7, 5, 3), (64, 64, 64),
+                              (600, 20, 9), (13, 1, 100), (196, 384, 1536), (49, 3072, 768)] {
+                for packsRight in [false, true] {
+                    let grid = LinearAlgebraKernels.GEMMGrid(m: m, n: n, k: k, threads: threads, packsRight: packsRight)
+                    var covered = [Int](repeating: 0, count: m * n)
+                    for t in 0..<grid.count {
+                        let (rows, columns) = grid[t]
+                        for r in rows { for c in columns { covered[r * n + c] += 1 } }
+                    }
+                    let label = "threads \(threads) m \(m) n \(n) k \(k) packsRight \(packsRight)"
+                    XCTAssertEqual(covered.min(), 1, label)
+                    XCTAssertEqual(covered.max(), 1, label)
+                    if threads == 1 { XCTAssertEqual(grid.count, 1, label) }
+                    let panels = ((m + 5) / 6) * ((n + 15) / 16)
+                    if threads > 1 { XCTAssertGreaterThanOrEqual(grid.count, min(threads, panels), label) }
                 }
             }
         }
+        let vitMLP = LinearAlgebraKernels.GEMMGrid(m: 197, n: 3072, k: 768, threads: 2, packsRight: true)
+        XCTAssertEqual(vitMLP.rowChunks, 1, "ViT's weights packed once per run")
+        let convNeXt = LinearAlgebraKernels.GEMMGrid(m: 196, n: 384, k: 1536, threads: 2, packsRight: false)
+        XCTAssertLessThanOrEqual(convNeXt.columnChunks, 2, "ConvNeXt's rows packed at most twice")
     }
 }

@@ -11,26 +11,47 @@ extension LinearAlgebraKernels {
     /// Whether MatMul and Gemm use the packed GEMM (tests turn it off to check the OpenBLAS path).
     nonisolated(unsafe) static var usePackedGEMM = VectorActivation.isAvailable
 
-    /// How an m × n product is cut into tasks: whole row panels (6 rows) by whole column panels (16 columns),
-    /// about four tasks per thread. Each task packs the whole of B's columns it covers and the whole of A's
-    /// rows, so the operand with more elements (B when n ≥ m: a layer's weights, k × n, against a few
-    /// tokens' activations) is cut first and read once in all — cutting the rows instead made every task
-    /// stream all the weights from memory (ViT's MLP at 2 threads: 1.7× the CPU time of one thread).
+    /// How an m × n product over k is cut into tasks: whole row panels (6 rows) by whole column panels (16
+    /// columns), one, two or four tasks per thread. Each task packs the rows of A it covers once per column
+    /// block of the kernel (384 columns), so cutting the columns into c chunks packs A c times; and each
+    /// task reads (or, when `packsRight`, packs) the whole of B's columns it covers, so cutting the rows into
+    /// r chunks reads B r times. The grid is the one with the least of that repeated work, counted against
+    /// the products (a packed float costs about 60 multiply-adds; a prepacked weight read again from the
+    /// cache a sixth of a packed float), with a small premium on fewer tasks (a thread slowed by other work
+    /// holds the rest up). ConvNeXt's 196 × 384 products over 1,536 cut into 8 column chunks packed their
+    /// 1.2 MB of rows 8 times and ran no faster on 2 threads than on one; ViT's MLP cut by rows streamed all
+    /// the weights in every task (1.7× the CPU time of one thread).
     struct GEMMGrid {
         let m: Int, n: Int, rowChunks: Int, columnChunks: Int
 
-        init(m: Int, n: Int, threads: Int) {
+        init(m: Int, n: Int, k: Int = 1, threads: Int, packsRight: Bool = true) {
             (self.m, self.n) = (m, n)
             let rowPanels = (m + PackedGEMM.rowPanel - 1) / PackedGEMM.rowPanel
             let columnPanels = (n + PackedGEMM.columnPanel - 1) / PackedGEMM.columnPanel
             guard threads > 1 else { (rowChunks, columnChunks) = (1, 1); return }
-            let target = 4 * threads
-            if n >= m {
-                let columns = min(columnPanels, target)
-                (rowChunks, columnChunks) = (min(rowPanels, max(1, (target + columns - 1) / columns)), columns)
+            let columnBlock = 384
+            let products = Double(m) * Double(n) * Double(k) / 60
+            let rightWeight = packsRight ? 1.0 : 1.0 / 6
+            var best: (cost: Double, rows: Int, columns: Int)?
+            for tasks in [threads, 2 * threads, 4 * threads] {
+                for rows in 1...min(rowPanels, tasks) where tasks % rows == 0 && tasks / rows <= columnPanels {
+                    let columns = tasks / rows
+                    let widest = (columnPanels + columns - 1) / columns * PackedGEMM.columnPanel
+                    let leftPacks = Double(columns * ((widest + columnBlock - 1) / columnBlock))
+                    let work = products + leftPacks * Double(m) * Double(k) + Double(rows) * rightWeight * Double(n) * Double(k)
+                    let cost = work * (1 + 0.15 * Double(threads) / Double(tasks))
+                    if best == nil || cost < best!.cost { best = (cost, rows, columns) }
+                }
+            }
+            if let best {
+                (rowChunks, columnChunks) = (best.rows, best.columns)
+            } else if n >= m {
+                // Too few panels for a task per thread: as many as there are.
+                let columns = min(columnPanels, 4 * threads)
+                (rowChunks, columnChunks) = (min(rowPanels, max(1, (4 * threads + columns - 1) / columns)), columns)
             } else {
-                let rows = min(rowPanels, target)
-                (rowChunks, columnChunks) = (rows, min(columnPanels, max(1, (target + rows - 1) / rows)))
+                let rows = min(rowPanels, 4 * threads)
+                (rowChunks, columnChunks) = (rows, min(columnPanels, max(1, (4 * threads + rows - 1) / rows)))
             }
         }
 
@@ -57,7 +78,7 @@ extension LinearAlgebraKernels {
         let fold = sharedB && contiguousA
         let (rows, products) = fold ? (batch * m, 1) : (m, batch)
         let packBlocks = rows > 4
-        let grid = GEMMGrid(m: rows, n: n, threads: k.parallelism)
+        let grid = GEMMGrid(m: rows, n: n, k: kk, threads: k.parallelism, packsRight: packBlocks)
         let workspace = PackedGEMM.workspaceCount(k: kk), slots = min(k.parallelism, grid.count * products)
         return Kernel(scratchBytes: slots * workspace * 4) { io, par in
             let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
@@ -90,7 +111,7 @@ extension LinearAlgebraKernels {
         var after = activation
         if let vector = VectorActivation(activation?.vectorForm) { (inKernel, after) = (vector, nil) }
         let epilogue = FusedKernels.Epilogue(activation: after, residualInput: nil, count: m * n)
-        let grid = GEMMGrid(m: m, n: n, threads: k.parallelism)
+        let grid = GEMMGrid(m: m, n: n, k: kk, threads: k.parallelism, packsRight: packedB == nil && m > 4)
         let workspace = PackedGEMM.workspaceCount(k: kk), slots = min(k.parallelism, grid.count)
         return Kernel(scratchBytes: (slots * workspace + bias.scratchFloats) * 4) { io, par in
             let x = io.input(0, as: Float.self), w = io.input(1, as: Float.self), y = io.output(0, as: Float.self)
