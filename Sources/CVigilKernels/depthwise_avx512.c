@@ -220,6 +220,14 @@ AVX512 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, con
         float b = bias ? bias[o] : 0.0f;
         const float *res = residual ? residual + plane * out_plane : 0;
         float *out = y + plane * out_plane;
+        // The next plane's input into L2 while this one is computed: at batch 32 the planes come from
+        // memory, and the kernel's 17-row window outran the hardware prefetcher (MobileNetV2's 144
+        // channels at 56 x 56: 17.8 -> 12.1 ms; at batch 1 they are in the cache and nothing changes).
+        if (plane + 1 < plane_end) {
+            int64_t next = plane + 1, next_image = next / p->m, next_o = next - next_image * p->m;
+            const char *from = (const char *)(x + (next_image * p->c + next_o / multiplier) * in_plane);
+            for (int64_t byte = 0; byte < in_plane * (int64_t)sizeof(float); byte += 64) _mm_prefetch(from + byte, _MM_HINT_T1);
+        }
         plane_of(p, in, w, b, res, out);
     }
 }

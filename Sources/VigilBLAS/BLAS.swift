@@ -104,7 +104,9 @@ public enum BLAS {
 
     private typealias ShutdownFunction = @convention(c) () -> Int32
     private static let shutdownThreads: ShutdownFunction? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return nil }
+        // 1: OpenBLAS built with its own pthreads server (0 sequential, 2 OpenMP).
+        guard openblas_get_parallel() == 1,
+              let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return nil }
         return unsafeBitCast(symbol, to: ShutdownFunction.self)
     }()
 
