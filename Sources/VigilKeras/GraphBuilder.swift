@@ -8,6 +8,36 @@ struct KTensor: Equatable {
     /// The element type (float32 but for the results of comparisons, argmax and casts).
     var dtype: DType = .float32
     var rank: Int { shape.count }
+
+    /// The largest dimension a Keras tensor may declare.
+    static let largestDimension = 1 << 31
+    /// The largest element count of a tensor's known dimensions (2^40 float32 elements are 4 TiB).
+    static let largestElementCount = 1 << 40
+
+    /// Why `shape` is out of bounds (a negative or huge dimension, or too many elements), or `nil`. The
+    /// bounds, checked on graph inputs and on every layer's outputs, keep each layer's shape arithmetic
+    /// far from overflow.
+    static func implausibility(of shape: [Int?]) -> String? {
+        let text = "[" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + "]"
+        if let bad = shape.compactMap({ $0 }).first(where: { !(0...largestDimension).contains($0) }) {
+            return "dimension \(bad) of shape \(text) is outside 0…\(largestDimension)"
+        }
+        guard let count = checkedProduct(shape.compactMap { $0 }), count <= largestElementCount else {
+            return "shape \(text) has more than \(largestElementCount) elements"
+        }
+        return nil
+    }
+}
+
+/// The product of `values`, or `nil` when it overflows `Int`.
+func checkedProduct(_ values: some Sequence<Int>) -> Int? {
+    var product = 1
+    for value in values {
+        let (result, overflow) = product.multipliedReportingOverflow(by: value)
+        guard !overflow else { return nil }
+        product = result
+    }
+    return product
 }
 
 /// Accumulates the IR graph: fresh value names, nodes, and initializers (shared layers reuse theirs).

@@ -90,6 +90,23 @@ final class LayerCall {
         return ints
     }
 
+    /// The largest kernel, stride, dilation, pool or upsampling factor accepted from a config; it keeps the
+    /// window arithmetic far from overflow (real models stay below a few hundred).
+    static let largestWindowFactor = 1 << 20
+
+    /// `ints` for window sizes, strides, dilations and factors, which must be positive: a zero stride in a
+    /// hostile config is refused by name rather than dividing by zero.
+    func positiveInts(_ key: String, count: Int, _ fallback: Int? = nil) throws -> [Int] {
+        let values = try ints(key, count: count, fallback)
+        guard values.allSatisfy({ (1...Self.largestWindowFactor).contains($0) }) else {
+            throw error(.invalidConfig, "'\(key)' is \(values); each value must be between 1 and \(Self.largestWindowFactor)")
+        }
+        return values
+    }
+
+    /// `positiveInts` for a single value (a depth multiplier, say).
+    func positiveInt(_ key: String, _ fallback: Int) throws -> Int { try positiveInts(key, count: 1, fallback)[0] }
+
     func double(_ key: String, _ fallback: Double) throws -> Double {
         guard let value = config[key] else { return fallback }
         guard let double = value.double else { throw error(.invalidConfig, "'\(key)' is not a number") }

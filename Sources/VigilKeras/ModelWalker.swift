@@ -65,7 +65,7 @@ final class ModelWalker {
         } else {
             guard let inputShape else { throw configError("the Sequential model declares no input shape") }
             inputName = builder.fresh(inputName)
-            current = addGraphInput(inputName, shape: inputShape)
+            current = try addGraphInput(inputName, shape: inputShape)
         }
         let keys = Self.keys(for: layers)
         for (layer, key) in zip(layers, keys) {
@@ -119,7 +119,7 @@ final class ModelWalker {
                 guard let shape = Self.batchShape(layer["config"]) else {
                     throw configError("the input layer declares no shape", layer: ref.layer)
                 }
-                tensors[ref] = addGraphInput(builder.fresh(ref.layer), shape: shape)
+                tensors[ref] = try addGraphInput(builder.fresh(ref.layer), shape: shape)
             }
         }
 
@@ -260,7 +260,11 @@ final class ModelWalker {
         builder.currentLayer = path
         defer { builder.currentLayer = outerLayer }
         do {
-            return try lowering(call)
+            let outputs = try lowering(call)
+            for output in outputs {
+                if let reason = KTensor.implausibility(of: output.shape) { throw call.error(.invalidConfig, "its output \(reason)") }
+            }
+            return outputs
         } catch let error as KerasImportError {
             throw error
         } catch let error as HDF5Error {
@@ -294,7 +298,8 @@ final class ModelWalker {
         return nil
     }
 
-    private func addGraphInput(_ name: String, shape: [Int?]) -> KTensor {
+    private func addGraphInput(_ name: String, shape: [Int?]) throws -> KTensor {
+        if let reason = KTensor.implausibility(of: shape) { throw configError("input '\(name)': \(reason)") }
         let dims: [Dim] = shape.enumerated().map { index, size in
             if let size { return .fixed(size) }
             return index == 0 ? .symbolic("batch") : .unknown

@@ -92,6 +92,27 @@ final class KerasErrorTests: XCTestCase {
         }
     }
 
+    /// A zero stride (found by the keras-weights fuzz harness) is refused by the layer that declares it, an
+    /// input dimension beyond 2^31 by the model.
+    func testZeroStrideAndHugeInputAreRefused() throws {
+        let entry = try fixture("conv2d_net")
+        let text = try String(contentsOfFile: entry.file("config.json"), encoding: .utf8)
+        let range = try XCTUnwrap(text.range(of: "\"strides\": [2, 2]"))
+        let zeroStride = try editedConfig(entry) { $0.replacingCharacters(in: range, with: "\"strides\": [0, 2]") }
+        expectError(entry.file("model.weights.h5"), config: zeroStride) { error in
+            XCTAssertEqual(error.kind, .invalidConfig)
+            XCTAssertTrue(error.message.contains("'strides' is [0, 2]; each value must be between 1 and"), error.description)
+            XCTAssertNotNil(error.layer, error.description)
+        }
+        let hugeInput = try editedConfig(entry) {
+            $0.replacingOccurrences(of: "\"batch_shape\": [null, 12, 12, 3]", with: "\"batch_shape\": [null, 12, 4294967296, 3]")
+        }
+        expectError(entry.file("model.weights.h5"), config: hugeInput) { error in
+            XCTAssertEqual(error.kind, .invalidConfig)
+            XCTAssertTrue(error.message.contains("dimension 4294967296 of shape [None, 12, 4294967296, 3] is outside 0…2147483648"), error.description)
+        }
+    }
+
     func testMissingWeights() throws {
         // A config whose layer names the weights file does not know: the importer finds no weights for it.
         let entry = try fixture("dense_mlp")

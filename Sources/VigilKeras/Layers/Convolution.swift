@@ -33,6 +33,9 @@ enum Convolution {
             let effective = (kernel[i] - 1) * dilations[i] + 1
             switch padding.lowercased() {
             case "valid":
+                if let size = spatial[i], size < effective {
+                    throw call.error(.invalidConfig, "the window \(effective) (kernel \(kernel[i]), dilation \(dilations[i])) is larger than the input's size \(size) on spatial axis \(i)")
+                }
                 output.append(spatial[i].map { ($0 - effective) / strides[i] + 1 })
             case "same":
                 guard let size = spatial[i] else { autoPad = "SAME_UPPER"; output.append(nil); continue }
@@ -84,10 +87,10 @@ enum Convolution {
         guard groups >= 1, inChannels % groups == 0, filters % groups == 0 else {
             throw call.error(.invalidConfig, "groups \(groups) does not divide the \(inChannels) input channels and \(filters) filters")
         }
-        let kernel = try call.ints("kernel_size", count: n)
+        let kernel = try call.positiveInts("kernel_size", count: n)
         let window = try self.window(
-            spatial: spatial, kernel: kernel, strides: try call.ints("strides", count: n, 1),
-            dilations: try call.ints("dilation_rate", count: n, 1), padding: try call.string("padding", "valid"), call)
+            spatial: spatial, kernel: kernel, strides: try call.positiveInts("strides", count: n, 1),
+            dilations: try call.positiveInts("dilation_rate", count: n, 1), padding: try call.string("padding", "valid"), call)
         let useBias = try call.bool("use_bias", true)
         let kernelShape = kernel + [inChannels / groups, filters]
         var expected: [(role: String, shape: [Int])] = [("kernel", kernelShape)]
@@ -116,11 +119,11 @@ enum Convolution {
         let x = try call.input
         let (spatial, channels, last) = try layout(x, call)
         let n = spatial.count
-        let multiplier = try call.int("depth_multiplier", 1)
-        let kernel = try call.ints("kernel_size", count: n)
+        let multiplier = try call.positiveInt("depth_multiplier", 1)
+        let kernel = try call.positiveInts("kernel_size", count: n)
         let window = try self.window(
-            spatial: spatial, kernel: kernel, strides: try call.ints("strides", count: n, 1),
-            dilations: try call.ints("dilation_rate", count: n, 1), padding: try call.string("padding", "valid"), call)
+            spatial: spatial, kernel: kernel, strides: try call.positiveInts("strides", count: n, 1),
+            dilations: try call.positiveInts("dilation_rate", count: n, 1), padding: try call.string("padding", "valid"), call)
         let useBias = try call.bool("use_bias", true)
         let outChannels = channels * multiplier
         var expected: [(role: String, shape: [Int])] = [("depthwise_kernel", kernel + [channels, multiplier])]
@@ -143,12 +146,12 @@ enum Convolution {
         let x = try call.input
         let (spatial, channels, last) = try layout(x, call)
         let n = spatial.count
-        let multiplier = try call.int("depth_multiplier", 1)
+        let multiplier = try call.positiveInt("depth_multiplier", 1)
         let filters = try call.int("filters", 0)
-        let kernel = try call.ints("kernel_size", count: n)
+        let kernel = try call.positiveInts("kernel_size", count: n)
         let window = try self.window(
-            spatial: spatial, kernel: kernel, strides: try call.ints("strides", count: n, 1),
-            dilations: try call.ints("dilation_rate", count: n, 1), padding: try call.string("padding", "valid"), call)
+            spatial: spatial, kernel: kernel, strides: try call.positiveInts("strides", count: n, 1),
+            dilations: try call.positiveInts("dilation_rate", count: n, 1), padding: try call.string("padding", "valid"), call)
         let useBias = try call.bool("use_bias", true)
         let middle = channels * multiplier
         let ones = [Int](repeating: 1, count: n)
@@ -180,9 +183,9 @@ enum Convolution {
         let (spatial, channels, last) = try layout(x, call)
         let n = spatial.count
         let filters = try call.int("filters", 0)
-        let kernel = try call.ints("kernel_size", count: n)
-        let strides = try call.ints("strides", count: n, 1)
-        let dilations = try call.ints("dilation_rate", count: n, 1)
+        let kernel = try call.positiveInts("kernel_size", count: n)
+        let strides = try call.positiveInts("strides", count: n, 1)
+        let dilations = try call.positiveInts("dilation_rate", count: n, 1)
         let padding = try call.string("padding", "valid").lowercased()
         let outputPaddingOption: [Int]? = call.config["output_padding"] == nil ? nil : try call.ints("output_padding", count: n)
         var begins: [Int] = [], ends: [Int] = [], extra: [Int] = []

@@ -3,7 +3,17 @@ import VigilIR
 /// ZeroPadding1D/2D/3D, Cropping1D/2D/3D and UpSampling2D.
 enum Padding {
     /// Per spatial axis (before, after) from `padding`/`cropping`: an int, one pair per axis, or one int per axis.
+    /// Each amount lies in 0…`LayerCall.largestWindowFactor`, so that shape arithmetic cannot overflow.
     static func amounts(_ call: LayerCall, key: String, axes n: Int) throws -> [(Int, Int)] {
+        let pairs = try pairs(call, key: key, axes: n)
+        let range = 0...LayerCall.largestWindowFactor
+        guard pairs.allSatisfy({ range.contains($0.0) && range.contains($0.1) }) else {
+            throw call.error(.invalidConfig, "'\(key)' is \(pairs); each amount must be between 0 and \(range.upperBound)")
+        }
+        return pairs
+    }
+
+    private static func pairs(_ call: LayerCall, key: String, axes n: Int) throws -> [(Int, Int)] {
         guard let value = call.config[key] else { throw call.error(.invalidConfig, "config lacks '\(key)'") }
         if let int = value.int { return Array(repeating: (int, int), count: n) }
         guard let array = value.array else { throw call.error(.invalidConfig, "'\(key)' is malformed") }
@@ -67,7 +77,7 @@ enum Padding {
         let x = try call.input
         guard x.rank == 4 else { throw call.error(.invalidConfig, "expects a rank-4 input, got rank \(x.rank)") }
         let last = try call.channelsLast
-        let size = try call.ints("size", count: 2, 2)
+        let size = try call.positiveInts("size", count: 2, 2)
         let interpolation = try call.string("interpolation", "nearest").lowercased()
         var attributes: [Attribute]
         switch interpolation {

@@ -6,8 +6,8 @@ enum Pooling {
         let x = try call.input
         let (spatial, channels, last) = try Convolution.layout(x, call)
         let n = spatial.count
-        let size = try call.ints("pool_size", count: n, 2)
-        let strides = call.config["strides"] == nil ? size : try call.ints("strides", count: n)
+        let size = try call.positiveInts("pool_size", count: n, 2)
+        let strides = call.config["strides"] == nil ? size : try call.positiveInts("strides", count: n)
         let window = try Convolution.window(spatial: spatial, kernel: size, strides: strides, dilations: Array(repeating: 1, count: n),
                                             padding: try call.string("padding", "valid"), call)
         var attributes = window.attributes

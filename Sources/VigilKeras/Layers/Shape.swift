@@ -23,7 +23,7 @@ enum ShapeLayers {
         let known = x.shape.dropFirst()
         if let unknown = target.firstIndex(of: -1), !known.contains(where: { $0 == nil }) {
             let total = known.reduce(1) { $0 * $1! }
-            let rest = target.filter { $0 != -1 }.reduce(1, *)
+            let rest = checkedProduct(target.filter { $0 != -1 }) ?? 0
             guard rest > 0, total % rest == 0 else { throw call.error(.invalidConfig, "cannot reshape \(known.map { $0! }) to \(target)") }
             shape[unknown] = total / rest
         }

@@ -7,7 +7,7 @@ enum ArrayOps {
         let x = try call.tensor(0, "x")
         guard let target = try call.ints("newshape") ?? call.ints("new_shape") else { throw call.error("reshape without 'newshape'") }
         let known = x.shape.allSatisfy { $0 != nil } ? x.shape.reduce(1) { $0 * $1! } : nil
-        let fixed = target.filter { $0 != -1 }.reduce(1, *)
+        let fixed = checkedProduct(target.filter { $0 != -1 }) ?? 0
         let shape: [Int?] = target.map { $0 == -1 ? known.map { fixed > 0 ? $0 / fixed : 0 } : $0 }
         return [KTensor(name: try call.op("Reshape", [x.name, try call.builder.intConstant("shape", target)]), shape: shape)]
     }
@@ -61,7 +61,7 @@ enum ArrayOps {
         guard let size = x.shape[axis] else { throw call.unsupported("split along an axis of unknown size") }
         let sizes: [Int]
         if let sections = call.config["indices_or_sections"]?.int {
-            guard sections > 0, size % sections == 0 else { throw call.error("\(size) elements do not split into \(sections) equal sections") }
+            guard (1...(1 << 16)).contains(sections), size % sections == 0 else { throw call.error("\(size) elements do not split into \(sections) equal sections") }
             sizes = Array(repeating: size / sections, count: sections)
         } else if let points = try call.ints("indices_or_sections") {
             let bounds = [0] + points.map { min(max($0, 0), size) } + [size]
@@ -105,7 +105,7 @@ enum ArrayOps {
                 newAxes.append(shape.count)
                 shape.append(1)
             case .number(let value):
-                guard axis < x.rank, let index = Int(exactly: value) else { throw call.error("invalid index \(value)") }
+                guard axis < x.rank, let index = Int(exactly: value), (-KTensor.largestDimension...KTensor.largestDimension).contains(index) else { throw call.error("invalid index \(value)") }
                 (starts, ends, axes, steps) = (starts + [index], ends + [index == -1 ? Int.max : index + 1], axes + [axis], steps + [1])
                 squeeze.append(axis)
                 axis += 1
