@@ -15,6 +15,7 @@
 #   MODELS        model names to run (default: every model of the zoo); EXPORTERS (default "dynamo torchscript")
 #   BATCHES       (default "1 32"); THREADS (default "1 2")
 #   RESULTS       keep the raw results here (one line per run: NAME MODEL THREADS BATCH JSON)
+#   VIGIL_FLAGS   extra `vigil bench` flags (e.g. "--batch-chunk whole" to time the batch run whole)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds="${1:-7}"
@@ -54,7 +55,7 @@ ort() {  # FILE THREADS BATCH
 }
 vig() {  # FILE THREADS BATCH
   echo "vigil $1 $2 $3 $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$vigil" bench "$cache/$1/model.onnx" --threads "$2" --batch "$3" \
-    --runs "$(runs "$3")" --warmup "$(warmup "$3")" --json 2>/dev/null | tr -d "\n")" >> "$results"
+    --runs "$(runs "$3")" --warmup "$(warmup "$3")" ${VIGIL_FLAGS:-} --json 2>/dev/null | tr -d "\n")" >> "$results"
 }
 echo "zoo_vs_ort: ${#files[@]} files, batches $batches, threads $threads_list, $rounds rounds" >&2
 for round in $(seq "$rounds"); do

@@ -92,12 +92,14 @@ extension Vigil {
             let threads = session.options.threads
             let throughput = Double(batch) / (median / 1000)
             let rss = Self.peakResidentBytes()
+            let chunk = try? session.batchChunk(for: feeds) ?? nil
             let summary = profiling ? ProfileSummary(profiled, latency: median) : nil
             if output.json {
                 var object: [String: Any] = [
                     "model": model, "batch": batch, "threads": threads, "runs": runs, "median_ms": median, "min_ms": times.min()!,
                     "cpu_median_ms": Self.median(cpuTimes),
                     "throughput_per_s": throughput, "peak_rss_bytes": rss, "openblas_core": BLAS.coreName,
+                    "batch_chunk": chunk ?? batch,
                 ]
                 if let summary {
                     object["profile"] = summary.ops.map { op -> [String: Any] in
@@ -116,7 +118,8 @@ extension Vigil {
                 try output.printJSON(object)
                 return
             }
-            print("\(model): batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up, OpenBLAS kernel \(BLAS.coreName)")
+            let chunks = chunk.map { ", in chunks of \($0) sample\($0 == 1 ? "" : "s")" } ?? ""
+            print("\(model): batch \(batch)\(chunks), \(threads) thread\(threads == 1 ? "" : "s"), \(runs) runs after \(warmup) warm-up, OpenBLAS kernel \(BLAS.coreName)")
             print(String(format: "  median %.3f ms  min %.3f ms  throughput %.1f/s  peak RSS %@  CPU time per run (all threads) %.3f ms",
                          median, times.min()!, throughput, byteString(rss), Self.median(cpuTimes)))
             if let summary { print(summary.text(byNode: profileNodes, latency: median).joined(separator: "\n")) }

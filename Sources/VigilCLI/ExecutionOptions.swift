@@ -19,14 +19,29 @@ struct ExecutionOptions: ParsableArguments {
         valueName: "SIZE"))
     var maxMemory: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How a batch runs: 'auto' (chunks of samples that keep each layer's values in the cache, when every node keeps the samples apart; the numbers are the same), 'whole', or a number of samples per chunk.",
+        valueName: "auto|whole|N"))
+    var batchChunk: String = "auto"
+
+    /// `--batch-chunk` as the session's batching.
+    var batching: InferenceSession.Batching? {
+        switch batchChunk {
+        case "auto": .automatic
+        case "whole": .whole
+        default: Int(batchChunk).flatMap { $0 >= 1 ? .chunks(of: $0) : nil }
+        }
+    }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if batching == nil { throw ValidationError("--batch-chunk '\(batchChunk)' is not 'auto', 'whole' or a positive number of samples") }
         if let maxMemory, MemoryLimit.parse(maxMemory) == nil { throw ValidationError("--max-memory '\(maxMemory)' is not a size (e.g. 512M, 4G)") }
     }
 
     /// The session options these flags select.
     var sessionOptions: InferenceSession.Options {
-        .init(threads: threads, winograd: !noWinograd, memoryLimit: maxMemory.flatMap(MemoryLimit.parse))
+        .init(threads: threads, winograd: !noWinograd, memoryLimit: maxMemory.flatMap(MemoryLimit.parse), batching: batching ?? .automatic)
     }
 
     /// Creates an inference session — for the optimized model unless `--no-optimize` or `optimize` is

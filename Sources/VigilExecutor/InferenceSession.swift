@@ -36,16 +36,38 @@ public final class InferenceSession: @unchecked Sendable {
         /// node, when a model would need more (``ExecutorError/memoryLimit(node:bytes:limit:)``).
         public var memoryLimit: Int
 
+        /// How ``InferenceSession/run(_:)`` runs a batch: whole, or in chunks of samples one after
+        /// another when the model keeps its samples apart (the numbers are the same; chunks keep the
+        /// activations in the caches).
+        public var batching: Batching
+
         /// - Parameters:
         ///   - threads: defaults to every active core.
         ///   - winograd: see ``winograd``.
         ///   - memoryLimit: defaults to the memory the machine has available (``MemoryLimit/available``).
-        public init(threads: Int? = nil, winograd: Bool = true, memoryLimit: Int? = nil) {
+        ///   - batching: see ``batching``.
+        public init(threads: Int? = nil, winograd: Bool = true, memoryLimit: Int? = nil, batching: Batching = .automatic) {
             self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
             self.winograd = winograd
             self.memoryLimit = max(0, memoryLimit ?? MemoryLimit.available)
+            self.batching = batching
         }
     }
+
+    /// How a batch runs (``Options/batching``). Chunks are used only when every input has the same
+    /// symbolic leading dim and every node that reads the samples keeps them apart (a Softmax over
+    /// the batch, say, does not); otherwise the batch runs whole.
+    public enum Batching: Sendable, Equatable {
+        /// The chunk size that moves the fewest bytes through memory by a model of the caches
+        /// (`BatchSplitting.bestChunk`: activations of a chunk within half the last-level cache, weights
+        /// beyond it read once per chunk), or the whole batch when that is best.
+        case automatic
+        /// The whole batch through one plan.
+        case whole
+        /// Chunks of this many samples.
+        case chunks(of: Int)
+    }
+
 
     public let model: Model
     public let options: Options
@@ -63,6 +85,8 @@ public final class InferenceSession: @unchecked Sendable {
     private let lock = NSLock()
     private var plans: [PlanKey: ExecutionPlan] = [:]
     private var planOrder: [PlanKey] = []
+    /// The chunk size per input types (0: the batch runs whole).
+    private var chunkSizes: [[TensorType]: Int] = [:]
 
     /// Inputs whose values the plan depends on (e.g. a runtime `shape` or `axes` input): plans are
     /// specialized on their values, which are treated as constants.
@@ -202,6 +226,16 @@ public final class InferenceSession: @unchecked Sendable {
         try plannedLayout(for: feeds).arenaBytes
     }
 
+    /// The samples per chunk in which ``run(_:)`` runs these inputs' batch (``Options/batching``), or
+    /// `nil` when it runs the batch whole.
+    public func batchChunk(for feeds: [String: Tensor]) throws(ExecutorError) -> Int? {
+        let (types, tensors) = try bind(feeds)
+        lock.lock()
+        defer { lock.unlock() }
+        let chunk = chunkSize(for: types, tensors: tensors)
+        return chunk > 0 ? chunk : nil
+    }
+
     /// The plan for these input shapes.
     func plannedLayout(for feeds: [String: Tensor]) throws(ExecutorError) -> ExecutionPlan {
         let (types, tensors) = try bind(feeds)
@@ -218,6 +252,10 @@ public final class InferenceSession: @unchecked Sendable {
         let (types, tensors) = try bind(feeds)
         lock.lock()
         defer { lock.unlock() }
+        if !captureAll, beforeStep == nil, afterStep == nil {
+            let chunk = chunkSize(for: types, tensors: tensors)
+            if chunk > 0 { return try executeInChunks(tensors, types: types, chunk: chunk) }
+        }
         let plan = try plan(for: types, feeds: Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors)))
         BLAS.setThreadCount(options.threads)
         var results: [String: Tensor] = [:]
@@ -238,6 +276,112 @@ public final class InferenceSession: @unchecked Sendable {
             let v = plan.values[name]!
             results[name] = plan.tensor(v.storage, type: v.type, inputs: tensors)
         }
+        return results
+    }
+
+    /// The samples per chunk for these inputs, or 0 when the batch runs whole (``Batching``).
+    private func chunkSize(for types: [TensorType], tensors: [Tensor]) -> Int {
+        if let known = chunkSizes[types] { return known }
+        let chunk = computeChunkSize(for: types, tensors: tensors)
+        if chunkSizes.count > 16 { chunkSizes.removeAll() }
+        chunkSizes[types] = chunk
+        return chunk
+    }
+
+    private func computeChunkSize(for types: [TensorType], tensors: [Tensor]) -> Int {
+        guard options.batching != .whole, valueInputs.isEmpty, !tensors.isEmpty else { return 0 }
+        // Every input carries the batch on axis 0 under one symbolic dim.
+        var symbol: String?
+        for info in inputs {
+            guard case .symbolic(let name)? = info.type?.tensorType?.1?.dims.first, symbol == nil || symbol == name else { return 0 }
+            symbol = name
+        }
+        guard let batch = tensors[0].shape.first, batch >= 2, tensors.allSatisfy({ $0.shape.first == batch && $0.buffer != nil }) else { return 0 }
+        func resized(_ n: Int) -> [TensorType] {
+            types.map { TensorType($0.dtype, static: [n] + ($0.shape.staticSizes ?? []).dropFirst()) }
+        }
+        let chunk: Int
+        switch options.batching {
+        case .whole: return 0
+        case .chunks(let n): chunk = n
+        case .automatic:
+            guard let one = planner.propagate(inputTypes: resized(1)) else { return 0 }
+            var traffic: [BatchSplitting.NodeTraffic] = []
+            var weightsSeen: Set<String> = []
+            for node in planner.nodes {
+                let outputs = node.outputs.filter { !$0.isEmpty }
+                guard !outputs.allSatisfy({ one.facts[$0]?.value != nil }) else { continue }
+                var item = BatchSplitting.NodeTraffic(activations: 0, weights: 0)
+                for name in node.inputs + outputs where !name.isEmpty {
+                    guard let facts = one.facts[name], let type = facts.type, let sizes = type.shape.staticSizes,
+                          let count = checkedElementCount(sizes), let bytes = type.dtype.storageBytes(count: count) else { return 0 }
+                    if facts.value == nil {
+                        item.activations += bytes
+                    } else if weightsSeen.insert(name).inserted {
+                        item.weights += bytes
+                    }
+                }
+                traffic.append(item)
+            }
+            let cache = CacheSizes.lastLevel
+            chunk = BatchSplitting.bestChunk(traffic, batch: batch, activationBudget: cache / 2, weightBudget: cache)
+        }
+        guard chunk >= 1, chunk < batch else { return 0 }
+        let allowed = BatchSplitting.allows(nodes: planner.nodes, inputNames: inputs.map(\.name), outputNames: outputNames,
+                                            batch: batch, chunk: chunk) { n in planner.propagate(inputTypes: resized(n)) }
+        return allowed ? chunk : 0
+    }
+
+    /// Runs the batch as chunks of `chunk` samples through the plan for a chunk (and one for the
+    /// remainder), copying each chunk's outputs into place.
+    private func executeInChunks(_ tensors: [Tensor], types: [TensorType], chunk: Int) throws(ExecutorError) -> [String: Tensor] {
+        let batch = tensors[0].shape[0]
+        var outputs: [(pointer: UnsafeMutableRawPointer, bytes: Int, type: TensorType)?] = Array(repeating: nil, count: outputNames.count)
+        var complete = false
+        defer { if !complete { for output in outputs { output?.pointer.deallocate() } } }
+        BLAS.setThreadCount(options.threads)
+        var start = 0
+        while start < batch {
+            let n = min(chunk, batch - start)
+            var parts: [Tensor] = []
+            var partTypes: [TensorType] = []
+            for tensor in tensors {
+                let buffer = tensor.buffer!
+                let rowBytes = buffer.count / batch
+                let sizes = [n] + tensor.shape.dropFirst()
+                let view = TensorBuffer(unsafeBytes: buffer.baseAddress + start * rowBytes, count: n * rowBytes, release: nil)
+                guard let part = try? Tensor(dtype: tensor.dtype, shape: sizes, contents: .bytes(view)) else {
+                    throw .invalidGraph("cannot take samples \(start)..<\(start + n) of an input of shape \(tensor.shape)")
+                }
+                parts.append(part)
+                partTypes.append(TensorType(tensor.dtype, static: sizes))
+            }
+            let plan = try plan(for: partTypes, feeds: [:])
+            try plan.execute(inputs: parts, parallel: parallel)   // `parts` view `tensors`, alive for this call
+            for (index, name) in outputNames.enumerated() {
+                let value = plan.values[name]!
+                guard let sizes = value.type.shape.staticSizes, let count = checkedElementCount(sizes),
+                      let partBytes = value.type.dtype.storageBytes(count: count) else {
+                    throw .invalidGraph("output '\(name)' of type \(value.type) cannot be assembled from chunks")
+                }
+                if outputs[index] == nil {
+                    let fullSizes = [batch] + sizes.dropFirst()
+                    let bytes = partBytes / n * batch
+                    outputs[index] = (UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64), bytes,
+                                      TensorType(value.type.dtype, static: fullSizes))
+                }
+                let target = outputs[index]!
+                target.pointer.advanced(by: partBytes / n * start).copyMemory(from: plan.pointer(value.storage, inputs: parts), byteCount: partBytes)
+            }
+            start += n
+        }
+        var results: [String: Tensor] = [:]
+        for (name, output) in zip(outputNames, outputs) {
+            let output = output!
+            let buffer = TensorBuffer(unsafeBytes: UnsafeRawPointer(output.pointer), count: output.bytes) { $0.deallocate() }
+            results[name] = try! Tensor(dtype: output.type.dtype, shape: output.type.shape.staticSizes!, contents: .bytes(buffer))
+        }
+        complete = true
         return results
     }
 

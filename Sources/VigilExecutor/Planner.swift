@@ -66,6 +66,23 @@ struct Planner {
         return lowered
     }
 
+    /// The types and folded constants of every value for these input types, and each node's context
+    /// (by position in `nodes`), without building kernels; `nil` when propagation fails or a node's
+    /// inference does.
+    func propagate(inputTypes: [TensorType]) -> (facts: [String: ValueFacts], contexts: [OpContext?])? {
+        var propagation = GraphPropagation(opsets: opsets, registry: registry,
+                                           evaluator: KernelEvaluator(parallel: parallel, winograd: winograd), evaluationLimit: memoryLimit)
+        for (name, tensor) in initializers { propagation.set(name, .constant(tensor)) }
+        for (name, type) in zip(inputNames, inputTypes) { propagation.set(name, ValueFacts(type: type)) }
+        var contexts: [OpContext?] = []
+        var failed = false
+        propagation.walk(nodes) { step in
+            contexts.append(step.context)
+            if case .success? = step.result {} else { failed = true }
+        }
+        return failed ? nil : (propagation.facts, contexts)
+    }
+
     /// The kernel of one propagated node, or `nil` when the node folded into constants.
     private func schedule(_ step: PropagationStep, folded: inout [String]) throws(ExecutorError) -> Scheduled? {
         let node = step.node

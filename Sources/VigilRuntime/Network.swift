@@ -34,13 +34,37 @@ public final class Network: Sendable {
         /// inputs are not counted); `nil` allows the memory the machine has available. A network that
         /// would need more fails when it is planned, naming the node.
         public var memoryLimit: Int?
+        /// How a batch runs: whole, or in chunks of samples that keep each layer's values in the
+        /// caches when every node keeps the samples apart (the same numbers; `vigil run --batch-chunk`).
+        public var batching: Batching
 
         /// Creates options; the defaults are those of `vigil run`.
-        public init(threads: Int? = nil, winograd: Bool = true, optimize: Bool = true, memoryLimit: Int? = nil) {
+        public init(threads: Int? = nil, winograd: Bool = true, optimize: Bool = true, memoryLimit: Int? = nil,
+                    batching: Batching = .automatic) {
             self.threads = threads
             self.winograd = winograd
             self.optimize = optimize
             self.memoryLimit = memoryLimit
+            self.batching = batching
+        }
+    }
+
+    /// How a batch runs (``Options/batching``).
+    public enum Batching: Sendable, Equatable {
+        /// Chunks when a model of the caches says they move fewer bytes (light networks at large
+        /// batches), else the whole batch.
+        case automatic
+        /// The whole batch at once.
+        case whole
+        /// Chunks of this many samples, when the network keeps its samples apart.
+        case chunks(of: Int)
+
+        var executor: InferenceSession.Batching {
+            switch self {
+            case .automatic: .automatic
+            case .whole: .whole
+            case .chunks(let n): .chunks(of: n)
+            }
         }
     }
 
@@ -80,11 +104,15 @@ public final class Network: Sendable {
         if let threads = options.threads, threads < 1 {
             throw VigilError(.invalidInput, file: file, cause: "threads must be at least 1, not \(threads)")
         }
+        if case .chunks(let samples) = options.batching, samples < 1 {
+            throw VigilError(.invalidInput, file: file, cause: "a chunk must hold at least 1 sample, not \(samples)")
+        }
         var model = model
         if options.optimize { try Optimization.optimize(&model, file: file) }
         do {
             session = try InferenceSession(
-                model: model, options: .init(threads: options.threads, winograd: options.winograd, memoryLimit: options.memoryLimit))
+                model: model, options: .init(threads: options.threads, winograd: options.winograd, memoryLimit: options.memoryLimit,
+                                             batching: options.batching.executor))
         } catch {
             throw VigilError(error, file: file)
         }

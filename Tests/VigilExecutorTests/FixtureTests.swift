@@ -14,7 +14,7 @@ final class FixtureTests: XCTestCase {
     }
 
     /// Loads `model.onnx` and `test_data_set_0`; input/output files are matched to graph order.
-    func loadFixture(_ name: String) throws -> Reference {
+    static func loadFixture(_ name: String) throws -> Reference {
         let directory = fixtureDirectory(name)
         let model = try ONNXReader.readModel(at: directory.appendingPathComponent("model.onnx").path)
         let data = directory.appendingPathComponent("test_data_set_0")
@@ -35,7 +35,7 @@ final class FixtureTests: XCTestCase {
 
     /// Runs a fixture at 1 and 2 threads; both must match onnxruntime at atol 1e-5, rtol 1e-4.
     func checkFixture(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let reference = try loadFixture(name)
+        let reference = try Self.loadFixture(name)
         for threads in [1, 2] {
             let session = try InferenceSession(model: reference.model, options: .init(threads: threads))
             let results = try session.run(reference.inputs)
@@ -101,7 +101,7 @@ final class FixtureTests: XCTestCase {
 
     /// `If` is not supported: the session must refuse the model up front, naming the op and node.
     func testControlFlowIsReportedUnsupported() throws {
-        let reference = try loadFixture("control_flow_if")
+        let reference = try Self.loadFixture("control_flow_if")
         XCTAssertThrowsError(try InferenceSession(model: reference.model, options: .init(threads: 1))) { error in
             guard case ExecutorError.unsupportedOps(let ops) = error else { return XCTFail("unexpected error \(error)") }
             XCTAssertEqual(ops.map(\.opType), ["If"])
@@ -112,7 +112,7 @@ final class FixtureTests: XCTestCase {
     /// The symbolic batch dim N of cnn_embedding binds per run: each image of a batch gives the same
     /// embedding as when run alone.
     func testSymbolicBatchBindsPerRun() throws {
-        let reference = try loadFixture("cnn_embedding")
+        let reference = try Self.loadFixture("cnn_embedding")
         let session = try InferenceSession(model: reference.model, options: .init(threads: 1))
         let x = reference.inputs["X"]!
         let batched = try session.run(["X": x])["embedding"]!
@@ -128,7 +128,7 @@ final class FixtureTests: XCTestCase {
 
     /// Layerwise capture returns every intermediate of conv_bn_relu, and the last equals the output.
     func testIntermediatesAreCaptured() throws {
-        let reference = try loadFixture("conv_bn_relu")
+        let reference = try Self.loadFixture("conv_bn_relu")
         let session = try InferenceSession(model: reference.model, options: .init(threads: 1))
         let values = try session.runCapturingIntermediates(reference.inputs)
         for name in ["conv_out", "bn_out", "relu_out", "Y"] { XCTAssertNotNil(values[name], name) }

@@ -65,7 +65,8 @@ final class NetworkTests: XCTestCase {
         }
     }
 
-    /// The ONNX and Keras forms of the bundled embedding network both give onnxruntime's embeddings.
+    /// The ONNX and Keras forms of the bundled embedding network both give onnxruntime's embeddings,
+    /// with the batch run whole and in chunks of 5 samples (5, 5, 5 and 1).
     func testBundledEmbeddingNetworks() throws {
         let folder = Repository.fixtures.appendingPathComponent("detector")
         let images = try NPY.read(at: folder.appendingPathComponent("test_images.npy").path)
@@ -76,12 +77,15 @@ final class NetworkTests: XCTestCase {
             for i in 0..<(batch * pixels) { buffer[i] = Float(bytes[i]) / 255 }
         }
         for file in ["embedding.onnx", "embedding.h5"] {
-            let network = try Network(contentsOf: folder.appendingPathComponent(file))
-            XCTAssertEqual(network.inputs.count, 1, file)
-            let output = try XCTUnwrap(network.run(input.tensor)[network.outputs[0].name], file)
-            let embedding = try output.typed(as: Float.self)
-            XCTAssertEqual(embedding.shape, [batch, 10], file)
-            assertClose(embedding.scalars.map(Double.init), expected.prefix(batch * 10).map(Double.init), atol: 1e-5, rtol: 1e-4, file)
+            for batching in [Network.Batching.whole, .chunks(of: 5)] {
+                let network = try Network(contentsOf: folder.appendingPathComponent(file), options: .init(batching: batching))
+                XCTAssertEqual(network.inputs.count, 1, file)
+                let output = try XCTUnwrap(network.run(input.tensor)[network.outputs[0].name], file)
+                let embedding = try output.typed(as: Float.self)
+                XCTAssertEqual(embedding.shape, [batch, 10], file)
+                assertClose(embedding.scalars.map(Double.init), expected.prefix(batch * 10).map(Double.init), atol: 1e-5, rtol: 1e-4,
+                            "\(file) \(batching)")
+            }
         }
     }
 
@@ -97,6 +101,9 @@ final class NetworkTests: XCTestCase {
         let unoptimized = try Network(model: try ModelFile.load(Repository.onnxFixtures.appendingPathComponent("cnn_embedding/model.onnx")), options: .init(optimize: false))
         XCTAssertEqual(unoptimized.model.graph.nodeCount, 12)
         XCTAssertThrowsError(try Network(model: unoptimized.model, options: .init(threads: 0)))
+        XCTAssertThrowsError(try Network(model: unoptimized.model, options: .init(batching: .chunks(of: 0)))) { error in
+            XCTAssertTrue("\(error)".contains("at least 1 sample"), "\(error)")
+        }
     }
 
     /// Runs from several threads at once on one network give the same results as one at a time.
