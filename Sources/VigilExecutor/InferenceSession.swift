@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VigilBLAS
 import VigilIR
 import VigilOps
@@ -87,6 +88,8 @@ public final class InferenceSession: @unchecked Sendable {
     private var planOrder: [PlanKey] = []
     /// The chunk size per input types (0: the batch runs whole).
     private var chunkSizes: [[TensorType]: Int] = [:]
+    /// Plans of lanes 1, 2, … per chunk types (``executeInChunks(_:types:chunk:)``).
+    private var replicaPlans: [[TensorType]: [ExecutionPlan]] = [:]
 
     /// Inputs whose values the plan depends on (e.g. a runtime `shape` or `axes` input): plans are
     /// specialized on their values, which are treated as constants.
@@ -332,57 +335,84 @@ public final class InferenceSession: @unchecked Sendable {
         return allowed ? chunk : 0
     }
 
-    /// Runs the batch as chunks of `chunk` samples through the plan for a chunk (and one for the
-    /// remainder), copying each chunk's outputs into place.
+    /// Runs the batch as chunks of `chunk` samples, copying each chunk's outputs into place. With one
+    /// thread the chunks run one after another through the plan for a chunk (and one for the
+    /// remainder); with more, each thread runs whole chunks on its own plans (its own arena), one
+    /// thread per chunk, since a chunk's layers are too small to split well across threads.
     private func executeInChunks(_ tensors: [Tensor], types: [TensorType], chunk: Int) throws(ExecutorError) -> [String: Tensor] {
         let batch = tensors[0].shape[0]
-        var outputs: [(pointer: UnsafeMutableRawPointer, bytes: Int, type: TensorType)?] = Array(repeating: nil, count: outputNames.count)
-        var complete = false
-        defer { if !complete { for output in outputs { output?.pointer.deallocate() } } }
-        BLAS.setThreadCount(options.threads)
-        var start = 0
-        while start < batch {
-            let n = min(chunk, batch - start)
-            var parts: [Tensor] = []
-            var partTypes: [TensorType] = []
-            for tensor in tensors {
-                let buffer = tensor.buffer!
-                let rowBytes = buffer.count / batch
-                let sizes = [n] + tensor.shape.dropFirst()
+        let chunkCount = (batch + chunk - 1) / chunk
+        let lanes = chunkCount >= parallel.threads ? parallel.threads : 1
+        func typesOf(_ n: Int) -> [TensorType] { tensors.map { TensorType($0.dtype, static: [n] + $0.shape.dropFirst()) } }
+        // Every plan a lane needs, made before any chunk runs (planning may use the pool).
+        let sizes = Set([chunk, batch - (chunkCount - 1) * chunk])
+        var lanePlans: [[Int: ExecutionPlan]] = Array(repeating: [:], count: lanes)
+        for n in sizes {
+            lanePlans[0][n] = try plan(for: typesOf(n), feeds: [:])
+            for lane in 1..<max(lanes, 1) { lanePlans[lane][n] = try replicaPlan(lane, types: typesOf(n)) }
+        }
+        // The outputs, from the chunk plan's types.
+        var outputs: [(pointer: UnsafeMutableRawPointer, rowBytes: Int, type: TensorType)] = []
+        defer { for output in outputs { output.pointer.deallocate() } }
+        let first = lanePlans[0][chunk]!
+        for name in outputNames {
+            let value = first.values[name]!
+            guard let sizes = value.type.shape.staticSizes, let count = checkedElementCount(sizes),
+                  let bytes = value.type.dtype.storageBytes(count: count) else {
+                throw .invalidGraph("output '\(name)' of type \(value.type) cannot be assembled from chunks")
+            }
+            let rowBytes = bytes / chunk
+            outputs.append((UnsafeMutableRawPointer.allocate(byteCount: max(rowBytes * batch, 1), alignment: 64), rowBytes,
+                            TensorType(value.type.dtype, static: [batch] + sizes.dropFirst())))
+        }
+        let outputNames = self.outputNames
+        let targets = outputs
+        /// Runs one chunk on a lane's plans; `parts` view `tensors`, alive for this call.
+        func run(_ index: Int, lane: Int, parallel: Parallel) throws(ExecutorError) {
+            let start = index * chunk, n = min(chunk, batch - start)
+            let parts = tensors.map { tensor in
+                let buffer = tensor.buffer!, rowBytes = buffer.count / batch
                 let view = TensorBuffer(unsafeBytes: buffer.baseAddress + start * rowBytes, count: n * rowBytes, release: nil)
-                guard let part = try? Tensor(dtype: tensor.dtype, shape: sizes, contents: .bytes(view)) else {
-                    throw .invalidGraph("cannot take samples \(start)..<\(start + n) of an input of shape \(tensor.shape)")
-                }
-                parts.append(part)
-                partTypes.append(TensorType(tensor.dtype, static: sizes))
+                return try! Tensor(dtype: tensor.dtype, shape: [n] + tensor.shape.dropFirst(), contents: .bytes(view))
             }
-            let plan = try plan(for: partTypes, feeds: [:])
-            try plan.execute(inputs: parts, parallel: parallel)   // `parts` view `tensors`, alive for this call
-            for (index, name) in outputNames.enumerated() {
+            let plan = lanePlans[lane][n]!
+            try plan.execute(inputs: parts, parallel: parallel)
+            for (name, target) in zip(outputNames, targets) {
                 let value = plan.values[name]!
-                guard let sizes = value.type.shape.staticSizes, let count = checkedElementCount(sizes),
-                      let partBytes = value.type.dtype.storageBytes(count: count) else {
-                    throw .invalidGraph("output '\(name)' of type \(value.type) cannot be assembled from chunks")
-                }
-                if outputs[index] == nil {
-                    let fullSizes = [batch] + sizes.dropFirst()
-                    let bytes = partBytes / n * batch
-                    outputs[index] = (UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64), bytes,
-                                      TensorType(value.type.dtype, static: fullSizes))
-                }
-                let target = outputs[index]!
-                target.pointer.advanced(by: partBytes / n * start).copyMemory(from: plan.pointer(value.storage, inputs: parts), byteCount: partBytes)
+                target.pointer.advanced(by: target.rowBytes * start)
+                    .copyMemory(from: plan.pointer(value.storage, inputs: parts), byteCount: target.rowBytes * n)
             }
-            start += n
+        }
+        if lanes == 1 {
+            BLAS.setThreadCount(options.threads)
+            for index in 0..<chunkCount { try run(index, lane: 0, parallel: parallel) }
+        } else {
+            BLAS.setThreadCount(1)
+            let failures = LaneFailures(lanes)
+            let single = Parallel(threads: 1)
+            parallel.forEachTask(chunkCount) { index, lane in
+                guard !failures.any else { return }
+                do throws(ExecutorError) { try run(index, lane: lane, parallel: single) } catch { failures.record(error, lane: lane) }
+            }
+            if let error = failures.first { throw error }
         }
         var results: [String: Tensor] = [:]
         for (name, output) in zip(outputNames, outputs) {
-            let output = output!
-            let buffer = TensorBuffer(unsafeBytes: UnsafeRawPointer(output.pointer), count: output.bytes) { $0.deallocate() }
+            let buffer = TensorBuffer(unsafeBytes: UnsafeRawPointer(output.pointer), count: output.rowBytes * batch) { $0.deallocate() }
             results[name] = try! Tensor(dtype: output.type.dtype, shape: output.type.shape.staticSizes!, contents: .bytes(buffer))
         }
-        complete = true
+        outputs.removeAll()   // now owned by the results
         return results
+    }
+
+    /// Lane `lane`'s own plan for these types (lane 0 uses the session's cache), for chunks running
+    /// on several threads at once.
+    private func replicaPlan(_ lane: Int, types: [TensorType]) throws(ExecutorError) -> ExecutionPlan {
+        var list = replicaPlans[types] ?? []
+        while list.count < lane { list.append(try planner.plan(inputTypes: types)) }
+        if replicaPlans[types] == nil, replicaPlans.count >= 4 { replicaPlans.removeAll() }
+        replicaPlans[types] = list
+        return list[lane - 1]
     }
 
     /// Checks the feeds against the declared inputs and binds symbolic dims consistently.
@@ -480,4 +510,32 @@ public final class InferenceSession: @unchecked Sendable {
         guard let buffer = tensor.buffer, Int(bitPattern: buffer.baseAddress) % alignment != 0 else { return tensor }
         return (try? Tensor(dtype: tensor.dtype, shape: tensor.shape, contents: .bytes(TensorBuffer(copying: buffer.bytes)))) ?? tensor
     }
+}
+
+/// The first error of chunks running on several threads; each lane writes only its own slot.
+private final class LaneFailures: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<ExecutorError?>
+    private let count: Int
+    private let flag = Atomic<Bool>(false)
+
+    init(_ count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    var any: Bool { flag.load(ordering: .relaxed) }
+
+    func record(_ error: ExecutorError, lane: Int) {
+        if slots[lane] == nil { slots[lane] = error }
+        flag.store(true, ordering: .releasing)
+    }
+
+    /// After the lanes have finished.
+    var first: ExecutorError? { (0..<count).lazy.compactMap { self.slots[$0] }.first }
 }
