@@ -100,6 +100,29 @@ enum BatchSplitting {
         var weights: Int
     }
 
+    /// What each node that does not fold moves for one sample, from the graph propagated at a batch of
+    /// one (a constant read by several nodes counts once); `nil` when a value's size is unknown.
+    static func traffic(nodes: [Node], facts: [String: ValueFacts]) -> [NodeTraffic]? {
+        var traffic: [NodeTraffic] = []
+        var weightsSeen: Set<String> = []
+        for node in nodes {
+            let outputs = node.outputs.filter { !$0.isEmpty }
+            guard !outputs.allSatisfy({ facts[$0]?.value != nil }) else { continue }
+            var item = NodeTraffic(activations: 0, weights: 0)
+            for name in node.inputs + outputs where !name.isEmpty {
+                guard let fact = facts[name], let type = fact.type, let sizes = type.shape.staticSizes,
+                      let count = checkedElementCount(sizes), let bytes = type.dtype.storageBytes(count: count) else { return nil }
+                if fact.value == nil {
+                    item.activations += bytes
+                } else if weightsSeen.insert(name).inserted {
+                    item.weights += bytes
+                }
+            }
+            traffic.append(item)
+        }
+        return traffic
+    }
+
     /// The chunk size (among 1, 2, 4, 8, 16 and the whole `batch`) that moves the fewest activation
     /// bytes through memory by a simple model: a node whose chunk of activations exceeds
     /// `activationBudget` streams them from memory for every sample. A chunk must move less than the whole batch;

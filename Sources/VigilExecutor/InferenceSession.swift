@@ -300,38 +300,26 @@ public final class InferenceSession: @unchecked Sendable {
             symbol = name
         }
         guard let batch = tensors[0].shape.first, batch >= 2, tensors.allSatisfy({ $0.shape.first == batch && $0.buffer != nil }) else { return 0 }
-        func resized(_ n: Int) -> [TensorType] {
-            types.map { TensorType($0.dtype, static: [n] + ($0.shape.staticSizes ?? []).dropFirst()) }
+        /// The graph propagated at a batch size, once per size.
+        var propagated: [Int: (facts: [String: ValueFacts], contexts: [OpContext?])?] = [:]
+        func propagate(_ n: Int) -> (facts: [String: ValueFacts], contexts: [OpContext?])? {
+            if let known = propagated[n] { return known }
+            let result = planner.propagate(inputTypes: types.map { TensorType($0.dtype, static: [n] + ($0.shape.staticSizes ?? []).dropFirst()) })
+            propagated[n] = result
+            return result
         }
         let chunk: Int
         switch options.batching {
         case .whole: return 0
         case .chunks(let n): chunk = n
         case .automatic:
-            guard let one = planner.propagate(inputTypes: resized(1)) else { return 0 }
-            var traffic: [BatchSplitting.NodeTraffic] = []
-            var weightsSeen: Set<String> = []
-            for node in planner.nodes {
-                let outputs = node.outputs.filter { !$0.isEmpty }
-                guard !outputs.allSatisfy({ one.facts[$0]?.value != nil }) else { continue }
-                var item = BatchSplitting.NodeTraffic(activations: 0, weights: 0)
-                for name in node.inputs + outputs where !name.isEmpty {
-                    guard let facts = one.facts[name], let type = facts.type, let sizes = type.shape.staticSizes,
-                          let count = checkedElementCount(sizes), let bytes = type.dtype.storageBytes(count: count) else { return 0 }
-                    if facts.value == nil {
-                        item.activations += bytes
-                    } else if weightsSeen.insert(name).inserted {
-                        item.weights += bytes
-                    }
-                }
-                traffic.append(item)
-            }
+            guard let one = propagate(1), let traffic = BatchSplitting.traffic(nodes: planner.nodes, facts: one.facts) else { return 0 }
             let cache = CacheSizes.lastLevel
             chunk = BatchSplitting.bestChunk(traffic, batch: batch, activationBudget: cache / 2, weightBudget: cache)
         }
         guard chunk >= 1, chunk < batch else { return 0 }
         let allowed = BatchSplitting.allows(nodes: planner.nodes, inputNames: inputs.map(\.name), outputNames: outputNames,
-                                            batch: batch, chunk: chunk) { n in planner.propagate(inputTypes: resized(n)) }
+                                            batch: batch, chunk: chunk, propagate: propagate)
         return allowed ? chunk : 0
     }
 
