@@ -31,6 +31,8 @@ size_t vigil_depthwise_workspace_count(const vigil_depthwise *p) {
     // Enough for either kernel, whichever the CPU setting picks when the plan runs.
     size_t lanes = vigil_depthwise_lanes_workspace_count(p), lanes8 = vigil_depthwise_lanes8_workspace_count(p);
     if (lanes8 > lanes) lanes = lanes8;
+    size_t phases = vigil_phase_workspace(p);
+    if (phases > lanes) lanes = phases;
     return lanes > rows ? lanes : rows;
 }
 
@@ -288,7 +290,7 @@ void vigil_depthwise_compute(const vigil_depthwise *p, const float *x, const flo
         return;
     }
     if (vigil_depthwise_avx512_takes(p)) {
-        vigil_depthwise_avx512(p, x, weights, bias, residual, y, plane_begin, plane_end);
+        vigil_depthwise_avx512(p, x, weights, bias, residual, y, plane_begin, plane_end, workspace);
         return;
     }
     if (vigil_depthwise_lanes8_takes(p)) {

@@ -45,9 +45,31 @@ static inline size_t vigil_lanes_workspace(const vigil_depthwise *p, int64_t lan
 /// strides, dilations and size are ones it takes).
 int vigil_depthwise_avx512_takes(const vigil_depthwise *p);
 
-/// Output planes [plane_begin, plane_end) on the AVX-512 kernel, reading the input in place (no workspace).
+/// Output rows the AVX-512 kernel's stride-2 form computes together (each its own chain of taps).
+#define VIGIL_PHASE_ROWS 4
+
+/// The AVX-512 kernel's stride-2 form splits the input rows of each block of VIGIL_PHASE_ROWS output rows
+/// into their even and odd padded columns: the split rows one block reads, and floats per phase of a row
+/// (whole vectors holding every column an output reads; the lanes of a last vector past the output row
+/// read on into the next phase or row, or the workspace's 16 floats of slack, and are not stored).
+static inline int64_t vigil_phase_rows(const vigil_depthwise *p) { return 2 * VIGIL_PHASE_ROWS + p->kernel_h - 2; }
+static inline int64_t vigil_phase_width(const vigil_depthwise *p) { return (p->out_w + (p->kernel_w - 1) / 2 + 15) / 16 * 16; }
+
+/// The widest output rows the stride-2 form takes.
+#define VIGIL_PHASE_MAX_OUT_W 4096
+
+/// Floats of workspace the AVX-512 kernel's stride-2 form needs (0 for windows it does not take that way).
+static inline size_t vigil_phase_workspace(const vigil_depthwise *p) {
+    if (p->stride_h != 2 || p->stride_w != 2 || p->dilation_h != 1 || p->dilation_w != 1 || p->kernel_h > 5 || p->kernel_w > 5 ||
+        p->out_w > VIGIL_PHASE_MAX_OUT_W)
+        return 0;
+    return (size_t)(16 + vigil_phase_rows(p) * 2 * vigil_phase_width(p) + 16);
+}
+
+/// Output planes [plane_begin, plane_end) on the AVX-512 kernel: stride 1 reads the input in place;
+/// stride 2 reads a phase-split copy of each plane in `workspace` (vigil_phase_workspace floats).
 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
-                            float *y, int64_t plane_begin, int64_t plane_end);
+                            float *y, int64_t plane_begin, int64_t plane_end, float *workspace);
 
 /// Applies the activation (any kind) to n floats in place, on AVX-512.
 void vigil_depthwise_activate(float *y, int64_t n, const vigil_act *act);

@@ -160,6 +160,10 @@ final class ConvolutionTests: XCTestCase {
             ConvCase(x: [2, 2, 7, 23], outChannels: 2, kernel: [7, 7], pads: [3, 3, 3, 3], group: 2),
             ConvCase(x: [1, 2, 10, 19], outChannels: 2, kernel: [3, 5], strides: [2, 2], pads: [1, 2, 1, 2], group: 2),
             ConvCase(x: [1, 2, 8, 18], outChannels: 2, kernel: [1, 4], pads: [0, 1, 0, 2], group: 2),
+            // Stride 2 on AVX-512 splits each block of 4 output rows' input rows into even and odd columns:
+            // 38 columns (3 vectors), partial blocks, a multiplier of 2 over two images; one vector, asymmetric pads.
+            ConvCase(x: [2, 3, 21, 75], outChannels: 6, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 3),
+            ConvCase(x: [1, 2, 30, 21], outChannels: 2, kernel: [3, 3], strides: [2, 2], pads: [0, 1, 2, 0], group: 2),
         ]
         for (index, c) in cases.enumerated() { try check(c, seed: UInt64(300 + index)) }
         guard InstructionSets.avx512Available else { return }
@@ -227,8 +231,9 @@ final class ConvolutionTests: XCTestCase {
         let x = floatTensor(xv, [2, 3, 11, 21]), b = randomTensor([3], seed: 88)
         for (kernel, pad) in [(3, 1), (5, 2)] {
             let w = randomTensor([3, 1, kernel, kernel], seed: 87)
-            // Stride 2 rows one at a time; stride 1 rows two at a time, each input row shared by both.
-            for strides in [[2, 1], [1, 1]] {
+            // Stride 2 rows one at a time; stride 1 rows two at a time, each input row shared by both; stride 2
+            // both ways on split rows (AVX-512).
+            for strides in [[2, 1], [1, 1], [2, 2]] {
                 let expected = referenceConv(x, w, b, strides: strides, dilations: [1, 1], padsBegin: [pad, pad], padsEnd: [pad, pad], group: 3)
                 XCTAssertTrue(expected.scalars(as: Float.self).contains { !$0.isFinite })
                 for threads in [1, 2] {
@@ -394,6 +399,7 @@ final class ConvolutionTests: XCTestCase {
             ([2, 8, 11, 13], [12, 8, 3, 3], 1, [1, 1, 1, 1], 1),  // Winograd on odd sizes (AVX-512; elsewhere the GEMM)
             ([1, 3, 4, 45], [3, 1, 3, 3], 3, [1, 1, 1, 1], 1),  // depthwise rows of one full 32-column step and a short one
             ([1, 4, 14, 14], [4, 1, 3, 3], 4, [1, 1, 1, 1], 1),  // depthwise planes of two blocks of rows (AVX-512), the second short
+            ([1, 3, 13, 70], [3, 1, 3, 3], 3, [1, 1, 1, 1], 2),  // depthwise stride 2 (AVX-512: split rows), 35 columns, a short block
             ([2, 20, 7, 7], [20, 1, 5, 5], 20, [2, 2, 2, 2], 1),  // depthwise 5×5 (AVX-512: 16 channels per vector), a short group
             ([1, 18, 13, 12], [18, 1, 5, 5], 18, [2, 1, 2, 2], 2),  // the same at stride 2
             ([2, 5, 9, 40], [13, 5, 3, 3], 1, [1, 1, 1, 1], 1),  // direct 3×3 (AVX-512): runs of 3 vectors, a partial block of 8 channels

@@ -99,6 +99,28 @@ final class PoolingTests: XCTestCase {
                   withIndices: false, seed: 25)
     }
 
+    /// Stride-2 pools, which the AVX-512 kernel computes on each block of four output rows' input rows split
+    /// into even and odd columns (the rows shared with the block before moved up): kernel heights 1 to 5 (0
+    /// to 3 shared rows), output rows of one to three 16-column vectors, heights leaving a partial block, pads,
+    /// ceil mode, both padding counts and infinities; then the same on the AVX2 kernel.
+    func testStrideTwoPools() throws {
+        let special: [Int: Float] = [3: .infinity, 150: -.infinity, 1000: .infinity]
+        try check(max: true, x: [1, 2, 29, 71], kernel: [1, 1], strides: [2, 2], withIndices: false, seed: 40, special: special)
+        try check(max: true, x: [2, 3, 30, 45], kernel: [4, 2], strides: [2, 2], pads: [2, 1, 1, 0], withIndices: false, seed: 41, special: special)
+        try check(max: true, x: [1, 3, 25, 67], kernel: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], ceil: true, withIndices: false, seed: 42,
+                  special: special)
+        try check(max: true, x: [1, 2, 111, 111], kernel: [3, 3], strides: [2, 2], ceil: true, withIndices: false, seed: 43, special: special)
+        try check(max: false, x: [1, 2, 27, 21], kernel: [5, 3], strides: [2, 2], pads: [1, 1, 1, 1], includePad: true, withIndices: false,
+                  seed: 44, special: special)
+        try check(max: false, x: [2, 2, 19, 40], kernel: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], ceil: true, withIndices: false, seed: 45)
+        guard InstructionSets.avx512Available else { return }
+        InstructionSets.useAVX512 = false
+        defer { InstructionSets.useAVX512 = true }
+        try check(max: true, x: [2, 3, 30, 45], kernel: [4, 2], strides: [2, 2], pads: [2, 1, 1, 0], withIndices: false, seed: 41, special: special)
+        try check(max: false, x: [1, 2, 27, 21], kernel: [5, 3], strides: [2, 2], pads: [1, 1, 1, 1], includePad: true, withIndices: false,
+                  seed: 44, special: special)
+    }
+
     /// The same pools on the AVX2 window kernel, on CPUs whose default is AVX-512 (strides 1 and 2 run on its
     /// AVX-512 form there).
     func testVectorizedPoolsAVX2() throws {
