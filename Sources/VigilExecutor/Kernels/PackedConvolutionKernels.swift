@@ -27,11 +27,13 @@ extension ConvolutionKernels {
     /// channels 1.37–1.6× (ResNet's layers at 56×56 to 14×14; 1.5–1.8× at batch 32, 7×7 included),
     /// DenseNet's 128 → 32 1.46× at 56×56, 1.34× at 28×28, 1.0× at 14×14, 1.2× at 7×7, SqueezeNet's
     /// 32 → 128 1.22× at 27×27 (48 → 192 and 64 → 256 at 13×13: 1.0× at batch 1, 1.34–1.44× at 32),
-    /// 24 → 48 1.33×. It lost with few products per tile (16 → 16 0.84×, 32 → 16 0.96×, 16 → 64 0.94× at
-    /// batch 32, RegNetY's groups of 8 0.5–0.6×), and on 32-channel groups at 14×14 (0.83×: 49 tiles, one
-    /// and a third vectors).
+    /// 24 → 48 1.33×, SqueezeNet's 16 → 64 at 55×55 1.19× at batch 1 (Zen 5; in the model 0.32 → 0.27 ms,
+    /// onnxruntime 0.28; at batch 32 0.94× on the whole batch, but SqueezeNet's batches now run in chunks of
+    /// one sample: 1.00× there). It lost with few products per tile (16 → 16 0.84×, 32 → 16 0.96×,
+    /// RegNetY's groups of 8 0.5–0.6×), and on 32-channel groups at 14×14 (0.83×: 49 tiles, one and a
+    /// third vectors).
     static func winogradFitsAVX512(channels cg: Int, outputChannels mg: Int, tiles: Int) -> Bool {
-        winogradAVX512AnyShape || mg >= 24 && cg >= 24 && mg * cg >= 1024 && (tiles >= winogradMinTiles || cg >= 128)
+        winogradAVX512AnyShape || mg >= 24 && cg >= 16 && mg * cg >= 1024 && (tiles >= winogradMinTiles || cg >= 128)
     }
     /// Whether 3×3 stride-1 convolutions run on the direct kernel (``DirectConvolution``) on AVX-512 cores,
     /// where it is chosen (``directMinWidth``, ``directMaxOutputChannels``); tests turn it off to check
