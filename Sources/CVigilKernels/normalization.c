@@ -12,11 +12,22 @@
 
 AVX512 static void softmax_row512(const float *x, float *y, int64_t n, int32_t log) {
     __m512 top = _mm512_set1_ps(-__builtin_inff());
+    __mmask16 nan = 0;
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) top = _mm512_max_ps(top, _mm512_loadu_ps(x + i));
-    if (i < n) top = _mm512_max_ps(top, _mm512_mask_loadu_ps(_mm512_set1_ps(-__builtin_inff()), v16_mask(n - i), x + i));
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        top = _mm512_max_ps(top, v);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
+    if (i < n) {
+        __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-__builtin_inff()), v16_mask(n - i), x + i);
+        top = _mm512_max_ps(top, v);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
     float m = _mm512_reduce_max_ps(top);
-    for (int64_t j = 0; j < n; j++) if (x[j] != x[j]) m = x[j];  // NaN anywhere: every output NaN
+    // NaN anywhere: every output NaN (the row's last NaN, as the scalar form; scanned only when there is one).
+    if (nan)
+        for (int64_t j = 0; j < n; j++) if (x[j] != x[j]) m = x[j];
     __m512 mv = _mm512_set1_ps(m), sum = _mm512_setzero_ps();
     for (i = 0; i + 16 <= n; i += 16) {
         __m512 e = v16_exp(_mm512_sub_ps(_mm512_loadu_ps(x + i), mv));
@@ -42,10 +53,28 @@ AVX512 static void softmax_row512(const float *x, float *y, int64_t n, int32_t l
 }
 
 AVX2 static void softmax_row256(const float *x, float *y, int64_t n, int32_t log) {
-    float m = -__builtin_inff();
-    for (int64_t j = 0; j < n; j++) m = x[j] != x[j] || x[j] > m ? x[j] : (m != m ? m : m);
-    __m256 mv = _mm256_set1_ps(m), sum = _mm256_setzero_ps();
+    // The maximum 8 lanes at a time; NaN anywhere: every output NaN (the row's last NaN, scanned for only
+    // when there is one).
+    __m256 top = _mm256_set1_ps(-__builtin_inff());
+    int nan = 0;
     int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        top = _mm256_max_ps(top, v);
+        nan |= _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    float tops[8], m;
+    _mm256_storeu_ps(tops, top);
+    m = tops[0];
+    for (int l = 1; l < 8; l++) m = tops[l] > m ? tops[l] : m;
+    for (; i < n; i++) {
+        if (x[i] != x[i]) nan = 1;
+        else if (x[i] > m) m = x[i];
+    }
+    if (nan)
+        for (int64_t j = 0; j < n; j++) if (x[j] != x[j]) m = x[j];
+    __m256 mv = _mm256_set1_ps(m), sum = _mm256_setzero_ps();
+    i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 e = v8_exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
         sum = _mm256_add_ps(sum, e);

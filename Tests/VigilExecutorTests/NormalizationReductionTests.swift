@@ -1,5 +1,5 @@
 import Foundation
-import VigilExecutor
+@testable import VigilExecutor
 import VigilIR
 import VigilTestSupport
 import XCTest
@@ -55,6 +55,44 @@ final class NormalizationReductionTests: XCTestCase {
         expectClose(outputs[0], floatTensor(normalized, x.shape), atol: 1e-5, rtol: 1e-4, "LayerNormalization")
         expectClose(outputs[1], floatTensor(means, [3, 4, 1]), atol: 1e-6, rtol: 1e-5, "mean")
         expectClose(outputs[2], floatTensor(inverses, [3, 4, 1]), atol: 1e-5, rtol: 1e-5, "inverse standard deviation")
+    }
+
+    /// Softmax and LogSoftmax rows holding NaN (in a whole vector, in a row's tail) give NaN throughout; an
+    /// infinity takes the row's maximum (NaN where it meets another infinity), a row of -inf is NaN: the
+    /// vectorized kernels, which look for NaN as they take the maximum, against the formula in Double.
+    func testSoftmaxNonFiniteRows() throws {
+        var v = randomTensor([6, 37], seed: 73).scalars(as: Float.self)
+        v[3] = .nan
+        v[37 + 36] = .nan
+        v[74 + 10] = .infinity
+        v[111 + 5] = -.infinity
+        v[111 + 33] = -.infinity
+        for j in 0..<37 { v[148 + j] = -.infinity }
+        v[185 + 2] = .infinity
+        v[185 + 20] = .infinity
+        let x = floatTensor(v, [6, 37])
+        var soft: [Float] = [], logSoft: [Float] = []
+        for r in 0..<6 {
+            let row = v[(r * 37)..<((r + 1) * 37)].map(Double.init)
+            let top = row.contains { $0.isNaN } ? Double.nan : row.max()!
+            let sum = row.map { exp($0 - top) }.reduce(0, +)
+            soft += row.map { Float(exp($0 - top) / sum) }
+            logSoft += row.map { Float($0 - top - log(sum)) }
+        }
+        XCTAssertTrue(soft.contains { $0.isNaN } && soft.contains { $0.isFinite })
+        for threads in [1, 2] {
+            expectClose(try runNode("Softmax", [.input(x)], attributes: ["axis": .int(-1)], opset: 13, threads: threads)[0], floatTensor(soft, x.shape),
+                        atol: 1e-6, rtol: 1e-5, "Softmax with NaN and infinities")
+            expectClose(try runNode("LogSoftmax", [.input(x)], attributes: ["axis": .int(-1)], opset: 13, threads: threads)[0],
+                        floatTensor(logSoft, x.shape), atol: 1e-5, rtol: 1e-5, "LogSoftmax with NaN and infinities")
+        }
+        guard InstructionSets.avx512Available else { return }
+        InstructionSets.useAVX512 = false
+        defer { InstructionSets.useAVX512 = true }
+        expectClose(try runNode("Softmax", [.input(x)], attributes: ["axis": .int(-1)], opset: 13)[0], floatTensor(soft, x.shape),
+                    atol: 1e-6, rtol: 1e-5, "Softmax with NaN and infinities (AVX2)")
+        expectClose(try runNode("LogSoftmax", [.input(x)], attributes: ["axis": .int(-1)], opset: 13)[0], floatTensor(logSoft, x.shape),
+                    atol: 1e-5, rtol: 1e-5, "LogSoftmax with NaN and infinities (AVX2)")
     }
 
     func testInstanceAndLayerNormalization() throws {
