@@ -1,5 +1,8 @@
-// The AVX-512 form of the depthwise window kernel (see include/vigil_depthwise.h): input planes are read
-// in place, 16 output columns per vector. Padding is never copied: a tap's columns outside the input row
+// The AVX-512 form of the depthwise window kernel (see include/vigil_depthwise.h), 16 output columns per
+// vector. At stride 2 each block of 4 output rows first splits its input rows into their even and odd padded
+// columns (split_rows, an L1-sized workspace), so that every tap is one plain load; below, at stride 1 (and
+// at stride 2 without a workspace or on rows wider than 4,096 outputs) input planes are read in place.
+// Padding is then never copied: a tap's columns outside the input row
 // are masked-off lanes of its load (0 for sums, -inf for maxima), and its rows outside the plane load
 // nothing, so the padded value enters the window exactly as in the AVX2 kernel's padded copy (a
 // non-finite weight times the padding's 0 still gives NaN). Taken for strides 1 and 2 (the same across
@@ -307,9 +310,10 @@ AVX512 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, con
         else plane_of = s1 ? plane512_3x3_s1_other : plane512_3x3_s2_other;
     }
     if (p->kernel_h == 3 && p->kernel_w == 3 && p->mode == VIGIL_WINDOW_MAX) plane_of = s1 ? plane512_3x3_s1_max : plane512_3x3_s2_max;
-    // Stride 2 on a split copy of each plane (its even and odd columns apart): every tap is then one plain
-    // load, where reading in place took two masked loads and a permute per tap and output row (MobileNetV2's
-    // 96 channels 112 -> 56: 0.37 -> ? ms).
+    // Stride 2 on split rows (each block's input rows with their even and odd columns apart, split_rows):
+    // every tap is then one plain load, where reading in place took two masked loads and a permute per tap
+    // and output row (in the model, one thread: MobileNetV2's 96 channels 112 -> 56 0.315 -> 0.244 ms;
+    // SqueezeNet's first max pool alone 0.26 -> 0.14 ms).
     int split = !s1 && workspace && vigil_phase_workspace(p) > 0;
     typedef void (*phase_fn)(const vigil_depthwise *, const float *, const __mmask16 *, float *, const float *, float, const float *, float *);
     phase_fn phase_of = p->kernel_h == 3 && p->kernel_w == 3 ? phase512_3x3 : phase512_any;

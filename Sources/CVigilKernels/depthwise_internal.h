@@ -67,7 +67,7 @@ static inline size_t vigil_phase_workspace(const vigil_depthwise *p) {
 }
 
 /// Output planes [plane_begin, plane_end) on the AVX-512 kernel: stride 1 reads the input in place;
-/// stride 2 reads a phase-split copy of each plane in `workspace` (vigil_phase_workspace floats).
+/// stride 2 splits each block's input rows into `workspace` (vigil_phase_workspace floats) and reads them there.
 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                             float *y, int64_t plane_begin, int64_t plane_end, float *workspace);
 
