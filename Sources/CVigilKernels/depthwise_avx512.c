@@ -1,8 +1,7 @@
 // The AVX-512 form of the depthwise window kernel (see include/vigil_depthwise.h), 16 output columns per
 // vector. At stride 2 each block of 4 output rows first splits its input rows into their even and odd padded
-// columns (split_rows, an L1-sized workspace), so that every tap is one plain load; below, at stride 1 (and
-// at stride 2 without a workspace or on rows wider than 4,096 outputs) input planes are read in place.
-// Padding is then never copied: a tap's columns outside the input row
+// columns (split_rows, an L1-sized workspace), so that every tap is one plain load. At stride 1 input planes
+// are read in place, and padding is never copied: a tap's columns outside the input row
 // are masked-off lanes of its load (0 for sums, -inf for maxima), and its rows outside the plane load
 // nothing, so the padded value enters the window exactly as in the AVX2 kernel's padded copy (a
 // non-finite weight times the padding's 0 still gives NaN). Taken for strides 1 and 2 (the same across
@@ -37,20 +36,12 @@ static inline __mmask16 inside(int64_t start, int64_t w) {
     return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-/// One column tap of a 16-column chunk: its first input column and the lanes of its (one or, for stride
-/// 2, two) loads inside the row.
+/// One column tap of a 16-column chunk at stride 1: its first input column and the lanes of its load
+/// inside the row.
 typedef struct {
     int64_t start;
-    __mmask16 lo, hi;
+    __mmask16 lanes;
 } tap_span;
-
-/// The tap's 16 values of one input row (stride 2: the even columns of 32, gathered by a permute).
-AVX512 static inline VIGIL_ALWAYS_INLINE __m512 load_tap(const int S, const float *row, const tap_span *t, __m512 pad) {
-    __m512 a = _mm512_mask_loadu_ps(pad, t->lo, row + t->start);
-    if (S == 1) return a;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(a, even, _mm512_mask_loadu_ps(pad, t->hi, row + t->start + 16));
-}
 
 /// acc combined with one tap's values x (weight wv for convolutions).
 AVX512 static inline VIGIL_ALWAYS_INLINE __m512 accumulate(const int MODE, __m512 acc, __m512 x, __m512 wv) {
@@ -98,53 +89,35 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void finish16(const vigil_depthwise *p,
     _mm512_mask_storeu_ps(y + oh * p->out_w + ow, store, a);
 }
 
-/// R output rows from oh by 16 columns from ow: the window over the taps, then the epilogue of the rows
-/// inside the plane. Stride 1 walks the KH + R - 1 input rows once, each row's tap serving every output row
-/// whose window holds it; stride 2 walks each output row's KH rows. KH, KW, MODE, ACT, S and R are
-/// compile-time constants in the specialized callers (KH and KW else the runtime values); `wv` holds the
-/// KH * KW weights as vectors.
+/// R output rows from oh by 16 columns from ow at stride 1: the window over the taps, walking the KH + R - 1
+/// input rows once, each row's tap serving every output row whose window holds it, then the epilogue of
+/// the rows inside the plane. KH, KW, MODE, ACT and R are compile-time constants in the specialized callers
+/// (KH and KW else the runtime values); `wv` holds the KH * KW weights as vectors.
 // Long function: a SIMD kernel whose R accumulators stay in registers across the taps.
 AVX512 static inline VIGIL_ALWAYS_INLINE void rows_block(const vigil_depthwise *p, int64_t KH, int64_t KW, const int MODE, const int ACT,
-                                                         const int S, const int R, const float *x, const __m512 *wv, float b,
+                                                         const int R, const float *x, const __m512 *wv, float b,
                                                          const float *res, float *y, int64_t oh, int64_t ow) {
     const __m512 pad = _mm512_set1_ps(MODE == VIGIL_WINDOW_MAX ? -__builtin_inff() : 0.0f);
     const __m512 init = MODE == VIGIL_WINDOW_CONV ? _mm512_set1_ps(b) : pad;
     tap_span taps[MAX_TAPS];
     for (int64_t kw = 0; kw < KW; kw++) {
-        int64_t start = S * ow - p->pad_left + kw;
-        taps[kw] = (tap_span){start, inside(start, p->w), S == 2 ? inside(start + 16, p->w) : (__mmask16)0};
+        int64_t start = ow - p->pad_left + kw;
+        taps[kw] = (tap_span){start, inside(start, p->w)};
     }
     __m512 acc[ROWS];
     for (int r = 0; r < R; r++) acc[r] = init;
-    if (S == 1) {
+    UNROLL_FULL
+    for (int64_t i = 0; i < KH + R - 1; i++) {
+        int64_t ih = oh - p->pad_top + i;
+        if ((ih < 0 || ih >= p->h) && MODE != VIGIL_WINDOW_CONV) continue;  // padding: no effect on a maximum or a sum
+        const float *row = x + ih * p->w;
         UNROLL_FULL
-        for (int64_t i = 0; i < KH + R - 1; i++) {
-            int64_t ih = oh - p->pad_top + i;
-            int in = ih >= 0 && ih < p->h;
-            if (!in && MODE != VIGIL_WINDOW_CONV) continue;  // padding: no effect on a maximum or a sum
-            const float *row = x + ih * p->w;
+        for (int64_t kw = 0; kw < KW; kw++) {
+            __m512 v = ih >= 0 && ih < p->h ? _mm512_mask_loadu_ps(pad, taps[kw].lanes, row + taps[kw].start) : pad;
             UNROLL_FULL
-            for (int64_t kw = 0; kw < KW; kw++) {
-                __m512 v = in ? load_tap(1, row, &taps[kw], pad) : pad;
-                UNROLL_FULL
-                for (int r = 0; r < R; r++) {
-                    int64_t kh = i - r;
-                    if (kh >= 0 && kh < KH) acc[r] = accumulate(MODE, acc[r], v, wv[kh * KW + kw]);
-                }
-            }
-        }
-    } else {
-        UNROLL_FULL
-        for (int r = 0; r < R; r++) {
-            UNROLL_FULL
-            for (int64_t kh = 0; kh < KH; kh++) {
-                int64_t ih = (oh + r) * S - p->pad_top + kh;
-                int in = ih >= 0 && ih < p->h;
-                if (!in && MODE != VIGIL_WINDOW_CONV) continue;
-                const float *row = x + ih * p->w;
-                UNROLL_FULL
-                for (int64_t kw = 0; kw < KW; kw++)
-                    acc[r] = accumulate(MODE, acc[r], in ? load_tap(S, row, &taps[kw], pad) : pad, wv[kh * KW + kw]);
+            for (int r = 0; r < R; r++) {
+                int64_t kh = i - r;
+                if (kh >= 0 && kh < KH) acc[r] = accumulate(MODE, acc[r], v, wv[kh * KW + kw]);
             }
         }
     }
@@ -155,25 +128,25 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void rows_block(const vigil_depthwise *
 
 /// One output plane: blocks of ROWS rows, 16 columns at a time; an activation other than the inline ones
 /// then runs over the plane (a call from the blocks would spill their accumulators).
-#define PLANE512(name, KH, KW, MODE, ACT, S)                                                                               \
+#define PLANE512(name, KH, KW, MODE, ACT)                                                                               \
     AVX512 static void name(const vigil_depthwise *p, const float *x, const float *w, float b, const float *res, float *y) { \
         __m512 wv[MAX_TAPS * MAX_TAPS];                                                           \
         if (MODE == VIGIL_WINDOW_CONV)                                                                                     \
             for (int64_t i = 0; i < (KH) * (KW); i++) wv[i] = _mm512_set1_ps(w[i]);                                         \
         for (int64_t oh = 0; oh < p->out_h; oh += ROWS) {                                                                  \
             for (int64_t ow = 0; ow < p->out_w; ow += 16) {                                                                \
-                rows_block(p, KH, KW, MODE, ACT, S, ROWS, x, wv, b, res, y, oh, ow);                                        \
+                rows_block(p, KH, KW, MODE, ACT, ROWS, x, wv, b, res, y, oh, ow);                                        \
             }                                                                                                              \
         }                                                                                                                  \
         if (ACT == -1) vigil_depthwise_activate(y, p->out_h * p->out_w, &p->act);                                          \
     }
 /// The planes of one kernel size and stride for each window and activation form.
-#define PLANES512(name, KH, KW, S)                                                                                         \
-    PLANE512(name##_none, KH, KW, VIGIL_WINDOW_CONV, VIGIL_ACT_NONE, S)                                                    \
-    PLANE512(name##_linear, KH, KW, VIGIL_WINDOW_CONV, VIGIL_ACT_LINEAR, S)                                                \
-    PLANE512(name##_other, KH, KW, VIGIL_WINDOW_CONV, -1, S)                                                               \
-    PLANE512(name##_max, KH, KW, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE, S)                                                      \
-    PLANE512(name##_average, KH, KW, VIGIL_WINDOW_AVERAGE, VIGIL_ACT_NONE, S)                                              \
+#define PLANES512(name, KH, KW)                                                                                            \
+    PLANE512(name##_none, KH, KW, VIGIL_WINDOW_CONV, VIGIL_ACT_NONE)                                                       \
+    PLANE512(name##_linear, KH, KW, VIGIL_WINDOW_CONV, VIGIL_ACT_LINEAR)                                                   \
+    PLANE512(name##_other, KH, KW, VIGIL_WINDOW_CONV, -1)                                                                  \
+    PLANE512(name##_max, KH, KW, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE)                                                         \
+    PLANE512(name##_average, KH, KW, VIGIL_WINDOW_AVERAGE, VIGIL_ACT_NONE)                                                 \
     AVX512 static void name(const vigil_depthwise *p, const float *x, const float *w, float b, const float *res, float *y) { \
         if (p->mode == VIGIL_WINDOW_MAX) name##_max(p, x, w, b, res, y);                                                   \
         else if (p->mode == VIGIL_WINDOW_AVERAGE) name##_average(p, x, w, b, res, y);                                      \
@@ -181,19 +154,12 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void rows_block(const vigil_depthwise *
         else if (p->act.kind == VIGIL_ACT_LINEAR) name##_linear(p, x, w, b, res, y);                                       \
         else name##_other(p, x, w, b, res, y);                                                                             \
     }
-PLANES512(plane512_any_s1, p->kernel_h, p->kernel_w, 1)
-PLANES512(plane512_any_s2, p->kernel_h, p->kernel_w, 2)
-// 3x3 convolutions (MobileNet, EfficientNet, ShuffleNet), unrolled.
-PLANE512(plane512_3x3_s1_none, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_NONE, 1)
-PLANE512(plane512_3x3_s1_linear, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_LINEAR, 1)
-PLANE512(plane512_3x3_s1_other, 3, 3, VIGIL_WINDOW_CONV, -1, 1)
-PLANE512(plane512_3x3_s2_none, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_NONE, 2)
-PLANE512(plane512_3x3_s2_linear, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_LINEAR, 2)
-PLANE512(plane512_3x3_s2_other, 3, 3, VIGIL_WINDOW_CONV, -1, 2)
-// 3x3 max pools (ResNet's and SqueezeNet's stride 2), unrolled: 1.07-1.2x the looped form in a C
-// microbenchmark (64 x 111 x 111 and 128 x 55 x 55 planes, stride 2).
-PLANE512(plane512_3x3_s1_max, 3, 3, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE, 1)
-PLANE512(plane512_3x3_s2_max, 3, 3, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE, 2)
+PLANES512(plane512_any, p->kernel_h, p->kernel_w)
+// 3x3 convolutions (MobileNet, EfficientNet, ShuffleNet) and max pools, unrolled.
+PLANE512(plane512_3x3_none, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_NONE)
+PLANE512(plane512_3x3_linear, 3, 3, VIGIL_WINDOW_CONV, VIGIL_ACT_LINEAR)
+PLANE512(plane512_3x3_other, 3, 3, VIGIL_WINDOW_CONV, -1)
+PLANE512(plane512_3x3_max, 3, 3, VIGIL_WINDOW_MAX, VIGIL_ACT_NONE)
 #undef PLANES512
 #undef PLANE512
 
@@ -301,26 +267,24 @@ int vigil_depthwise_avx512_takes(const vigil_depthwise *p) {
 AVX512 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                                    float *y, int64_t plane_begin, int64_t plane_end, float *workspace) {
     int64_t taps = p->kernel_h * p->kernel_w, multiplier = p->m / p->c, in_plane = p->h * p->w, out_plane = p->out_h * p->out_w;
-    int s1 = p->stride_h == 1, kind = p->act.kind;
+    int s1 = p->stride_h == 1, kind = p->act.kind, is3x3 = p->kernel_h == 3 && p->kernel_w == 3;
+    // Stride 1 reads the input in place.
     typedef void (*plane_fn)(const vigil_depthwise *, const float *, const float *, float, const float *, float *);
-    plane_fn plane_of = s1 ? plane512_any_s1 : plane512_any_s2;
-    if (p->kernel_h == 3 && p->kernel_w == 3 && p->mode == VIGIL_WINDOW_CONV) {
-        if (kind == VIGIL_ACT_NONE) plane_of = s1 ? plane512_3x3_s1_none : plane512_3x3_s2_none;
-        else if (kind == VIGIL_ACT_LINEAR) plane_of = s1 ? plane512_3x3_s1_linear : plane512_3x3_s2_linear;
-        else plane_of = s1 ? plane512_3x3_s1_other : plane512_3x3_s2_other;
-    }
-    if (p->kernel_h == 3 && p->kernel_w == 3 && p->mode == VIGIL_WINDOW_MAX) plane_of = s1 ? plane512_3x3_s1_max : plane512_3x3_s2_max;
+    plane_fn plane_of = plane512_any;
+    if (is3x3 && p->mode == VIGIL_WINDOW_CONV)
+        plane_of = kind == VIGIL_ACT_NONE ? plane512_3x3_none : kind == VIGIL_ACT_LINEAR ? plane512_3x3_linear : plane512_3x3_other;
+    if (is3x3 && p->mode == VIGIL_WINDOW_MAX) plane_of = plane512_3x3_max;
     // Stride 2 on split rows (each block's input rows with their even and odd columns apart, split_rows):
     // every tap is then one plain load, where reading in place took two masked loads and a permute per tap
     // and output row (in the model, one thread: MobileNetV2's 96 channels 112 -> 56 0.315 -> 0.244 ms;
-    // SqueezeNet's first max pool alone 0.26 -> 0.14 ms).
-    int split = !s1 && workspace && vigil_phase_workspace(p) > 0;
+    // SqueezeNet's first max pool alone 0.26 -> 0.14 ms). The workspace: the split rows (from a 64-byte
+    // boundary), 16 floats of slack, then the lanes of each split step's two loads that lie inside an
+    // input row (the same for every row).
     typedef void (*phase_fn)(const vigil_depthwise *, const float *, const __mmask16 *, float *, const float *, float, const float *, float *);
-    phase_fn phase_of = p->kernel_h == 3 && p->kernel_w == 3 ? phase512_3x3 : phase512_any;
-    float *ws = split ? workspace + ((16 - ((uintptr_t)workspace / sizeof(float)) % 16) % 16) : 0;
-    // The lanes of each split step's two loads that lie inside an input row (the same for every row).
-    __mmask16 masks[2 * (VIGIL_PHASE_MAX_OUT_W / 16 + 1)];
-    for (int64_t i = 0, c = 0; split && i < vigil_phase_width(p); i += 16, c += 2) {
+    phase_fn phase_of = is3x3 ? phase512_3x3 : phase512_any;
+    float *ws = s1 ? 0 : workspace + ((16 - ((uintptr_t)workspace / sizeof(float)) % 16) % 16);
+    __mmask16 *masks = s1 ? 0 : (__mmask16 *)(ws + vigil_phase_rows(p) * 2 * vigil_phase_width(p) + 16);
+    for (int64_t i = 0, c = 0; !s1 && i < vigil_phase_width(p); i += 16, c += 2) {
         masks[c] = inside(2 * i - p->pad_left, p->w);
         masks[c + 1] = inside(2 * i + 16 - p->pad_left, p->w);
     }
@@ -339,11 +303,8 @@ AVX512 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, con
             const char *from = (const char *)(x + (next_image * p->c + next_o / multiplier) * in_plane);
             for (int64_t byte = 0; byte < in_plane * (int64_t)sizeof(float); byte += 64) _mm_prefetch(from + byte, _MM_HINT_T1);
         }
-        if (split) {
-            phase_of(p, in, masks, ws, w, b, res, out);
-        } else {
-            plane_of(p, in, w, b, res, out);
-        }
+        if (s1) plane_of(p, in, w, b, res, out);
+        else phase_of(p, in, masks, ws, w, b, res, out);
     }
 }
 

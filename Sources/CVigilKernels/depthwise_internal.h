@@ -55,19 +55,16 @@ int vigil_depthwise_avx512_takes(const vigil_depthwise *p);
 static inline int64_t vigil_phase_rows(const vigil_depthwise *p) { return 2 * VIGIL_PHASE_ROWS + p->kernel_h - 2; }
 static inline int64_t vigil_phase_width(const vigil_depthwise *p) { return (p->out_w + (p->kernel_w - 1) / 2 + 15) / 16 * 16; }
 
-/// The widest output rows the stride-2 form takes.
-#define VIGIL_PHASE_MAX_OUT_W 4096
-
-/// Floats of workspace the AVX-512 kernel's stride-2 form needs (0 for windows it does not take that way).
+/// Floats of workspace the AVX-512 kernel's stride-2 form needs (0 at other strides): alignment, the split
+/// rows, 16 floats of slack, and the masks of a row's split steps (two 16-bit masks per 16 floats of a phase).
 static inline size_t vigil_phase_workspace(const vigil_depthwise *p) {
-    if (p->stride_h != 2 || p->stride_w != 2 || p->dilation_h != 1 || p->dilation_w != 1 || p->kernel_h > 5 || p->kernel_w > 5 ||
-        p->out_w > VIGIL_PHASE_MAX_OUT_W)
-        return 0;
-    return (size_t)(16 + vigil_phase_rows(p) * 2 * vigil_phase_width(p) + 16);
+    if (p->stride_h != 2 || p->stride_w != 2) return 0;
+    return (size_t)(16 + vigil_phase_rows(p) * 2 * vigil_phase_width(p) + 16 + vigil_phase_width(p) / 16 + 1);
 }
 
 /// Output planes [plane_begin, plane_end) on the AVX-512 kernel: stride 1 reads the input in place;
-/// stride 2 splits each block's input rows into `workspace` (vigil_phase_workspace floats) and reads them there.
+/// stride 2 splits each block's input rows into `workspace` (at least vigil_phase_workspace floats) and
+/// reads them there.
 void vigil_depthwise_avx512(const vigil_depthwise *p, const float *x, const float *weights, const float *bias, const float *residual,
                             float *y, int64_t plane_begin, int64_t plane_end, float *workspace);
 

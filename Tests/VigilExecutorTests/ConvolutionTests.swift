@@ -140,9 +140,9 @@ final class ConvolutionTests: XCTestCase {
                   seed: 85)
     }
 
-    /// The AVX-512 depthwise kernel (strides 1 and 2, input read in place with masked loads instead of a padded
-    /// copy): planes of 1 to 9 rows and tails after blocks of 8 rows, widths around the 16-lane vector and the
-    /// 32-column span a stride-2 tap loads, asymmetric pads and pads wider than the kernel (windows wholly in
+    /// The AVX-512 depthwise kernel (stride 1 reading the input in place with masked loads instead of a padded
+    /// copy, stride 2 reading split rows): planes of 1 to 9 rows and tails after blocks of 8 (stride 2: 4) rows,
+    /// widths around the 16-lane vector and the 32-column step of a stride-2 split, asymmetric pads and pads wider than the kernel (windows wholly in
     /// the padding), 3×3, 5×5, 7×7 and non-square kernels, and a depth multiplier (the fused
     /// epilogues: `checkFusedConvEpilogues`); then the
     /// same on the AVX2 kernel on AVX-512 machines.
