@@ -574,15 +574,17 @@ static inline const float *b_panel(const vigil_gemm_problem *p, const column_blo
     return bblock + t * kc;
 }
 
-/// C with one column and A prepacked (a matrix-vector product: the squeeze-and-excitation convolutions
-/// on 1 x 1 planes, at batch 1), where the tiles would use one lane of 16. Each panel's K rows of 6 are
-/// read as 16-float vectors (8 rows of K in three), B's 8 values spread to match by a permute, so every
-/// lane counts; per row of C, the 8 partial sums of its lanes are added at the end of each K block.
 /// How far ahead (floats of the packed panels) the matrix-vector product prefetches its weights: at batch 1
 /// they come from memory or L3 on every run, and the hardware prefetcher alone streamed them at a third of
 /// onnxruntime's speed (60 alternating 240 -> 960 -> 240 products, 55 MB: 7.4 -> 1.7-2.0 ms, 1 thread;
 /// 2 KB ahead 2.7 ms, 16 KB 2.0-2.3 ms).
 #define GEMV_PREFETCH 2048
+
+/// C with one column and A prepacked (a matrix-vector product: the squeeze-and-excitation convolutions
+/// on 1 x 1 planes, at batch 1), where the tiles would use one lane of 16. Each panel's K rows of 6 are
+/// read as 16-float vectors (8 rows of K in three), B's 8 values spread to match by a permute, so every
+/// lane counts; per row of C, the 8 partial sums of its lanes are added at the end of each K block. Each
+/// step also prefetches the three cache lines GEMV_PREFETCH floats ahead.
 AVX512 static void gemv512(const vigil_gemm_problem *p, int64_t row_begin, int64_t row_end, float *workspace) {
     int64_t kb = k_block(p->k), m_padded = (p->m + MR - 1) / MR * MR;
     float *bblock = workspace;
