@@ -207,4 +207,46 @@ final class PackedGEMMTests: XCTestCase {
             }
         }
     }
+
+    /// A 1×1 convolution's matrix form over a batch: B and C strided by image, images of 50 and 3136 columns
+    /// (tiles cross images, and the kernel reads B in place a tile ahead), a residual laid out like C,
+    /// computed in two row ranges (each with its own first row panel) and two column ranges.
+    func testStridedImagesWithResidual() {
+        Self.forEachInstructionSet { isa in
+            for (m, k, pixels, images) in [(20, 9, 50, 3), (13, 70, 3136, 2)] {
+                let n = images * pixels
+                let a = Self.values(m * k, seed: 31), x = Self.values(images * k * pixels, seed: 32)
+                let residual = Self.values(images * m * pixels, seed: 33), bias = Self.values(m, seed: 34)
+                let act = VectorActivation.linear(slope: 0, low: 0, high: 1e30)
+                var c = [Float](repeating: .nan, count: images * m * pixels)
+                let packedA = PackedMatrix(left: a, m: m, k: k, rowStride: k)
+                var workspace = [Float](repeating: .nan, count: PackedGEMM.workspaceCount(k: k))
+                x.withUnsafeBufferPointer { px in
+                    residual.withUnsafeBufferPointer { pr in
+                        bias.withUnsafeBufferPointer { pb in
+                            let epilogue = PackedGEMM.Epilogue(rowBias: pb.baseAddress, residual: pr.baseAddress, activation: act)
+                            let rowSplit = 12, columnSplit = 32 * (n / 64)
+                            for rows in [0..<rowSplit, rowSplit..<m] {
+                                for columns in [columnSplit..<n, 0..<columnSplit] {
+                                    PackedGEMM.compute(m: m, n: n, k: k, a: .packed(packedA),
+                                                       b: .strided(px.baseAddress!, rowStride: pixels, columnStride: 1, imageStride: k * pixels), c: &c,
+                                                       layout: .init(rowStride: pixels, imageStride: m * pixels, columnsPerImage: pixels),
+                                                       epilogue: epilogue, rows: rows, columns: columns, workspace: &workspace)
+                                }
+                            }
+                        }
+                    }
+                }
+                for image in 0..<images {
+                    for i in 0..<m {
+                        for q in 0..<pixels {
+                            var sum = Double(bias[i]) + Double(residual[(image * m + i) * pixels + q])
+                            for p in 0..<k { sum += Double(a[i * k + p]) * Double(x[(image * k + p) * pixels + q]) }
+                            assertClose(c[(image * m + i) * pixels + q], act.scalar(Float(sum)), "\(isa) m \(m) k \(k) image \(image) [\(i), \(q)]")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
