@@ -123,6 +123,14 @@ static inline int c_contiguous(const column_block *blk, int64_t t, int64_t n) {
     return blk->c_off[t + n - 1] - blk->c_off[t] == n - 1;
 }
 
+/// The B rows the K loop of a tile prefetches, one per step: `row + k * stride` and `second` floats
+/// further (the second 16-column panel of a packed pair, or the next 16 floats in place); `row` NULL
+/// for none.
+typedef struct {
+    const float *row;
+    int64_t stride, second;
+} b_prefetch;
+
 #if defined(__x86_64__)
 
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -337,14 +345,14 @@ AVX2 static void store_scattered(const float *acc, const vigil_gemm_problem *p, 
 /// consecutive there). Rows beyond R are neither computed nor stored.
 // Long function: the SIMD micro-kernel keeps its accumulators in registers across the K loop and the stores.
 AVX2 static inline VIGIL_ALWAYS_INLINE void micro_rows(
-    const int R, int64_t kc, const float *a, const float *b, int64_t ldb, const float *bnext, const vigil_gemm_problem *p, const tile_store *s,
+    const int R, int64_t kc, const float *a, const float *b, int64_t ldb, b_prefetch ahead, const vigil_gemm_problem *p, const tile_store *s,
     int64_t row0, const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int64_t k = 0; k < kc; k++) {
-        if (bnext) {
-            _mm_prefetch((const char *)(bnext + k * ldb), _MM_HINT_T0);
-            _mm_prefetch((const char *)(bnext + k * ldb + NR - 1), _MM_HINT_T0);
+        if (ahead.row) {  // 16 floats, in two lines unless aligned
+            _mm_prefetch((const char *)(ahead.row + k * ahead.stride), _MM_HINT_T0);
+            _mm_prefetch((const char *)(ahead.row + k * ahead.stride + NR - 1), _MM_HINT_T0);
         }
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         __m256 a0 = _mm256_broadcast_ss(a + 0);
@@ -377,15 +385,15 @@ AVX2 static inline VIGIL_ALWAYS_INLINE void micro_rows(
 }
 
 /// The micro-kernel specialized for each row count.
-AVX2 static void micro_tile(int64_t rows, int64_t kc, const float *a, const float *b, int64_t ldb, const float *bnext, const vigil_gemm_problem *p,
+AVX2 static void micro_tile(int64_t rows, int64_t kc, const float *a, const float *b, int64_t ldb, b_prefetch ahead, const vigil_gemm_problem *p,
                             const tile_store *s, int64_t row0, const column_block *blk, int64_t t, int64_t cols, int64_t col0) {
     switch (rows) {
-    case 1: micro_rows(1, kc, a, b, ldb, bnext, p, s, row0, blk, t, cols, col0); break;
-    case 2: micro_rows(2, kc, a, b, ldb, bnext, p, s, row0, blk, t, cols, col0); break;
-    case 3: micro_rows(3, kc, a, b, ldb, bnext, p, s, row0, blk, t, cols, col0); break;
-    case 4: micro_rows(4, kc, a, b, ldb, bnext, p, s, row0, blk, t, cols, col0); break;
-    case 5: micro_rows(5, kc, a, b, ldb, bnext, p, s, row0, blk, t, cols, col0); break;
-    default: micro_rows(6, kc, a, b, ldb, bnext, p, s, row0, blk, t, cols, col0); break;
+    case 1: micro_rows(1, kc, a, b, ldb, ahead, p, s, row0, blk, t, cols, col0); break;
+    case 2: micro_rows(2, kc, a, b, ldb, ahead, p, s, row0, blk, t, cols, col0); break;
+    case 3: micro_rows(3, kc, a, b, ldb, ahead, p, s, row0, blk, t, cols, col0); break;
+    case 4: micro_rows(4, kc, a, b, ldb, ahead, p, s, row0, blk, t, cols, col0); break;
+    case 5: micro_rows(5, kc, a, b, ldb, ahead, p, s, row0, blk, t, cols, col0); break;
+    default: micro_rows(6, kc, a, b, ldb, ahead, p, s, row0, blk, t, cols, col0); break;
     }
 }
 
@@ -400,14 +408,26 @@ static inline int b_in_place(const vigil_gemm_problem *p, const column_block *bl
  * The kernels prefetch both a tile ahead: the residual of the next tile before this one's K loop
  * (64 -> 256 channels on 56 x 56 with the residual, 32 images: 36 -> 21 ms), and, in the first row
  * panel of a block (the one that reads B from memory; the others find it in L2), the next tile's B rows
- * during the K loop (256 -> 64 channels: 23 -> 16 ms; onnxruntime 17 ms). */
+ * during the K loop (256 -> 64 channels: 23 -> 16 ms; onnxruntime 17 ms). A prepacked B (a MatMul's
+ * weights) is read in order, yet prefetching its next panels the same way still helped: ViT-B/16's
+ * 197 x 768 x 3072 products with the weights from memory, 12 in a row, 165 -> 184 GFLOP/s (median of 5
+ * alternating runs; 768 x 768: 185 -> 198). */
 
-/// The B of the tile at columns [t, t + NR) of a block when it is read in place (first row panel of the
-/// block only), else NULL: what the K loop prefetches, row by row.
-static inline const float *b_ahead(const vigil_gemm_problem *p, const column_block *blk, int64_t t, int64_t count, int64_t k0,
-                                   int first_panel) {
-    if (!first_panel || t + NR > count || !b_in_place(p, blk, t, NR)) return 0;
-    return p->b + k0 * p->b_rs + blk->b_off[t];
+/// What the K loop of the first row panel of a block prefetches for the tile at columns [t, t + width)
+/// (the next one): its B when read in place or prepacked; nothing in the other row panels (B is in L2
+/// by then) or when the tile is short or packed per block.
+static inline b_prefetch b_ahead(const vigil_gemm_problem *p, const column_block *blk, int64_t t, int64_t width, int64_t count,
+                                 int64_t j0, int64_t k0, int64_t kc, int first_panel) {
+    b_prefetch none = {0, 0, 0};
+    if (!first_panel || t + width > count) return none;
+    if (p->b_packed) {
+        int64_t n_padded = (p->n + NR - 1) / NR * NR;
+        b_prefetch packed = {p->b_packed + b_offset(n_padded, (j0 + t) / NR, k0, kc), NR, kc * NR};
+        return packed;
+    }
+    if (!b_in_place(p, blk, t, NR)) return none;
+    b_prefetch in_place = {p->b + k0 * p->b_rs + blk->b_off[t], p->b_rs, NR};
+    return in_place;
 }
 
 /// Prefetches the residual of tile `t` (`cols` columns, from the first, middle and last column's cache
@@ -491,7 +511,8 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
                     }
                     if (t + NR < count) prefetch_residual(p, s.last, &blk, row0, rows, t + NR, count - t - NR < NR ? count - t - NR : NR);
                     else if (row0 + MR < row_end) prefetch_residual(p, s.last, &blk, row0 + MR, row_end - row0 - MR < MR ? row_end - row0 - MR : MR, 0, count < NR ? count : NR);
-                    micro_tile(rows, kc, a, b, ldb, b_ahead(p, &blk, t + NR, count, k0, row0 == row_begin), p, &s, row0, &blk, t, cols, j0 + t);
+                    micro_tile(rows, kc, a, b, ldb, b_ahead(p, &blk, t + NR, NR, count, j0, k0, kc, row0 == row_begin), p, &s, row0, &blk, t, cols,
+                               j0 + t);
                 }
             }
         }
@@ -539,17 +560,18 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void store_row512(__m512 v0, __m512 v1,
 // Long function: the SIMD micro-kernel keeps its 24 accumulators in registers across the K loop and the stores.
 AVX512 static inline VIGIL_ALWAYS_INLINE void micro512(
     const int R, const int W, int64_t kc, const float *a0, const float *a1, const float *b0, int64_t ldb0, const float *b1, int64_t ldb1,
-    const float *next, const float *bnext, const vigil_gemm_problem *p, const tile_store *s, int64_t row0, const column_block *blk, int64_t t,
+    const float *next, b_prefetch ahead, const vigil_gemm_problem *p, const tile_store *s, int64_t row0, const column_block *blk, int64_t t,
     int64_t cols, int64_t col0) {
 #define DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
     DECL(0) DECL(1) DECL(2) DECL(3) DECL(4) DECL(5) DECL(6) DECL(7) DECL(8) DECL(9) DECL(10) DECL(11)
 #undef DECL
     for (int64_t k = 0; k < kc; k++) {
         _mm_prefetch((const char *)(next + k * 2 * MR), _MM_HINT_T0);
-        if (bnext) {
-            _mm_prefetch((const char *)(bnext + k * ldb0), _MM_HINT_T0);
-            _mm_prefetch((const char *)(bnext + k * ldb0 + NR), _MM_HINT_T0);
-            _mm_prefetch((const char *)(bnext + k * ldb0 + 2 * NR - 1), _MM_HINT_T0);
+        if (ahead.row) {
+            const float *row = ahead.row + k * ahead.stride;
+            _mm_prefetch((const char *)row, _MM_HINT_T0);
+            _mm_prefetch((const char *)(row + ahead.second), _MM_HINT_T0);
+            if (ahead.second == NR) _mm_prefetch((const char *)(row + 2 * NR - 1), _MM_HINT_T0);  // in place: 32 floats in 3 lines unless aligned
         }
         __m512 v0 = _mm512_loadu_ps(b0), v1 = W > 1 ? _mm512_loadu_ps(b1) : _mm512_setzero_ps();
 #define STEP(i, ap, j)                                                    \
@@ -589,12 +611,12 @@ AVX512 static inline VIGIL_ALWAYS_INLINE void micro512(
 
 /// The AVX-512 micro-kernel specialized for each row count and width.
 AVX512 static void micro_tile512(int64_t rows, int64_t cols, int64_t kc, const float *a0, const float *a1, const float *b0, int64_t ldb0,
-                                 const float *b1, int64_t ldb1, const float *next, const float *bnext, const vigil_gemm_problem *p, const tile_store *s,
+                                 const float *b1, int64_t ldb1, const float *next, b_prefetch ahead, const vigil_gemm_problem *p, const tile_store *s,
                                  int64_t row0, const column_block *blk, int64_t t, int64_t col0) {
 #define CASE(r)                                                                                                   \
     case r:                                                                                                       \
-        if (cols > NR) micro512(r, 2, kc, a0, a1, b0, ldb0, b1, ldb1, next, bnext, p, s, row0, blk, t, cols, col0);      \
-        else micro512(r, 1, kc, a0, a1, b0, ldb0, b1, ldb1, next, bnext, p, s, row0, blk, t, cols, col0);                \
+        if (cols > NR) micro512(r, 2, kc, a0, a1, b0, ldb0, b1, ldb1, next, ahead, p, s, row0, blk, t, cols, col0);      \
+        else micro512(r, 1, kc, a0, a1, b0, ldb0, b1, ldb1, next, ahead, p, s, row0, blk, t, cols, col0);                \
         break;
     switch (rows) {
         CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11)
@@ -713,9 +735,8 @@ AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, i
                     const float *b1 = cols > NR ? b_panel(p, &blk, bblock, n_padded, j0, t + NR, cols - NR, k0, kc, &ldb1) : b0;
                     if (t + 2 * NR < count) prefetch_residual(p, s.last, &blk, row0, rows, t + 2 * NR, count - t - 2 * NR < 2 * NR ? count - t - 2 * NR : 2 * NR);
                     else if (row0 + 2 * MR < row_end) prefetch_residual(p, s.last, &blk, row0 + 2 * MR, row_end - row0 - 2 * MR < 2 * MR ? row_end - row0 - 2 * MR : 2 * MR, 0, count < 2 * NR ? count : 2 * NR);
-                    // The next tile's B, 2 x 16 columns read in place in this block's first row panel.
-                    const float *bnext = ldb0 != NR ? b_ahead(p, &blk, t + 2 * NR, count, k0, row0 == row_begin) : 0;
-                    micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, t == 0 ? following : a0, bnext, p, &s, row0, &blk, t, j0 + t);
+                    b_prefetch ahead = b_ahead(p, &blk, t + 2 * NR, 2 * NR, count, j0, k0, kc, row0 == row_begin);
+                    micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, t == 0 ? following : a0, ahead, p, &s, row0, &blk, t, j0 + t);
                 }
             }
 #else
@@ -728,7 +749,7 @@ AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, i
                     int64_t rows = row_end - row0 < 2 * MR ? row_end - row0 : 2 * MR;
                     const float *a0 = p->a_packed + a_offset(m_padded, row0 / MR, k0, kc);
                     const float *a1 = rows > MR ? p->a_packed + a_offset(m_padded, row0 / MR + 1, k0, kc) : a0;
-                    micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, a0, 0, p, &s, row0, &blk, t, j0 + t);
+                    micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, a0, (b_prefetch){0, 0, 0}, p, &s, row0, &blk, t, j0 + t);
                 }
             }
 #endif
