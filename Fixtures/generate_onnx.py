@@ -825,11 +825,48 @@ def m_qdq_patterns():
                 note="a QDQ model (per-channel int8 weights, uint8 activations, int32 bias) for fuse-qdq")
 
 
+def m_preactivation_bn():
+    """DenseNet's pre-activation: BatchNormalizations that no Conv can absorb (on a Concat, or after an
+    activation) each followed by an activation, at opset 17 with a symbolic batch N. fuse-activations
+    makes FusedBatchNormalization of bn0 -> Relu, bn1 -> Relu (on the Concat of X and a conv's output)
+    and bn2 -> Clip(0, 6); bn3's output is read twice (LeakyRelu and an Add), so it stays a
+    BatchNormalization."""
+    rng = np.random.default_rng(1017)
+    inits = []
+    for prefix, c in [("bn0", 8), ("bn1", 14), ("bn2", 18), ("bn3", 18)]:
+        inits += bn_params(rng, prefix, c)
+    inits += [
+        init("conv0_W", conv_weight(rng, 6, 8, 1)), init("conv0_B", rnd(rng, 6, scale=0.1)),
+        init("conv1_W", conv_weight(rng, 4, 14, 3)),
+        init("clip_min", np.array(0, np.float32)), init("clip_max", np.array(6, np.float32)),
+    ]
+    nodes = [
+        bn_node("X", "z0", "bn0"),
+        helper.make_node("Relu", ["z0"], ["a0"], name="relu0"),
+        helper.make_node("Conv", ["a0", "conv0_W", "conv0_B"], ["c0"], kernel_shape=[1, 1], name="conv0"),
+        helper.make_node("Concat", ["X", "c0"], ["k1"], axis=1, name="concat1"),
+        bn_node("k1", "z1", "bn1"),
+        helper.make_node("Relu", ["z1"], ["a1"], name="relu1"),
+        helper.make_node("Conv", ["a1", "conv1_W"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv1"),
+        helper.make_node("Concat", ["k1", "c1"], ["k2"], axis=1, name="concat2"),
+        bn_node("k2", "z2", "bn2"),
+        helper.make_node("Clip", ["z2", "clip_min", "clip_max"], ["a2"], name="clip2"),
+        bn_node("a2", "z3", "bn3"),
+        helper.make_node("LeakyRelu", ["z3"], ["a3"], alpha=0.1, name="leaky3"),
+        helper.make_node("Add", ["a3", "z3"], ["s3"], name="add3"),
+        helper.make_node("GlobalAveragePool", ["s3"], ["g"], name="pool"),
+        helper.make_node("Flatten", ["g"], ["Y"], axis=1, name="flatten"),
+    ]
+    graph = helper.make_graph(nodes, "preactivation_bn", [vi("X", F, ["N", 8, 10, 10])], [vi("Y", F, ["N", 18])], inits)
+    return Spec("preactivation_bn", finish_model(graph, 17), {"X": rnd(rng, 2, 8, 10, 10)},
+                note="DenseNet-style BatchNorm -> activation pairs on Concats (FusedBatchNormalization); reference at N=2")
+
+
 MODELS = [
     m_conv_bn_relu, m_cnn_embedding, m_residual_block, m_gemm_mlp, m_pooling, m_external_data,
     m_old_ir3_opset7, m_new_ir10_opset21, m_typed_fields_all_dtypes, m_control_flow_if, m_attribute_kinds,
     m_dynamic_batch_mlp, m_optimizer_patterns, m_vgg_like, m_bn_then_conv, m_fused_activations,
-    m_trait_activations, m_constant_if, m_mobile_patterns, m_qdq_patterns,
+    m_trait_activations, m_constant_if, m_mobile_patterns, m_qdq_patterns, m_preactivation_bn,
 ]
 
 

@@ -78,6 +78,7 @@ enum BatchSplitting {
         rules["Gemm"] = { c in ((try? c.int("transA")) ?? 0) == 0 }
         rules["FusedGemm"] = rules["Gemm"]
         rules["BatchNormalization"] = { c in ((try? c.optionalInt("training_mode")) ?? 0) == 0 }
+        rules["FusedBatchNormalization"] = rules["BatchNormalization"]
         return rules
     }()
 

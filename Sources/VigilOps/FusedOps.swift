@@ -7,6 +7,9 @@ import VigilIR
 ///   and `activation_params`; `Z`, the residual, has the output's type and shape.
 /// - `FusedGemm(A, B, [C])` = `act(Gemm(A, B, C))`: Gemm's attributes plus `activation` and
 ///   `activation_params`.
+/// - `FusedBatchNormalization(X, scale, B, mean, var)` = `act(BatchNormalization(X, …))` in inference
+///   mode (one output): BatchNormalization's attributes plus `activation` and `activation_params` (a
+///   pre-activation network's BatchNormalization → Relu, which no Conv before it can absorb).
 ///
 /// `activation` names any default-domain op whose descriptor has a fusable
 /// ``OpTraits/activation`` (absent: none); `activation_params` holds its parameter values in the
@@ -25,12 +28,18 @@ public enum FusedOps {
                          attributes: Array(Convolution.conv.attributes.values) + fused, infer: inferFusedConv),
             OpDescriptor("FusedGemm", domain: domain, inputs: 2...3, since: 1,
                          attributes: Array(LinearAlgebra.gemm.attributes.values) + fused, infer: inferFusedGemm),
+            OpDescriptor("FusedBatchNormalization", domain: domain, inputs: 5...5, since: 1,
+                         attributes: Array(batchNormalization.attributes.values) + fused, infer: inferFusedBatchNormalization),
         ]
     }
 
-    /// The standard-op context the fused op's own part is checked under (Conv/Gemm at opset 13).
-    static func inner(_ c: OpContext, _ base: OpDescriptor) -> OpContext {
-        OpContext(node: c.node, opset: 13, inputTypes: Array(c.inputTypes.prefix(3)), inputValues: Array(c.inputValues.prefix(3)),
+    /// The standard BatchNormalization descriptor (opset 7 on) the fused form extends.
+    static let batchNormalization = Normalization.descriptors.first { $0.opType == "BatchNormalization" }!
+
+    /// The standard-op context the fused op's own part is checked under (Conv/Gemm/BatchNormalization at
+    /// opset 13, on its first `operands` inputs).
+    static func inner(_ c: OpContext, _ base: OpDescriptor, operands: Int = 3) -> OpContext {
+        OpContext(node: c.node, opset: 13, inputTypes: Array(c.inputTypes.prefix(operands)), inputValues: Array(c.inputValues.prefix(operands)),
                   descriptor: base)
     }
 
@@ -51,6 +60,11 @@ public enum FusedOps {
     static func inferFusedGemm(_ c: OpContext) throws(OpError) -> [InferredOutput] {
         _ = try FusedActivation(fusedNode: c)
         return try LinearAlgebra.inferGemm(inner(c, LinearAlgebra.gemm))
+    }
+
+    static func inferFusedBatchNormalization(_ c: OpContext) throws(OpError) -> [InferredOutput] {
+        _ = try FusedActivation(fusedNode: c)
+        return Array(try Normalization.inferBatchNorm(inner(c, batchNormalization, operands: 5)).prefix(1))
     }
 }
 

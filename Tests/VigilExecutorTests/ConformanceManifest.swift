@@ -1367,6 +1367,7 @@ enum ConformanceManifest {
     static let coveredElsewhere: [String: String] = [
         "ai.vigil::FusedConv": "Vigil's own op: FixtureTests.testFusedActivations and the optimizer tests against onnxruntime",
         "ai.vigil::FusedGemm": "Vigil's own op: FixtureTests.testFusedActivations and the optimizer tests against onnxruntime",
+        "ai.vigil::FusedBatchNormalization": "Vigil's own op: ActivationFusionTests on the preactivation_bn fixture against onnxruntime",
         "ai.vigil::QConv": "Vigil's own op: QuantizedModelTests (onnxruntime's quantized models, fused and unfused) and Int8GEMMTests",
         "ai.vigil::QMatMul": "Vigil's own op: QuantizedModelTests (onnxruntime's quantized models, fused and unfused) and Int8GEMMTests",
         "ai.vigil::QAdd": "Vigil's own op: QuantizedModelTests (the qdq_elementwise fixture, fused, against onnxruntime's outputs)",

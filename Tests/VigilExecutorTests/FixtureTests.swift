@@ -64,6 +64,7 @@ final class FixtureTests: XCTestCase {
     func testMobilePatterns() throws { try checkFixture("mobile_patterns") }
     /// A QDQ model as written (DequantizeLinear → float Conv/Gemm → QuantizeLinear), against onnxruntime's integer kernels.
     func testQDQPatterns() throws { try checkFixture("qdq_patterns") }
+    func testPreactivationBN() throws { try checkFixture("preactivation_bn") }
 
     /// A model saved with the newest onnx release's defaults (IR 14, opset 28) reads and runs.
     func testModelSavedWithNewestONNXDefaults() throws {
@@ -89,7 +90,7 @@ final class FixtureTests: XCTestCase {
         let checked: Set<String> = [
             "conv_bn_relu", "cnn_embedding", "residual_block", "gemm_mlp", "pooling", "external_data", "old_ir3_opset7",
             "new_ir10_opset21", "typed_fields_all_dtypes", "dynamic_batch_mlp", "optimizer_patterns", "vgg_like",
-            "bn_then_conv", "fused_activations", "trait_activations", "mobile_patterns", "qdq_patterns",
+            "bn_then_conv", "fused_activations", "trait_activations", "mobile_patterns", "qdq_patterns", "preactivation_bn",
         ]
         // If runs only after the optimizer inlines a constant one (OptimizerParityTests).
         let unsupported: Set<String> = ["control_flow_if", "constant_if"]

@@ -19,7 +19,10 @@ final class ActivationFusionTests: XCTestCase {
         "external_data": (1, 0), "old_ir3_opset7": (1, 0), "new_ir10_opset21": (0, 0), "typed_fields_all_dtypes": (0, 0),
         "control_flow_if": (0, 0), "dynamic_batch_mlp": (0, 1), "optimizer_patterns": (1, 1), "vgg_like": (10, 1),
         "bn_then_conv": (2, 1), "fused_activations": (7, 1), "trait_activations": (7, 1), "mobile_patterns": (7, 0),
+        "preactivation_bn": (0, 0),
     ]
+    /// FusedBatchNormalization nodes the default pipeline leaves (a BatchNorm no Conv absorbs, then an activation).
+    static let expectedBatchNormFusions: [String: Int] = ["preactivation_bn": 3]
     /// Quantized fixtures, whose Conv/Gemm fuse-qdq turns into integer ops first (QDQFusionTests).
     static let quantizedFixtures: Set<String> = ["qdq_patterns"]
 
@@ -67,7 +70,10 @@ final class ActivationFusionTests: XCTestCase {
             let histogram = model.graph.opHistogram
             XCTAssertEqual(histogram["FusedConv"] ?? 0, expected.conv, "\(item.name): \(histogram)")
             XCTAssertEqual(histogram["FusedGemm"] ?? 0, expected.gemm, "\(item.name): \(histogram)")
-            XCTAssertEqual(model.opsetVersion(for: FusedOps.domain), expected.conv + expected.gemm == 0 ? nil : Int64(FusedOps.version), item.name)
+            let batchNorms = Self.expectedBatchNormFusions[item.name] ?? 0
+            XCTAssertEqual(histogram["FusedBatchNormalization"] ?? 0, batchNorms, "\(item.name): \(histogram)")
+            XCTAssertEqual(model.opsetVersion(for: FusedOps.domain), expected.conv + expected.gemm + batchNorms == 0 ? nil : Int64(FusedOps.version),
+                           item.name)
             // No plain Conv or Gemm is left feeding an activation that only it feeds.
             for node in model.graph.nodes where node.domain.isEmpty && ["Conv", "Gemm"].contains(node.opType) {
                 let readers = model.graph.users(of: node.outputs[0])
@@ -82,7 +88,7 @@ final class ActivationFusionTests: XCTestCase {
             let opset = model.opsetVersion(for: "") ?? 0
             let added = fusedNodes(model).map { node in
                 let activationNodes = activation(node).map { $0 == "Swish" && opset < 24 ? 2 : 1 } ?? 0
-                return activationNodes + (node.inputs.count > 3 ? 1 : 0)
+                return activationNodes + (node.opType == "FusedConv" && node.inputs.count > 3 ? 1 : 0)
             }.reduce(0, +)
             XCTAssertEqual(lowered.graph.nodeCount, model.graph.nodeCount + added, item.name)
             try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "\(item.name) lowered")
@@ -131,6 +137,32 @@ final class ActivationFusionTests: XCTestCase {
         let lowered = try lowerAndRoundTrip(model, "mobile patterns")
         XCTAssertEqual(lowered.graph.opHistogram["Sigmoid"], 2, "the stem's Swish and the SE gate")
         try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "mobile patterns lowered")
+    }
+
+    /// DenseNet's pre-activation BatchNorms (on Concats, after an activation) fuse with the activation after
+    /// them into FusedBatchNormalization, not a BatchNorm whose output has two readers; the fused model
+    /// (whole and in chunks of one sample, two threads) and its lowered form match onnxruntime.
+    func testPreactivationBatchNormsFuseWithTheirActivation() throws {
+        let item = try fixture("preactivation_bn")
+        let (model, _) = try optimize(item.model)
+        let fused = Dictionary(uniqueKeysWithValues: fusedNodes(model).map { ($0.outputs[0], $0) })
+        XCTAssertEqual(Set(fused.keys), ["a0", "a1", "a2"])
+        XCTAssertEqual(fused.values.map(\.opType), Array(repeating: "FusedBatchNormalization", count: 3))
+        XCTAssertEqual(activation(try XCTUnwrap(fused["a0"])), "Relu")
+        XCTAssertEqual(activation(try XCTUnwrap(fused["a1"])), "Relu")
+        XCTAssertEqual(activation(try XCTUnwrap(fused["a2"])), "Clip")
+        XCTAssertEqual(try XCTUnwrap(fused["a2"]).attribute("activation_params"), .floats([0, 6]))
+        XCTAssertEqual(try XCTUnwrap(fused["a1"]).inputs, ["k1", "bn1_scale", "bn1_bias", "bn1_mean", "bn1_var"])
+        XCTAssertEqual(model.graph.opHistogram["BatchNormalization"], 1, "bn3's output is read twice")
+        XCTAssertNil(model.graph.opHistogram["Relu"])
+        try OptimizerParityTests.assertMatchesReference(try run(model, item.feeds), item, "pre-activation fused")
+        let chunked = try InferenceSession(model: model, options: .init(threads: 2, batching: .chunks(of: 1)))
+        XCTAssertEqual(try chunked.batchChunk(for: item.feeds), 1, "FusedBatchNormalization keeps the samples apart")
+        try OptimizerParityTests.assertMatchesReference(try chunked.run(item.feeds), item, "pre-activation fused, in chunks")
+        let lowered = try lowerAndRoundTrip(model, "pre-activation")
+        XCTAssertEqual(lowered.graph.opHistogram["BatchNormalization"], 4)
+        XCTAssertEqual(lowered.graph.opHistogram["Relu"], 2)
+        try OptimizerParityTests.assertMatchesReference(try run(lowered, item.feeds), item, "pre-activation lowered")
     }
 
     func testResidualAddAndTheReluAfterItFuseIntoOneConv() throws {

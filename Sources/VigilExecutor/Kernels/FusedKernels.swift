@@ -2,8 +2,9 @@ import VigilBLAS
 import VigilIR
 import VigilOps
 
-/// Kernels of Vigil's fused ops (domain `ai.vigil`): FusedConv and FusedGemm reuse the Conv and Gemm
-/// kernels, which apply the residual and the activation as they write the output.
+/// Kernels of Vigil's fused ops (domain `ai.vigil`): FusedConv, FusedGemm and FusedBatchNormalization
+/// reuse the Conv, Gemm and BatchNormalization kernels, which apply the residual and the activation as
+/// they write the output.
 enum FusedKernels {
     static var builders: [String: KernelBuilder] {
         [
@@ -11,6 +12,9 @@ enum FusedKernels {
                 try ConvolutionKernels.buildConv(k, activation: try FusedActivation(fusedNode: k.op), residualInput: k.op.hasInput(3) ? 3 : nil)
             },
             "\(FusedOps.domain)::FusedGemm": { k in try LinearAlgebraKernels.buildGemm(k, activation: try FusedActivation(fusedNode: k.op)) },
+            "\(FusedOps.domain)::FusedBatchNormalization": { k in
+                try NormalizationKernels.buildBatchNorm(k, activation: try FusedActivation(fusedNode: k.op))
+            },
         ]
     }
 

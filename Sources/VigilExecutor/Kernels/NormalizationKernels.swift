@@ -13,12 +13,15 @@ enum NormalizationKernels {
         ]
     }
 
-    static func buildBatchNorm(_ k: KernelContext) throws(OpError) -> Kernel {
+    /// BatchNormalization in inference mode; with `activation` (FusedBatchNormalization) each chunk of
+    /// planes is activated right after it is normalized, while it is still in the cache.
+    static func buildBatchNorm(_ k: KernelContext, activation: FusedActivation? = nil) throws(OpError) -> Kernel {
         try k.requireDTypes([.float32])
         let xs = k.inputShape(0)
         let n = xs[0], c = xs[1], size = xs.dropFirst(2).reduce(1, *)
         let eps = try k.op.float("epsilon")
         let extraOutputs = k.node.outputs.count
+        let vector = VectorActivation(activation?.vectorForm), scalar = vector == nil ? activation?.function : nil
         var kernel = Kernel(scratchBytes: 2 * c * 4) { io, par in
             let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
             let scale = io.input(1, as: Float.self), bias = io.input(2, as: Float.self)
@@ -30,6 +33,9 @@ enum NormalizationKernels {
             }
             par.forEach(n * c, grain: max(1, 16384 / max(size, 1))) { range in
                 VectorMath.scaleShiftPlanes(x, y, planes: range, size: size, channels: c, scale: s, shift: t)
+                let first = y + range.lowerBound * size, count = range.count * size
+                if let vector { vector.apply(first, first, count: count) }
+                if let scalar { for i in 0..<count { first[i] = scalar(first[i]) } }
             }
             // Inference-mode running statistics pass through.
             for j in 1..<max(extraOutputs, 1) {

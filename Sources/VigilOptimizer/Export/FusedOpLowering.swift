@@ -4,7 +4,8 @@ import VigilOps
 extension ExportTransforms {
     /// Writes Vigil's fused ops (domain `ai.vigil`) back as standard ONNX ops, valid at the model's
     /// default-domain opset, so that any ONNX runtime loads the file: `FusedConv(X, W, B, Z)` becomes
-    /// Conv → Add(Z) → activation and `FusedGemm` becomes Gemm → activation. Clip takes its bounds as
+    /// Conv → Add(Z) → activation, `FusedGemm` Gemm → activation and `FusedBatchNormalization`
+    /// BatchNormalization → activation. Clip takes its bounds as
     /// attributes below opset 11 and as constant inputs from 11 (an infinite bound is omitted);
     /// HardSwish below opset 14 becomes x · HardSigmoid(x; α = 1/6, β = 0.5). `QConv` and `QMatMul`
     /// become their QDQ patterns again (`quantizedLowering(_:opset:graph:)`). The `ai.vigil` opset
@@ -38,7 +39,7 @@ extension ExportTransforms {
                 default: break
                 }
             }
-            if node.domain == FusedOps.domain, ["FusedConv", "FusedGemm", "QConv", "QMatMul", "QAdd", "QActivation", "QMaxPool"].contains(node.opType) {
+            if node.domain == FusedOps.domain, ["FusedConv", "FusedGemm", "FusedBatchNormalization", "QConv", "QMatMul", "QAdd", "QActivation", "QMaxPool"].contains(node.opType) {
                 let replacements = switch node.opType {
                 case "QConv", "QMatMul": try quantizedLowering(node, opset: opset, graph: &graph)
                 case "QAdd", "QActivation", "QMaxPool": try quantizedElementwiseLowering(node, opset: opset, graph: &graph)
@@ -69,9 +70,11 @@ extension ExportTransforms {
         }
         let stem = fused.name.isEmpty ? output : fused.name
         let base = String(fused.opType.dropFirst("Fused".count))
-        var inputs = Array(fused.inputs.prefix(3))
+        // BatchNormalization's five operands; Conv's and Gemm's three, then Conv's residual.
+        let operands = base == "BatchNormalization" ? 5 : 3
+        var inputs = Array(fused.inputs.prefix(operands))
         while inputs.last == "" { inputs.removeLast() }
-        let residual = fused.inputs.count > 3 && !fused.inputs[3].isEmpty ? fused.inputs[3] : nil
+        let residual = fused.inputs.count > operands && !fused.inputs[operands].isEmpty ? fused.inputs[operands] : nil
         var nodes = [Node(name: fused.name, opType: base, inputs: inputs, outputs: [output],
                           attributes: fused.attributes.filter { !["activation", "activation_params"].contains($0.name) },
                           docString: fused.docString, metadata: fused.metadata)]

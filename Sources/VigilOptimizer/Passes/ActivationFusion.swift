@@ -1,10 +1,12 @@
 import VigilIR
 import VigilOps
 
-/// Fuses a Conv or Gemm with the activation that reads it — any op whose descriptor has a fusable
-/// `OpTraits.activation` with constant parameters (Relu, LeakyRelu, Clip, Sigmoid, Tanh,
-/// HardSwish, Gelu, Mish, …) — into Vigil's `FusedConv` / `FusedGemm` (domain `ai.vigil`, see
-/// `FusedOps`), which the executor applies as it writes the GEMM output. A Conv (or a FusedConv
+/// Fuses a Conv, Gemm or inference BatchNormalization with the activation that reads it — any op whose
+/// descriptor has a fusable `OpTraits.activation` with constant parameters (Relu, LeakyRelu, Clip,
+/// Sigmoid, Tanh, HardSwish, Gelu, Mish, …) — into Vigil's `FusedConv` / `FusedGemm` /
+/// `FusedBatchNormalization` (domain `ai.vigil`, see `FusedOps`), which the executor applies as it
+/// writes the output (a BatchNormalization that no Conv absorbs: DenseNet's BatchNormalization → Relu
+/// pairs, one pass over the tensor instead of two). A Conv (or a FusedConv
 /// with neither activation nor residual) followed by the Add (or two-input Sum) of a residual Z of
 /// exactly its shape (static sizes, or the same symbols) becomes a FusedConv reading Z as input 3, and
 /// an activation after that Add fuses too:
@@ -34,10 +36,13 @@ public struct ActivationFusion: GraphRewritePass {
         if r.stats.changed { r.imports.append(OpsetImport(domain: FusedOps.domain, version: Int64(FusedOps.version))) }
     }
 
-    /// The base op ("Conv" or "Gemm") of a plain or fused Conv/Gemm node, or `nil`.
+    /// The base op ("Conv", "Gemm" or "BatchNormalization") of a plain or fused Conv/Gemm/BatchNormalization
+    /// node, or `nil`. A BatchNormalization counts only in inference mode (`training_mode` 0).
     static func base(_ node: Node) -> String? {
-        if node.isOp("Conv") || (node.domain == FusedOps.domain && node.opType == "FusedConv") { return "Conv" }
-        if node.isOp("Gemm") || (node.domain == FusedOps.domain && node.opType == "FusedGemm") { return "Gemm" }
+        for base in ["Conv", "Gemm", "BatchNormalization"] where node.isOp(base) || (node.domain == FusedOps.domain && node.opType == "Fused" + base) {
+            if base == "BatchNormalization", case .int(let mode)? = node.attribute("training_mode"), mode != 0 { return nil }
+            return base
+        }
         return nil
     }
 
