@@ -443,11 +443,20 @@ static inline b_prefetch b_ahead(const vigil_gemm_problem *p, const column_block
     return in_place;
 }
 
-/// Prefetches the residual of tile `t` (`cols` columns, from the first, middle and last column's cache
-/// lines) of rows row0 ..< row0 + rows into L1, when the store of this K block adds one.
-static inline void prefetch_residual(const vigil_gemm_problem *p, int last, const column_block *blk, int64_t row0, int64_t rows,
-                                     int64_t t, int64_t cols) {
-    if (!last || !p->residual || cols <= 0) return;
+/// Prefetches into L1 the residual of the tile after the one at row row0, column t of a block (tiles of
+/// `height` rows by `width` columns; the next one along the row, else the first of the next rows), from
+/// the first, middle and last column's cache lines of each row, when the store of this K block adds one.
+static inline void prefetch_next_residual(const vigil_gemm_problem *p, int last, const column_block *blk, int64_t row0, int64_t row_end,
+                                          int64_t t, int64_t count, int64_t height, int64_t width) {
+    if (!last || !p->residual) return;
+    if (t + width < count) {
+        t += width;
+    } else {
+        row0 += height;
+        t = 0;
+    }
+    int64_t rows = row_end - row0 < height ? row_end - row0 : height, cols = count - t < width ? count - t : width;
+    if (rows <= 0 || cols <= 0) return;
     const float *r = p->residual + row0 * p->c_rs;
     int64_t first = blk->c_off[t], middle = blk->c_off[t + (cols - 1) / 2], end = blk->c_off[t + cols - 1];
     for (int64_t i = 0; i < rows; i++, r += p->c_rs) {
@@ -522,8 +531,7 @@ AVX2 static void gemm_avx2(const vigil_gemm_problem *p, int64_t col_begin, int64
                     } else {
                         b = bblock + t * kc;
                     }
-                    if (t + NR < count) prefetch_residual(p, s.last, &blk, row0, rows, t + NR, count - t - NR < NR ? count - t - NR : NR);
-                    else if (row0 + MR < row_end) prefetch_residual(p, s.last, &blk, row0 + MR, row_end - row0 - MR < MR ? row_end - row0 - MR : MR, 0, count < NR ? count : NR);
+                    prefetch_next_residual(p, s.last, &blk, row0, row_end, t, count, MR, NR);
                     micro_tile(rows, kc, a, b, ldb, b_ahead(p, &blk, t + NR, NR, count, j0, k0, kc, row0 == row_begin), p, &s, row0, &blk, t, cols,
                                j0 + t);
                 }
@@ -746,8 +754,7 @@ AVX512 static void gemm_avx512(const vigil_gemm_problem *p, int64_t col_begin, i
                     int64_t ldb0, ldb1 = NR;
                     const float *b0 = b_panel(p, &blk, bblock, n_padded, j0, t, cols < NR ? cols : NR, k0, kc, &ldb0);
                     const float *b1 = cols > NR ? b_panel(p, &blk, bblock, n_padded, j0, t + NR, cols - NR, k0, kc, &ldb1) : b0;
-                    if (t + 2 * NR < count) prefetch_residual(p, s.last, &blk, row0, rows, t + 2 * NR, count - t - 2 * NR < 2 * NR ? count - t - 2 * NR : 2 * NR);
-                    else if (row0 + 2 * MR < row_end) prefetch_residual(p, s.last, &blk, row0 + 2 * MR, row_end - row0 - 2 * MR < 2 * MR ? row_end - row0 - 2 * MR : 2 * MR, 0, count < 2 * NR ? count : 2 * NR);
+                    prefetch_next_residual(p, s.last, &blk, row0, row_end, t, count, 2 * MR, 2 * NR);
                     b_prefetch ahead = b_ahead(p, &blk, t + 2 * NR, 2 * NR, count, j0, k0, kc, row0 == row_begin);
                     micro_tile512(rows, cols, kc, a0, a1, b0, ldb0, b1, ldb1, t == 0 ? following : a0, ahead, p, &s, row0, &blk, t, j0 + t);
                 }
